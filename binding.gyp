@@ -1,0 +1,29 @@
+{
+  # The native addon. LibTorch's location and flags come from native/find-libtorch.mjs, which
+  # honours LIBTORCH, LIBTORCH_USE_PYTORCH=1, or falls back to the system's libtorch-dev.
+  "targets": [
+    {
+      "target_name": "tessera",
+      "sources": [
+        "native/csrc/addon.cc",
+        "native/csrc/errors.cc",
+        "native/csrc/handle.cc",
+        "native/csrc/tensor_core.cc",
+        "native/csrc/autograd.cc",
+        "native/csrc/runtime.cc",
+        "native/generated/ops_0.cc",
+        "native/generated/ops_1.cc",
+        "native/generated/ops_2.cc",
+        "native/generated/ops_3.cc",
+        "native/generated/ops_register.cc"
+      ],
+      "include_dirs": ["native/csrc", "<!@(node native/find-libtorch.mjs includes)"],
+      "defines": ["<!@(node native/find-libtorch.mjs defines)", "NAPI_VERSION=8"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+      "cflags!": ["-fno-exceptions"],
+      "ldflags": ["<!@(node native/find-libtorch.mjs ldflags)"],
+      "libraries": ["<!@(node native/find-libtorch.mjs libs)"]
+    }
+  ]
+}

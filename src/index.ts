@@ -1,0 +1,4 @@
+// Tessera: deep learning on image data sets, in TypeScript, with LibTorch doing the math.
+export * from './tensor/index.js';
+export { getNumThreads, setNumThreads, getNumInteropThreads } from './runtime/threads.js';
+export { runtimeInfo, formatRuntimeInfo, detectBlas, type RuntimeInfo, type BlasInfo } from './runtime/info.js';

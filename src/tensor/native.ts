@@ -1,0 +1,111 @@
+// Loads the native addon once and gives the rest of the library a typed view of it.
+// A missing or unusable LibTorch gives one clear message naming the three ways to provide it.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { ERROR_CLASSES, type TorchErrorKind } from './errors.js';
+import type { NativeOpName } from './generated/native-names.js';
+
+export interface NativeMemoryStats {
+  liveTensors: number;
+  liveBytes: number;
+  peakBytes: number;
+  totalCreated: number;
+}
+
+export interface NativeBuildInfo {
+  version: string;
+  config: string;
+  parallelInfo: string;
+  hasCuda: boolean;
+  cudaDeviceCount: number;
+  hasMkldnn: boolean;
+  hasOpenMP: boolean;
+  hasLapack: boolean;
+  hasMkl: boolean;
+  cxx11Abi: boolean;
+}
+
+/** A tensor handle as it crosses the boundary: a number, 0 once disposed. */
+export type Handle = number;
+
+/** The hand-written entry points (native/csrc/*.cc). */
+export interface NativeCore {
+  setErrorClass(kind: TorchErrorKind, ctor: unknown): void;
+  release(h: Handle): void;
+  memoryStats(): NativeMemoryStats;
+  resetPeakBytes(): void;
+  shallowClone(h: Handle): Handle;
+  fromBuffer(data: ArrayBufferView | ArrayBuffer, dtype: number, shape: readonly number[]): Handle;
+  fromBufferShared(data: ArrayBufferView | ArrayBuffer, dtype: number, shape: readonly number[]): Handle;
+  toBuffer(h: Handle): ArrayBuffer;
+  copyFromBuffer(h: Handle, data: ArrayBufferView | ArrayBuffer): void;
+  item(h: Handle): number | boolean;
+  shape(h: Handle): number[];
+  strides(h: Handle): number[];
+  dtype(h: Handle): number;
+  device(h: Handle): string;
+  numel(h: Handle): number;
+  describe(h: Handle): { numel: number; contiguous: boolean; channelsLast: boolean; storageOffset: number; isView: boolean };
+  isGradEnabled(): boolean;
+  setGradEnabled(enabled: boolean): void;
+  requiresGrad(h: Handle): boolean;
+  isLeaf(h: Handle): boolean;
+  gradFnName(h: Handle): string | null;
+  getGrad(h: Handle): Handle | null;
+  setGrad(h: Handle, g: Handle | null): void;
+  backward(tensors: Handle[], grads: (Handle | null)[], retainGraph?: boolean, createGraph?: boolean, inputs?: Handle[]): void;
+  grad(
+    outputs: Handle[],
+    inputs: Handle[],
+    gradOutputs: (Handle | null)[] | undefined,
+    retainGraph: boolean | undefined,
+    createGraph: boolean,
+    allowUnused: boolean,
+  ): (Handle | null)[];
+  buildInfo(): NativeBuildInfo;
+  getNumThreads(): number;
+  setNumThreads(n: number): void;
+  getNumInteropThreads(): number;
+  manualSeed(seed: number | bigint): void;
+  getRngState(device?: string): Handle;
+  setRngState(state: Handle, device?: string): void;
+  initialSeed(device?: string): number;
+}
+
+export type NativeAddon = NativeCore & Record<NativeOpName, (...args: unknown[]) => unknown>;
+
+const HOW_TO =
+  'Tessera needs LibTorch. Use one of: (1) the system LibTorch: `apt-get install libtorch-dev libopenblas0-openmp` ' +
+  '(Debian 12 / Ubuntu), then `npm run build:native`; (2) LIBTORCH=/path/to/libtorch, an unpacked official LibTorch ' +
+  'archive, then `npm run build:native`; (3) LIBTORCH_USE_PYTORCH=1 with a Python whose `import torch` works, then ' +
+  '`npm run build:native`.';
+
+/** Raised when the addon cannot be loaded; its message says how to fix it. */
+export class NativeLoadError extends Error {
+  override name = 'NativeLoadError';
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export function addonPath(): string {
+  return process.env.TESSERA_ADDON ?? join(root, 'build', 'Release', 'tessera.node');
+}
+
+function load(): NativeAddon {
+  const path = addonPath();
+  if (!existsSync(path)) throw new NativeLoadError(`The native addon is not built (no ${path}).\n${HOW_TO}`);
+  let addon: NativeAddon;
+  try {
+    addon = createRequire(import.meta.url)(path) as NativeAddon;
+  } catch (e) {
+    throw new NativeLoadError(`The native addon at ${path} could not be loaded: ${(e as Error).message}\n${HOW_TO}`);
+  }
+  for (const [kind, ctor] of Object.entries(ERROR_CLASSES)) addon.setErrorClass(kind as TorchErrorKind, ctor);
+  return addon;
+}
+
+/** The addon, loaded on first import. */
+export const native: NativeAddon = load();
