@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Builds the native addon, doing only the work that is needed: `node-gyp configure` when the
+// LibTorch found (LIBTORCH / LIBTORCH_USE_PYTORCH / system), Node or binding.gyp changed since the
+// last configure, then `node-gyp build`, whose make step recompiles only changed sources.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { findLibTorch } from '../native/find-libtorch.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const stampFile = join(root, 'build', '.tessera-configure-stamp');
+
+let libtorch;
+try {
+  libtorch = findLibTorch();
+} catch (e) {
+  console.error(`\n${e.message}\n`);
+  process.exit(1);
+}
+
+const fingerprint = createHash('sha256')
+  .update(JSON.stringify({ libtorch, node: process.version, gyp: readFileSync(join(root, 'binding.gyp'), 'utf8') }))
+  .digest('hex');
+
+const gyp = join(root, 'node_modules', '.bin', 'node-gyp');
+if (!existsSync(gyp)) {
+  console.error('node-gyp is missing: run `npm ci` first (scripts/setup.sh does it).');
+  process.exit(1);
+}
+// Node's headers ship with Debian's nodejs in /usr/include/node; pointing node-gyp there keeps the
+// build offline (it would otherwise try to download them).
+const nodedir = process.env.npm_config_nodedir || (existsSync('/usr/include/node/node.h') ? '/usr' : undefined);
+const common = nodedir ? [`--nodedir=${nodedir}`] : [];
+const run = (args) => execFileSync(gyp, [...args, ...common], { cwd: root, stdio: 'inherit' });
+
+const stamp = existsSync(stampFile) ? readFileSync(stampFile, 'utf8') : '';
+if (stamp !== fingerprint || !existsSync(join(root, 'build', 'Makefile'))) {
+  console.log(`tessera: configuring the native build against LibTorch ${libtorch.version} (${libtorch.source})`);
+  run(['configure']);
+  writeFileSync(stampFile, fingerprint);
+}
+run(['build', `--jobs=${availableParallelism()}`]);

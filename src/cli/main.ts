@@ -1,0 +1,53 @@
+// The `tessera` command line.
+import { Command, InvalidArgumentError } from 'commander';
+
+import { formatRuntimeInfo, runtimeInfo } from '../runtime/info.js';
+import { runDemo } from './demo.js';
+
+function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+    return n;
+  };
+}
+
+function positiveNumber(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!(n > 0)) throw new InvalidArgumentError(`${name} must be a positive number`);
+    return n;
+  };
+}
+
+const program = new Command()
+  .name('tessera')
+  .description('Deep learning on image data sets, in TypeScript, at the speed of LibTorch');
+
+program
+  .command('info')
+  .description('LibTorch version and build, threads, devices, CPU features and the BLAS in use')
+  .option('--json', 'print as JSON')
+  .action((opts: { json?: boolean }) => {
+    const info = runtimeInfo();
+    console.log(opts.json ? JSON.stringify(info, null, 2) : formatRuntimeInfo(info));
+  });
+
+program
+  .command('demo')
+  .description('train a small MLP on Fashion-MNIST for a few hundred steps, printing the loss')
+  .option('--steps <n>', 'SGD steps', positiveInt('--steps'), 400)
+  .option('--batch-size <n>', 'images per step', positiveInt('--batch-size'), 64)
+  .option('--lr <x>', 'learning rate', positiveNumber('--lr'), 0.05)
+  .option('--seed <n>', 'random seed', positiveInt('--seed'), 1)
+  .action((opts: { steps: number; batchSize: number; lr: number; seed: number }) => {
+    runDemo({ ...opts, log: (l) => console.log(l) });
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  // One clear sentence, not a stack trace, for errors a user can cause.
+  console.error(`tessera: ${(e as Error).message}`);
+  process.exitCode = 1;
+}
