@@ -139,7 +139,18 @@ function returnStatement(op: BoundOp, call: string): string {
   }
 }
 
-function dispatchBranches(op: BoundOp, arity: number): string[] {
+/**
+ * Option names whose kind differs between overloads of a group (conv2d's `padding` is int[2] in
+ * one overload and str in another): the dispatcher must check their type to pick the overload.
+ */
+function discriminatingOptions(ops: BoundOp[]): Set<string> {
+  const kinds = new Map<string, Set<string>>();
+  for (const op of ops)
+    for (const a of op.args) kinds.set(a.jsName, (kinds.get(a.jsName) ?? new Set()).add(kindTs(a.kind).check));
+  return new Set([...kinds].filter(([, k]) => k.size > 1).map(([name]) => name));
+}
+
+function dispatchBranches(op: BoundOp, arity: number, discriminating: Set<string>): string[] {
   const { positional, kwOnly, required } = jsArgs(op);
   const vars = Array.from({ length: arity }, (_, i) => `a${i}`);
   const branches: string[] = [];
@@ -156,6 +167,10 @@ function dispatchBranches(op: BoundOp, arity: number): string[] {
     if (optVar) conds.push(named.length > 0 ? `(${optVar} === undefined || isOptions(${optVar}))` : `${optVar} === undefined`);
     for (let j = p + 1; j < arity; j++) conds.push(`a${j} === undefined`);
     for (const a of kwOnly.filter((x) => !hasDefault(x))) conds.push(`(${optVar} as Options)?.${a.jsName} !== undefined`);
+    for (const a of named.filter((x) => discriminating.has(x.jsName))) {
+      const v = `(${optVar} as Options)?.${a.jsName}`;
+      conds.push(`(${v} == null || ${apply(kindTs(a.kind).check, v)})`);
+    }
     const body: string[] = [];
     if (named.length > 0) body.push(`const o = ${optVar} as ${optionsType(named)} | undefined;`);
     body.push(returnStatement(op, nativeCall(op, p, vars)));
@@ -181,13 +196,14 @@ export function groupOps(ops: BoundOp[]): Map<string, BoundOp[]> {
 
 function emitGroup(name: string, ops: BoundOp[]): string {
   const arity = groupArity(ops);
+  const discriminating = discriminatingOptions(ops);
   const sigs = ops.flatMap((o) => signatures(o, false)).map((s) => `export function ${name}${s};`);
   const params = Array.from({ length: arity }, (_, i) => `a${i}?: unknown`).join(', ');
   const expected = ops.map((o) => `${name}${signatures(o, false).at(-1) ?? ''}`).join('\n  ');
   return `${docComment(ops)}
 ${[...new Set(sigs)].join('\n')}
 export function ${name}(${params}): unknown {
-${ops.flatMap((o) => dispatchBranches(o, arity)).join('\n')}
+${ops.flatMap((o) => dispatchBranches(o, arity, discriminating)).join('\n')}
   throw noOverload(${JSON.stringify(name)}, [${Array.from({ length: arity }, (_, i) => `a${i}`).join(', ')}], ${JSON.stringify(expected)});
 }`;
 }

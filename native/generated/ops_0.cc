@@ -481,18 +481,18 @@ napi_value op_tril(napi_env env, napi_callback_info info) {
   });
 }
 
-// conv1d(Tensor input, Tensor weight, Tensor? bias=None, int[1] stride=1, int[1] padding=0, int[1] dilation=1, int groups=1) -> Tensor
-napi_value op_conv1d(napi_env env, napi_callback_info info) {
-  return guard(env, "conv1d", [&]() -> napi_value {
+// conv1d.padding(Tensor input, Tensor weight, Tensor? bias=None, int[1] stride=1, str padding="valid", int[1] dilation=1, int groups=1) -> Tensor
+napi_value op_conv1d_padding(napi_env env, napi_callback_info info) {
+  return guard(env, "conv1d.padding", [&]() -> napi_value {
     Args a(env, info, 7);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
     const at::Tensor& a_weight = tensor_arg(env, a[1], "weight");
     c10::optional<at::Tensor> a_bias = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "bias")) : c10::optional<at::Tensor>(c10::nullopt);
     std::vector<int64_t> a_stride = present(env, a[3]) ? std::vector<int64_t>(to_int_list(env, a[3], "stride", 1)) : std::vector<int64_t>(std::vector<int64_t>(1, 1));
-    std::vector<int64_t> a_padding = present(env, a[4]) ? std::vector<int64_t>(to_int_list(env, a[4], "padding", 1)) : std::vector<int64_t>(std::vector<int64_t>(1, 0));
+    std::string a_padding = present(env, a[4]) ? std::string(to_string(env, a[4], "padding")) : std::string("valid");
     std::vector<int64_t> a_dilation = present(env, a[5]) ? std::vector<int64_t>(to_int_list(env, a[5], "dilation", 1)) : std::vector<int64_t>(std::vector<int64_t>(1, 1));
     int64_t a_groups = present(env, a[6]) ? int64_t(to_int(env, a[6], "groups")) : int64_t(int64_t(1));
-    return wrap_tensor(env, at::conv1d(a_input, a_weight, a_bias, at::IntArrayRef(a_stride), at::IntArrayRef(a_padding), at::IntArrayRef(a_dilation), a_groups));
+    return wrap_tensor(env, at::conv1d(a_input, a_weight, a_bias, at::IntArrayRef(a_stride), a_padding, at::IntArrayRef(a_dilation), a_groups));
   });
 }
 

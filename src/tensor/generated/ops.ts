@@ -763,22 +763,22 @@ export function clamp(self: Tensor, min?: Scalar | null, max?: Scalar | null): T
 export function clamp(self: Tensor, min?: Scalar | null, options?: { max?: Scalar | null }): Tensor;
 export function clamp(self: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
 export function clamp(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined && ((a1 as Options)?.min == null || (a1 as Options)?.min instanceof Tensor) && ((a1 as Options)?.max == null || (a1 as Options)?.max instanceof Tensor)) {
     const o = a1 as { min?: Tensor | null; max?: Tensor | null } | undefined;
     return wrap(N.clamp$Tensor(handleOf(a0), (o?.min == null ? undefined : optHandle(o?.min)), (o?.max == null ? undefined : optHandle(o?.max))));
   }
-  if (a0 instanceof Tensor && (a1 == null || a1 instanceof Tensor) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || a1 instanceof Tensor) && (a2 === undefined || isOptions(a2)) && a3 === undefined && ((a2 as Options)?.max == null || (a2 as Options)?.max instanceof Tensor)) {
     const o = a2 as { max?: Tensor | null } | undefined;
     return wrap(N.clamp$Tensor(handleOf(a0), (a1 == null ? undefined : optHandle(a1)), (o?.max == null ? undefined : optHandle(o?.max))));
   }
   if (a0 instanceof Tensor && (a1 == null || a1 instanceof Tensor) && (a2 == null || a2 instanceof Tensor) && a3 === undefined) {
     return wrap(N.clamp$Tensor(handleOf(a0), (a1 == null ? undefined : optHandle(a1)), (a2 == null ? undefined : optHandle(a2))));
   }
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined && ((a1 as Options)?.min == null || isScalar((a1 as Options)?.min)) && ((a1 as Options)?.max == null || isScalar((a1 as Options)?.max))) {
     const o = a1 as { min?: Scalar | null; max?: Scalar | null } | undefined;
     return wrap(N.clamp(handleOf(a0), o?.min, o?.max));
   }
-  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || isOptions(a2)) && a3 === undefined && ((a2 as Options)?.max == null || isScalar((a2 as Options)?.max))) {
     const o = a2 as { max?: Scalar | null } | undefined;
     return wrap(N.clamp(handleOf(a0), a1, o?.max));
   }
@@ -799,12 +799,12 @@ export function clamp_(self: Tensor, min?: Scalar | null, max?: Scalar | null): 
 export function clamp_(self: Tensor, min?: Scalar | null, options?: { max?: Scalar | null }): Tensor;
 export function clamp_(self: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
 export function clamp_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined && ((a1 as Options)?.min == null || (a1 as Options)?.min instanceof Tensor) && ((a1 as Options)?.max == null || (a1 as Options)?.max instanceof Tensor)) {
     const o = a1 as { min?: Tensor | null; max?: Tensor | null } | undefined;
     N.clamp_$Tensor(handleOf(a0), (o?.min == null ? undefined : optHandle(o?.min)), (o?.max == null ? undefined : optHandle(o?.max)));
     return a0 as Tensor;
   }
-  if (a0 instanceof Tensor && (a1 == null || a1 instanceof Tensor) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || a1 instanceof Tensor) && (a2 === undefined || isOptions(a2)) && a3 === undefined && ((a2 as Options)?.max == null || (a2 as Options)?.max instanceof Tensor)) {
     const o = a2 as { max?: Tensor | null } | undefined;
     N.clamp_$Tensor(handleOf(a0), (a1 == null ? undefined : optHandle(a1)), (o?.max == null ? undefined : optHandle(o?.max)));
     return a0 as Tensor;
@@ -813,12 +813,12 @@ export function clamp_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): 
     N.clamp_$Tensor(handleOf(a0), (a1 == null ? undefined : optHandle(a1)), (a2 == null ? undefined : optHandle(a2)));
     return a0 as Tensor;
   }
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined && ((a1 as Options)?.min == null || isScalar((a1 as Options)?.min)) && ((a1 as Options)?.max == null || isScalar((a1 as Options)?.max))) {
     const o = a1 as { min?: Scalar | null; max?: Scalar | null } | undefined;
     N.clamp_(handleOf(a0), o?.min, o?.max);
     return a0 as Tensor;
   }
-  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || isOptions(a2)) && a3 === undefined && ((a2 as Options)?.max == null || isScalar((a2 as Options)?.max))) {
     const o = a2 as { max?: Scalar | null } | undefined;
     N.clamp_(handleOf(a0), a1, o?.max);
     return a0 as Tensor;
@@ -1706,7 +1706,7 @@ export function countNonzero(a0?: unknown, a1?: unknown, a2?: unknown): unknown 
   if (a0 instanceof Tensor && Array.isArray(a1) && a2 === undefined) {
     return wrap(N.count_nonzero$dim_IntList(handleOf(a0), a1));
   }
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && ((a1 as Options)?.dim == null || typeof (a1 as Options)?.dim === 'number')) {
     const o = a1 as { dim?: number | null } | undefined;
     return wrap(N.count_nonzero(handleOf(a0), o?.dim));
   }
@@ -2030,54 +2030,31 @@ export function diag(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 }
 
 /**
- * `conv1d.padding(Tensor input, Tensor weight, Tensor? bias=None, int[1] stride=1, str padding="valid", int[1] dilation=1, int groups=1) -> Tensor`
  * `conv1d(Tensor input, Tensor weight, Tensor? bias=None, int[1] stride=1, int[1] padding=0, int[1] dilation=1, int groups=1) -> Tensor`
+ * `conv1d.padding(Tensor input, Tensor weight, Tensor? bias=None, int[1] stride=1, str padding="valid", int[1] dilation=1, int groups=1) -> Tensor`
  */
-export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, padding?: string | null, dilation?: number | readonly number[] | null, groups?: number | null): Tensor;
-export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, padding?: string | null, dilation?: number | readonly number[] | null, options?: { groups?: number | undefined }): Tensor;
-export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, padding?: string | null, options?: { dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
-export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, options?: { padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
-export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
-export function conv1d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, padding?: number | readonly number[] | null, dilation?: number | readonly number[] | null, groups?: number | null): Tensor;
 export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, padding?: number | readonly number[] | null, dilation?: number | readonly number[] | null, options?: { groups?: number | undefined }): Tensor;
 export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, padding?: number | readonly number[] | null, options?: { dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, options?: { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv1d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, padding?: string | null, dilation?: number | readonly number[] | null, groups?: number | null): Tensor;
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, padding?: string | null, dilation?: number | readonly number[] | null, options?: { groups?: number | undefined }): Tensor;
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, padding?: string | null, options?: { dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, options?: { padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
+export function conv1d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv1d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown, a7?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
-    const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
-    return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.dilation, o?.groups));
-  }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
-    const o = a3 as { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
-    return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.dilation, o?.groups));
-  }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined && a7 === undefined) {
-    const o = a4 as { padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
-    return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.dilation, o?.groups));
-  }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 === undefined || isOptions(a5)) && a6 === undefined && a7 === undefined) {
-    const o = a5 as { dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
-    return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.dilation, o?.groups));
-  }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || isOptions(a6)) && a7 === undefined) {
-    const o = a6 as { groups?: number | undefined } | undefined;
-    return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups));
-  }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 == null || typeof a6 === 'number') && a7 === undefined) {
-    return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, a6));
-  }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || (typeof (a2 as Options)?.padding === 'number' || Array.isArray((a2 as Options)?.padding)))) {
     const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || (typeof (a3 as Options)?.padding === 'number' || Array.isArray((a3 as Options)?.padding)))) {
     const o = a3 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || (typeof (a4 as Options)?.padding === 'number' || Array.isArray((a4 as Options)?.padding)))) {
     const o = a4 as { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.dilation, o?.groups));
   }
@@ -2092,58 +2069,58 @@ export function conv1d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a
   if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 == null || typeof a6 === 'number') && a7 === undefined) {
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, a6));
   }
-  throw noOverload("conv1d", [a0, a1, a2, a3, a4, a5, a6, a7], "conv1d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor\n  conv1d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor");
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || typeof (a2 as Options)?.padding === 'string')) {
+    const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
+    return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.dilation, o?.groups));
+  }
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || typeof (a3 as Options)?.padding === 'string')) {
+    const o = a3 as { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
+    return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.dilation, o?.groups));
+  }
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || typeof (a4 as Options)?.padding === 'string')) {
+    const o = a4 as { padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
+    return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.dilation, o?.groups));
+  }
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 === undefined || isOptions(a5)) && a6 === undefined && a7 === undefined) {
+    const o = a5 as { dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
+    return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.dilation, o?.groups));
+  }
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || isOptions(a6)) && a7 === undefined) {
+    const o = a6 as { groups?: number | undefined } | undefined;
+    return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups));
+  }
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 == null || typeof a6 === 'number') && a7 === undefined) {
+    return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, a6));
+  }
+  throw noOverload("conv1d", [a0, a1, a2, a3, a4, a5, a6, a7], "conv1d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor\n  conv1d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor");
 }
 
 /**
- * `conv2d.padding(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, str padding="valid", int[2] dilation=1, int groups=1) -> Tensor`
  * `conv2d(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, int[2] padding=0, int[2] dilation=1, int groups=1) -> Tensor`
+ * `conv2d.padding(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, str padding="valid", int[2] dilation=1, int groups=1) -> Tensor`
  */
-export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, padding?: string | null, dilation?: number | readonly number[] | null, groups?: number | null): Tensor;
-export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, padding?: string | null, dilation?: number | readonly number[] | null, options?: { groups?: number | undefined }): Tensor;
-export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, padding?: string | null, options?: { dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
-export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, options?: { padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
-export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
-export function conv2d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, padding?: number | readonly number[] | null, dilation?: number | readonly number[] | null, groups?: number | null): Tensor;
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, padding?: number | readonly number[] | null, dilation?: number | readonly number[] | null, options?: { groups?: number | undefined }): Tensor;
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, padding?: number | readonly number[] | null, options?: { dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, options?: { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv2d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, padding?: string | null, dilation?: number | readonly number[] | null, groups?: number | null): Tensor;
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, padding?: string | null, dilation?: number | readonly number[] | null, options?: { groups?: number | undefined }): Tensor;
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, padding?: string | null, options?: { dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | readonly number[] | null, options?: { padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
+export function conv2d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown, a7?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
-    const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
-    return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.dilation, o?.groups));
-  }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
-    const o = a3 as { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
-    return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.dilation, o?.groups));
-  }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined && a7 === undefined) {
-    const o = a4 as { padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
-    return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.dilation, o?.groups));
-  }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 === undefined || isOptions(a5)) && a6 === undefined && a7 === undefined) {
-    const o = a5 as { dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
-    return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.dilation, o?.groups));
-  }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || isOptions(a6)) && a7 === undefined) {
-    const o = a6 as { groups?: number | undefined } | undefined;
-    return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups));
-  }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 == null || typeof a6 === 'number') && a7 === undefined) {
-    return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, a6));
-  }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || (typeof (a2 as Options)?.padding === 'number' || Array.isArray((a2 as Options)?.padding)))) {
     const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || (typeof (a3 as Options)?.padding === 'number' || Array.isArray((a3 as Options)?.padding)))) {
     const o = a3 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || (typeof (a4 as Options)?.padding === 'number' || Array.isArray((a4 as Options)?.padding)))) {
     const o = a4 as { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.dilation, o?.groups));
   }
@@ -2158,7 +2135,30 @@ export function conv2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a
   if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 == null || typeof a6 === 'number') && a7 === undefined) {
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, a6));
   }
-  throw noOverload("conv2d", [a0, a1, a2, a3, a4, a5, a6, a7], "conv2d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor\n  conv2d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor");
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || typeof (a2 as Options)?.padding === 'string')) {
+    const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
+    return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.dilation, o?.groups));
+  }
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || typeof (a3 as Options)?.padding === 'string')) {
+    const o = a3 as { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
+    return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.dilation, o?.groups));
+  }
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || typeof (a4 as Options)?.padding === 'string')) {
+    const o = a4 as { padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
+    return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.dilation, o?.groups));
+  }
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 === undefined || isOptions(a5)) && a6 === undefined && a7 === undefined) {
+    const o = a5 as { dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
+    return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.dilation, o?.groups));
+  }
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || isOptions(a6)) && a7 === undefined) {
+    const o = a6 as { groups?: number | undefined } | undefined;
+    return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups));
+  }
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 == null || typeof a6 === 'number') && a7 === undefined) {
+    return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, a6));
+  }
+  throw noOverload("conv2d", [a0, a1, a2, a3, a4, a5, a6, a7], "conv2d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor\n  conv2d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor");
 }
 
 /**
@@ -4416,7 +4416,7 @@ export function bernoulli_(self: Tensor, p?: number | null): Tensor;
 export function bernoulli_(self: Tensor, options?: { p?: number | undefined }): Tensor;
 export function bernoulli_(self: Tensor, p: Tensor): Tensor;
 export function bernoulli_(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && ((a1 as Options)?.p == null || typeof (a1 as Options)?.p === 'number')) {
     const o = a1 as { p?: number | undefined } | undefined;
     N.bernoulli_$float(handleOf(a0), o?.p, undefined);
     return a0 as Tensor;
@@ -4445,7 +4445,7 @@ export function normal(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
   if (a0 instanceof Tensor && a1 instanceof Tensor && a2 === undefined) {
     return wrap(N.normal$Tensor_Tensor(handleOf(a0), handleOf(a1), undefined));
   }
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && ((a1 as Options)?.std == null || typeof (a1 as Options)?.std === 'number')) {
     const o = a1 as { std?: number | undefined } | undefined;
     return wrap(N.normal$Tensor_float(handleOf(a0), o?.std, undefined));
   }

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { keep, memoryStats, ones, scope, tensor, zeros, type Tensor } from '../../src/index.js';
+
+const live = () => memoryStats().liveTensors;
+
+describe('memory', () => {
+  it('dispose releases the native reference, and is idempotent', () => {
+    const before = live();
+    const t = ones([10]);
+    assert.equal(live(), before + 1);
+    t.dispose();
+    t.dispose();
+    assert.equal(t.disposed, true);
+    assert.equal(live(), before);
+  });
+
+  it('using releases at the end of the block', () => {
+    const before = live();
+    {
+      using t = zeros([3]);
+      assert.equal(t.numel(), 3);
+      assert.equal(live(), before + 1);
+    }
+    assert.equal(live(), before);
+  });
+
+  it('scope frees everything created inside except what it returns', () => {
+    const before = live();
+    const { a, list } = scope(() => {
+      const x = ones([100]);
+      const y = x.add(1).mul(2);
+      y.sum();
+      return { a: y, list: [x.sub(1)], n: 3 };
+    });
+    assert.equal(live(), before + 2);
+    {
+      using total = a.sum();
+      assert.equal(total.item(), 400);
+    }
+    a.dispose();
+    list[0]?.dispose();
+    assert.equal(live(), before);
+  });
+
+  it('nested scopes move returned tensors to the enclosing scope', () => {
+    const before = live();
+    scope(() => {
+      const inner = scope(() => ones([2]).add(1));
+      assert.equal(inner.disposed, false);
+      scope(() => inner.add(1)); // a result nobody keeps: freed with the outer scope
+      assert.equal(inner.disposed, false);
+    });
+    assert.equal(live(), before);
+  });
+
+  it('keep() saves a tensor from its scope', () => {
+    const before = live();
+    let kept: Tensor | undefined;
+    scope(() => {
+      kept = keep(ones([4]));
+      ones([4]);
+    });
+    assert.equal(kept?.disposed, false);
+    assert.equal(live(), before + 1);
+    kept?.dispose();
+  });
+
+  it('a throwing body still frees its tensors', () => {
+    const before = live();
+    assert.throws(() => scope(() => {
+      ones([5]);
+      throw new Error('step failed');
+    }), /step failed/);
+    assert.equal(live(), before);
+  });
+
+  it('works across await: tensors made after an await belong to the scope', async () => {
+    const before = live();
+    const result = await scope(async () => {
+      const a = ones([3]);
+      await sleep(1);
+      const b = a.add(2);
+      await Promise.resolve();
+      b.mul(3);
+      return b;
+    });
+    assert.equal(live(), before + 1);
+    assert.deepEqual(result.toArray(), [3, 3, 3]);
+    result.dispose();
+    assert.equal(live(), before);
+  });
+
+  it('interleaved async scopes keep their tensors apart', async () => {
+    const before = live();
+    const work = (n: number) => scope(async () => {
+      const t = tensor([n], { dtype: 'float32' });
+      await sleep(n);
+      const u = t.mul(10);
+      await sleep(1);
+      return u.add(n);
+    });
+    const [r1, r2] = await Promise.all([work(2), work(1)]);
+    assert.deepEqual(r1.toArray(), [22]);
+    assert.deepEqual(r2.toArray(), [11]);
+    assert.equal(live(), before + 2);
+    r1.dispose();
+    r2.dispose();
+  });
+
+  it('counts bytes of distinct storages (a view does not double count)', () => {
+    scope(() => {
+      const before = memoryStats().liveBytes;
+      const t = zeros([256], { dtype: 'float32' });
+      assert.equal(memoryStats().liveBytes, before + 1024);
+      t.view(16, 16);
+      t.reshape([4, 64]);
+      assert.equal(memoryStats().liveBytes, before + 1024);
+    });
+  });
+});
