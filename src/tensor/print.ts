@@ -68,7 +68,8 @@ function render(flat: ArrayLike<number | bigint>, shape: number[], fmt: Formatte
     const cut = summarize && n > 2 * EDGE_ITEMS;
     const idx = cut ? [...Array(EDGE_ITEMS).keys(), -1, ...Array.from({ length: EDGE_ITEMS }, (_, i) => n - EDGE_ITEMS + i)] : [...Array(n).keys()];
     if (d === shape.length - 1) {
-      const items = idx.map((i) => (i < 0 ? '...' : fmt(Number(flat[offset + i])).padStart(width)));
+      // PyTorch writes the elision as ' ...' whatever the element width.
+      const items = idx.map((i) => (i < 0 ? ' ...' : fmt(Number(flat[offset + i])).padStart(width)));
       // Wrap long rows the way PyTorch does: as many items per line as fit in the line width.
       const perLine = Math.max(1, Math.floor((LINE_WIDTH - ind) / (width + 2)));
       const lines: string[] = [];
