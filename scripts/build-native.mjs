@@ -34,7 +34,7 @@ if (!existsSync(gyp)) {
 // Node's headers ship with Debian's nodejs in /usr/include/node; pointing node-gyp there keeps the
 // build offline (it would otherwise try to download them).
 const nodedir = process.env.npm_config_nodedir || (existsSync('/usr/include/node/node.h') ? '/usr' : undefined);
-const common = nodedir ? [`--nodedir=${nodedir}`] : [];
+const common = ['--loglevel=warn', ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
 const run = (args) => execFileSync(gyp, [...args, ...common], { cwd: root, stdio: 'inherit' });
 
 const stamp = existsSync(stampFile) ? readFileSync(stampFile, 'utf8') : '';

@@ -30,8 +30,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   npm ci --no-audit --no-fund
   echo "$want" > "$stamp"
 else
-  node scripts/build-native.mjs | grep -v "^make: Nothing to be done" || true
+  node scripts/build-native.mjs | grep -v "^make: " || true
 fi
 
 # TypeScript, incremental: a no-op when nothing changed.
-npx --no-install tsc -p tsconfig.json
+node node_modules/typescript/bin/tsc -p tsconfig.json
