@@ -65,10 +65,12 @@ std::vector<int64_t> shape_arg(napi_env env, napi_value v) {
   return shape;
 }
 
-size_t checked_numel(const std::vector<int64_t>& shape) {
-  size_t n = 1;
+// Bytes needed for `shape` elements of `dtype`, refusing sizes whose product overflows.
+size_t checked_nbytes(const std::vector<int64_t>& shape, at::ScalarType dtype) {
+  size_t n = at::elementSize(dtype);
   for (int64_t d : shape) {
-    if (d != 0 && n > SIZE_MAX / static_cast<size_t>(d)) throw ArgumentError("argument 'shape' is too large");
+    if (d != 0 && n > SIZE_MAX / static_cast<size_t>(d))
+      throw ArgumentError("argument 'shape' " + c10::str(at::IntArrayRef(shape)) + " is too large");
     n *= static_cast<size_t>(d);
   }
   return n;
@@ -81,7 +83,7 @@ napi_value js_from_buffer(napi_env env, napi_callback_info info) {
     BufferView buf = buffer_arg(env, a[0], "data");
     at::ScalarType dtype = to_scalar_type(env, a[1], "dtype");
     std::vector<int64_t> shape = shape_arg(env, a[2]);
-    size_t need = checked_numel(shape) * at::elementSize(dtype);
+    size_t need = checked_nbytes(shape, dtype);
     if (need != buf.bytes)
       throw ArgumentError("data has " + std::to_string(buf.bytes) + " bytes but shape " + c10::str(at::IntArrayRef(shape)) +
                           " of " + c10::toString(dtype) + " needs " + std::to_string(need));
@@ -123,7 +125,7 @@ napi_value js_from_buffer_shared(napi_env env, napi_callback_info info) {
     BufferView buf = buffer_arg(env, a[0], "data");
     at::ScalarType dtype = to_scalar_type(env, a[1], "dtype");
     std::vector<int64_t> shape = shape_arg(env, a[2]);
-    size_t need = checked_numel(shape) * at::elementSize(dtype);
+    size_t need = checked_nbytes(shape, dtype);
     if (need != buf.bytes)
       throw ArgumentError("data has " + std::to_string(buf.bytes) + " bytes but the shape needs " + std::to_string(need));
     if (reinterpret_cast<uintptr_t>(buf.data) % at::elementSize(dtype) != 0)

@@ -45,6 +45,8 @@ const TABLE: BadCall[] = [
   { name: 'bad reduction name', call: () => crossEntropyLoss(randn([2, 3]), tensor([0, 1]), { reduction: 'avg' as 'mean' }), error: TypeError, message: /'avg' is not a reduction/ },
   { name: 'backward on a non-scalar without gradient', call: () => randn([3], {}).requiresGrad_().mul(2).backward(), error: TorchError, op: 'backward', message: /grad can be implicitly created only for scalar outputs/ },
   { name: 'backward through a tensor that does not require grad', call: () => ones([1]).backward(), error: TorchError, op: 'backward', message: /does not require grad/ },
+  { name: 'shape whose byte size overflows', call: () => tensor(new Float32Array(4), { shape: [2 ** 31, 2 ** 31] }), error: TorchValueError, op: 'fromBuffer', message: /is too large/ },
+  { name: 'allocation larger than memory', call: () => zeros([1e6, 1e6]), error: TorchError, op: 'zeros', message: /can't allocate memory/ },
   { name: 'data buffer of the wrong size', call: () => tensor(new Float32Array(5), { shape: [2, 3] }), error: TorchValueError, op: 'fromBuffer', message: /data has 20 bytes but shape \[2, 3\] of Float needs 24/ },
 ];
 
