@@ -150,6 +150,18 @@ function discriminatingOptions(ops: BoundOp[]): Set<string> {
   return new Set([...kinds].filter(([, k]) => k.size > 1).map(([name]) => name));
 }
 
+/** Module-level constants for the allowed option keys, so a call allocates nothing to check them. */
+const keySets = new Map<string, string>();
+function keySetName(keys: string[]): string {
+  const literal = `{ ${keys.map((k) => `${k}: 1`).join(', ')} }`;
+  let name = keySets.get(literal);
+  if (!name) {
+    name = `KEYS_${keySets.size}`;
+    keySets.set(literal, name);
+  }
+  return name;
+}
+
 function dispatchBranches(op: BoundOp, arity: number, discriminating: Set<string>): string[] {
   const { positional, kwOnly, required } = jsArgs(op);
   const vars = Array.from({ length: arity }, (_, i) => `a${i}`);
@@ -164,7 +176,10 @@ function dispatchBranches(op: BoundOp, arity: number, discriminating: Set<string
     });
     const named = [...positional.slice(p), ...kwOnly];
     const optVar = vars[p];
-    if (optVar) conds.push(named.length > 0 ? `(${optVar} === undefined || isOptions(${optVar}))` : `${optVar} === undefined`);
+    // An options object must only name this overload's arguments: that picks the right overload
+    // (arange's `step` exists only in arange.start_step) and turns a typo into an error.
+    const keys = keySetName(named.map((a) => a.jsName));
+    if (optVar) conds.push(named.length > 0 ? `(${optVar} === undefined || optionsIn(${optVar}, ${keys}))` : `${optVar} === undefined`);
     for (let j = p + 1; j < arity; j++) conds.push(`a${j} === undefined`);
     for (const a of kwOnly.filter((x) => !hasDefault(x))) conds.push(`(${optVar} as Options)?.${a.jsName} !== undefined`);
     for (const a of named.filter((x) => discriminating.has(x.jsName))) {
@@ -210,15 +225,20 @@ ${ops.flatMap((o) => dispatchBranches(o, arity, discriminating)).join('\n')}
 
 export function emitTsOps(ops: BoundOp[]): string {
   const groups = groupOps(ops);
+  keySets.clear();
+  const body = [...groups.entries()].map(([name, g]) => emitGroup(name, g)).join('\n\n');
+  const constants = [...keySets].map(([literal, name]) => `const ${name} = ${literal} as const;`).join('\n');
   return `${TS_HEADER}/* eslint-disable */
 import { Tensor } from '../tensor.js';
 import {
   N, Options, Scalar, DeviceLike, dtypeCode, dtypeName, layoutCode, memoryFormatCode, reductionCode, deviceName,
-  handleOf, optHandle, handles, optHandles, isOptions, isScalar, noOverload, wrap, wrapAll,
+  handleOf, optHandle, handles, optHandles, isScalar, optionsIn, noOverload, wrap, wrapAll,
 } from '../dispatch.js';
 import type { DType, Layout, MemoryFormat, Reduction } from './enums.js';
 
-${[...groups.entries()].map(([name, g]) => emitGroup(name, g)).join('\n\n')}
+${constants}
+
+${body}
 `;
 }
 

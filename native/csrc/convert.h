@@ -8,6 +8,7 @@
 #include <node_api.h>
 
 #include <array>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,12 @@ inline bool present(napi_env env, napi_value v) { return !is_nullish(env, v); }
   throw ArgumentError(std::string("argument '") + what + "' must be " + expected);
 }
 
+// Whether a double holds an integer that int64 represents exactly (checked before any cast:
+// casting NaN or an out-of-range double to int64 is undefined behaviour).
+inline bool is_int64(double d) {
+  return d >= -9223372036854775808.0 && d < 9223372036854775808.0 && d == std::trunc(d);
+}
+
 inline int64_t to_int(napi_env env, napi_value v, const char* what) {
   napi_valuetype t = type_of(env, v);
   if (t == napi_bigint) {
@@ -35,7 +42,7 @@ inline int64_t to_int(napi_env env, napi_value v, const char* what) {
   if (t != napi_number) bad_arg(what, "an integer");
   double d;
   NAPI_OK(napi_get_value_double(env, v, &d));
-  if (d != static_cast<double>(static_cast<int64_t>(d))) bad_arg(what, "an integer");
+  if (!is_int64(d)) bad_arg(what, "an integer");
   return static_cast<int64_t>(d);
 }
 
@@ -71,8 +78,8 @@ inline at::Scalar to_scalar(napi_env env, napi_value v, const char* what) {
     case napi_number: {
       double d;
       NAPI_OK(napi_get_value_double(env, v, &d));
-      if (d == static_cast<double>(static_cast<int64_t>(d)) && d > -9.0e15 && d < 9.0e15)
-        return at::Scalar(static_cast<int64_t>(d));
+      // -0 stays a double: as an integer it would lose its sign (1 / -0 is -inf).
+      if (is_int64(d) && !(d == 0 && std::signbit(d))) return at::Scalar(static_cast<int64_t>(d));
       return at::Scalar(d);
     }
     default: bad_arg(what, "a number, boolean or bigint");

@@ -337,6 +337,16 @@ napi_value op_prod_dim_int(napi_env env, napi_callback_info info) {
   });
 }
 
+// std(Tensor self, bool unbiased=True) -> Tensor
+napi_value op_std(napi_env env, napi_callback_info info) {
+  return guard(env, "std", [&]() -> napi_value {
+    Args a(env, info, 2);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    bool a_unbiased = present(env, a[1]) ? bool(to_bool(env, a[1], "unbiased")) : bool(true);
+    return wrap_tensor(env, at::std(a_self, a_unbiased));
+  });
+}
+
 // std_mean.correction(Tensor self, int[1]? dim, *, int? correction, bool keepdim=False) -> (Tensor, Tensor)
 napi_value op_std_mean_correction(napi_env env, napi_callback_info info) {
   return guard(env, "std_mean.correction", [&]() -> napi_value {
@@ -348,6 +358,20 @@ napi_value op_std_mean_correction(napi_env env, napi_callback_info info) {
     if (present(env, a[2])) a_correction = to_int(env, a[2], "correction");
     bool a_keepdim = present(env, a[3]) ? bool(to_bool(env, a[3], "keepdim")) : bool(false);
     auto r = at::std_mean(a_self, (a_dim ? at::OptionalIntArrayRef(*a_dim) : at::OptionalIntArrayRef()), a_correction, a_keepdim);
+    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
+  });
+}
+
+// var_mean.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> (Tensor, Tensor)
+napi_value op_var_mean_dim(napi_env env, napi_callback_info info) {
+  return guard(env, "var_mean.dim", [&]() -> napi_value {
+    Args a(env, info, 4);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    c10::optional<std::vector<int64_t>> a_dim;
+    if (present(env, a[1])) a_dim = to_int_list(env, a[1], "dim", 1);
+    bool a_unbiased = present(env, a[2]) ? bool(to_bool(env, a[2], "unbiased")) : bool(true);
+    bool a_keepdim = present(env, a[3]) ? bool(to_bool(env, a[3], "keepdim")) : bool(false);
+    auto r = at::var_mean(a_self, (a_dim ? at::OptionalIntArrayRef(*a_dim) : at::OptionalIntArrayRef()), a_unbiased, a_keepdim);
     return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
   });
 }

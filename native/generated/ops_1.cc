@@ -327,9 +327,9 @@ napi_value op_prod(napi_env env, napi_callback_info info) {
   });
 }
 
-// var_mean.correction(Tensor self, int[1]? dim, *, int? correction, bool keepdim=False) -> (Tensor, Tensor)
-napi_value op_var_mean_correction(napi_env env, napi_callback_info info) {
-  return guard(env, "var_mean.correction", [&]() -> napi_value {
+// var.correction(Tensor self, int[1]? dim, *, int? correction, bool keepdim=False) -> Tensor
+napi_value op_var_correction(napi_env env, napi_callback_info info) {
+  return guard(env, "var.correction", [&]() -> napi_value {
     Args a(env, info, 4);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     c10::optional<std::vector<int64_t>> a_dim;
@@ -337,7 +337,31 @@ napi_value op_var_mean_correction(napi_env env, napi_callback_info info) {
     c10::optional<int64_t> a_correction;
     if (present(env, a[2])) a_correction = to_int(env, a[2], "correction");
     bool a_keepdim = present(env, a[3]) ? bool(to_bool(env, a[3], "keepdim")) : bool(false);
-    auto r = at::var_mean(a_self, (a_dim ? at::OptionalIntArrayRef(*a_dim) : at::OptionalIntArrayRef()), a_correction, a_keepdim);
+    return wrap_tensor(env, at::var(a_self, (a_dim ? at::OptionalIntArrayRef(*a_dim) : at::OptionalIntArrayRef()), a_correction, a_keepdim));
+  });
+}
+
+// std_mean.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> (Tensor, Tensor)
+napi_value op_std_mean_dim(napi_env env, napi_callback_info info) {
+  return guard(env, "std_mean.dim", [&]() -> napi_value {
+    Args a(env, info, 4);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    c10::optional<std::vector<int64_t>> a_dim;
+    if (present(env, a[1])) a_dim = to_int_list(env, a[1], "dim", 1);
+    bool a_unbiased = present(env, a[2]) ? bool(to_bool(env, a[2], "unbiased")) : bool(true);
+    bool a_keepdim = present(env, a[3]) ? bool(to_bool(env, a[3], "keepdim")) : bool(false);
+    auto r = at::std_mean(a_self, (a_dim ? at::OptionalIntArrayRef(*a_dim) : at::OptionalIntArrayRef()), a_unbiased, a_keepdim);
+    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
+  });
+}
+
+// var_mean(Tensor self, bool unbiased=True) -> (Tensor, Tensor)
+napi_value op_var_mean(napi_env env, napi_callback_info info) {
+  return guard(env, "var_mean", [&]() -> napi_value {
+    Args a(env, info, 2);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    bool a_unbiased = present(env, a[1]) ? bool(to_bool(env, a[1], "unbiased")) : bool(true);
+    auto r = at::var_mean(a_self, a_unbiased);
     return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
   });
 }

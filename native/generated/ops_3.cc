@@ -320,9 +320,32 @@ napi_value op_mean(napi_env env, napi_callback_info info) {
   });
 }
 
-// var.correction(Tensor self, int[1]? dim, *, int? correction, bool keepdim=False) -> Tensor
-napi_value op_var_correction(napi_env env, napi_callback_info info) {
-  return guard(env, "var.correction", [&]() -> napi_value {
+// std.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> Tensor
+napi_value op_std_dim(napi_env env, napi_callback_info info) {
+  return guard(env, "std.dim", [&]() -> napi_value {
+    Args a(env, info, 4);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    c10::optional<std::vector<int64_t>> a_dim;
+    if (present(env, a[1])) a_dim = to_int_list(env, a[1], "dim", 1);
+    bool a_unbiased = present(env, a[2]) ? bool(to_bool(env, a[2], "unbiased")) : bool(true);
+    bool a_keepdim = present(env, a[3]) ? bool(to_bool(env, a[3], "keepdim")) : bool(false);
+    return wrap_tensor(env, at::std(a_self, (a_dim ? at::OptionalIntArrayRef(*a_dim) : at::OptionalIntArrayRef()), a_unbiased, a_keepdim));
+  });
+}
+
+// var(Tensor self, bool unbiased=True) -> Tensor
+napi_value op_var(napi_env env, napi_callback_info info) {
+  return guard(env, "var", [&]() -> napi_value {
+    Args a(env, info, 2);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    bool a_unbiased = present(env, a[1]) ? bool(to_bool(env, a[1], "unbiased")) : bool(true);
+    return wrap_tensor(env, at::var(a_self, a_unbiased));
+  });
+}
+
+// var_mean.correction(Tensor self, int[1]? dim, *, int? correction, bool keepdim=False) -> (Tensor, Tensor)
+napi_value op_var_mean_correction(napi_env env, napi_callback_info info) {
+  return guard(env, "var_mean.correction", [&]() -> napi_value {
     Args a(env, info, 4);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     c10::optional<std::vector<int64_t>> a_dim;
@@ -330,7 +353,8 @@ napi_value op_var_correction(napi_env env, napi_callback_info info) {
     c10::optional<int64_t> a_correction;
     if (present(env, a[2])) a_correction = to_int(env, a[2], "correction");
     bool a_keepdim = present(env, a[3]) ? bool(to_bool(env, a[3], "keepdim")) : bool(false);
-    return wrap_tensor(env, at::var(a_self, (a_dim ? at::OptionalIntArrayRef(*a_dim) : at::OptionalIntArrayRef()), a_correction, a_keepdim));
+    auto r = at::var_mean(a_self, (a_dim ? at::OptionalIntArrayRef(*a_dim) : at::OptionalIntArrayRef()), a_correction, a_keepdim);
+    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
   });
 }
 
@@ -895,17 +919,18 @@ napi_value op_ones(napi_env env, napi_callback_info info) {
   });
 }
 
-// arange.start(Scalar start, Scalar end, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_arange_start(napi_env env, napi_callback_info info) {
-  return guard(env, "arange.start", [&]() -> napi_value {
-    Args a(env, info, 6);
+// arange.start_step(Scalar start, Scalar end, Scalar step=1, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_arange_start_step(napi_env env, napi_callback_info info) {
+  return guard(env, "arange.start_step", [&]() -> napi_value {
+    Args a(env, info, 7);
     at::Scalar a_start = to_scalar(env, a[0], "start");
     at::Scalar a_end = to_scalar(env, a[1], "end");
-    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    c10::optional<at::Layout> a_layout = present(env, a[3]) ? c10::optional<at::Layout>(to_layout(env, a[3], "layout")) : c10::optional<at::Layout>(c10::nullopt);
-    c10::optional<at::Device> a_device = present(env, a[4]) ? c10::optional<at::Device>(to_device(env, a[4], "device")) : c10::optional<at::Device>(c10::nullopt);
-    c10::optional<bool> a_pin_memory = present(env, a[5]) ? c10::optional<bool>(to_bool(env, a[5], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, at::arange(a_start, a_end, a_dtype, a_layout, a_device, a_pin_memory));
+    at::Scalar a_step = present(env, a[2]) ? at::Scalar(to_scalar(env, a[2], "step")) : at::Scalar(at::Scalar(int64_t(1)));
+    c10::optional<at::ScalarType> a_dtype = present(env, a[3]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[3], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    c10::optional<at::Layout> a_layout = present(env, a[4]) ? c10::optional<at::Layout>(to_layout(env, a[4], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[5]) ? c10::optional<at::Device>(to_device(env, a[5], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[6]) ? c10::optional<bool>(to_bool(env, a[6], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    return wrap_tensor(env, at::arange(a_start, a_end, a_step, a_dtype, a_layout, a_device, a_pin_memory));
   });
 }
 

@@ -5,7 +5,7 @@
 
 namespace tessera {
 
-// 364 ops
+// 372 ops
 void register_generated_ops(napi_env env, napi_value exports) {
   static const napi_property_descriptor props[] = {
       {"add$Tensor", nullptr, generated::op_add_Tensor, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -131,9 +131,17 @@ void register_generated_ops(napi_env env, napi_value exports) {
       {"prod$dim_int", nullptr, generated::op_prod_dim_int, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"prod", nullptr, generated::op_prod, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"std$correction", nullptr, generated::op_std_correction, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"std$dim", nullptr, generated::op_std_dim, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"std", nullptr, generated::op_std, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"var$correction", nullptr, generated::op_var_correction, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"var$dim", nullptr, generated::op_var_dim, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"var", nullptr, generated::op_var, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"std_mean$correction", nullptr, generated::op_std_mean_correction, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"std_mean$dim", nullptr, generated::op_std_mean_dim, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"std_mean", nullptr, generated::op_std_mean, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"var_mean$correction", nullptr, generated::op_var_mean_correction, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"var_mean$dim", nullptr, generated::op_var_mean_dim, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"var_mean", nullptr, generated::op_var_mean, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"max$dim", nullptr, generated::op_max_dim, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"max$other", nullptr, generated::op_max_other, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"max", nullptr, generated::op_max, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -322,8 +330,8 @@ void register_generated_ops(napi_env env, napi_value exports) {
       {"ones", nullptr, generated::op_ones, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"full", nullptr, generated::op_full, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"empty$memory_format", nullptr, generated::op_empty_memory_format, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"arange$start_step", nullptr, generated::op_arange_start_step, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"arange$start", nullptr, generated::op_arange_start, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"arange$start_step", nullptr, generated::op_arange_start_step, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"arange", nullptr, generated::op_arange, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"linspace", nullptr, generated::op_linspace, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"eye$m", nullptr, generated::op_eye_m, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -26,6 +26,13 @@ export function isOptions(v: unknown): v is Options {
   return typeof v === 'object' && v !== null && !(v instanceof Tensor) && !Array.isArray(v) && !ArrayBuffer.isView(v);
 }
 
+/** A trailing options object whose keys are all among `allowed` (the overload's named arguments). */
+export function optionsIn(v: unknown, allowed: Readonly<Record<string, 1>>): v is Options {
+  if (!isOptions(v)) return false;
+  for (const k in v) if (!Object.hasOwn(allowed, k)) return false;
+  return true;
+}
+
 export function handleOf(v: unknown): Handle {
   if (v instanceof Tensor) return v.handle;
   throw new TypeError(`expected a Tensor, got ${describe(v)}`);

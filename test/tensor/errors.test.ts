@@ -39,6 +39,7 @@ const TABLE: BadCall[] = [
   { name: 'unavailable device', call: () => ones([2]).to('cuda:0'), error: TorchError, op: 'to.device', message: /CUDA|cuda/ },
   { name: 'non-integer where an int is required', call: () => ones([2, 2]).sum(0.5), error: TorchValueError, op: 'sum.dim_IntList', message: /argument 'dim' must be an integer/ },
   { name: 'string where a Tensor is required', call: () => add(ones([2]), 'x' as unknown as number), error: TypeError, message: /expected one of/ },
+  { name: 'misspelt option name', call: () => conv2d(ones([1, 1, 4, 4]), ones([1, 1, 3, 3]), { paddng: 1 } as unknown as { padding: number }), error: TypeError, message: /conv2d\(\) got .*\{paddng\}.*expected one of/s },
   { name: 'invalid reshape', call: () => ones([6]).reshape([4, 2]), error: TorchError, op: 'reshape', message: /shape '\[4, 2\]' is invalid for input of size 6/ },
   { name: 'negative size', call: () => zeros([-1, 2]), error: TorchError, op: 'zeros', message: /negative/ },
   { name: 'bad dtype name', call: () => zeros([2], { dtype: 'float8' as 'float32' }), error: TypeError, message: /'float8' is not a dtype/ },

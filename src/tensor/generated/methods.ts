@@ -147,7 +147,17 @@ declare module '../tensor.js' {
     prod(dim: number, options?: { keepdim?: boolean | undefined; dtype?: DType | null }): Tensor;
     prod(options?: { dtype?: DType | null }): Tensor;
     std(dim: number | readonly number[] | null, options: { correction: number | null; keepdim?: boolean | undefined }): Tensor;
+    std(dim: number | readonly number[] | null, unbiased?: boolean | null, keepdim?: boolean | null): Tensor;
+    std(dim: number | readonly number[] | null, unbiased?: boolean | null, options?: { keepdim?: boolean | undefined }): Tensor;
+    std(dim: number | readonly number[] | null, options?: { unbiased?: boolean | undefined; keepdim?: boolean | undefined }): Tensor;
+    std(unbiased?: boolean | null): Tensor;
+    std(options?: { unbiased?: boolean | undefined }): Tensor;
     variance(dim: number | readonly number[] | null, options: { correction: number | null; keepdim?: boolean | undefined }): Tensor;
+    variance(dim: number | readonly number[] | null, unbiased?: boolean | null, keepdim?: boolean | null): Tensor;
+    variance(dim: number | readonly number[] | null, unbiased?: boolean | null, options?: { keepdim?: boolean | undefined }): Tensor;
+    variance(dim: number | readonly number[] | null, options?: { unbiased?: boolean | undefined; keepdim?: boolean | undefined }): Tensor;
+    variance(unbiased?: boolean | null): Tensor;
+    variance(options?: { unbiased?: boolean | undefined }): Tensor;
     max(dim: number, keepdim?: boolean | null): [Tensor, Tensor];
     max(dim: number, options?: { keepdim?: boolean | undefined }): [Tensor, Tensor];
     max(other: Tensor): Tensor;
@@ -417,8 +427,8 @@ const methods: Record<string, (this: Tensor, ...args: unknown[]) => unknown> = {
   sum: function (this: Tensor, a1?: unknown, a2?: unknown, a3?: unknown) { return (ops.sum as (...a: unknown[]) => unknown)(this, a1, a2, a3); },
   mean: function (this: Tensor, a1?: unknown, a2?: unknown, a3?: unknown) { return (ops.mean as (...a: unknown[]) => unknown)(this, a1, a2, a3); },
   prod: function (this: Tensor, a1?: unknown, a2?: unknown, a3?: unknown) { return (ops.prod as (...a: unknown[]) => unknown)(this, a1, a2, a3); },
-  std: function (this: Tensor, a1?: unknown, a2?: unknown) { return (ops.std as (...a: unknown[]) => unknown)(this, a1, a2); },
-  variance: function (this: Tensor, a1?: unknown, a2?: unknown) { return (ops.variance as (...a: unknown[]) => unknown)(this, a1, a2); },
+  std: function (this: Tensor, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown) { return (ops.std as (...a: unknown[]) => unknown)(this, a1, a2, a3, a4); },
+  variance: function (this: Tensor, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown) { return (ops.variance as (...a: unknown[]) => unknown)(this, a1, a2, a3, a4); },
   max: function (this: Tensor, a1?: unknown, a2?: unknown, a3?: unknown) { return (ops.max as (...a: unknown[]) => unknown)(this, a1, a2, a3); },
   min: function (this: Tensor, a1?: unknown, a2?: unknown, a3?: unknown) { return (ops.min as (...a: unknown[]) => unknown)(this, a1, a2, a3); },
   amax: function (this: Tensor, a1?: unknown, a2?: unknown, a3?: unknown) { return (ops.amax as (...a: unknown[]) => unknown)(this, a1, a2, a3); },

@@ -3,9 +3,153 @@
 import { Tensor } from '../tensor.js';
 import {
   N, Options, Scalar, DeviceLike, dtypeCode, dtypeName, layoutCode, memoryFormatCode, reductionCode, deviceName,
-  handleOf, optHandle, handles, optHandles, isOptions, isScalar, noOverload, wrap, wrapAll,
+  handleOf, optHandle, handles, optHandles, isScalar, optionsIn, noOverload, wrap, wrapAll,
 } from '../dispatch.js';
 import type { DType, Layout, MemoryFormat, Reduction } from './enums.js';
+
+const KEYS_0 = { alpha: 1 } as const;
+const KEYS_1 = {  } as const;
+const KEYS_2 = { roundingMode: 1 } as const;
+const KEYS_3 = { value: 1 } as const;
+const KEYS_4 = { min: 1, max: 1 } as const;
+const KEYS_5 = { max: 1 } as const;
+const KEYS_6 = { nan: 1, posinf: 1, neginf: 1 } as const;
+const KEYS_7 = { posinf: 1, neginf: 1 } as const;
+const KEYS_8 = { neginf: 1 } as const;
+const KEYS_9 = { rtol: 1, atol: 1, equalNan: 1 } as const;
+const KEYS_10 = { atol: 1, equalNan: 1 } as const;
+const KEYS_11 = { equalNan: 1 } as const;
+const KEYS_12 = { keepdim: 1, dtype: 1 } as const;
+const KEYS_13 = { dtype: 1 } as const;
+const KEYS_14 = { correction: 1, keepdim: 1 } as const;
+const KEYS_15 = { unbiased: 1, keepdim: 1 } as const;
+const KEYS_16 = { keepdim: 1 } as const;
+const KEYS_17 = { unbiased: 1 } as const;
+const KEYS_18 = { dim: 1, keepdim: 1 } as const;
+const KEYS_19 = { dim: 1, largest: 1, sorted: 1 } as const;
+const KEYS_20 = { largest: 1, sorted: 1 } as const;
+const KEYS_21 = { sorted: 1 } as const;
+const KEYS_22 = { stable: 1, dim: 1, descending: 1 } as const;
+const KEYS_23 = { dim: 1, descending: 1 } as const;
+const KEYS_24 = { descending: 1 } as const;
+const KEYS_25 = { p: 1 } as const;
+const KEYS_26 = { dim: 1 } as const;
+const KEYS_27 = { returnInverse: 1, returnCounts: 1, dim: 1 } as const;
+const KEYS_28 = { returnCounts: 1, dim: 1 } as const;
+const KEYS_29 = { sorted: 1, returnInverse: 1, returnCounts: 1 } as const;
+const KEYS_30 = { returnInverse: 1, returnCounts: 1 } as const;
+const KEYS_31 = { returnCounts: 1 } as const;
+const KEYS_32 = { weights: 1, minlength: 1 } as const;
+const KEYS_33 = { minlength: 1 } as const;
+const KEYS_34 = { bins: 1, min: 1, max: 1 } as const;
+const KEYS_35 = { beta: 1, alpha: 1 } as const;
+const KEYS_36 = { path: 1 } as const;
+const KEYS_37 = { bias: 1 } as const;
+const KEYS_38 = { diagonal: 1 } as const;
+const KEYS_39 = { bias: 1, stride: 1, padding: 1, dilation: 1, groups: 1 } as const;
+const KEYS_40 = { stride: 1, padding: 1, dilation: 1, groups: 1 } as const;
+const KEYS_41 = { padding: 1, dilation: 1, groups: 1 } as const;
+const KEYS_42 = { dilation: 1, groups: 1 } as const;
+const KEYS_43 = { groups: 1 } as const;
+const KEYS_44 = { bias: 1, stride: 1, padding: 1, outputPadding: 1, groups: 1, dilation: 1 } as const;
+const KEYS_45 = { stride: 1, padding: 1, outputPadding: 1, groups: 1, dilation: 1 } as const;
+const KEYS_46 = { padding: 1, outputPadding: 1, groups: 1, dilation: 1 } as const;
+const KEYS_47 = { outputPadding: 1, groups: 1, dilation: 1 } as const;
+const KEYS_48 = { groups: 1, dilation: 1 } as const;
+const KEYS_49 = { dilation: 1 } as const;
+const KEYS_50 = { stride: 1, padding: 1, dilation: 1, ceilMode: 1 } as const;
+const KEYS_51 = { padding: 1, dilation: 1, ceilMode: 1 } as const;
+const KEYS_52 = { dilation: 1, ceilMode: 1 } as const;
+const KEYS_53 = { ceilMode: 1 } as const;
+const KEYS_54 = { stride: 1, padding: 1, ceilMode: 1, countIncludePad: 1 } as const;
+const KEYS_55 = { padding: 1, ceilMode: 1, countIncludePad: 1 } as const;
+const KEYS_56 = { ceilMode: 1, countIncludePad: 1 } as const;
+const KEYS_57 = { countIncludePad: 1 } as const;
+const KEYS_58 = { stride: 1, padding: 1, ceilMode: 1, countIncludePad: 1, divisorOverride: 1 } as const;
+const KEYS_59 = { padding: 1, ceilMode: 1, countIncludePad: 1, divisorOverride: 1 } as const;
+const KEYS_60 = { ceilMode: 1, countIncludePad: 1, divisorOverride: 1 } as const;
+const KEYS_61 = { countIncludePad: 1, divisorOverride: 1 } as const;
+const KEYS_62 = { divisorOverride: 1 } as const;
+const KEYS_63 = { weight: 1, bias: 1, eps: 1, cudnnEnable: 1 } as const;
+const KEYS_64 = { bias: 1, eps: 1, cudnnEnable: 1 } as const;
+const KEYS_65 = { eps: 1, cudnnEnable: 1 } as const;
+const KEYS_66 = { cudnnEnable: 1 } as const;
+const KEYS_67 = { weight: 1, bias: 1, eps: 1, cudnnEnabled: 1 } as const;
+const KEYS_68 = { bias: 1, eps: 1, cudnnEnabled: 1 } as const;
+const KEYS_69 = { eps: 1, cudnnEnabled: 1 } as const;
+const KEYS_70 = { cudnnEnabled: 1 } as const;
+const KEYS_71 = { paddingIdx: 1, scaleGradByFreq: 1, sparse: 1 } as const;
+const KEYS_72 = { scaleGradByFreq: 1, sparse: 1 } as const;
+const KEYS_73 = { sparse: 1 } as const;
+const KEYS_74 = { negativeSlope: 1 } as const;
+const KEYS_75 = { alpha: 1, scale: 1, inputScale: 1 } as const;
+const KEYS_76 = { scale: 1, inputScale: 1 } as const;
+const KEYS_77 = { inputScale: 1 } as const;
+const KEYS_78 = { approximate: 1 } as const;
+const KEYS_79 = { minVal: 1, maxVal: 1 } as const;
+const KEYS_80 = { maxVal: 1 } as const;
+const KEYS_81 = { beta: 1, threshold: 1 } as const;
+const KEYS_82 = { threshold: 1 } as const;
+const KEYS_83 = { weight: 1, reduction: 1, ignoreIndex: 1, labelSmoothing: 1 } as const;
+const KEYS_84 = { reduction: 1, ignoreIndex: 1, labelSmoothing: 1 } as const;
+const KEYS_85 = { ignoreIndex: 1, labelSmoothing: 1 } as const;
+const KEYS_86 = { labelSmoothing: 1 } as const;
+const KEYS_87 = { weight: 1, reduction: 1, ignoreIndex: 1 } as const;
+const KEYS_88 = { reduction: 1, ignoreIndex: 1 } as const;
+const KEYS_89 = { ignoreIndex: 1 } as const;
+const KEYS_90 = { reduction: 1 } as const;
+const KEYS_91 = { reduction: 1, beta: 1 } as const;
+const KEYS_92 = { beta: 1 } as const;
+const KEYS_93 = { reduction: 1, delta: 1 } as const;
+const KEYS_94 = { delta: 1 } as const;
+const KEYS_95 = { weight: 1, reduction: 1 } as const;
+const KEYS_96 = { weight: 1, posWeight: 1, reduction: 1 } as const;
+const KEYS_97 = { posWeight: 1, reduction: 1 } as const;
+const KEYS_98 = { reduction: 1, logTarget: 1 } as const;
+const KEYS_99 = { logTarget: 1 } as const;
+const KEYS_100 = { margin: 1, reduction: 1 } as const;
+const KEYS_101 = { dim: 1, eps: 1 } as const;
+const KEYS_102 = { eps: 1 } as const;
+const KEYS_103 = { p: 1, eps: 1, keepdim: 1 } as const;
+const KEYS_104 = { eps: 1, keepdim: 1 } as const;
+const KEYS_105 = { p: 1, computeMode: 1 } as const;
+const KEYS_106 = { computeMode: 1 } as const;
+const KEYS_107 = { implicit: 1 } as const;
+const KEYS_108 = { startDim: 1, endDim: 1 } as const;
+const KEYS_109 = { endDim: 1 } as const;
+const KEYS_110 = { memoryFormat: 1 } as const;
+const KEYS_111 = { dim: 1, start: 1, end: 1, step: 1 } as const;
+const KEYS_112 = { start: 1, end: 1, step: 1 } as const;
+const KEYS_113 = { end: 1, step: 1 } as const;
+const KEYS_114 = { step: 1 } as const;
+const KEYS_115 = { storageOffset: 1 } as const;
+const KEYS_116 = { accumulate: 1 } as const;
+const KEYS_117 = { sparseGrad: 1 } as const;
+const KEYS_118 = { reduce: 1 } as const;
+const KEYS_119 = { includeSelf: 1 } as const;
+const KEYS_120 = { numClasses: 1 } as const;
+const KEYS_121 = { outInt32: 1, right: 1, side: 1, sorter: 1 } as const;
+const KEYS_122 = { outInt32: 1, right: 1 } as const;
+const KEYS_123 = { dims: 1 } as const;
+const KEYS_124 = { dim: 1, outputSize: 1 } as const;
+const KEYS_125 = { outputSize: 1 } as const;
+const KEYS_126 = { mode: 1, value: 1 } as const;
+const KEYS_127 = { indexing: 1 } as const;
+const KEYS_128 = { bIh: 1, bHh: 1 } as const;
+const KEYS_129 = { bHh: 1 } as const;
+const KEYS_130 = { dtype: 1, layout: 1, device: 1, pinMemory: 1 } as const;
+const KEYS_131 = { dtype: 1, layout: 1, device: 1, pinMemory: 1, memoryFormat: 1 } as const;
+const KEYS_132 = { step: 1, dtype: 1, layout: 1, device: 1, pinMemory: 1 } as const;
+const KEYS_133 = { std: 1 } as const;
+const KEYS_134 = { mean: 1, std: 1 } as const;
+const KEYS_135 = { from: 1, to: 1 } as const;
+const KEYS_136 = { to: 1 } as const;
+const KEYS_137 = { lambd: 1 } as const;
+const KEYS_138 = { replacement: 1 } as const;
+const KEYS_139 = { nonBlocking: 1, copy: 1, memoryFormat: 1 } as const;
+const KEYS_140 = { copy: 1, memoryFormat: 1 } as const;
+const KEYS_141 = { nonBlocking: 1 } as const;
+const KEYS_142 = { requiresGrad: 1 } as const;
 
 /**
  * `add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor`
@@ -15,11 +159,11 @@ export function add(self: Tensor, other: Tensor, options?: { alpha?: Scalar | un
 export function add(self: Tensor, other: Scalar, alpha?: Scalar | null): Tensor;
 export function add(self: Tensor, other: Scalar, options?: { alpha?: Scalar | undefined }): Tensor;
 export function add(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_0)) && a3 === undefined) {
     const o = a2 as { alpha?: Scalar | undefined } | undefined;
     return wrap(N.add$Tensor(handleOf(a0), handleOf(a1), o?.alpha));
   }
-  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_0)) && a3 === undefined) {
     const o = a2 as { alpha?: Scalar | undefined } | undefined;
     return wrap(N.add$Scalar(handleOf(a0), a1, o?.alpha));
   }
@@ -37,12 +181,12 @@ export function add_(self: Tensor, other: Tensor, options?: { alpha?: Scalar | u
 export function add_(self: Tensor, other: Scalar, alpha?: Scalar | null): Tensor;
 export function add_(self: Tensor, other: Scalar, options?: { alpha?: Scalar | undefined }): Tensor;
 export function add_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_0)) && a3 === undefined) {
     const o = a2 as { alpha?: Scalar | undefined } | undefined;
     N.add_$Tensor(handleOf(a0), handleOf(a1), o?.alpha);
     return a0 as Tensor;
   }
-  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_0)) && a3 === undefined) {
     const o = a2 as { alpha?: Scalar | undefined } | undefined;
     N.add_$Scalar(handleOf(a0), a1, o?.alpha);
     return a0 as Tensor;
@@ -62,11 +206,11 @@ export function sub(self: Tensor, other: Tensor, options?: { alpha?: Scalar | un
 export function sub(self: Tensor, other: Scalar, alpha?: Scalar | null): Tensor;
 export function sub(self: Tensor, other: Scalar, options?: { alpha?: Scalar | undefined }): Tensor;
 export function sub(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_0)) && a3 === undefined) {
     const o = a2 as { alpha?: Scalar | undefined } | undefined;
     return wrap(N.sub$Tensor(handleOf(a0), handleOf(a1), o?.alpha));
   }
-  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_0)) && a3 === undefined) {
     const o = a2 as { alpha?: Scalar | undefined } | undefined;
     return wrap(N.sub$Scalar(handleOf(a0), a1, o?.alpha));
   }
@@ -84,12 +228,12 @@ export function sub_(self: Tensor, other: Tensor, options?: { alpha?: Scalar | u
 export function sub_(self: Tensor, other: Scalar, alpha?: Scalar | null): Tensor;
 export function sub_(self: Tensor, other: Scalar, options?: { alpha?: Scalar | undefined }): Tensor;
 export function sub_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_0)) && a3 === undefined) {
     const o = a2 as { alpha?: Scalar | undefined } | undefined;
     N.sub_$Tensor(handleOf(a0), handleOf(a1), o?.alpha);
     return a0 as Tensor;
   }
-  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_0)) && a3 === undefined) {
     const o = a2 as { alpha?: Scalar | undefined } | undefined;
     N.sub_$Scalar(handleOf(a0), a1, o?.alpha);
     return a0 as Tensor;
@@ -109,11 +253,11 @@ export function rsub(self: Tensor, other: Tensor, options?: { alpha?: Scalar | u
 export function rsub(self: Tensor, other: Scalar, alpha?: Scalar | null): Tensor;
 export function rsub(self: Tensor, other: Scalar, options?: { alpha?: Scalar | undefined }): Tensor;
 export function rsub(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_0)) && a3 === undefined) {
     const o = a2 as { alpha?: Scalar | undefined } | undefined;
     return wrap(N.rsub$Tensor(handleOf(a0), handleOf(a1), o?.alpha));
   }
-  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_0)) && a3 === undefined) {
     const o = a2 as { alpha?: Scalar | undefined } | undefined;
     return wrap(N.rsub$Scalar(handleOf(a0), a1, o?.alpha));
   }
@@ -168,11 +312,11 @@ export function div(self: Tensor, other: Scalar, options: { roundingMode: string
 export function div(self: Tensor, other: Tensor): Tensor;
 export function div(self: Tensor, other: Scalar): Tensor;
 export function div(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && (a2 as Options)?.roundingMode !== undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_2)) && (a2 as Options)?.roundingMode !== undefined) {
     const o = a2 as { roundingMode: string | null } | undefined;
     return wrap(N.div$Tensor_mode(handleOf(a0), handleOf(a1), o?.roundingMode));
   }
-  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || isOptions(a2)) && (a2 as Options)?.roundingMode !== undefined) {
+  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_2)) && (a2 as Options)?.roundingMode !== undefined) {
     const o = a2 as { roundingMode: string | null } | undefined;
     return wrap(N.div$Scalar_mode(handleOf(a0), a1, o?.roundingMode));
   }
@@ -196,12 +340,12 @@ export function div_(self: Tensor, other: Scalar, options: { roundingMode: strin
 export function div_(self: Tensor, other: Tensor): Tensor;
 export function div_(self: Tensor, other: Scalar): Tensor;
 export function div_(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && (a2 as Options)?.roundingMode !== undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_2)) && (a2 as Options)?.roundingMode !== undefined) {
     const o = a2 as { roundingMode: string | null } | undefined;
     N.div_$Tensor_mode(handleOf(a0), handleOf(a1), o?.roundingMode);
     return a0 as Tensor;
   }
-  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || isOptions(a2)) && (a2 as Options)?.roundingMode !== undefined) {
+  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_2)) && (a2 as Options)?.roundingMode !== undefined) {
     const o = a2 as { roundingMode: string | null } | undefined;
     N.div_$Scalar_mode(handleOf(a0), a1, o?.roundingMode);
     return a0 as Tensor;
@@ -691,7 +835,7 @@ export function lerp_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): u
  */
 export function addcmul(self: Tensor, tensor1: Tensor, tensor2: Tensor, options?: { value?: Scalar | undefined }): Tensor;
 export function addcmul(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || isOptions(a3))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_3))) {
     const o = a3 as { value?: Scalar | undefined } | undefined;
     return wrap(N.addcmul(handleOf(a0), handleOf(a1), handleOf(a2), o?.value));
   }
@@ -703,7 +847,7 @@ export function addcmul(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown):
  */
 export function addcmul_(self: Tensor, tensor1: Tensor, tensor2: Tensor, options?: { value?: Scalar | undefined }): Tensor;
 export function addcmul_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || isOptions(a3))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_3))) {
     const o = a3 as { value?: Scalar | undefined } | undefined;
     N.addcmul_(handleOf(a0), handleOf(a1), handleOf(a2), o?.value);
     return a0 as Tensor;
@@ -716,7 +860,7 @@ export function addcmul_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown)
  */
 export function addcdiv(self: Tensor, tensor1: Tensor, tensor2: Tensor, options?: { value?: Scalar | undefined }): Tensor;
 export function addcdiv(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || isOptions(a3))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_3))) {
     const o = a3 as { value?: Scalar | undefined } | undefined;
     return wrap(N.addcdiv(handleOf(a0), handleOf(a1), handleOf(a2), o?.value));
   }
@@ -728,7 +872,7 @@ export function addcdiv(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown):
  */
 export function addcdiv_(self: Tensor, tensor1: Tensor, tensor2: Tensor, options?: { value?: Scalar | undefined }): Tensor;
 export function addcdiv_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || isOptions(a3))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_3))) {
     const o = a3 as { value?: Scalar | undefined } | undefined;
     N.addcdiv_(handleOf(a0), handleOf(a1), handleOf(a2), o?.value);
     return a0 as Tensor;
@@ -763,22 +907,22 @@ export function clamp(self: Tensor, min?: Scalar | null, max?: Scalar | null): T
 export function clamp(self: Tensor, min?: Scalar | null, options?: { max?: Scalar | null }): Tensor;
 export function clamp(self: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
 export function clamp(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined && ((a1 as Options)?.min == null || (a1 as Options)?.min instanceof Tensor) && ((a1 as Options)?.max == null || (a1 as Options)?.max instanceof Tensor)) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_4)) && a2 === undefined && a3 === undefined && ((a1 as Options)?.min == null || (a1 as Options)?.min instanceof Tensor) && ((a1 as Options)?.max == null || (a1 as Options)?.max instanceof Tensor)) {
     const o = a1 as { min?: Tensor | null; max?: Tensor | null } | undefined;
     return wrap(N.clamp$Tensor(handleOf(a0), (o?.min == null ? undefined : optHandle(o?.min)), (o?.max == null ? undefined : optHandle(o?.max))));
   }
-  if (a0 instanceof Tensor && (a1 == null || a1 instanceof Tensor) && (a2 === undefined || isOptions(a2)) && a3 === undefined && ((a2 as Options)?.max == null || (a2 as Options)?.max instanceof Tensor)) {
+  if (a0 instanceof Tensor && (a1 == null || a1 instanceof Tensor) && (a2 === undefined || optionsIn(a2, KEYS_5)) && a3 === undefined && ((a2 as Options)?.max == null || (a2 as Options)?.max instanceof Tensor)) {
     const o = a2 as { max?: Tensor | null } | undefined;
     return wrap(N.clamp$Tensor(handleOf(a0), (a1 == null ? undefined : optHandle(a1)), (o?.max == null ? undefined : optHandle(o?.max))));
   }
   if (a0 instanceof Tensor && (a1 == null || a1 instanceof Tensor) && (a2 == null || a2 instanceof Tensor) && a3 === undefined) {
     return wrap(N.clamp$Tensor(handleOf(a0), (a1 == null ? undefined : optHandle(a1)), (a2 == null ? undefined : optHandle(a2))));
   }
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined && ((a1 as Options)?.min == null || isScalar((a1 as Options)?.min)) && ((a1 as Options)?.max == null || isScalar((a1 as Options)?.max))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_4)) && a2 === undefined && a3 === undefined && ((a1 as Options)?.min == null || isScalar((a1 as Options)?.min)) && ((a1 as Options)?.max == null || isScalar((a1 as Options)?.max))) {
     const o = a1 as { min?: Scalar | null; max?: Scalar | null } | undefined;
     return wrap(N.clamp(handleOf(a0), o?.min, o?.max));
   }
-  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || isOptions(a2)) && a3 === undefined && ((a2 as Options)?.max == null || isScalar((a2 as Options)?.max))) {
+  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || optionsIn(a2, KEYS_5)) && a3 === undefined && ((a2 as Options)?.max == null || isScalar((a2 as Options)?.max))) {
     const o = a2 as { max?: Scalar | null } | undefined;
     return wrap(N.clamp(handleOf(a0), a1, o?.max));
   }
@@ -799,12 +943,12 @@ export function clamp_(self: Tensor, min?: Scalar | null, max?: Scalar | null): 
 export function clamp_(self: Tensor, min?: Scalar | null, options?: { max?: Scalar | null }): Tensor;
 export function clamp_(self: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
 export function clamp_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined && ((a1 as Options)?.min == null || (a1 as Options)?.min instanceof Tensor) && ((a1 as Options)?.max == null || (a1 as Options)?.max instanceof Tensor)) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_4)) && a2 === undefined && a3 === undefined && ((a1 as Options)?.min == null || (a1 as Options)?.min instanceof Tensor) && ((a1 as Options)?.max == null || (a1 as Options)?.max instanceof Tensor)) {
     const o = a1 as { min?: Tensor | null; max?: Tensor | null } | undefined;
     N.clamp_$Tensor(handleOf(a0), (o?.min == null ? undefined : optHandle(o?.min)), (o?.max == null ? undefined : optHandle(o?.max)));
     return a0 as Tensor;
   }
-  if (a0 instanceof Tensor && (a1 == null || a1 instanceof Tensor) && (a2 === undefined || isOptions(a2)) && a3 === undefined && ((a2 as Options)?.max == null || (a2 as Options)?.max instanceof Tensor)) {
+  if (a0 instanceof Tensor && (a1 == null || a1 instanceof Tensor) && (a2 === undefined || optionsIn(a2, KEYS_5)) && a3 === undefined && ((a2 as Options)?.max == null || (a2 as Options)?.max instanceof Tensor)) {
     const o = a2 as { max?: Tensor | null } | undefined;
     N.clamp_$Tensor(handleOf(a0), (a1 == null ? undefined : optHandle(a1)), (o?.max == null ? undefined : optHandle(o?.max)));
     return a0 as Tensor;
@@ -813,12 +957,12 @@ export function clamp_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): 
     N.clamp_$Tensor(handleOf(a0), (a1 == null ? undefined : optHandle(a1)), (a2 == null ? undefined : optHandle(a2)));
     return a0 as Tensor;
   }
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined && ((a1 as Options)?.min == null || isScalar((a1 as Options)?.min)) && ((a1 as Options)?.max == null || isScalar((a1 as Options)?.max))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_4)) && a2 === undefined && a3 === undefined && ((a1 as Options)?.min == null || isScalar((a1 as Options)?.min)) && ((a1 as Options)?.max == null || isScalar((a1 as Options)?.max))) {
     const o = a1 as { min?: Scalar | null; max?: Scalar | null } | undefined;
     N.clamp_(handleOf(a0), o?.min, o?.max);
     return a0 as Tensor;
   }
-  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || isOptions(a2)) && a3 === undefined && ((a2 as Options)?.max == null || isScalar((a2 as Options)?.max))) {
+  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || optionsIn(a2, KEYS_5)) && a3 === undefined && ((a2 as Options)?.max == null || isScalar((a2 as Options)?.max))) {
     const o = a2 as { max?: Scalar | null } | undefined;
     N.clamp_(handleOf(a0), a1, o?.max);
     return a0 as Tensor;
@@ -892,15 +1036,15 @@ export function nanToNum(self: Tensor, nan?: number | null, posinf?: number | nu
 export function nanToNum(self: Tensor, nan?: number | null, options?: { posinf?: number | null; neginf?: number | null }): Tensor;
 export function nanToNum(self: Tensor, options?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
 export function nanToNum(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_6)) && a2 === undefined && a3 === undefined && a4 === undefined) {
     const o = a1 as { nan?: number | null; posinf?: number | null; neginf?: number | null } | undefined;
     return wrap(N.nan_to_num(handleOf(a0), o?.nan, o?.posinf, o?.neginf));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_7)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { posinf?: number | null; neginf?: number | null } | undefined;
     return wrap(N.nan_to_num(handleOf(a0), a1, o?.posinf, o?.neginf));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 == null || typeof a2 === 'number') && (a3 === undefined || isOptions(a3)) && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_8)) && a4 === undefined) {
     const o = a3 as { neginf?: number | null } | undefined;
     return wrap(N.nan_to_num(handleOf(a0), a1, a2, o?.neginf));
   }
@@ -1058,15 +1202,15 @@ export function allclose(self: Tensor, other: Tensor, rtol?: number | null, atol
 export function allclose(self: Tensor, other: Tensor, rtol?: number | null, options?: { atol?: number | undefined; equalNan?: boolean | undefined }): boolean;
 export function allclose(self: Tensor, other: Tensor, options?: { rtol?: number | undefined; atol?: number | undefined; equalNan?: boolean | undefined }): boolean;
 export function allclose(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_9)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { rtol?: number | undefined; atol?: number | undefined; equalNan?: boolean | undefined } | undefined;
     return N.allclose(handleOf(a0), handleOf(a1), o?.rtol, o?.atol, o?.equalNan) as boolean;
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_10)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { atol?: number | undefined; equalNan?: boolean | undefined } | undefined;
     return N.allclose(handleOf(a0), handleOf(a1), a2, o?.atol, o?.equalNan) as boolean;
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'number') && (a4 === undefined || isOptions(a4)) && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'number') && (a4 === undefined || optionsIn(a4, KEYS_11)) && a5 === undefined) {
     const o = a4 as { equalNan?: boolean | undefined } | undefined;
     return N.allclose(handleOf(a0), handleOf(a1), a2, a3, o?.equalNan) as boolean;
   }
@@ -1084,15 +1228,15 @@ export function isclose(self: Tensor, other: Tensor, rtol?: number | null, atol?
 export function isclose(self: Tensor, other: Tensor, rtol?: number | null, options?: { atol?: number | undefined; equalNan?: boolean | undefined }): Tensor;
 export function isclose(self: Tensor, other: Tensor, options?: { rtol?: number | undefined; atol?: number | undefined; equalNan?: boolean | undefined }): Tensor;
 export function isclose(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_9)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { rtol?: number | undefined; atol?: number | undefined; equalNan?: boolean | undefined } | undefined;
     return wrap(N.isclose(handleOf(a0), handleOf(a1), o?.rtol, o?.atol, o?.equalNan));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_10)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { atol?: number | undefined; equalNan?: boolean | undefined } | undefined;
     return wrap(N.isclose(handleOf(a0), handleOf(a1), a2, o?.atol, o?.equalNan));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'number') && (a4 === undefined || isOptions(a4)) && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'number') && (a4 === undefined || optionsIn(a4, KEYS_11)) && a5 === undefined) {
     const o = a4 as { equalNan?: boolean | undefined } | undefined;
     return wrap(N.isclose(handleOf(a0), handleOf(a1), a2, a3, o?.equalNan));
   }
@@ -1223,15 +1367,15 @@ export function sum(self: Tensor, dim: number | readonly number[] | null, keepdi
 export function sum(self: Tensor, dim: number | readonly number[] | null, options?: { keepdim?: boolean | undefined; dtype?: DType | null }): Tensor;
 export function sum(self: Tensor, options?: { dtype?: DType | null }): Tensor;
 export function sum(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || optionsIn(a2, KEYS_12)) && a3 === undefined) {
     const o = a2 as { keepdim?: boolean | undefined; dtype?: DType | null } | undefined;
     return wrap(N.sum$dim_IntList(handleOf(a0), a1, o?.keepdim, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType))));
   }
-  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || isOptions(a3))) {
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_13))) {
     const o = a3 as { dtype?: DType | null } | undefined;
     return wrap(N.sum$dim_IntList(handleOf(a0), a1, a2, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType))));
   }
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_13)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { dtype?: DType | null } | undefined;
     return wrap(N.sum(handleOf(a0), (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType))));
   }
@@ -1246,15 +1390,15 @@ export function mean(self: Tensor, dim: number | readonly number[] | null, keepd
 export function mean(self: Tensor, dim: number | readonly number[] | null, options?: { keepdim?: boolean | undefined; dtype?: DType | null }): Tensor;
 export function mean(self: Tensor, options?: { dtype?: DType | null }): Tensor;
 export function mean(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || optionsIn(a2, KEYS_12)) && a3 === undefined) {
     const o = a2 as { keepdim?: boolean | undefined; dtype?: DType | null } | undefined;
     return wrap(N.mean$dim(handleOf(a0), a1, o?.keepdim, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType))));
   }
-  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || isOptions(a3))) {
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_13))) {
     const o = a3 as { dtype?: DType | null } | undefined;
     return wrap(N.mean$dim(handleOf(a0), a1, a2, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType))));
   }
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_13)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { dtype?: DType | null } | undefined;
     return wrap(N.mean(handleOf(a0), (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType))));
   }
@@ -1269,15 +1413,15 @@ export function prod(self: Tensor, dim: number, keepdim?: boolean | null, option
 export function prod(self: Tensor, dim: number, options?: { keepdim?: boolean | undefined; dtype?: DType | null }): Tensor;
 export function prod(self: Tensor, options?: { dtype?: DType | null }): Tensor;
 export function prod(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_12)) && a3 === undefined) {
     const o = a2 as { keepdim?: boolean | undefined; dtype?: DType | null } | undefined;
     return wrap(N.prod$dim_int(handleOf(a0), a1, o?.keepdim, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType))));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || isOptions(a3))) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_13))) {
     const o = a3 as { dtype?: DType | null } | undefined;
     return wrap(N.prod$dim_int(handleOf(a0), a1, a2, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType))));
   }
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_13)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { dtype?: DType | null } | undefined;
     return wrap(N.prod(handleOf(a0), (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType))));
   }
@@ -1286,50 +1430,150 @@ export function prod(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): un
 
 /**
  * `std.correction(Tensor self, int[1]? dim, *, int? correction, bool keepdim=False) -> Tensor`
+ * `std.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> Tensor`
+ * `std(Tensor self, bool unbiased=True) -> Tensor`
  */
 export function std(self: Tensor, dim: number | readonly number[] | null, options: { correction: number | null; keepdim?: boolean | undefined }): Tensor;
-export function std(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || isOptions(a2)) && (a2 as Options)?.correction !== undefined) {
+export function std(self: Tensor, dim: number | readonly number[] | null, unbiased?: boolean | null, keepdim?: boolean | null): Tensor;
+export function std(self: Tensor, dim: number | readonly number[] | null, unbiased?: boolean | null, options?: { keepdim?: boolean | undefined }): Tensor;
+export function std(self: Tensor, dim: number | readonly number[] | null, options?: { unbiased?: boolean | undefined; keepdim?: boolean | undefined }): Tensor;
+export function std(self: Tensor, unbiased?: boolean | null): Tensor;
+export function std(self: Tensor, options?: { unbiased?: boolean | undefined }): Tensor;
+export function std(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || optionsIn(a2, KEYS_14)) && a3 === undefined && a4 === undefined && (a2 as Options)?.correction !== undefined) {
     const o = a2 as { correction: number | null; keepdim?: boolean | undefined } | undefined;
     return wrap(N.std$correction(handleOf(a0), a1, o?.correction, o?.keepdim));
   }
-  throw noOverload("std", [a0, a1, a2], "std(self: Tensor, dim: number | readonly number[] | null, options: { correction: number | null; keepdim?: boolean | undefined }): Tensor");
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || optionsIn(a2, KEYS_15)) && a3 === undefined && a4 === undefined) {
+    const o = a2 as { unbiased?: boolean | undefined; keepdim?: boolean | undefined } | undefined;
+    return wrap(N.std$dim(handleOf(a0), a1, o?.unbiased, o?.keepdim));
+  }
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_16)) && a4 === undefined) {
+    const o = a3 as { keepdim?: boolean | undefined } | undefined;
+    return wrap(N.std$dim(handleOf(a0), a1, a2, o?.keepdim));
+  }
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && a4 === undefined) {
+    return wrap(N.std$dim(handleOf(a0), a1, a2, a3));
+  }
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_17)) && a2 === undefined && a3 === undefined && a4 === undefined) {
+    const o = a1 as { unbiased?: boolean | undefined } | undefined;
+    return wrap(N.std(handleOf(a0), o?.unbiased));
+  }
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'boolean') && a2 === undefined && a3 === undefined && a4 === undefined) {
+    return wrap(N.std(handleOf(a0), a1));
+  }
+  throw noOverload("std", [a0, a1, a2, a3, a4], "std(self: Tensor, dim: number | readonly number[] | null, options: { correction: number | null; keepdim?: boolean | undefined }): Tensor\n  std(self: Tensor, dim: number | readonly number[] | null, options?: { unbiased?: boolean | undefined; keepdim?: boolean | undefined }): Tensor\n  std(self: Tensor, options?: { unbiased?: boolean | undefined }): Tensor");
 }
 
 /**
  * `var.correction(Tensor self, int[1]? dim, *, int? correction, bool keepdim=False) -> Tensor`
+ * `var.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> Tensor`
+ * `var(Tensor self, bool unbiased=True) -> Tensor`
  */
 export function variance(self: Tensor, dim: number | readonly number[] | null, options: { correction: number | null; keepdim?: boolean | undefined }): Tensor;
-export function variance(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || isOptions(a2)) && (a2 as Options)?.correction !== undefined) {
+export function variance(self: Tensor, dim: number | readonly number[] | null, unbiased?: boolean | null, keepdim?: boolean | null): Tensor;
+export function variance(self: Tensor, dim: number | readonly number[] | null, unbiased?: boolean | null, options?: { keepdim?: boolean | undefined }): Tensor;
+export function variance(self: Tensor, dim: number | readonly number[] | null, options?: { unbiased?: boolean | undefined; keepdim?: boolean | undefined }): Tensor;
+export function variance(self: Tensor, unbiased?: boolean | null): Tensor;
+export function variance(self: Tensor, options?: { unbiased?: boolean | undefined }): Tensor;
+export function variance(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || optionsIn(a2, KEYS_14)) && a3 === undefined && a4 === undefined && (a2 as Options)?.correction !== undefined) {
     const o = a2 as { correction: number | null; keepdim?: boolean | undefined } | undefined;
     return wrap(N.var$correction(handleOf(a0), a1, o?.correction, o?.keepdim));
   }
-  throw noOverload("variance", [a0, a1, a2], "variance(self: Tensor, dim: number | readonly number[] | null, options: { correction: number | null; keepdim?: boolean | undefined }): Tensor");
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || optionsIn(a2, KEYS_15)) && a3 === undefined && a4 === undefined) {
+    const o = a2 as { unbiased?: boolean | undefined; keepdim?: boolean | undefined } | undefined;
+    return wrap(N.var$dim(handleOf(a0), a1, o?.unbiased, o?.keepdim));
+  }
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_16)) && a4 === undefined) {
+    const o = a3 as { keepdim?: boolean | undefined } | undefined;
+    return wrap(N.var$dim(handleOf(a0), a1, a2, o?.keepdim));
+  }
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && a4 === undefined) {
+    return wrap(N.var$dim(handleOf(a0), a1, a2, a3));
+  }
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_17)) && a2 === undefined && a3 === undefined && a4 === undefined) {
+    const o = a1 as { unbiased?: boolean | undefined } | undefined;
+    return wrap(N.var(handleOf(a0), o?.unbiased));
+  }
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'boolean') && a2 === undefined && a3 === undefined && a4 === undefined) {
+    return wrap(N.var(handleOf(a0), a1));
+  }
+  throw noOverload("variance", [a0, a1, a2, a3, a4], "variance(self: Tensor, dim: number | readonly number[] | null, options: { correction: number | null; keepdim?: boolean | undefined }): Tensor\n  variance(self: Tensor, dim: number | readonly number[] | null, options?: { unbiased?: boolean | undefined; keepdim?: boolean | undefined }): Tensor\n  variance(self: Tensor, options?: { unbiased?: boolean | undefined }): Tensor");
 }
 
 /**
  * `std_mean.correction(Tensor self, int[1]? dim, *, int? correction, bool keepdim=False) -> (Tensor, Tensor)`
+ * `std_mean.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> (Tensor, Tensor)`
+ * `std_mean(Tensor self, bool unbiased=True) -> (Tensor, Tensor)`
  */
 export function stdMean(self: Tensor, dim: number | readonly number[] | null, options: { correction: number | null; keepdim?: boolean | undefined }): [Tensor, Tensor];
-export function stdMean(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || isOptions(a2)) && (a2 as Options)?.correction !== undefined) {
+export function stdMean(self: Tensor, dim: number | readonly number[] | null, unbiased?: boolean | null, keepdim?: boolean | null): [Tensor, Tensor];
+export function stdMean(self: Tensor, dim: number | readonly number[] | null, unbiased?: boolean | null, options?: { keepdim?: boolean | undefined }): [Tensor, Tensor];
+export function stdMean(self: Tensor, dim: number | readonly number[] | null, options?: { unbiased?: boolean | undefined; keepdim?: boolean | undefined }): [Tensor, Tensor];
+export function stdMean(self: Tensor, unbiased?: boolean | null): [Tensor, Tensor];
+export function stdMean(self: Tensor, options?: { unbiased?: boolean | undefined }): [Tensor, Tensor];
+export function stdMean(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || optionsIn(a2, KEYS_14)) && a3 === undefined && a4 === undefined && (a2 as Options)?.correction !== undefined) {
     const o = a2 as { correction: number | null; keepdim?: boolean | undefined } | undefined;
     return wrapAll(N.std_mean$correction(handleOf(a0), a1, o?.correction, o?.keepdim)) as [Tensor, Tensor];
   }
-  throw noOverload("stdMean", [a0, a1, a2], "stdMean(self: Tensor, dim: number | readonly number[] | null, options: { correction: number | null; keepdim?: boolean | undefined }): [Tensor, Tensor]");
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || optionsIn(a2, KEYS_15)) && a3 === undefined && a4 === undefined) {
+    const o = a2 as { unbiased?: boolean | undefined; keepdim?: boolean | undefined } | undefined;
+    return wrapAll(N.std_mean$dim(handleOf(a0), a1, o?.unbiased, o?.keepdim)) as [Tensor, Tensor];
+  }
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_16)) && a4 === undefined) {
+    const o = a3 as { keepdim?: boolean | undefined } | undefined;
+    return wrapAll(N.std_mean$dim(handleOf(a0), a1, a2, o?.keepdim)) as [Tensor, Tensor];
+  }
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && a4 === undefined) {
+    return wrapAll(N.std_mean$dim(handleOf(a0), a1, a2, a3)) as [Tensor, Tensor];
+  }
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_17)) && a2 === undefined && a3 === undefined && a4 === undefined) {
+    const o = a1 as { unbiased?: boolean | undefined } | undefined;
+    return wrapAll(N.std_mean(handleOf(a0), o?.unbiased)) as [Tensor, Tensor];
+  }
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'boolean') && a2 === undefined && a3 === undefined && a4 === undefined) {
+    return wrapAll(N.std_mean(handleOf(a0), a1)) as [Tensor, Tensor];
+  }
+  throw noOverload("stdMean", [a0, a1, a2, a3, a4], "stdMean(self: Tensor, dim: number | readonly number[] | null, options: { correction: number | null; keepdim?: boolean | undefined }): [Tensor, Tensor]\n  stdMean(self: Tensor, dim: number | readonly number[] | null, options?: { unbiased?: boolean | undefined; keepdim?: boolean | undefined }): [Tensor, Tensor]\n  stdMean(self: Tensor, options?: { unbiased?: boolean | undefined }): [Tensor, Tensor]");
 }
 
 /**
  * `var_mean.correction(Tensor self, int[1]? dim, *, int? correction, bool keepdim=False) -> (Tensor, Tensor)`
+ * `var_mean.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> (Tensor, Tensor)`
+ * `var_mean(Tensor self, bool unbiased=True) -> (Tensor, Tensor)`
  */
 export function varMean(self: Tensor, dim: number | readonly number[] | null, options: { correction: number | null; keepdim?: boolean | undefined }): [Tensor, Tensor];
-export function varMean(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || isOptions(a2)) && (a2 as Options)?.correction !== undefined) {
+export function varMean(self: Tensor, dim: number | readonly number[] | null, unbiased?: boolean | null, keepdim?: boolean | null): [Tensor, Tensor];
+export function varMean(self: Tensor, dim: number | readonly number[] | null, unbiased?: boolean | null, options?: { keepdim?: boolean | undefined }): [Tensor, Tensor];
+export function varMean(self: Tensor, dim: number | readonly number[] | null, options?: { unbiased?: boolean | undefined; keepdim?: boolean | undefined }): [Tensor, Tensor];
+export function varMean(self: Tensor, unbiased?: boolean | null): [Tensor, Tensor];
+export function varMean(self: Tensor, options?: { unbiased?: boolean | undefined }): [Tensor, Tensor];
+export function varMean(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || optionsIn(a2, KEYS_14)) && a3 === undefined && a4 === undefined && (a2 as Options)?.correction !== undefined) {
     const o = a2 as { correction: number | null; keepdim?: boolean | undefined } | undefined;
     return wrapAll(N.var_mean$correction(handleOf(a0), a1, o?.correction, o?.keepdim)) as [Tensor, Tensor];
   }
-  throw noOverload("varMean", [a0, a1, a2], "varMean(self: Tensor, dim: number | readonly number[] | null, options: { correction: number | null; keepdim?: boolean | undefined }): [Tensor, Tensor]");
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || optionsIn(a2, KEYS_15)) && a3 === undefined && a4 === undefined) {
+    const o = a2 as { unbiased?: boolean | undefined; keepdim?: boolean | undefined } | undefined;
+    return wrapAll(N.var_mean$dim(handleOf(a0), a1, o?.unbiased, o?.keepdim)) as [Tensor, Tensor];
+  }
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_16)) && a4 === undefined) {
+    const o = a3 as { keepdim?: boolean | undefined } | undefined;
+    return wrapAll(N.var_mean$dim(handleOf(a0), a1, a2, o?.keepdim)) as [Tensor, Tensor];
+  }
+  if (a0 instanceof Tensor && (a1 === null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && a4 === undefined) {
+    return wrapAll(N.var_mean$dim(handleOf(a0), a1, a2, a3)) as [Tensor, Tensor];
+  }
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_17)) && a2 === undefined && a3 === undefined && a4 === undefined) {
+    const o = a1 as { unbiased?: boolean | undefined } | undefined;
+    return wrapAll(N.var_mean(handleOf(a0), o?.unbiased)) as [Tensor, Tensor];
+  }
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'boolean') && a2 === undefined && a3 === undefined && a4 === undefined) {
+    return wrapAll(N.var_mean(handleOf(a0), a1)) as [Tensor, Tensor];
+  }
+  throw noOverload("varMean", [a0, a1, a2, a3, a4], "varMean(self: Tensor, dim: number | readonly number[] | null, options: { correction: number | null; keepdim?: boolean | undefined }): [Tensor, Tensor]\n  varMean(self: Tensor, dim: number | readonly number[] | null, options?: { unbiased?: boolean | undefined; keepdim?: boolean | undefined }): [Tensor, Tensor]\n  varMean(self: Tensor, options?: { unbiased?: boolean | undefined }): [Tensor, Tensor]");
 }
 
 /**
@@ -1342,7 +1586,7 @@ export function max(self: Tensor, dim: number, options?: { keepdim?: boolean | u
 export function max(self: Tensor, other: Tensor): Tensor;
 export function max(self: Tensor): Tensor;
 export function max(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_16)) && a3 === undefined) {
     const o = a2 as { keepdim?: boolean | undefined } | undefined;
     return wrapAll(N.max$dim(handleOf(a0), a1, o?.keepdim)) as [Tensor, Tensor];
   }
@@ -1368,7 +1612,7 @@ export function min(self: Tensor, dim: number, options?: { keepdim?: boolean | u
 export function min(self: Tensor, other: Tensor): Tensor;
 export function min(self: Tensor): Tensor;
 export function min(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_16)) && a3 === undefined) {
     const o = a2 as { keepdim?: boolean | undefined } | undefined;
     return wrapAll(N.min$dim(handleOf(a0), a1, o?.keepdim)) as [Tensor, Tensor];
   }
@@ -1391,11 +1635,11 @@ export function amax(self: Tensor, dim?: number | readonly number[] | null, keep
 export function amax(self: Tensor, dim?: number | readonly number[] | null, options?: { keepdim?: boolean | undefined }): Tensor;
 export function amax(self: Tensor, options?: { dim?: number | readonly number[] | undefined; keepdim?: boolean | undefined }): Tensor;
 export function amax(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_18)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { dim?: number | readonly number[] | undefined; keepdim?: boolean | undefined } | undefined;
     return wrap(N.amax(handleOf(a0), o?.dim, o?.keepdim));
   }
-  if (a0 instanceof Tensor && (a1 == null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || optionsIn(a2, KEYS_16)) && a3 === undefined) {
     const o = a2 as { keepdim?: boolean | undefined } | undefined;
     return wrap(N.amax(handleOf(a0), a1, o?.keepdim));
   }
@@ -1412,11 +1656,11 @@ export function amin(self: Tensor, dim?: number | readonly number[] | null, keep
 export function amin(self: Tensor, dim?: number | readonly number[] | null, options?: { keepdim?: boolean | undefined }): Tensor;
 export function amin(self: Tensor, options?: { dim?: number | readonly number[] | undefined; keepdim?: boolean | undefined }): Tensor;
 export function amin(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_18)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { dim?: number | readonly number[] | undefined; keepdim?: boolean | undefined } | undefined;
     return wrap(N.amin(handleOf(a0), o?.dim, o?.keepdim));
   }
-  if (a0 instanceof Tensor && (a1 == null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || (typeof a1 === 'number' || Array.isArray(a1))) && (a2 === undefined || optionsIn(a2, KEYS_16)) && a3 === undefined) {
     const o = a2 as { keepdim?: boolean | undefined } | undefined;
     return wrap(N.amin(handleOf(a0), a1, o?.keepdim));
   }
@@ -1433,11 +1677,11 @@ export function argmax(self: Tensor, dim?: number | null, keepdim?: boolean | nu
 export function argmax(self: Tensor, dim?: number | null, options?: { keepdim?: boolean | undefined }): Tensor;
 export function argmax(self: Tensor, options?: { dim?: number | null; keepdim?: boolean | undefined }): Tensor;
 export function argmax(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_18)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { dim?: number | null; keepdim?: boolean | undefined } | undefined;
     return wrap(N.argmax(handleOf(a0), o?.dim, o?.keepdim));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_16)) && a3 === undefined) {
     const o = a2 as { keepdim?: boolean | undefined } | undefined;
     return wrap(N.argmax(handleOf(a0), a1, o?.keepdim));
   }
@@ -1454,11 +1698,11 @@ export function argmin(self: Tensor, dim?: number | null, keepdim?: boolean | nu
 export function argmin(self: Tensor, dim?: number | null, options?: { keepdim?: boolean | undefined }): Tensor;
 export function argmin(self: Tensor, options?: { dim?: number | null; keepdim?: boolean | undefined }): Tensor;
 export function argmin(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_18)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { dim?: number | null; keepdim?: boolean | undefined } | undefined;
     return wrap(N.argmin(handleOf(a0), o?.dim, o?.keepdim));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_16)) && a3 === undefined) {
     const o = a2 as { keepdim?: boolean | undefined } | undefined;
     return wrap(N.argmin(handleOf(a0), a1, o?.keepdim));
   }
@@ -1474,7 +1718,7 @@ export function argmin(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): 
 export function logsumexp(self: Tensor, dim: number | readonly number[], keepdim?: boolean | null): Tensor;
 export function logsumexp(self: Tensor, dim: number | readonly number[], options?: { keepdim?: boolean | undefined }): Tensor;
 export function logsumexp(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_16)) && a3 === undefined) {
     const o = a2 as { keepdim?: boolean | undefined } | undefined;
     return wrap(N.logsumexp(handleOf(a0), a1, o?.keepdim));
   }
@@ -1492,15 +1736,15 @@ export function topk(self: Tensor, k: number, dim?: number | null, largest?: boo
 export function topk(self: Tensor, k: number, dim?: number | null, options?: { largest?: boolean | undefined; sorted?: boolean | undefined }): [Tensor, Tensor];
 export function topk(self: Tensor, k: number, options?: { dim?: number | undefined; largest?: boolean | undefined; sorted?: boolean | undefined }): [Tensor, Tensor];
 export function topk(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_19)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { dim?: number | undefined; largest?: boolean | undefined; sorted?: boolean | undefined } | undefined;
     return wrapAll(N.topk(handleOf(a0), a1, o?.dim, o?.largest, o?.sorted)) as [Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || typeof a2 === 'number') && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_20)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { largest?: boolean | undefined; sorted?: boolean | undefined } | undefined;
     return wrapAll(N.topk(handleOf(a0), a1, a2, o?.largest, o?.sorted)) as [Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || isOptions(a4)) && a5 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_21)) && a5 === undefined) {
     const o = a4 as { sorted?: boolean | undefined } | undefined;
     return wrapAll(N.topk(handleOf(a0), a1, a2, a3, o?.sorted)) as [Tensor, Tensor];
   }
@@ -1517,11 +1761,11 @@ export function kthvalue(self: Tensor, k: number, dim?: number | null, keepdim?:
 export function kthvalue(self: Tensor, k: number, dim?: number | null, options?: { keepdim?: boolean | undefined }): [Tensor, Tensor];
 export function kthvalue(self: Tensor, k: number, options?: { dim?: number | undefined; keepdim?: boolean | undefined }): [Tensor, Tensor];
 export function kthvalue(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_18)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { dim?: number | undefined; keepdim?: boolean | undefined } | undefined;
     return wrapAll(N.kthvalue(handleOf(a0), a1, o?.dim, o?.keepdim)) as [Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || typeof a2 === 'number') && (a3 === undefined || isOptions(a3)) && a4 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_16)) && a4 === undefined) {
     const o = a3 as { keepdim?: boolean | undefined } | undefined;
     return wrapAll(N.kthvalue(handleOf(a0), a1, a2, o?.keepdim)) as [Tensor, Tensor];
   }
@@ -1539,7 +1783,7 @@ export function median(self: Tensor, dim: number, keepdim?: boolean | null): [Te
 export function median(self: Tensor, dim: number, options?: { keepdim?: boolean | undefined }): [Tensor, Tensor];
 export function median(self: Tensor): Tensor;
 export function median(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_16)) && a3 === undefined) {
     const o = a2 as { keepdim?: boolean | undefined } | undefined;
     return wrapAll(N.median$dim(handleOf(a0), a1, o?.keepdim)) as [Tensor, Tensor];
   }
@@ -1559,11 +1803,11 @@ export function mode(self: Tensor, dim?: number | null, keepdim?: boolean | null
 export function mode(self: Tensor, dim?: number | null, options?: { keepdim?: boolean | undefined }): [Tensor, Tensor];
 export function mode(self: Tensor, options?: { dim?: number | undefined; keepdim?: boolean | undefined }): [Tensor, Tensor];
 export function mode(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_18)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { dim?: number | undefined; keepdim?: boolean | undefined } | undefined;
     return wrapAll(N.mode(handleOf(a0), o?.dim, o?.keepdim)) as [Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_16)) && a3 === undefined) {
     const o = a2 as { keepdim?: boolean | undefined } | undefined;
     return wrapAll(N.mode(handleOf(a0), a1, o?.keepdim)) as [Tensor, Tensor];
   }
@@ -1582,15 +1826,15 @@ export function sort(self: Tensor, dim?: number | null, descending?: boolean | n
 export function sort(self: Tensor, dim?: number | null, options?: { descending?: boolean | undefined }): [Tensor, Tensor];
 export function sort(self: Tensor, options?: { dim?: number | undefined; descending?: boolean | undefined }): [Tensor, Tensor];
 export function sort(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined && (a1 as Options)?.stable !== undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_22)) && a2 === undefined && a3 === undefined && (a1 as Options)?.stable !== undefined) {
     const o = a1 as { stable: boolean | null; dim?: number | undefined; descending?: boolean | undefined } | undefined;
     return wrapAll(N.sort$stable(handleOf(a0), o?.stable, o?.dim, o?.descending)) as [Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_23)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { dim?: number | undefined; descending?: boolean | undefined } | undefined;
     return wrapAll(N.sort(handleOf(a0), o?.dim, o?.descending)) as [Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_24)) && a3 === undefined) {
     const o = a2 as { descending?: boolean | undefined } | undefined;
     return wrapAll(N.sort(handleOf(a0), a1, o?.descending)) as [Tensor, Tensor];
   }
@@ -1609,15 +1853,15 @@ export function argsort(self: Tensor, dim?: number | null, descending?: boolean 
 export function argsort(self: Tensor, dim?: number | null, options?: { descending?: boolean | undefined }): Tensor;
 export function argsort(self: Tensor, options?: { dim?: number | undefined; descending?: boolean | undefined }): Tensor;
 export function argsort(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined && (a1 as Options)?.stable !== undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_22)) && a2 === undefined && a3 === undefined && (a1 as Options)?.stable !== undefined) {
     const o = a1 as { stable: boolean; dim?: number | undefined; descending?: boolean | undefined } | undefined;
     return wrap(N.argsort$stable(handleOf(a0), o?.stable, o?.dim, o?.descending));
   }
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_23)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { dim?: number | undefined; descending?: boolean | undefined } | undefined;
     return wrap(N.argsort(handleOf(a0), o?.dim, o?.descending));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_24)) && a3 === undefined) {
     const o = a2 as { descending?: boolean | undefined } | undefined;
     return wrap(N.argsort(handleOf(a0), a1, o?.descending));
   }
@@ -1635,7 +1879,7 @@ export function all(self: Tensor, dim: number, keepdim?: boolean | null): Tensor
 export function all(self: Tensor, dim: number, options?: { keepdim?: boolean | undefined }): Tensor;
 export function all(self: Tensor): Tensor;
 export function all(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_16)) && a3 === undefined) {
     const o = a2 as { keepdim?: boolean | undefined } | undefined;
     return wrap(N.all$dim(handleOf(a0), a1, o?.keepdim));
   }
@@ -1656,7 +1900,7 @@ export function any(self: Tensor, dim: number, keepdim?: boolean | null): Tensor
 export function any(self: Tensor, dim: number, options?: { keepdim?: boolean | undefined }): Tensor;
 export function any(self: Tensor): Tensor;
 export function any(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_16)) && a3 === undefined) {
     const o = a2 as { keepdim?: boolean | undefined } | undefined;
     return wrap(N.any$dim(handleOf(a0), a1, o?.keepdim));
   }
@@ -1678,14 +1922,14 @@ export function norm(self: Tensor, p: Scalar | null, dim: number | readonly numb
 export function norm(self: Tensor, p?: Scalar | null): Tensor;
 export function norm(self: Tensor, options?: { p?: Scalar | undefined }): Tensor;
 export function norm(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === null || isScalar(a1)) && (typeof a2 === 'number' || Array.isArray(a2)) && (a3 === undefined || isOptions(a3)) && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 === null || isScalar(a1)) && (typeof a2 === 'number' || Array.isArray(a2)) && (a3 === undefined || optionsIn(a3, KEYS_16)) && a4 === undefined) {
     const o = a3 as { keepdim?: boolean | undefined } | undefined;
     return wrap(N.norm$ScalarOpt_dim(handleOf(a0), a1, a2, o?.keepdim));
   }
   if (a0 instanceof Tensor && (a1 === null || isScalar(a1)) && (typeof a2 === 'number' || Array.isArray(a2)) && (a3 == null || typeof a3 === 'boolean') && a4 === undefined) {
     return wrap(N.norm$ScalarOpt_dim(handleOf(a0), a1, a2, a3));
   }
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_25)) && a2 === undefined && a3 === undefined && a4 === undefined) {
     const o = a1 as { p?: Scalar | undefined } | undefined;
     return wrap(N.norm$Scalar(handleOf(a0), o?.p));
   }
@@ -1706,7 +1950,7 @@ export function countNonzero(a0?: unknown, a1?: unknown, a2?: unknown): unknown 
   if (a0 instanceof Tensor && Array.isArray(a1) && a2 === undefined) {
     return wrap(N.count_nonzero$dim_IntList(handleOf(a0), a1));
   }
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && ((a1 as Options)?.dim == null || typeof (a1 as Options)?.dim === 'number')) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_26)) && a2 === undefined && ((a1 as Options)?.dim == null || typeof (a1 as Options)?.dim === 'number')) {
     const o = a1 as { dim?: number | null } | undefined;
     return wrap(N.count_nonzero(handleOf(a0), o?.dim));
   }
@@ -1721,7 +1965,7 @@ export function countNonzero(a0?: unknown, a1?: unknown, a2?: unknown): unknown 
  */
 export function cumsum(self: Tensor, dim: number, options?: { dtype?: DType | null }): Tensor;
 export function cumsum(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || isOptions(a2))) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_13))) {
     const o = a2 as { dtype?: DType | null } | undefined;
     return wrap(N.cumsum(handleOf(a0), a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType))));
   }
@@ -1733,7 +1977,7 @@ export function cumsum(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function cumprod(self: Tensor, dim: number, options?: { dtype?: DType | null }): Tensor;
 export function cumprod(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || isOptions(a2))) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_13))) {
     const o = a2 as { dtype?: DType | null } | undefined;
     return wrap(N.cumprod(handleOf(a0), a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType))));
   }
@@ -1748,15 +1992,15 @@ export function uniqueConsecutive(self: Tensor, returnInverse?: boolean | null, 
 export function uniqueConsecutive(self: Tensor, returnInverse?: boolean | null, options?: { returnCounts?: boolean | undefined; dim?: number | null }): [Tensor, Tensor, Tensor];
 export function uniqueConsecutive(self: Tensor, options?: { returnInverse?: boolean | undefined; returnCounts?: boolean | undefined; dim?: number | null }): [Tensor, Tensor, Tensor];
 export function uniqueConsecutive(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_27)) && a2 === undefined && a3 === undefined && a4 === undefined) {
     const o = a1 as { returnInverse?: boolean | undefined; returnCounts?: boolean | undefined; dim?: number | null } | undefined;
     return wrapAll(N.unique_consecutive(handleOf(a0), o?.returnInverse, o?.returnCounts, o?.dim)) as [Tensor, Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'boolean') && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'boolean') && (a2 === undefined || optionsIn(a2, KEYS_28)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { returnCounts?: boolean | undefined; dim?: number | null } | undefined;
     return wrapAll(N.unique_consecutive(handleOf(a0), a1, o?.returnCounts, o?.dim)) as [Tensor, Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'boolean') && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || isOptions(a3)) && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'boolean') && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_26)) && a4 === undefined) {
     const o = a3 as { dim?: number | null } | undefined;
     return wrapAll(N.unique_consecutive(handleOf(a0), a1, a2, o?.dim)) as [Tensor, Tensor, Tensor];
   }
@@ -1774,15 +2018,15 @@ export function unique(self: Tensor, sorted?: boolean | null, returnInverse?: bo
 export function unique(self: Tensor, sorted?: boolean | null, options?: { returnInverse?: boolean | undefined; returnCounts?: boolean | undefined }): [Tensor, Tensor, Tensor];
 export function unique(self: Tensor, options?: { sorted?: boolean | undefined; returnInverse?: boolean | undefined; returnCounts?: boolean | undefined }): [Tensor, Tensor, Tensor];
 export function unique(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_29)) && a2 === undefined && a3 === undefined && a4 === undefined) {
     const o = a1 as { sorted?: boolean | undefined; returnInverse?: boolean | undefined; returnCounts?: boolean | undefined } | undefined;
     return wrapAll(N._unique2(handleOf(a0), o?.sorted, o?.returnInverse, o?.returnCounts)) as [Tensor, Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'boolean') && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'boolean') && (a2 === undefined || optionsIn(a2, KEYS_30)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { returnInverse?: boolean | undefined; returnCounts?: boolean | undefined } | undefined;
     return wrapAll(N._unique2(handleOf(a0), a1, o?.returnInverse, o?.returnCounts)) as [Tensor, Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'boolean') && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || isOptions(a3)) && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'boolean') && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_31)) && a4 === undefined) {
     const o = a3 as { returnCounts?: boolean | undefined } | undefined;
     return wrapAll(N._unique2(handleOf(a0), a1, a2, o?.returnCounts)) as [Tensor, Tensor, Tensor];
   }
@@ -1799,11 +2043,11 @@ export function bincount(self: Tensor, weights?: Tensor | null, minlength?: numb
 export function bincount(self: Tensor, weights?: Tensor | null, options?: { minlength?: number | undefined }): Tensor;
 export function bincount(self: Tensor, options?: { weights?: Tensor | null; minlength?: number | undefined }): Tensor;
 export function bincount(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_32)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { weights?: Tensor | null; minlength?: number | undefined } | undefined;
     return wrap(N.bincount(handleOf(a0), (o?.weights == null ? undefined : optHandle(o?.weights)), o?.minlength));
   }
-  if (a0 instanceof Tensor && (a1 == null || a1 instanceof Tensor) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || a1 instanceof Tensor) && (a2 === undefined || optionsIn(a2, KEYS_33)) && a3 === undefined) {
     const o = a2 as { minlength?: number | undefined } | undefined;
     return wrap(N.bincount(handleOf(a0), (a1 == null ? undefined : optHandle(a1)), o?.minlength));
   }
@@ -1821,15 +2065,15 @@ export function histc(self: Tensor, bins?: number | null, min?: Scalar | null, o
 export function histc(self: Tensor, bins?: number | null, options?: { min?: Scalar | undefined; max?: Scalar | undefined }): Tensor;
 export function histc(self: Tensor, options?: { bins?: number | undefined; min?: Scalar | undefined; max?: Scalar | undefined }): Tensor;
 export function histc(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_34)) && a2 === undefined && a3 === undefined && a4 === undefined) {
     const o = a1 as { bins?: number | undefined; min?: Scalar | undefined; max?: Scalar | undefined } | undefined;
     return wrap(N.histc(handleOf(a0), o?.bins, o?.min, o?.max));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_4)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { min?: Scalar | undefined; max?: Scalar | undefined } | undefined;
     return wrap(N.histc(handleOf(a0), a1, o?.min, o?.max));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 == null || isScalar(a2)) && (a3 === undefined || isOptions(a3)) && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 == null || isScalar(a2)) && (a3 === undefined || optionsIn(a3, KEYS_5)) && a4 === undefined) {
     const o = a3 as { max?: Scalar | undefined } | undefined;
     return wrap(N.histc(handleOf(a0), a1, a2, o?.max));
   }
@@ -1910,7 +2154,7 @@ export function outer(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function addmm(self: Tensor, mat1: Tensor, mat2: Tensor, options?: { beta?: Scalar | undefined; alpha?: Scalar | undefined }): Tensor;
 export function addmm(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || isOptions(a3))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_35))) {
     const o = a3 as { beta?: Scalar | undefined; alpha?: Scalar | undefined } | undefined;
     return wrap(N.addmm(handleOf(a0), handleOf(a1), handleOf(a2), o?.beta, o?.alpha));
   }
@@ -1922,7 +2166,7 @@ export function addmm(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): u
  */
 export function addmm_(self: Tensor, mat1: Tensor, mat2: Tensor, options?: { beta?: Scalar | undefined; alpha?: Scalar | undefined }): Tensor;
 export function addmm_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || isOptions(a3))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_35))) {
     const o = a3 as { beta?: Scalar | undefined; alpha?: Scalar | undefined } | undefined;
     N.addmm_(handleOf(a0), handleOf(a1), handleOf(a2), o?.beta, o?.alpha);
     return a0 as Tensor;
@@ -1935,7 +2179,7 @@ export function addmm_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): 
  */
 export function baddbmm(self: Tensor, batch1: Tensor, batch2: Tensor, options?: { beta?: Scalar | undefined; alpha?: Scalar | undefined }): Tensor;
 export function baddbmm(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || isOptions(a3))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_35))) {
     const o = a3 as { beta?: Scalar | undefined; alpha?: Scalar | undefined } | undefined;
     return wrap(N.baddbmm(handleOf(a0), handleOf(a1), handleOf(a2), o?.beta, o?.alpha));
   }
@@ -1947,7 +2191,7 @@ export function baddbmm(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown):
  */
 export function einsum(equation: string, tensors: readonly Tensor[], options?: { path?: readonly number[] | null }): Tensor;
 export function einsum(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (typeof a0 === 'string' && Array.isArray(a1) && (a2 === undefined || isOptions(a2))) {
+  if (typeof a0 === 'string' && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_36))) {
     const o = a2 as { path?: readonly number[] | null } | undefined;
     return wrap(N.einsum(a0, handles(a1), o?.path));
   }
@@ -1960,7 +2204,7 @@ export function einsum(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor;
 export function linear(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null }): Tensor;
 export function linear(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_37)) && a3 === undefined) {
     const o = a2 as { bias?: Tensor | null } | undefined;
     return wrap(N.linear(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias))));
   }
@@ -1987,7 +2231,7 @@ export function t(a0?: unknown, a1?: unknown): unknown {
 export function tril(self: Tensor, diagonal?: number | null): Tensor;
 export function tril(self: Tensor, options?: { diagonal?: number | undefined }): Tensor;
 export function tril(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_38)) && a2 === undefined) {
     const o = a1 as { diagonal?: number | undefined } | undefined;
     return wrap(N.tril(handleOf(a0), o?.diagonal));
   }
@@ -2003,7 +2247,7 @@ export function tril(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function triu(self: Tensor, diagonal?: number | null): Tensor;
 export function triu(self: Tensor, options?: { diagonal?: number | undefined }): Tensor;
 export function triu(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_38)) && a2 === undefined) {
     const o = a1 as { diagonal?: number | undefined } | undefined;
     return wrap(N.triu(handleOf(a0), o?.diagonal));
   }
@@ -2019,7 +2263,7 @@ export function triu(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function diag(self: Tensor, diagonal?: number | null): Tensor;
 export function diag(self: Tensor, options?: { diagonal?: number | undefined }): Tensor;
 export function diag(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_38)) && a2 === undefined) {
     const o = a1 as { diagonal?: number | undefined } | undefined;
     return wrap(N.diag(handleOf(a0), o?.diagonal));
   }
@@ -2046,46 +2290,46 @@ export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stri
 export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv1d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv1d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown, a7?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || (typeof (a2 as Options)?.padding === 'number' || Array.isArray((a2 as Options)?.padding)))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_39)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || (typeof (a2 as Options)?.padding === 'number' || Array.isArray((a2 as Options)?.padding)))) {
     const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || (typeof (a3 as Options)?.padding === 'number' || Array.isArray((a3 as Options)?.padding)))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_40)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || (typeof (a3 as Options)?.padding === 'number' || Array.isArray((a3 as Options)?.padding)))) {
     const o = a3 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || (typeof (a4 as Options)?.padding === 'number' || Array.isArray((a4 as Options)?.padding)))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_41)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || (typeof (a4 as Options)?.padding === 'number' || Array.isArray((a4 as Options)?.padding)))) {
     const o = a4 as { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || isOptions(a5)) && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_42)) && a6 === undefined && a7 === undefined) {
     const o = a5 as { dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || isOptions(a6)) && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_43)) && a7 === undefined) {
     const o = a6 as { groups?: number | undefined } | undefined;
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups));
   }
   if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 == null || typeof a6 === 'number') && a7 === undefined) {
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, a6));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || typeof (a2 as Options)?.padding === 'string')) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_39)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || typeof (a2 as Options)?.padding === 'string')) {
     const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || typeof (a3 as Options)?.padding === 'string')) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_40)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || typeof (a3 as Options)?.padding === 'string')) {
     const o = a3 as { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || typeof (a4 as Options)?.padding === 'string')) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_41)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || typeof (a4 as Options)?.padding === 'string')) {
     const o = a4 as { padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 === undefined || isOptions(a5)) && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 === undefined || optionsIn(a5, KEYS_42)) && a6 === undefined && a7 === undefined) {
     const o = a5 as { dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || isOptions(a6)) && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_43)) && a7 === undefined) {
     const o = a6 as { groups?: number | undefined } | undefined;
     return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups));
   }
@@ -2112,46 +2356,46 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stri
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv2d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown, a7?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || (typeof (a2 as Options)?.padding === 'number' || Array.isArray((a2 as Options)?.padding)))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_39)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || (typeof (a2 as Options)?.padding === 'number' || Array.isArray((a2 as Options)?.padding)))) {
     const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || (typeof (a3 as Options)?.padding === 'number' || Array.isArray((a3 as Options)?.padding)))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_40)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || (typeof (a3 as Options)?.padding === 'number' || Array.isArray((a3 as Options)?.padding)))) {
     const o = a3 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || (typeof (a4 as Options)?.padding === 'number' || Array.isArray((a4 as Options)?.padding)))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_41)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || (typeof (a4 as Options)?.padding === 'number' || Array.isArray((a4 as Options)?.padding)))) {
     const o = a4 as { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || isOptions(a5)) && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_42)) && a6 === undefined && a7 === undefined) {
     const o = a5 as { dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || isOptions(a6)) && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_43)) && a7 === undefined) {
     const o = a6 as { groups?: number | undefined } | undefined;
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups));
   }
   if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 == null || typeof a6 === 'number') && a7 === undefined) {
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, a6));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || typeof (a2 as Options)?.padding === 'string')) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_39)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || typeof (a2 as Options)?.padding === 'string')) {
     const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || typeof (a3 as Options)?.padding === 'string')) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_40)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || typeof (a3 as Options)?.padding === 'string')) {
     const o = a3 as { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || typeof (a4 as Options)?.padding === 'string')) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_41)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || typeof (a4 as Options)?.padding === 'string')) {
     const o = a4 as { padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 === undefined || isOptions(a5)) && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 === undefined || optionsIn(a5, KEYS_42)) && a6 === undefined && a7 === undefined) {
     const o = a5 as { dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || isOptions(a6)) && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_43)) && a7 === undefined) {
     const o = a6 as { groups?: number | undefined } | undefined;
     return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups));
   }
@@ -2172,27 +2416,27 @@ export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | n
 export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; outputPadding?: number | readonly number[] | undefined; groups?: number | undefined; dilation?: number | readonly number[] | undefined }): Tensor;
 export function convTranspose2d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; outputPadding?: number | readonly number[] | undefined; groups?: number | undefined; dilation?: number | readonly number[] | undefined }): Tensor;
 export function convTranspose2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown, a7?: unknown, a8?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && a8 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_44)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && a8 === undefined) {
     const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; outputPadding?: number | readonly number[] | undefined; groups?: number | undefined; dilation?: number | readonly number[] | undefined } | undefined;
     return wrap(N.conv_transpose2d$input(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.outputPadding, o?.groups, o?.dilation));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && a8 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_45)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && a8 === undefined) {
     const o = a3 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; outputPadding?: number | readonly number[] | undefined; groups?: number | undefined; dilation?: number | readonly number[] | undefined } | undefined;
     return wrap(N.conv_transpose2d$input(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.outputPadding, o?.groups, o?.dilation));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined && a7 === undefined && a8 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_46)) && a5 === undefined && a6 === undefined && a7 === undefined && a8 === undefined) {
     const o = a4 as { padding?: number | readonly number[] | undefined; outputPadding?: number | readonly number[] | undefined; groups?: number | undefined; dilation?: number | readonly number[] | undefined } | undefined;
     return wrap(N.conv_transpose2d$input(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.outputPadding, o?.groups, o?.dilation));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || isOptions(a5)) && a6 === undefined && a7 === undefined && a8 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_47)) && a6 === undefined && a7 === undefined && a8 === undefined) {
     const o = a5 as { outputPadding?: number | readonly number[] | undefined; groups?: number | undefined; dilation?: number | readonly number[] | undefined } | undefined;
     return wrap(N.conv_transpose2d$input(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.outputPadding, o?.groups, o?.dilation));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || isOptions(a6)) && a7 === undefined && a8 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_48)) && a7 === undefined && a8 === undefined) {
     const o = a6 as { groups?: number | undefined; dilation?: number | readonly number[] | undefined } | undefined;
     return wrap(N.conv_transpose2d$input(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups, o?.dilation));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 == null || typeof a6 === 'number') && (a7 === undefined || isOptions(a7)) && a8 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 == null || typeof a6 === 'number') && (a7 === undefined || optionsIn(a7, KEYS_49)) && a8 === undefined) {
     const o = a7 as { dilation?: number | readonly number[] | undefined } | undefined;
     return wrap(N.conv_transpose2d$input(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, a6, o?.dilation));
   }
@@ -2211,19 +2455,19 @@ export function maxPool1d(self: Tensor, kernelSize: number | readonly number[], 
 export function maxPool1d(self: Tensor, kernelSize: number | readonly number[], stride?: number | readonly number[] | null, options?: { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined }): Tensor;
 export function maxPool1d(self: Tensor, kernelSize: number | readonly number[], options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined }): Tensor;
 export function maxPool1d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_50)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool1d(handleOf(a0), a1, o?.stride, o?.padding, o?.dilation, o?.ceilMode));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_51)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool1d(handleOf(a0), a1, a2, o?.padding, o?.dilation, o?.ceilMode));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_52)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool1d(handleOf(a0), a1, a2, a3, o?.dilation, o?.ceilMode));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || isOptions(a5)) && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_53)) && a6 === undefined) {
     const o = a5 as { ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool1d(handleOf(a0), a1, a2, a3, a4, o?.ceilMode));
   }
@@ -2242,19 +2486,19 @@ export function maxPool2d(self: Tensor, kernelSize: number | readonly number[], 
 export function maxPool2d(self: Tensor, kernelSize: number | readonly number[], stride?: number | readonly number[] | null, options?: { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined }): Tensor;
 export function maxPool2d(self: Tensor, kernelSize: number | readonly number[], options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined }): Tensor;
 export function maxPool2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_50)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool2d(handleOf(a0), a1, o?.stride, o?.padding, o?.dilation, o?.ceilMode));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_51)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool2d(handleOf(a0), a1, a2, o?.padding, o?.dilation, o?.ceilMode));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_52)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool2d(handleOf(a0), a1, a2, a3, o?.dilation, o?.ceilMode));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || isOptions(a5)) && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_53)) && a6 === undefined) {
     const o = a5 as { ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool2d(handleOf(a0), a1, a2, a3, a4, o?.ceilMode));
   }
@@ -2273,19 +2517,19 @@ export function maxPool2dWithIndices(self: Tensor, kernelSize: number | readonly
 export function maxPool2dWithIndices(self: Tensor, kernelSize: number | readonly number[], stride?: number | readonly number[] | null, options?: { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined }): [Tensor, Tensor];
 export function maxPool2dWithIndices(self: Tensor, kernelSize: number | readonly number[], options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined }): [Tensor, Tensor];
 export function maxPool2dWithIndices(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_50)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrapAll(N.max_pool2d_with_indices(handleOf(a0), a1, o?.stride, o?.padding, o?.dilation, o?.ceilMode)) as [Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_51)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrapAll(N.max_pool2d_with_indices(handleOf(a0), a1, a2, o?.padding, o?.dilation, o?.ceilMode)) as [Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_52)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrapAll(N.max_pool2d_with_indices(handleOf(a0), a1, a2, a3, o?.dilation, o?.ceilMode)) as [Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || isOptions(a5)) && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_53)) && a6 === undefined) {
     const o = a5 as { ceilMode?: boolean | undefined } | undefined;
     return wrapAll(N.max_pool2d_with_indices(handleOf(a0), a1, a2, a3, a4, o?.ceilMode)) as [Tensor, Tensor];
   }
@@ -2304,19 +2548,19 @@ export function avgPool1d(self: Tensor, kernelSize: number | readonly number[], 
 export function avgPool1d(self: Tensor, kernelSize: number | readonly number[], stride?: number | readonly number[] | null, options?: { padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined }): Tensor;
 export function avgPool1d(self: Tensor, kernelSize: number | readonly number[], options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined }): Tensor;
 export function avgPool1d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_54)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined } | undefined;
     return wrap(N.avg_pool1d(handleOf(a0), a1, o?.stride, o?.padding, o?.ceilMode, o?.countIncludePad));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_55)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined } | undefined;
     return wrap(N.avg_pool1d(handleOf(a0), a1, a2, o?.padding, o?.ceilMode, o?.countIncludePad));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_56)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined } | undefined;
     return wrap(N.avg_pool1d(handleOf(a0), a1, a2, a3, o?.ceilMode, o?.countIncludePad));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'boolean') && (a5 === undefined || isOptions(a5)) && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'boolean') && (a5 === undefined || optionsIn(a5, KEYS_57)) && a6 === undefined) {
     const o = a5 as { countIncludePad?: boolean | undefined } | undefined;
     return wrap(N.avg_pool1d(handleOf(a0), a1, a2, a3, a4, o?.countIncludePad));
   }
@@ -2336,23 +2580,23 @@ export function avgPool2d(self: Tensor, kernelSize: number | readonly number[], 
 export function avgPool2d(self: Tensor, kernelSize: number | readonly number[], stride?: number | readonly number[] | null, options?: { padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined; divisorOverride?: number | null }): Tensor;
 export function avgPool2d(self: Tensor, kernelSize: number | readonly number[], options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined; divisorOverride?: number | null }): Tensor;
 export function avgPool2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown, a7?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_58)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
     const o = a2 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined; divisorOverride?: number | null } | undefined;
     return wrap(N.avg_pool2d(handleOf(a0), a1, o?.stride, o?.padding, o?.ceilMode, o?.countIncludePad, o?.divisorOverride));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_59)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
     const o = a3 as { padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined; divisorOverride?: number | null } | undefined;
     return wrap(N.avg_pool2d(handleOf(a0), a1, a2, o?.padding, o?.ceilMode, o?.countIncludePad, o?.divisorOverride));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_60)) && a5 === undefined && a6 === undefined && a7 === undefined) {
     const o = a4 as { ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined; divisorOverride?: number | null } | undefined;
     return wrap(N.avg_pool2d(handleOf(a0), a1, a2, a3, o?.ceilMode, o?.countIncludePad, o?.divisorOverride));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'boolean') && (a5 === undefined || isOptions(a5)) && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'boolean') && (a5 === undefined || optionsIn(a5, KEYS_61)) && a6 === undefined && a7 === undefined) {
     const o = a5 as { countIncludePad?: boolean | undefined; divisorOverride?: number | null } | undefined;
     return wrap(N.avg_pool2d(handleOf(a0), a1, a2, a3, a4, o?.countIncludePad, o?.divisorOverride));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'boolean') && (a5 == null || typeof a5 === 'boolean') && (a6 === undefined || isOptions(a6)) && a7 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'boolean') && (a5 == null || typeof a5 === 'boolean') && (a6 === undefined || optionsIn(a6, KEYS_62)) && a7 === undefined) {
     const o = a6 as { divisorOverride?: number | null } | undefined;
     return wrap(N.avg_pool2d(handleOf(a0), a1, a2, a3, a4, a5, o?.divisorOverride));
   }
@@ -2415,19 +2659,19 @@ export function layerNorm(input: Tensor, normalizedShape: readonly number[], wei
 export function layerNorm(input: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, options?: { bias?: Tensor | null; eps?: number | undefined; cudnnEnable?: boolean | undefined }): Tensor;
 export function layerNorm(input: Tensor, normalizedShape: readonly number[], options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number | undefined; cudnnEnable?: boolean | undefined }): Tensor;
 export function layerNorm(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_63)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { weight?: Tensor | null; bias?: Tensor | null; eps?: number | undefined; cudnnEnable?: boolean | undefined } | undefined;
     return wrap(N.layer_norm(handleOf(a0), a1, (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.eps, o?.cudnnEnable));
   }
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_64)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { bias?: Tensor | null; eps?: number | undefined; cudnnEnable?: boolean | undefined } | undefined;
     return wrap(N.layer_norm(handleOf(a0), a1, (a2 == null ? undefined : optHandle(a2)), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.eps, o?.cudnnEnable));
   }
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 === undefined || optionsIn(a4, KEYS_65)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { eps?: number | undefined; cudnnEnable?: boolean | undefined } | undefined;
     return wrap(N.layer_norm(handleOf(a0), a1, (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : optHandle(a3)), o?.eps, o?.cudnnEnable));
   }
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 == null || typeof a4 === 'number') && (a5 === undefined || isOptions(a5)) && a6 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 == null || typeof a4 === 'number') && (a5 === undefined || optionsIn(a5, KEYS_66)) && a6 === undefined) {
     const o = a5 as { cudnnEnable?: boolean | undefined } | undefined;
     return wrap(N.layer_norm(handleOf(a0), a1, (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : optHandle(a3)), a4, o?.cudnnEnable));
   }
@@ -2446,19 +2690,19 @@ export function groupNorm(input: Tensor, numGroups: number, weight?: Tensor | nu
 export function groupNorm(input: Tensor, numGroups: number, weight?: Tensor | null, options?: { bias?: Tensor | null; eps?: number | undefined; cudnnEnabled?: boolean | undefined }): Tensor;
 export function groupNorm(input: Tensor, numGroups: number, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number | undefined; cudnnEnabled?: boolean | undefined }): Tensor;
 export function groupNorm(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_67)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { weight?: Tensor | null; bias?: Tensor | null; eps?: number | undefined; cudnnEnabled?: boolean | undefined } | undefined;
     return wrap(N.group_norm(handleOf(a0), a1, (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.eps, o?.cudnnEnabled));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_68)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { bias?: Tensor | null; eps?: number | undefined; cudnnEnabled?: boolean | undefined } | undefined;
     return wrap(N.group_norm(handleOf(a0), a1, (a2 == null ? undefined : optHandle(a2)), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.eps, o?.cudnnEnabled));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 === undefined || optionsIn(a4, KEYS_69)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { eps?: number | undefined; cudnnEnabled?: boolean | undefined } | undefined;
     return wrap(N.group_norm(handleOf(a0), a1, (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : optHandle(a3)), o?.eps, o?.cudnnEnabled));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 == null || typeof a4 === 'number') && (a5 === undefined || isOptions(a5)) && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 == null || typeof a4 === 'number') && (a5 === undefined || optionsIn(a5, KEYS_70)) && a6 === undefined) {
     const o = a5 as { cudnnEnabled?: boolean | undefined } | undefined;
     return wrap(N.group_norm(handleOf(a0), a1, (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : optHandle(a3)), a4, o?.cudnnEnabled));
   }
@@ -2520,15 +2764,15 @@ export function embedding(weight: Tensor, indices: Tensor, paddingIdx?: number |
 export function embedding(weight: Tensor, indices: Tensor, paddingIdx?: number | null, options?: { scaleGradByFreq?: boolean | undefined; sparse?: boolean | undefined }): Tensor;
 export function embedding(weight: Tensor, indices: Tensor, options?: { paddingIdx?: number | undefined; scaleGradByFreq?: boolean | undefined; sparse?: boolean | undefined }): Tensor;
 export function embedding(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_71)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { paddingIdx?: number | undefined; scaleGradByFreq?: boolean | undefined; sparse?: boolean | undefined } | undefined;
     return wrap(N.embedding(handleOf(a0), handleOf(a1), o?.paddingIdx, o?.scaleGradByFreq, o?.sparse));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_72)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { scaleGradByFreq?: boolean | undefined; sparse?: boolean | undefined } | undefined;
     return wrap(N.embedding(handleOf(a0), handleOf(a1), a2, o?.scaleGradByFreq, o?.sparse));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || isOptions(a4)) && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_73)) && a5 === undefined) {
     const o = a4 as { sparse?: boolean | undefined } | undefined;
     return wrap(N.embedding(handleOf(a0), handleOf(a1), a2, a3, o?.sparse));
   }
@@ -2578,7 +2822,7 @@ export function relu6(a0?: unknown, a1?: unknown): unknown {
 export function leakyRelu(self: Tensor, negativeSlope?: Scalar | null): Tensor;
 export function leakyRelu(self: Tensor, options?: { negativeSlope?: Scalar | undefined }): Tensor;
 export function leakyRelu(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_74)) && a2 === undefined) {
     const o = a1 as { negativeSlope?: Scalar | undefined } | undefined;
     return wrap(N.leaky_relu(handleOf(a0), o?.negativeSlope));
   }
@@ -2594,7 +2838,7 @@ export function leakyRelu(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function leakyRelu_(self: Tensor, negativeSlope?: Scalar | null): Tensor;
 export function leakyRelu_(self: Tensor, options?: { negativeSlope?: Scalar | undefined }): Tensor;
 export function leakyRelu_(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_74)) && a2 === undefined) {
     const o = a1 as { negativeSlope?: Scalar | undefined } | undefined;
     N.leaky_relu_(handleOf(a0), o?.negativeSlope);
     return a0 as Tensor;
@@ -2614,15 +2858,15 @@ export function elu(self: Tensor, alpha?: Scalar | null, scale?: Scalar | null, 
 export function elu(self: Tensor, alpha?: Scalar | null, options?: { scale?: Scalar | undefined; inputScale?: Scalar | undefined }): Tensor;
 export function elu(self: Tensor, options?: { alpha?: Scalar | undefined; scale?: Scalar | undefined; inputScale?: Scalar | undefined }): Tensor;
 export function elu(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_75)) && a2 === undefined && a3 === undefined && a4 === undefined) {
     const o = a1 as { alpha?: Scalar | undefined; scale?: Scalar | undefined; inputScale?: Scalar | undefined } | undefined;
     return wrap(N.elu(handleOf(a0), o?.alpha, o?.scale, o?.inputScale));
   }
-  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || optionsIn(a2, KEYS_76)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { scale?: Scalar | undefined; inputScale?: Scalar | undefined } | undefined;
     return wrap(N.elu(handleOf(a0), a1, o?.scale, o?.inputScale));
   }
-  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 == null || isScalar(a2)) && (a3 === undefined || isOptions(a3)) && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 == null || isScalar(a2)) && (a3 === undefined || optionsIn(a3, KEYS_77)) && a4 === undefined) {
     const o = a3 as { inputScale?: Scalar | undefined } | undefined;
     return wrap(N.elu(handleOf(a0), a1, a2, o?.inputScale));
   }
@@ -2649,7 +2893,7 @@ export function selu(a0?: unknown, a1?: unknown): unknown {
 export function celu(self: Tensor, alpha?: Scalar | null): Tensor;
 export function celu(self: Tensor, options?: { alpha?: Scalar | undefined }): Tensor;
 export function celu(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_0)) && a2 === undefined) {
     const o = a1 as { alpha?: Scalar | undefined } | undefined;
     return wrap(N.celu(handleOf(a0), o?.alpha));
   }
@@ -2664,7 +2908,7 @@ export function celu(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function gelu(self: Tensor, options?: { approximate?: string | undefined }): Tensor;
 export function gelu(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_78))) {
     const o = a1 as { approximate?: string | undefined } | undefined;
     return wrap(N.gelu(handleOf(a0), o?.approximate));
   }
@@ -2734,11 +2978,11 @@ export function hardtanh(self: Tensor, minVal?: Scalar | null, maxVal?: Scalar |
 export function hardtanh(self: Tensor, minVal?: Scalar | null, options?: { maxVal?: Scalar | undefined }): Tensor;
 export function hardtanh(self: Tensor, options?: { minVal?: Scalar | undefined; maxVal?: Scalar | undefined }): Tensor;
 export function hardtanh(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_79)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { minVal?: Scalar | undefined; maxVal?: Scalar | undefined } | undefined;
     return wrap(N.hardtanh(handleOf(a0), o?.minVal, o?.maxVal));
   }
-  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || optionsIn(a2, KEYS_80)) && a3 === undefined) {
     const o = a2 as { maxVal?: Scalar | undefined } | undefined;
     return wrap(N.hardtanh(handleOf(a0), a1, o?.maxVal));
   }
@@ -2755,11 +2999,11 @@ export function softplus(self: Tensor, beta?: Scalar | null, threshold?: Scalar 
 export function softplus(self: Tensor, beta?: Scalar | null, options?: { threshold?: Scalar | undefined }): Tensor;
 export function softplus(self: Tensor, options?: { beta?: Scalar | undefined; threshold?: Scalar | undefined }): Tensor;
 export function softplus(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_81)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { beta?: Scalar | undefined; threshold?: Scalar | undefined } | undefined;
     return wrap(N.softplus(handleOf(a0), o?.beta, o?.threshold));
   }
-  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || optionsIn(a2, KEYS_82)) && a3 === undefined) {
     const o = a2 as { threshold?: Scalar | undefined } | undefined;
     return wrap(N.softplus(handleOf(a0), a1, o?.threshold));
   }
@@ -2786,7 +3030,7 @@ export function logSigmoid(a0?: unknown, a1?: unknown): unknown {
 export function glu(self: Tensor, dim?: number | null): Tensor;
 export function glu(self: Tensor, options?: { dim?: number | undefined }): Tensor;
 export function glu(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_26)) && a2 === undefined) {
     const o = a1 as { dim?: number | undefined } | undefined;
     return wrap(N.glu(handleOf(a0), o?.dim));
   }
@@ -2813,7 +3057,7 @@ export function prelu(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function softmax(self: Tensor, dim: number, dtype?: DType | null): Tensor;
 export function softmax(self: Tensor, dim: number, options?: { dtype?: DType | null }): Tensor;
 export function softmax(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_13)) && a3 === undefined) {
     const o = a2 as { dtype?: DType | null } | undefined;
     return wrap(N.softmax$int(handleOf(a0), a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType))));
   }
@@ -2829,7 +3073,7 @@ export function softmax(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown):
 export function logSoftmax(self: Tensor, dim: number, dtype?: DType | null): Tensor;
 export function logSoftmax(self: Tensor, dim: number, options?: { dtype?: DType | null }): Tensor;
 export function logSoftmax(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_13)) && a3 === undefined) {
     const o = a2 as { dtype?: DType | null } | undefined;
     return wrap(N.log_softmax$int(handleOf(a0), a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType))));
   }
@@ -2881,19 +3125,19 @@ export function crossEntropyLoss(self: Tensor, target: Tensor, weight?: Tensor |
 export function crossEntropyLoss(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { reduction?: Reduction | undefined; ignoreIndex?: number | undefined; labelSmoothing?: number | undefined }): Tensor;
 export function crossEntropyLoss(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction | undefined; ignoreIndex?: number | undefined; labelSmoothing?: number | undefined }): Tensor;
 export function crossEntropyLoss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_83)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { weight?: Tensor | null; reduction?: Reduction | undefined; ignoreIndex?: number | undefined; labelSmoothing?: number | undefined } | undefined;
     return wrap(N.cross_entropy_loss(handleOf(a0), handleOf(a1), (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.ignoreIndex, o?.labelSmoothing));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_84)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { reduction?: Reduction | undefined; ignoreIndex?: number | undefined; labelSmoothing?: number | undefined } | undefined;
     return wrap(N.cross_entropy_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.ignoreIndex, o?.labelSmoothing));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 === undefined || optionsIn(a4, KEYS_85)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { ignoreIndex?: number | undefined; labelSmoothing?: number | undefined } | undefined;
     return wrap(N.cross_entropy_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : reductionCode(a3 as Reduction)), o?.ignoreIndex, o?.labelSmoothing));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 == null || typeof a4 === 'number') && (a5 === undefined || isOptions(a5)) && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 == null || typeof a4 === 'number') && (a5 === undefined || optionsIn(a5, KEYS_86)) && a6 === undefined) {
     const o = a5 as { labelSmoothing?: number | undefined } | undefined;
     return wrap(N.cross_entropy_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : reductionCode(a3 as Reduction)), a4, o?.labelSmoothing));
   }
@@ -2911,15 +3155,15 @@ export function nllLoss(self: Tensor, target: Tensor, weight?: Tensor | null, re
 export function nllLoss(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { reduction?: Reduction | undefined; ignoreIndex?: number | undefined }): Tensor;
 export function nllLoss(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction | undefined; ignoreIndex?: number | undefined }): Tensor;
 export function nllLoss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_87)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { weight?: Tensor | null; reduction?: Reduction | undefined; ignoreIndex?: number | undefined } | undefined;
     return wrap(N.nll_loss(handleOf(a0), handleOf(a1), (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.ignoreIndex));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_88)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { reduction?: Reduction | undefined; ignoreIndex?: number | undefined } | undefined;
     return wrap(N.nll_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.ignoreIndex));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 === undefined || isOptions(a4)) && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 === undefined || optionsIn(a4, KEYS_89)) && a5 === undefined) {
     const o = a4 as { ignoreIndex?: number | undefined } | undefined;
     return wrap(N.nll_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : reductionCode(a3 as Reduction)), o?.ignoreIndex));
   }
@@ -2937,15 +3181,15 @@ export function nllLoss2d(self: Tensor, target: Tensor, weight?: Tensor | null, 
 export function nllLoss2d(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { reduction?: Reduction | undefined; ignoreIndex?: number | undefined }): Tensor;
 export function nllLoss2d(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction | undefined; ignoreIndex?: number | undefined }): Tensor;
 export function nllLoss2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_87)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { weight?: Tensor | null; reduction?: Reduction | undefined; ignoreIndex?: number | undefined } | undefined;
     return wrap(N.nll_loss2d(handleOf(a0), handleOf(a1), (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.ignoreIndex));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_88)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { reduction?: Reduction | undefined; ignoreIndex?: number | undefined } | undefined;
     return wrap(N.nll_loss2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.ignoreIndex));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 === undefined || isOptions(a4)) && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 === undefined || optionsIn(a4, KEYS_89)) && a5 === undefined) {
     const o = a4 as { ignoreIndex?: number | undefined } | undefined;
     return wrap(N.nll_loss2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : reductionCode(a3 as Reduction)), o?.ignoreIndex));
   }
@@ -2961,7 +3205,7 @@ export function nllLoss2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown
 export function mseLoss(self: Tensor, target: Tensor, reduction?: Reduction | null): Tensor;
 export function mseLoss(self: Tensor, target: Tensor, options?: { reduction?: Reduction | undefined }): Tensor;
 export function mseLoss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_90)) && a3 === undefined) {
     const o = a2 as { reduction?: Reduction | undefined } | undefined;
     return wrap(N.mse_loss(handleOf(a0), handleOf(a1), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
@@ -2977,7 +3221,7 @@ export function mseLoss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown):
 export function l1Loss(self: Tensor, target: Tensor, reduction?: Reduction | null): Tensor;
 export function l1Loss(self: Tensor, target: Tensor, options?: { reduction?: Reduction | undefined }): Tensor;
 export function l1Loss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_90)) && a3 === undefined) {
     const o = a2 as { reduction?: Reduction | undefined } | undefined;
     return wrap(N.l1_loss(handleOf(a0), handleOf(a1), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
@@ -2994,11 +3238,11 @@ export function smoothL1Loss(self: Tensor, target: Tensor, reduction?: Reduction
 export function smoothL1Loss(self: Tensor, target: Tensor, reduction?: Reduction | null, options?: { beta?: number | undefined }): Tensor;
 export function smoothL1Loss(self: Tensor, target: Tensor, options?: { reduction?: Reduction | undefined; beta?: number | undefined }): Tensor;
 export function smoothL1Loss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_91)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { reduction?: Reduction | undefined; beta?: number | undefined } | undefined;
     return wrap(N.smooth_l1_loss(handleOf(a0), handleOf(a1), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.beta));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'string') && (a3 === undefined || isOptions(a3)) && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'string') && (a3 === undefined || optionsIn(a3, KEYS_92)) && a4 === undefined) {
     const o = a3 as { beta?: number | undefined } | undefined;
     return wrap(N.smooth_l1_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : reductionCode(a2 as Reduction)), o?.beta));
   }
@@ -3015,11 +3259,11 @@ export function huberLoss(self: Tensor, target: Tensor, reduction?: Reduction | 
 export function huberLoss(self: Tensor, target: Tensor, reduction?: Reduction | null, options?: { delta?: number | undefined }): Tensor;
 export function huberLoss(self: Tensor, target: Tensor, options?: { reduction?: Reduction | undefined; delta?: number | undefined }): Tensor;
 export function huberLoss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_93)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { reduction?: Reduction | undefined; delta?: number | undefined } | undefined;
     return wrap(N.huber_loss(handleOf(a0), handleOf(a1), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.delta));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'string') && (a3 === undefined || isOptions(a3)) && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'string') && (a3 === undefined || optionsIn(a3, KEYS_94)) && a4 === undefined) {
     const o = a3 as { delta?: number | undefined } | undefined;
     return wrap(N.huber_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : reductionCode(a2 as Reduction)), o?.delta));
   }
@@ -3036,11 +3280,11 @@ export function binaryCrossEntropy(self: Tensor, target: Tensor, weight?: Tensor
 export function binaryCrossEntropy(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { reduction?: Reduction | undefined }): Tensor;
 export function binaryCrossEntropy(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction | undefined }): Tensor;
 export function binaryCrossEntropy(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_95)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { weight?: Tensor | null; reduction?: Reduction | undefined } | undefined;
     return wrap(N.binary_cross_entropy(handleOf(a0), handleOf(a1), (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_90)) && a4 === undefined) {
     const o = a3 as { reduction?: Reduction | undefined } | undefined;
     return wrap(N.binary_cross_entropy(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
@@ -3058,15 +3302,15 @@ export function binaryCrossEntropyWithLogits(self: Tensor, target: Tensor, weigh
 export function binaryCrossEntropyWithLogits(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { posWeight?: Tensor | null; reduction?: Reduction | undefined }): Tensor;
 export function binaryCrossEntropyWithLogits(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction | undefined }): Tensor;
 export function binaryCrossEntropyWithLogits(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_96)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction | undefined } | undefined;
     return wrap(N.binary_cross_entropy_with_logits(handleOf(a0), handleOf(a1), (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.posWeight == null ? undefined : optHandle(o?.posWeight)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_97)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { posWeight?: Tensor | null; reduction?: Reduction | undefined } | undefined;
     return wrap(N.binary_cross_entropy_with_logits(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (o?.posWeight == null ? undefined : optHandle(o?.posWeight)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 === undefined || isOptions(a4)) && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 === undefined || optionsIn(a4, KEYS_90)) && a5 === undefined) {
     const o = a4 as { reduction?: Reduction | undefined } | undefined;
     return wrap(N.binary_cross_entropy_with_logits(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : optHandle(a3)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
@@ -3082,11 +3326,11 @@ export function binaryCrossEntropyWithLogits(a0?: unknown, a1?: unknown, a2?: un
 export function klDiv(self: Tensor, target: Tensor, reduction?: Reduction | null, options?: { logTarget?: boolean | undefined }): Tensor;
 export function klDiv(self: Tensor, target: Tensor, options?: { reduction?: Reduction | undefined; logTarget?: boolean | undefined }): Tensor;
 export function klDiv(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_98)) && a3 === undefined) {
     const o = a2 as { reduction?: Reduction | undefined; logTarget?: boolean | undefined } | undefined;
     return wrap(N.kl_div(handleOf(a0), handleOf(a1), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.logTarget));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'string') && (a3 === undefined || isOptions(a3))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'string') && (a3 === undefined || optionsIn(a3, KEYS_99))) {
     const o = a3 as { logTarget?: boolean | undefined } | undefined;
     return wrap(N.kl_div(handleOf(a0), handleOf(a1), (a2 == null ? undefined : reductionCode(a2 as Reduction)), o?.logTarget));
   }
@@ -3100,11 +3344,11 @@ export function marginRankingLoss(input1: Tensor, input2: Tensor, target: Tensor
 export function marginRankingLoss(input1: Tensor, input2: Tensor, target: Tensor, margin?: number | null, options?: { reduction?: Reduction | undefined }): Tensor;
 export function marginRankingLoss(input1: Tensor, input2: Tensor, target: Tensor, options?: { margin?: number | undefined; reduction?: Reduction | undefined }): Tensor;
 export function marginRankingLoss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_100)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { margin?: number | undefined; reduction?: Reduction | undefined } | undefined;
     return wrap(N.margin_ranking_loss(handleOf(a0), handleOf(a1), handleOf(a2), o?.margin, (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 == null || typeof a3 === 'number') && (a4 === undefined || isOptions(a4)) && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 == null || typeof a3 === 'number') && (a4 === undefined || optionsIn(a4, KEYS_90)) && a5 === undefined) {
     const o = a4 as { reduction?: Reduction | undefined } | undefined;
     return wrap(N.margin_ranking_loss(handleOf(a0), handleOf(a1), handleOf(a2), a3, (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
@@ -3121,11 +3365,11 @@ export function cosineSimilarity(x1: Tensor, x2: Tensor, dim?: number | null, ep
 export function cosineSimilarity(x1: Tensor, x2: Tensor, dim?: number | null, options?: { eps?: number | undefined }): Tensor;
 export function cosineSimilarity(x1: Tensor, x2: Tensor, options?: { dim?: number | undefined; eps?: number | undefined }): Tensor;
 export function cosineSimilarity(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_101)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { dim?: number | undefined; eps?: number | undefined } | undefined;
     return wrap(N.cosine_similarity(handleOf(a0), handleOf(a1), o?.dim, o?.eps));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || isOptions(a3)) && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_102)) && a4 === undefined) {
     const o = a3 as { eps?: number | undefined } | undefined;
     return wrap(N.cosine_similarity(handleOf(a0), handleOf(a1), a2, o?.eps));
   }
@@ -3143,15 +3387,15 @@ export function pairwiseDistance(x1: Tensor, x2: Tensor, p?: number | null, eps?
 export function pairwiseDistance(x1: Tensor, x2: Tensor, p?: number | null, options?: { eps?: number | undefined; keepdim?: boolean | undefined }): Tensor;
 export function pairwiseDistance(x1: Tensor, x2: Tensor, options?: { p?: number | undefined; eps?: number | undefined; keepdim?: boolean | undefined }): Tensor;
 export function pairwiseDistance(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_103)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { p?: number | undefined; eps?: number | undefined; keepdim?: boolean | undefined } | undefined;
     return wrap(N.pairwise_distance(handleOf(a0), handleOf(a1), o?.p, o?.eps, o?.keepdim));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_104)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { eps?: number | undefined; keepdim?: boolean | undefined } | undefined;
     return wrap(N.pairwise_distance(handleOf(a0), handleOf(a1), a2, o?.eps, o?.keepdim));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'number') && (a4 === undefined || isOptions(a4)) && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'number') && (a4 === undefined || optionsIn(a4, KEYS_16)) && a5 === undefined) {
     const o = a4 as { keepdim?: boolean | undefined } | undefined;
     return wrap(N.pairwise_distance(handleOf(a0), handleOf(a1), a2, a3, o?.keepdim));
   }
@@ -3168,11 +3412,11 @@ export function cdist(x1: Tensor, x2: Tensor, p?: number | null, computeMode?: n
 export function cdist(x1: Tensor, x2: Tensor, p?: number | null, options?: { computeMode?: number | null }): Tensor;
 export function cdist(x1: Tensor, x2: Tensor, options?: { p?: number | undefined; computeMode?: number | null }): Tensor;
 export function cdist(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_105)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { p?: number | undefined; computeMode?: number | null } | undefined;
     return wrap(N.cdist(handleOf(a0), handleOf(a1), o?.p, o?.computeMode));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || isOptions(a3)) && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_106)) && a4 === undefined) {
     const o = a3 as { computeMode?: number | null } | undefined;
     return wrap(N.cdist(handleOf(a0), handleOf(a1), a2, o?.computeMode));
   }
@@ -3293,7 +3537,7 @@ export function unsqueeze_(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function expand(self: Tensor, size: readonly number[], options?: { implicit?: boolean | undefined }): Tensor;
 export function expand(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || isOptions(a2))) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_107))) {
     const o = a2 as { implicit?: boolean | undefined } | undefined;
     return wrap(N.expand(handleOf(a0), a1, o?.implicit));
   }
@@ -3318,11 +3562,11 @@ export function flatten(self: Tensor, startDim?: number | null, endDim?: number 
 export function flatten(self: Tensor, startDim?: number | null, options?: { endDim?: number | undefined }): Tensor;
 export function flatten(self: Tensor, options?: { startDim?: number | undefined; endDim?: number | undefined }): Tensor;
 export function flatten(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_108)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { startDim?: number | undefined; endDim?: number | undefined } | undefined;
     return wrap(N.flatten$using_ints(handleOf(a0), o?.startDim, o?.endDim));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_109)) && a3 === undefined) {
     const o = a2 as { endDim?: number | undefined } | undefined;
     return wrap(N.flatten$using_ints(handleOf(a0), a1, o?.endDim));
   }
@@ -3348,7 +3592,7 @@ export function unflatten(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown
  */
 export function contiguous(self: Tensor, options?: { memoryFormat?: MemoryFormat | undefined }): Tensor;
 export function contiguous(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_110))) {
     const o = a1 as { memoryFormat?: MemoryFormat | undefined } | undefined;
     return wrap(N.contiguous(handleOf(a0), (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -3397,19 +3641,19 @@ export function slice(self: Tensor, dim?: number | null, start?: number | null, 
 export function slice(self: Tensor, dim?: number | null, options?: { start?: number | null; end?: number | null; step?: number | undefined }): Tensor;
 export function slice(self: Tensor, options?: { dim?: number | undefined; start?: number | null; end?: number | null; step?: number | undefined }): Tensor;
 export function slice(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_111)) && a2 === undefined && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a1 as { dim?: number | undefined; start?: number | null; end?: number | null; step?: number | undefined } | undefined;
     return wrap(N.slice$Tensor(handleOf(a0), o?.dim, o?.start, o?.end, o?.step));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_112)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { start?: number | null; end?: number | null; step?: number | undefined } | undefined;
     return wrap(N.slice$Tensor(handleOf(a0), a1, o?.start, o?.end, o?.step));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 == null || typeof a2 === 'number') && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_113)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { end?: number | null; step?: number | undefined } | undefined;
     return wrap(N.slice$Tensor(handleOf(a0), a1, a2, o?.end, o?.step));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'number') && (a4 === undefined || isOptions(a4)) && a5 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'number') && (a4 === undefined || optionsIn(a4, KEYS_114)) && a5 === undefined) {
     const o = a4 as { step?: number | undefined } | undefined;
     return wrap(N.slice$Tensor(handleOf(a0), a1, a2, a3, o?.step));
   }
@@ -3436,7 +3680,7 @@ export function unfold(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a
 export function unbind(self: Tensor, dim?: number | null): Tensor[];
 export function unbind(self: Tensor, options?: { dim?: number | undefined }): Tensor[];
 export function unbind(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_26)) && a2 === undefined) {
     const o = a1 as { dim?: number | undefined } | undefined;
     return wrapAll(N.unbind$int(handleOf(a0), o?.dim)) as Tensor[];
   }
@@ -3452,7 +3696,7 @@ export function unbind(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function asStrided(self: Tensor, size: readonly number[], stride: readonly number[], storageOffset?: number | null): Tensor;
 export function asStrided(self: Tensor, size: readonly number[], stride: readonly number[], options?: { storageOffset?: number | null }): Tensor;
 export function asStrided(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && Array.isArray(a2) && (a3 === undefined || isOptions(a3)) && a4 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && Array.isArray(a2) && (a3 === undefined || optionsIn(a3, KEYS_115)) && a4 === undefined) {
     const o = a3 as { storageOffset?: number | null } | undefined;
     return wrap(N.as_strided(handleOf(a0), a1, a2, o?.storageOffset));
   }
@@ -3501,7 +3745,7 @@ export function index(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function indexPut_(self: Tensor, indices: readonly (Tensor | null)[], values: Tensor, accumulate?: boolean | null): Tensor;
 export function indexPut_(self: Tensor, indices: readonly (Tensor | null)[], values: Tensor, options?: { accumulate?: boolean | undefined }): Tensor;
 export function indexPut_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === null || Array.isArray(a1)) && a2 instanceof Tensor && (a3 === undefined || isOptions(a3)) && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 === null || Array.isArray(a1)) && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_116)) && a4 === undefined) {
     const o = a3 as { accumulate?: boolean | undefined } | undefined;
     N.index_put_(handleOf(a0), (a1 == null ? undefined : optHandles(a1)), handleOf(a2), o?.accumulate);
     return a0 as Tensor;
@@ -3519,7 +3763,7 @@ export function indexPut_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown
 export function indexPut(self: Tensor, indices: readonly (Tensor | null)[], values: Tensor, accumulate?: boolean | null): Tensor;
 export function indexPut(self: Tensor, indices: readonly (Tensor | null)[], values: Tensor, options?: { accumulate?: boolean | undefined }): Tensor;
 export function indexPut(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === null || Array.isArray(a1)) && a2 instanceof Tensor && (a3 === undefined || isOptions(a3)) && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 === null || Array.isArray(a1)) && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_116)) && a4 === undefined) {
     const o = a3 as { accumulate?: boolean | undefined } | undefined;
     return wrap(N.index_put(handleOf(a0), (a1 == null ? undefined : optHandles(a1)), handleOf(a2), o?.accumulate));
   }
@@ -3545,7 +3789,7 @@ export function indexSelect(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unkno
  */
 export function indexAdd(self: Tensor, dim: number, index: Tensor, source: Tensor, options?: { alpha?: Scalar | undefined }): Tensor;
 export function indexAdd(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || isOptions(a4))) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_0))) {
     const o = a4 as { alpha?: Scalar | undefined } | undefined;
     return wrap(N.index_add(handleOf(a0), a1, handleOf(a2), handleOf(a3), o?.alpha));
   }
@@ -3584,7 +3828,7 @@ export function indexFill(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown
  */
 export function gather(self: Tensor, dim: number, index: Tensor, options?: { sparseGrad?: boolean | undefined }): Tensor;
 export function gather(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && (a3 === undefined || isOptions(a3))) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_117))) {
     const o = a3 as { sparseGrad?: boolean | undefined } | undefined;
     return wrap(N.gather(handleOf(a0), a1, handleOf(a2), o?.sparseGrad));
   }
@@ -3608,11 +3852,11 @@ export function scatter(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, 
   if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && isScalar(a3) && a4 === undefined) {
     return wrap(N.scatter$value(handleOf(a0), a1, handleOf(a2), a3));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || isOptions(a4)) && (a4 as Options)?.reduce !== undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_118)) && (a4 as Options)?.reduce !== undefined) {
     const o = a4 as { reduce: string } | undefined;
     return wrap(N.scatter$reduce(handleOf(a0), a1, handleOf(a2), handleOf(a3), o?.reduce));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && isScalar(a3) && (a4 === undefined || isOptions(a4)) && (a4 as Options)?.reduce !== undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && isScalar(a3) && (a4 === undefined || optionsIn(a4, KEYS_118)) && (a4 as Options)?.reduce !== undefined) {
     const o = a4 as { reduce: string } | undefined;
     return wrap(N.scatter$value_reduce(handleOf(a0), a1, handleOf(a2), a3, o?.reduce));
   }
@@ -3635,7 +3879,7 @@ export function scatterAdd(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknow
  */
 export function scatterReduce(self: Tensor, dim: number, index: Tensor, src: Tensor, reduce: string, options?: { includeSelf?: boolean | undefined }): Tensor;
 export function scatterReduce(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && a3 instanceof Tensor && typeof a4 === 'string' && (a5 === undefined || isOptions(a5))) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && a3 instanceof Tensor && typeof a4 === 'string' && (a5 === undefined || optionsIn(a5, KEYS_119))) {
     const o = a5 as { includeSelf?: boolean | undefined } | undefined;
     return wrap(N.scatter_reduce$two(handleOf(a0), a1, handleOf(a2), handleOf(a3), a4, o?.includeSelf));
   }
@@ -3726,7 +3970,7 @@ export function take(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function oneHot(self: Tensor, numClasses?: number | null): Tensor;
 export function oneHot(self: Tensor, options?: { numClasses?: number | undefined }): Tensor;
 export function oneHot(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_120)) && a2 === undefined) {
     const o = a1 as { numClasses?: number | undefined } | undefined;
     return wrap(N.one_hot(handleOf(a0), o?.numClasses));
   }
@@ -3741,7 +3985,7 @@ export function oneHot(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function searchsorted(sortedSequence: Tensor, self: Tensor, options?: { outInt32?: boolean | undefined; right?: boolean | undefined; side?: string | null; sorter?: Tensor | null }): Tensor;
 export function searchsorted(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_121))) {
     const o = a2 as { outInt32?: boolean | undefined; right?: boolean | undefined; side?: string | null; sorter?: Tensor | null } | undefined;
     return wrap(N.searchsorted$Tensor(handleOf(a0), handleOf(a1), o?.outInt32, o?.right, o?.side, (o?.sorter == null ? undefined : optHandle(o?.sorter))));
   }
@@ -3753,7 +3997,7 @@ export function searchsorted(a0?: unknown, a1?: unknown, a2?: unknown): unknown 
  */
 export function bucketize(self: Tensor, boundaries: Tensor, options?: { outInt32?: boolean | undefined; right?: boolean | undefined }): Tensor;
 export function bucketize(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_122))) {
     const o = a2 as { outInt32?: boolean | undefined; right?: boolean | undefined } | undefined;
     return wrap(N.bucketize$Tensor(handleOf(a0), handleOf(a1), o?.outInt32, o?.right));
   }
@@ -3766,7 +4010,7 @@ export function bucketize(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function cat(tensors: readonly Tensor[], dim?: number | null): Tensor;
 export function cat(tensors: readonly Tensor[], options?: { dim?: number | undefined }): Tensor;
 export function cat(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || isOptions(a1)) && a2 === undefined) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_26)) && a2 === undefined) {
     const o = a1 as { dim?: number | undefined } | undefined;
     return wrap(N.cat(handles(a0), o?.dim));
   }
@@ -3782,7 +4026,7 @@ export function cat(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function stack(tensors: readonly Tensor[], dim?: number | null): Tensor;
 export function stack(tensors: readonly Tensor[], options?: { dim?: number | undefined }): Tensor;
 export function stack(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || isOptions(a1)) && a2 === undefined) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_26)) && a2 === undefined) {
     const o = a1 as { dim?: number | undefined } | undefined;
     return wrap(N.stack(handles(a0), o?.dim));
   }
@@ -3798,7 +4042,7 @@ export function stack(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function split(self: Tensor, splitSize: number, dim?: number | null): Tensor[];
 export function split(self: Tensor, splitSize: number, options?: { dim?: number | undefined }): Tensor[];
 export function split(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_26)) && a3 === undefined) {
     const o = a2 as { dim?: number | undefined } | undefined;
     return wrapAll(N.split$Tensor(handleOf(a0), a1, o?.dim)) as Tensor[];
   }
@@ -3814,7 +4058,7 @@ export function split(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): u
 export function splitWithSizes(self: Tensor, splitSizes: readonly number[], dim?: number | null): Tensor[];
 export function splitWithSizes(self: Tensor, splitSizes: readonly number[], options?: { dim?: number | undefined }): Tensor[];
 export function splitWithSizes(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_26)) && a3 === undefined) {
     const o = a2 as { dim?: number | undefined } | undefined;
     return wrapAll(N.split_with_sizes(handleOf(a0), a1, o?.dim)) as Tensor[];
   }
@@ -3830,7 +4074,7 @@ export function splitWithSizes(a0?: unknown, a1?: unknown, a2?: unknown, a3?: un
 export function chunk(self: Tensor, chunks: number, dim?: number | null): Tensor[];
 export function chunk(self: Tensor, chunks: number, options?: { dim?: number | undefined }): Tensor[];
 export function chunk(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_26)) && a3 === undefined) {
     const o = a2 as { dim?: number | undefined } | undefined;
     return wrapAll(N.chunk(handleOf(a0), a1, o?.dim)) as Tensor[];
   }
@@ -3846,7 +4090,7 @@ export function chunk(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): u
 export function tensorSplit(self: Tensor, sections: number, dim?: number | null): Tensor[];
 export function tensorSplit(self: Tensor, sections: number, options?: { dim?: number | undefined }): Tensor[];
 export function tensorSplit(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_26)) && a3 === undefined) {
     const o = a2 as { dim?: number | undefined } | undefined;
     return wrapAll(N.tensor_split$sections(handleOf(a0), a1, o?.dim)) as Tensor[];
   }
@@ -3873,7 +4117,7 @@ export function flip(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function roll(self: Tensor, shifts: number | readonly number[], dims?: number | readonly number[] | null): Tensor;
 export function roll(self: Tensor, shifts: number | readonly number[], options?: { dims?: number | readonly number[] | undefined }): Tensor;
 export function roll(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_123)) && a3 === undefined) {
     const o = a2 as { dims?: number | readonly number[] | undefined } | undefined;
     return wrap(N.roll(handleOf(a0), a1, o?.dims));
   }
@@ -3911,11 +4155,11 @@ export function tile(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function repeatInterleave(self: Tensor, repeats: number, dim?: number | null, options?: { outputSize?: number | null }): Tensor;
 export function repeatInterleave(self: Tensor, repeats: number, options?: { dim?: number | null; outputSize?: number | null }): Tensor;
 export function repeatInterleave(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_124)) && a3 === undefined) {
     const o = a2 as { dim?: number | null; outputSize?: number | null } | undefined;
     return wrap(N.repeat_interleave$self_int(handleOf(a0), a1, o?.dim, o?.outputSize));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || typeof a2 === 'number') && (a3 === undefined || isOptions(a3))) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_125))) {
     const o = a3 as { outputSize?: number | null } | undefined;
     return wrap(N.repeat_interleave$self_int(handleOf(a0), a1, a2, o?.outputSize));
   }
@@ -3929,11 +4173,11 @@ export function pad(self: Tensor, pad: readonly number[], mode?: string | null, 
 export function pad(self: Tensor, pad: readonly number[], mode?: string | null, options?: { value?: number | null }): Tensor;
 export function pad(self: Tensor, pad: readonly number[], options?: { mode?: string | undefined; value?: number | null }): Tensor;
 export function pad(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_126)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { mode?: string | undefined; value?: number | null } | undefined;
     return wrap(N.pad(handleOf(a0), a1, o?.mode, o?.value));
   }
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || typeof a2 === 'string') && (a3 === undefined || isOptions(a3)) && a4 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || typeof a2 === 'string') && (a3 === undefined || optionsIn(a3, KEYS_3)) && a4 === undefined) {
     const o = a3 as { value?: number | null } | undefined;
     return wrap(N.pad(handleOf(a0), a1, a2, o?.value));
   }
@@ -3949,7 +4193,7 @@ export function pad(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?:
 export function constantPadNd(self: Tensor, pad: readonly number[], value?: Scalar | null): Tensor;
 export function constantPadNd(self: Tensor, pad: readonly number[], options?: { value?: Scalar | undefined }): Tensor;
 export function constantPadNd(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_3)) && a3 === undefined) {
     const o = a2 as { value?: Scalar | undefined } | undefined;
     return wrap(N.constant_pad_nd(handleOf(a0), a1, o?.value));
   }
@@ -3964,7 +4208,7 @@ export function constantPadNd(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unk
  */
 export function meshgrid(tensors: readonly Tensor[], options: { indexing: string }): Tensor[];
 export function meshgrid(a0?: unknown, a1?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || isOptions(a1)) && (a1 as Options)?.indexing !== undefined) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_127)) && (a1 as Options)?.indexing !== undefined) {
     const o = a1 as { indexing: string } | undefined;
     return wrapAll(N.meshgrid$indexing(handles(a0), o?.indexing)) as Tensor[];
   }
@@ -4066,11 +4310,11 @@ export function lstmCell(input: Tensor, hx: readonly Tensor[], wIh: Tensor, wHh:
 export function lstmCell(input: Tensor, hx: readonly Tensor[], wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, options?: { bHh?: Tensor | null }): [Tensor, Tensor];
 export function lstmCell(input: Tensor, hx: readonly Tensor[], wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): [Tensor, Tensor];
 export function lstmCell(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_128)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { bIh?: Tensor | null; bHh?: Tensor | null } | undefined;
     return wrapAll(N.lstm_cell(handleOf(a0), handles(a1), handleOf(a2), handleOf(a3), (o?.bIh == null ? undefined : optHandle(o?.bIh)), (o?.bHh == null ? undefined : optHandle(o?.bHh)))) as [Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && Array.isArray(a1) && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || isOptions(a5)) && a6 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_129)) && a6 === undefined) {
     const o = a5 as { bHh?: Tensor | null } | undefined;
     return wrapAll(N.lstm_cell(handleOf(a0), handles(a1), handleOf(a2), handleOf(a3), (a4 == null ? undefined : optHandle(a4)), (o?.bHh == null ? undefined : optHandle(o?.bHh)))) as [Tensor, Tensor];
   }
@@ -4087,11 +4331,11 @@ export function gruCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh
 export function gruCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, options?: { bHh?: Tensor | null }): Tensor;
 export function gruCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
 export function gruCell(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_128)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { bIh?: Tensor | null; bHh?: Tensor | null } | undefined;
     return wrap(N.gru_cell(handleOf(a0), handleOf(a1), handleOf(a2), handleOf(a3), (o?.bIh == null ? undefined : optHandle(o?.bIh)), (o?.bHh == null ? undefined : optHandle(o?.bHh))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || isOptions(a5)) && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_129)) && a6 === undefined) {
     const o = a5 as { bHh?: Tensor | null } | undefined;
     return wrap(N.gru_cell(handleOf(a0), handleOf(a1), handleOf(a2), handleOf(a3), (a4 == null ? undefined : optHandle(a4)), (o?.bHh == null ? undefined : optHandle(o?.bHh))));
   }
@@ -4108,11 +4352,11 @@ export function rnnTanhCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor,
 export function rnnTanhCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, options?: { bHh?: Tensor | null }): Tensor;
 export function rnnTanhCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
 export function rnnTanhCell(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_128)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { bIh?: Tensor | null; bHh?: Tensor | null } | undefined;
     return wrap(N.rnn_tanh_cell(handleOf(a0), handleOf(a1), handleOf(a2), handleOf(a3), (o?.bIh == null ? undefined : optHandle(o?.bIh)), (o?.bHh == null ? undefined : optHandle(o?.bHh))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || isOptions(a5)) && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_129)) && a6 === undefined) {
     const o = a5 as { bHh?: Tensor | null } | undefined;
     return wrap(N.rnn_tanh_cell(handleOf(a0), handleOf(a1), handleOf(a2), handleOf(a3), (a4 == null ? undefined : optHandle(a4)), (o?.bHh == null ? undefined : optHandle(o?.bHh))));
   }
@@ -4129,11 +4373,11 @@ export function rnnReluCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor,
 export function rnnReluCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, options?: { bHh?: Tensor | null }): Tensor;
 export function rnnReluCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
 export function rnnReluCell(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_128)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { bIh?: Tensor | null; bHh?: Tensor | null } | undefined;
     return wrap(N.rnn_relu_cell(handleOf(a0), handleOf(a1), handleOf(a2), handleOf(a3), (o?.bIh == null ? undefined : optHandle(o?.bIh)), (o?.bHh == null ? undefined : optHandle(o?.bHh))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || isOptions(a5)) && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_129)) && a6 === undefined) {
     const o = a5 as { bHh?: Tensor | null } | undefined;
     return wrap(N.rnn_relu_cell(handleOf(a0), handleOf(a1), handleOf(a2), handleOf(a3), (a4 == null ? undefined : optHandle(a4)), (o?.bHh == null ? undefined : optHandle(o?.bHh))));
   }
@@ -4148,7 +4392,7 @@ export function rnnReluCell(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unkno
  */
 export function zeros(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function zeros(a0?: unknown, a1?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || isOptions(a1))) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_130))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.zeros(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4160,7 +4404,7 @@ export function zeros(a0?: unknown, a1?: unknown): unknown {
  */
 export function ones(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function ones(a0?: unknown, a1?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || isOptions(a1))) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_130))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.ones(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4172,7 +4416,7 @@ export function ones(a0?: unknown, a1?: unknown): unknown {
  */
 export function full(size: readonly number[], fillValue: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function full(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (Array.isArray(a0) && isScalar(a1) && (a2 === undefined || isOptions(a2))) {
+  if (Array.isArray(a0) && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_130))) {
     const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.full(a0, a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4184,7 +4428,7 @@ export function full(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function empty(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function empty(a0?: unknown, a1?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || isOptions(a1))) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_131))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.empty$memory_format(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4192,32 +4436,32 @@ export function empty(a0?: unknown, a1?: unknown): unknown {
 }
 
 /**
- * `arange.start_step(Scalar start, Scalar end, Scalar step=1, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
  * `arange.start(Scalar start, Scalar end, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+ * `arange.start_step(Scalar start, Scalar end, Scalar step=1, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
  * `arange(Scalar end, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
  */
+export function arange(start: Scalar, end: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function arange(start: Scalar, end: Scalar, step?: Scalar | null, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function arange(start: Scalar, end: Scalar, options?: { step?: Scalar | undefined; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
-export function arange(start: Scalar, end: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function arange(end: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function arange(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (isScalar(a0) && isScalar(a1) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
-    const o = a2 as { step?: Scalar | undefined; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
-    return wrap(N.arange$start_step(a0, a1, o?.step, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
-  }
-  if (isScalar(a0) && isScalar(a1) && (a2 == null || isScalar(a2)) && (a3 === undefined || isOptions(a3))) {
-    const o = a3 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
-    return wrap(N.arange$start_step(a0, a1, a2, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
-  }
-  if (isScalar(a0) && isScalar(a1) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (isScalar(a0) && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_130)) && a3 === undefined) {
     const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.arange$start(a0, a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
-  if (isScalar(a0) && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (isScalar(a0) && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_132)) && a3 === undefined) {
+    const o = a2 as { step?: Scalar | undefined; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
+    return wrap(N.arange$start_step(a0, a1, o?.step, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
+  }
+  if (isScalar(a0) && isScalar(a1) && (a2 == null || isScalar(a2)) && (a3 === undefined || optionsIn(a3, KEYS_130))) {
+    const o = a3 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
+    return wrap(N.arange$start_step(a0, a1, a2, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
+  }
+  if (isScalar(a0) && (a1 === undefined || optionsIn(a1, KEYS_130)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.arange(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
-  throw noOverload("arange", [a0, a1, a2, a3], "arange(start: Scalar, end: Scalar, options?: { step?: Scalar | undefined; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor\n  arange(start: Scalar, end: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor\n  arange(end: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor");
+  throw noOverload("arange", [a0, a1, a2, a3], "arange(start: Scalar, end: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor\n  arange(start: Scalar, end: Scalar, options?: { step?: Scalar | undefined; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor\n  arange(end: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor");
 }
 
 /**
@@ -4225,7 +4469,7 @@ export function arange(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): 
  */
 export function linspace(start: Scalar, end: Scalar, steps: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function linspace(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (isScalar(a0) && isScalar(a1) && typeof a2 === 'number' && (a3 === undefined || isOptions(a3))) {
+  if (isScalar(a0) && isScalar(a1) && typeof a2 === 'number' && (a3 === undefined || optionsIn(a3, KEYS_130))) {
     const o = a3 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.linspace(a0, a1, a2, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4239,11 +4483,11 @@ export function linspace(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown)
 export function eye(n: number, m: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function eye(n: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function eye(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (typeof a0 === 'number' && typeof a1 === 'number' && (a2 === undefined || isOptions(a2))) {
+  if (typeof a0 === 'number' && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_130))) {
     const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.eye$m(a0, a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
-  if (typeof a0 === 'number' && (a1 === undefined || isOptions(a1)) && a2 === undefined) {
+  if (typeof a0 === 'number' && (a1 === undefined || optionsIn(a1, KEYS_130)) && a2 === undefined) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.eye(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4255,7 +4499,7 @@ export function eye(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function zerosLike(self: Tensor, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function zerosLike(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_131))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.zeros_like(handleOf(a0), (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4267,7 +4511,7 @@ export function zerosLike(a0?: unknown, a1?: unknown): unknown {
  */
 export function onesLike(self: Tensor, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function onesLike(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_131))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.ones_like(handleOf(a0), (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4279,7 +4523,7 @@ export function onesLike(a0?: unknown, a1?: unknown): unknown {
  */
 export function fullLike(self: Tensor, fillValue: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function fullLike(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || isOptions(a2))) {
+  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_131))) {
     const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.full_like(handleOf(a0), a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4291,7 +4535,7 @@ export function fullLike(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function emptyLike(self: Tensor, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function emptyLike(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_131))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.empty_like(handleOf(a0), (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4303,7 +4547,7 @@ export function emptyLike(a0?: unknown, a1?: unknown): unknown {
  */
 export function randLike(self: Tensor, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function randLike(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_131))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.rand_like(handleOf(a0), (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4315,7 +4559,7 @@ export function randLike(a0?: unknown, a1?: unknown): unknown {
  */
 export function randnLike(self: Tensor, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function randnLike(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_131))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.randn_like(handleOf(a0), (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4328,7 +4572,7 @@ export function randnLike(a0?: unknown, a1?: unknown): unknown {
 export function tensorSplitIndices(self: Tensor, indices: readonly number[], dim?: number | null): Tensor[];
 export function tensorSplitIndices(self: Tensor, indices: readonly number[], options?: { dim?: number | undefined }): Tensor[];
 export function tensorSplitIndices(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_26)) && a3 === undefined) {
     const o = a2 as { dim?: number | undefined } | undefined;
     return wrapAll(N.tensor_split$indices(handleOf(a0), a1, o?.dim)) as Tensor[];
   }
@@ -4343,7 +4587,7 @@ export function tensorSplitIndices(a0?: unknown, a1?: unknown, a2?: unknown, a3?
  */
 export function rand(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function rand(a0?: unknown, a1?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || isOptions(a1))) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_130))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.rand(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4355,7 +4599,7 @@ export function rand(a0?: unknown, a1?: unknown): unknown {
  */
 export function randn(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function randn(a0?: unknown, a1?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || isOptions(a1))) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_130))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.randn(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4369,11 +4613,11 @@ export function randn(a0?: unknown, a1?: unknown): unknown {
 export function randint(low: number, high: number, size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function randint(high: number, size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function randint(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (typeof a0 === 'number' && typeof a1 === 'number' && Array.isArray(a2) && (a3 === undefined || isOptions(a3))) {
+  if (typeof a0 === 'number' && typeof a1 === 'number' && Array.isArray(a2) && (a3 === undefined || optionsIn(a3, KEYS_130))) {
     const o = a3 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.randint$low(a0, a1, a2, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
-  if (typeof a0 === 'number' && Array.isArray(a1) && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (typeof a0 === 'number' && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_130)) && a3 === undefined) {
     const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.randint(a0, a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4385,7 +4629,7 @@ export function randint(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown):
  */
 export function randperm(n: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function randperm(a0?: unknown, a1?: unknown): unknown {
-  if (typeof a0 === 'number' && (a1 === undefined || isOptions(a1))) {
+  if (typeof a0 === 'number' && (a1 === undefined || optionsIn(a1, KEYS_130))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.randperm(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4416,7 +4660,7 @@ export function bernoulli_(self: Tensor, p?: number | null): Tensor;
 export function bernoulli_(self: Tensor, options?: { p?: number | undefined }): Tensor;
 export function bernoulli_(self: Tensor, p: Tensor): Tensor;
 export function bernoulli_(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && ((a1 as Options)?.p == null || typeof (a1 as Options)?.p === 'number')) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_25)) && a2 === undefined && ((a1 as Options)?.p == null || typeof (a1 as Options)?.p === 'number')) {
     const o = a1 as { p?: number | undefined } | undefined;
     N.bernoulli_$float(handleOf(a0), o?.p, undefined);
     return a0 as Tensor;
@@ -4445,7 +4689,7 @@ export function normal(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
   if (a0 instanceof Tensor && a1 instanceof Tensor && a2 === undefined) {
     return wrap(N.normal$Tensor_Tensor(handleOf(a0), handleOf(a1), undefined));
   }
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && ((a1 as Options)?.std == null || typeof (a1 as Options)?.std === 'number')) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_133)) && a2 === undefined && ((a1 as Options)?.std == null || typeof (a1 as Options)?.std === 'number')) {
     const o = a1 as { std?: number | undefined } | undefined;
     return wrap(N.normal$Tensor_float(handleOf(a0), o?.std, undefined));
   }
@@ -4465,12 +4709,12 @@ export function normal_(self: Tensor, mean?: number | null, std?: number | null)
 export function normal_(self: Tensor, mean?: number | null, options?: { std?: number | undefined }): Tensor;
 export function normal_(self: Tensor, options?: { mean?: number | undefined; std?: number | undefined }): Tensor;
 export function normal_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_134)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { mean?: number | undefined; std?: number | undefined } | undefined;
     N.normal_(handleOf(a0), o?.mean, o?.std, undefined);
     return a0 as Tensor;
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_133)) && a3 === undefined) {
     const o = a2 as { std?: number | undefined } | undefined;
     N.normal_(handleOf(a0), a1, o?.std, undefined);
     return a0 as Tensor;
@@ -4489,12 +4733,12 @@ export function uniform_(self: Tensor, from?: number | null, to?: number | null)
 export function uniform_(self: Tensor, from?: number | null, options?: { to?: number | undefined }): Tensor;
 export function uniform_(self: Tensor, options?: { from?: number | undefined; to?: number | undefined }): Tensor;
 export function uniform_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_135)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { from?: number | undefined; to?: number | undefined } | undefined;
     N.uniform_(handleOf(a0), o?.from, o?.to, undefined);
     return a0 as Tensor;
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_136)) && a3 === undefined) {
     const o = a2 as { to?: number | undefined } | undefined;
     N.uniform_(handleOf(a0), a1, o?.to, undefined);
     return a0 as Tensor;
@@ -4512,7 +4756,7 @@ export function uniform_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown)
 export function exponential_(self: Tensor, lambd?: number | null): Tensor;
 export function exponential_(self: Tensor, options?: { lambd?: number | undefined }): Tensor;
 export function exponential_(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_137)) && a2 === undefined) {
     const o = a1 as { lambd?: number | undefined } | undefined;
     N.exponential_(handleOf(a0), o?.lambd, undefined);
     return a0 as Tensor;
@@ -4554,7 +4798,7 @@ export function random_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown):
 export function multinomial(self: Tensor, numSamples: number, replacement?: boolean | null): Tensor;
 export function multinomial(self: Tensor, numSamples: number, options?: { replacement?: boolean | undefined }): Tensor;
 export function multinomial(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_138)) && a3 === undefined) {
     const o = a2 as { replacement?: boolean | undefined } | undefined;
     return wrap(N.multinomial(handleOf(a0), a1, o?.replacement, undefined));
   }
@@ -4593,45 +4837,45 @@ export function to(self: Tensor, other: Tensor, nonBlocking?: boolean | null, co
 export function to(self: Tensor, other: Tensor, nonBlocking?: boolean | null, options?: { copy?: boolean | undefined; memoryFormat?: MemoryFormat | null }): Tensor;
 export function to(self: Tensor, other: Tensor, options?: { nonBlocking?: boolean | undefined; copy?: boolean | undefined; memoryFormat?: MemoryFormat | null }): Tensor;
 export function to(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 === undefined || optionsIn(a2, KEYS_139)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { nonBlocking?: boolean | undefined; copy?: boolean | undefined; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$dtype(handleOf(a0), dtypeCode(a1 as DType), o?.nonBlocking, o?.copy, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_140)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { copy?: boolean | undefined; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$dtype(handleOf(a0), dtypeCode(a1 as DType), a2, o?.copy, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_110)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$dtype(handleOf(a0), dtypeCode(a1 as DType), a2, a3, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
   if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && (a4 == null || typeof a4 === 'string') && a5 === undefined && a6 === undefined) {
     return wrap(N.to$dtype(handleOf(a0), dtypeCode(a1 as DType), a2, a3, (a4 == null ? undefined : memoryFormatCode(a4 as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 === undefined || optionsIn(a3, KEYS_139)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { nonBlocking?: boolean | undefined; copy?: boolean | undefined; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$device(handleOf(a0), deviceName(a1 as string), dtypeCode(a2 as DType), o?.nonBlocking, o?.copy, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_140)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { copy?: boolean | undefined; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$device(handleOf(a0), deviceName(a1 as string), dtypeCode(a2 as DType), a3, o?.copy, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 == null || typeof a3 === 'boolean') && (a4 == null || typeof a4 === 'boolean') && (a5 === undefined || isOptions(a5)) && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 == null || typeof a3 === 'boolean') && (a4 == null || typeof a4 === 'boolean') && (a5 === undefined || optionsIn(a5, KEYS_110)) && a6 === undefined) {
     const o = a5 as { memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$device(handleOf(a0), deviceName(a1 as string), dtypeCode(a2 as DType), a3, a4, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
   if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 == null || typeof a3 === 'boolean') && (a4 == null || typeof a4 === 'boolean') && (a5 == null || typeof a5 === 'string') && a6 === undefined) {
     return wrap(N.to$device(handleOf(a0), deviceName(a1 as string), dtypeCode(a2 as DType), a3, a4, (a5 == null ? undefined : memoryFormatCode(a5 as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_139)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { nonBlocking?: boolean | undefined; copy?: boolean | undefined; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$other(handleOf(a0), handleOf(a1), o?.nonBlocking, o?.copy, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || isOptions(a3)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_140)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { copy?: boolean | undefined; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$other(handleOf(a0), handleOf(a1), a2, o?.copy, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || isOptions(a4)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_110)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$other(handleOf(a0), handleOf(a1), a2, a3, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4646,7 +4890,7 @@ export function to(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: 
  */
 export function clone(self: Tensor, options?: { memoryFormat?: MemoryFormat | null }): Tensor;
 export function clone(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_110))) {
     const o = a1 as { memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.clone(handleOf(a0), (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4682,7 +4926,7 @@ export function detach_(a0?: unknown, a1?: unknown): unknown {
 export function copy_(self: Tensor, src: Tensor, nonBlocking?: boolean | null): Tensor;
 export function copy_(self: Tensor, src: Tensor, options?: { nonBlocking?: boolean | undefined }): Tensor;
 export function copy_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || isOptions(a2)) && a3 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_141)) && a3 === undefined) {
     const o = a2 as { nonBlocking?: boolean | undefined } | undefined;
     N.copy_(handleOf(a0), handleOf(a1), o?.nonBlocking);
     return a0 as Tensor;
@@ -4779,7 +5023,7 @@ export function promoteTypes(a0?: unknown, a1?: unknown, a2?: unknown): unknown 
 export function requiresGrad_(self: Tensor, requiresGrad?: boolean | null): Tensor;
 export function requiresGrad_(self: Tensor, options?: { requiresGrad?: boolean | undefined }): Tensor;
 export function requiresGrad_(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || isOptions(a1)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_142)) && a2 === undefined) {
     const o = a1 as { requiresGrad?: boolean | undefined } | undefined;
     N.requires_grad_(handleOf(a0), o?.requiresGrad);
     return a0 as Tensor;

@@ -1,0 +1,50 @@
+// Rows: indexing, scatter/gather, masks and searching.
+import * as T from '../../../src/index.js';
+import { FLOAT, FLOAT_LONG, arange, fixed, idx, inp, mask, permutation, row, uniform, values, type DTypeList, type OpRow } from '../spec.js';
+
+const IDX: DTypeList = [...FLOAT_LONG, 'bool'];
+/** Per column of a [2, 4] index into dim 0 of a [3, 4] tensor: distinct rows, so scatter is deterministic. */
+const SCATTER_ROWS = values([0, 2, 1, 0, 2, 0, 2, 1]);
+
+export const INDEXING_ROWS: OpRow[] = [
+  row({ name: 'index', covers: ['index$Tensor'], inputs: { a: inp([4, 3]), i: idx([5], 4) }, dtypes: IDX, ts: ({ a, i }) => T.index(a, [i]), py: 'a[i]', grad: true, gradcheck: true }),
+  row({ name: 'index second dim', covers: ['index$Tensor'], inputs: { a: inp([3, 4]), i: idx([2, 2], 4) }, dtypes: FLOAT, ts: ({ a, i }) => a.index([null, i]), py: 'a[:, i]', grad: true }),
+  row({ name: 'index two tensors', covers: ['index$Tensor'], inputs: { a: inp([3, 4]), i: idx([3], 3), j: idx([3], 4) }, dtypes: FLOAT_LONG, ts: ({ a, i, j }) => T.index(a, [i, j]), py: 'a[i, j]', grad: true }),
+  row({ name: 'index bool mask', covers: ['index$Tensor'], inputs: { a: inp([3, 4]), m: mask([3, 4]) }, dtypes: FLOAT_LONG, ts: ({ a, m }) => T.index(a, [m]), py: 'a[m]', grad: true }),
+  row({ name: 'index_put_', covers: ['index_put_'], inputs: { a: inp([5, 2]), i: idx([3], 5, values([4, 0, 2])), v: inp([3, 2]) }, dtypes: FLOAT_LONG, ts: ({ a, i, v }) => T.indexPut_(a.clone(), [i], v), py: 'a.clone().index_put_((i,), v)', grad: true }),
+  row({ name: 'index_put_ accumulate', covers: ['index_put_'], inputs: { a: inp([5]), i: idx([6], 5, values([1, 1, 3, 0, 3, 1])), v: inp([6]) }, dtypes: FLOAT_LONG, ts: ({ a, i, v }) => a.clone().indexPut_([i], v, true), py: 'a.clone().index_put_((i,), v, True)', grad: true }),
+  row({ name: 'index_put', covers: ['index_put'], inputs: { a: inp([3, 4]), m: mask([3, 4]), v: inp([1]) }, dtypes: FLOAT_LONG, ts: ({ a, m, v }) => T.indexPut(a, [m], v), py: 'torch.index_put(a, (m,), v)', grad: true }),
+  row({ name: 'index_put accumulate', covers: ['index_put'], inputs: { a: inp([3, 4]), i: idx([4], 3, values([0, 2, 0, 1])), j: idx([4], 4, values([1, 1, 1, 3])), v: inp([4]) }, dtypes: FLOAT, ts: ({ a, i, j, v }) => a.indexPut([i, j], v, { accumulate: true }), py: 'torch.index_put(a, (i, j), v, accumulate=True)', grad: true }),
+  row({ name: 'index_select', covers: ['index_select'], inputs: { a: inp([3, 4]), i: idx([5], 4) }, dtypes: IDX, ts: ({ a, i }) => T.indexSelect(a, 1, i), py: 'torch.index_select(a, 1, i)', grad: true, gradcheck: true }),
+  row({ name: 'index_add', covers: ['index_add'], inputs: { a: inp([4, 3]), i: idx([5], 4), s: inp([5, 3]) }, dtypes: FLOAT_LONG, ts: ({ a, i, s }) => T.indexAdd(a, 0, i, s, { alpha: 2 }), py: 'torch.index_add(a, 0, i, s, alpha=2)', grad: true }),
+  row({ name: 'index_copy', covers: ['index_copy'], inputs: { a: inp([3, 5]), i: idx([3], 5, values([4, 0, 2])), s: inp([3, 3]) }, dtypes: IDX, ts: ({ a, i, s }) => a.indexCopy(1, i, s), py: 'torch.index_copy(a, 1, i, s)', grad: true }),
+  row({ name: 'index_fill Tensor', covers: ['index_fill$int_Tensor'], inputs: { a: inp([3, 4]), i: idx([2], 4, values([3, 1])), v: inp([]) }, dtypes: FLOAT_LONG, ts: ({ a, i, v }) => T.indexFill(a, 1, i, v), py: 'torch.index_fill(a, 1, i, v)', grad: true }),
+  row({ name: 'index_fill Scalar', covers: ['index_fill$int_Scalar'], inputs: { a: inp([3, 4]), i: idx([2], 3, values([0, 2])) }, dtypes: IDX, ts: ({ a, i }) => a.indexFill(0, i, 1), py: 'torch.index_fill(a, 0, i, 1)', grad: true }),
+  row({ name: 'gather', covers: ['gather'], inputs: { a: inp([3, 4]), i: idx([3, 2], 4) }, dtypes: IDX, ts: ({ a, i }) => T.gather(a, 1, i), py: 'torch.gather(a, 1, i)', grad: true, gradcheck: true }),
+  row({ name: 'scatter src', covers: ['scatter$src'], inputs: { a: inp([3, 4]), i: idx([2, 4], 3, SCATTER_ROWS), s: inp([2, 4]) }, dtypes: IDX, ts: ({ a, i, s }) => T.scatter(a, 0, i, s), py: 'torch.scatter(a, 0, i, s)', grad: true, gradcheck: true }),
+  row({ name: 'scatter value', covers: ['scatter$value'], inputs: { a: inp([3, 4]), i: idx([2, 4], 3, SCATTER_ROWS) }, dtypes: FLOAT_LONG, ts: ({ a, i }) => a.scatter(0, i, -1), py: 'torch.scatter(a, 0, i, -1)', grad: true }),
+  row({ name: 'scatter reduce', covers: ['scatter$reduce'], inputs: { a: inp([3, 4]), i: idx([3, 4], 3), s: inp([3, 4]) }, dtypes: FLOAT_LONG, ts: ({ a, i, s }) => T.scatter(a, 0, i, s, { reduce: 'add' }), py: "torch.scatter(a, 0, i, s, reduce='add')" }),
+  row({ name: 'scatter reduce multiply', covers: ['scatter$reduce'], inputs: { a: inp([3, 4]), i: idx([3, 4], 3), s: inp([3, 4]) }, dtypes: FLOAT_LONG, ts: ({ a, i, s }) => a.scatter(0, i, s, { reduce: 'multiply' }), py: "torch.scatter(a, 0, i, s, reduce='multiply')" }),
+  row({ name: 'scatter value_reduce', covers: ['scatter$value_reduce'], inputs: { a: inp([3, 4]), i: idx([3, 4], 3) }, dtypes: FLOAT_LONG, ts: ({ a, i }) => T.scatter(a, 0, i, 2, { reduce: 'add' }), py: "torch.scatter(a, 0, i, 2, reduce='add')" }),
+  row({ name: 'scatter_add', covers: ['scatter_add'], inputs: { a: inp([3, 4]), i: idx([3, 4], 3), s: inp([3, 4]) }, dtypes: FLOAT_LONG, ts: ({ a, i, s }) => T.scatterAdd(a, 0, i, s), py: 'torch.scatter_add(a, 0, i, s)', grad: true, gradcheck: true }),
+  row({ name: 'scatter_reduce sum', covers: ['scatter_reduce$two'], inputs: { a: inp([3, 4]), i: idx([3, 4], 3), s: inp([3, 4]) }, dtypes: FLOAT_LONG, ts: ({ a, i, s }) => T.scatterReduce(a, 0, i, s, 'sum'), py: "torch.scatter_reduce(a, 0, i, s, 'sum')", grad: true }),
+  row({ name: 'scatter_reduce amax exclude self', covers: ['scatter_reduce$two'], inputs: { a: inp([3, 4]), i: idx([3, 4], 3), s: inp([3, 4]) }, dtypes: FLOAT_LONG, ts: ({ a, i, s }) => a.scatterReduce(0, i, s, 'amax', { includeSelf: false }), py: "torch.scatter_reduce(a, 0, i, s, 'amax', include_self=False)", grad: true }),
+  row({ name: 'scatter_reduce mean', covers: ['scatter_reduce$two'], inputs: { a: inp([3, 4]), i: idx([3, 4], 3), s: inp([3, 4]) }, dtypes: FLOAT, ts: ({ a, i, s }) => T.scatterReduce(a, 0, i, s, 'mean'), py: "torch.scatter_reduce(a, 0, i, s, 'mean')", grad: true }),
+  row({ name: 'masked_fill Tensor', covers: ['masked_fill$Tensor'], inputs: { a: inp([3, 4]), m: mask([4]), v: inp([]) }, dtypes: IDX, ts: ({ a, m, v }) => T.maskedFill(a, m, v), py: 'torch.masked_fill(a, m, v)', grad: true }),
+  row({ name: 'masked_fill Scalar', covers: ['masked_fill$Scalar'], inputs: { a: inp([3, 4]), m: mask([3, 4]) }, dtypes: IDX, ts: ({ a, m }) => a.maskedFill(m, 0), py: 'torch.masked_fill(a, m, 0)', grad: true }),
+  row({ name: 'masked_fill -inf', covers: ['masked_fill$Scalar'], inputs: { a: inp([3, 4]), m: mask([3, 4]) }, dtypes: FLOAT, ts: ({ a, m }) => T.maskedFill(a, m, -Infinity), py: "torch.masked_fill(a, m, float('-inf'))", grad: true }),
+  row({ name: 'masked_fill_ Tensor', covers: ['masked_fill_$Tensor'], inputs: { a: inp([3, 4]), m: mask([3, 4]), v: inp([]) }, dtypes: FLOAT_LONG, ts: ({ a, m, v }) => a.clone().maskedFill_(m, v), py: 'a.clone().masked_fill_(m, v)', grad: true }),
+  row({ name: 'masked_fill_ Scalar', covers: ['masked_fill_$Scalar'], inputs: { a: inp([3, 4]), m: mask([3, 1]) }, dtypes: FLOAT_LONG, ts: ({ a, m }) => T.maskedFill_(a.clone(), m, 2.5), py: 'a.clone().masked_fill_(m, 2.5)', grad: true }),
+  row({ name: 'masked_select', covers: ['masked_select'], inputs: { a: inp([3, 4]), m: mask([4]) }, dtypes: IDX, ts: ({ a, m }) => T.maskedSelect(a, m), py: 'torch.masked_select(a, m)', grad: true }),
+  row({ name: 'masked_scatter', covers: ['masked_scatter'], inputs: { a: inp([3, 4]), m: mask([3, 4]), s: inp([12]) }, dtypes: FLOAT_LONG, ts: ({ a, m, s }) => a.maskedScatter(m, s), py: 'a.masked_scatter(m, s)', grad: true }),
+  row({ name: 'nonzero', covers: ['nonzero'], inputs: { a: inp([3, 4], values([0, 1, 0, 0, 2, 3])) }, dtypes: IDX, ts: ({ a }) => T.nonzero(a), py: 'torch.nonzero(a)' }),
+  row({ name: 'take', covers: ['take'], inputs: { a: inp([3, 4]), i: idx([2, 3], 12) }, dtypes: IDX, ts: ({ a, i }) => a.take(i), py: 'torch.take(a, i)', grad: true }),
+  row({ name: 'one_hot', covers: ['one_hot'], inputs: { i: idx([5], 4) }, dtypes: ['int64'], ts: ({ i }) => T.oneHot(i, 6), py: 'F.one_hot(i, 6)' }),
+  row({ name: 'one_hot inferred', covers: ['one_hot'], inputs: { i: idx([2, 3], 4, values([0, 3, 1, 1, 2, 0])) }, dtypes: ['int64'], ts: ({ i }) => T.oneHot(i), py: 'F.one_hot(i)' }),
+  row({ name: 'searchsorted', covers: ['searchsorted$Tensor'], inputs: { s: inp([2, 5], arange(-2, 1)), v: inp([2, 3], uniform(-3, 3)) }, dtypes: FLOAT_LONG, ts: ({ s, v }) => T.searchsorted(s, v), py: 'torch.searchsorted(s, v)' }),
+  row({ name: 'searchsorted right int32', covers: ['searchsorted$Tensor'], inputs: { s: inp([6], arange(0, 1)), v: inp([4], values([0, 2, 5, 9])) }, dtypes: FLOAT_LONG, ts: ({ s, v }) => T.searchsorted(s, v, { right: true, outInt32: true }), py: 'torch.searchsorted(s, v, right=True, out_int32=True)' }),
+  row({ name: 'searchsorted sorter', covers: ['searchsorted$Tensor'], inputs: { s: inp([5], values([3, 1, 4, 0, 2])), o: fixed([5], 'int64', values([3, 1, 4, 0, 2])), v: inp([3], values([1, 2.5, 9])) }, dtypes: ['float32'], ts: ({ s, o, v }) => T.searchsorted(s, v, { sorter: o, side: 'left' }), py: "torch.searchsorted(s, v, sorter=torch.argsort(s), side='left')" }),
+  row({ name: 'bucketize', covers: ['bucketize$Tensor'], inputs: { v: inp([2, 3], uniform(-3, 3)), b: inp([4], values([-2, -0.5, 0.5, 2])) }, dtypes: FLOAT_LONG, ts: ({ v, b }) => T.bucketize(v, b), py: 'torch.bucketize(v, b)' }),
+  row({ name: 'bucketize right', covers: ['bucketize$Tensor'], inputs: { v: inp([5], values([-2, 0, 1, 2, 3])), b: inp([3], values([0, 1, 2])) }, dtypes: FLOAT_LONG, ts: ({ v, b }) => T.bucketize(v, b, { right: true, outInt32: true }), py: 'torch.bucketize(v, b, right=True, out_int32=True)' }),
+  row({ name: 'permutation index', covers: ['index_select'], inputs: { a: inp([6, 2]), p: idx([6], 6, permutation()) }, dtypes: FLOAT, ts: ({ a, p }) => a.indexSelect(0, p), py: 'a[p]', grad: true }),
+];
