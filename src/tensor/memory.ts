@@ -170,6 +170,16 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
+/**
+ * Takes a tensor out of every scope: it lives until disposed (or, if dropped, until the GC
+ * finds it). For long-lived state created inside scopes: parameters, buffers, optimizer state.
+ */
+export function persist<T extends Tensor>(t: T): T {
+  const o = t as unknown as Owned;
+  if (o._owner !== undefined && !o.disposed) enter(o, undefined);
+  return t;
+}
+
 export interface MemoryStats extends NativeMemoryStats {}
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { keep, memoryStats, ones, scope, tensor, zeros, type Tensor } from '../../src/index.js';
+import { keep, memoryStats, ones, persist, scope, tensor, zeros, type Tensor } from '../../src/index.js';
 
 const live = () => memoryStats().liveTensors;
 
@@ -62,6 +62,20 @@ describe('memory', () => {
     scope(() => {
       kept = keep(ones([4]));
       ones([4]);
+    });
+    assert.equal(kept?.disposed, false);
+    assert.equal(live(), before + 1);
+    kept?.dispose();
+  });
+
+  it('persist() takes a tensor out of every scope', () => {
+    const before = live();
+    let kept: Tensor | undefined;
+    scope(() => {
+      scope(() => {
+        kept = persist(ones([4]));
+      });
+      assert.equal(kept?.disposed, false);
     });
     assert.equal(kept?.disposed, false);
     assert.equal(live(), before + 1);
