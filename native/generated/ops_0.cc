@@ -165,191 +165,177 @@ napi_value op_sigmoid_(napi_env env, napi_callback_info info) {
   });
 }
 
-// round(Tensor self) -> Tensor
-napi_value op_round(napi_env env, napi_callback_info info) {
-  return guard(env, "round", [&]() -> napi_value {
+// floor(Tensor self) -> Tensor
+napi_value op_floor(napi_env env, napi_callback_info info) {
+  return guard(env, "floor", [&]() -> napi_value {
     Args a(env, info, 1);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::round(a_self));
+    return wrap_tensor(env, at::floor(a_self));
   });
 }
 
-// lerp.Scalar(Tensor self, Tensor end, Scalar weight) -> Tensor
-napi_value op_lerp_Scalar(napi_env env, napi_callback_info info) {
-  return guard(env, "lerp.Scalar", [&]() -> napi_value {
-    Args a(env, info, 3);
+// frac(Tensor self) -> Tensor
+napi_value op_frac(napi_env env, napi_callback_info info) {
+  return guard(env, "frac", [&]() -> napi_value {
+    Args a(env, info, 1);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    return wrap_tensor(env, at::frac(a_self));
+  });
+}
+
+// lerp_.Scalar(Tensor(a!) self, Tensor end, Scalar weight) -> Tensor(a!)
+napi_value op_lerp__Scalar(napi_env env, napi_callback_info info) {
+  return guard(env, "lerp_.Scalar", [&]() -> napi_value {
+    Args a(env, info, 3);
+    at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_end = tensor_arg(env, a[1], "end");
     at::Scalar a_weight = to_scalar(env, a[2], "weight");
-    return wrap_tensor(env, at::lerp(a_self, a_end, a_weight));
+    a_self.lerp_(a_end, a_weight);
+    return nullptr;
   });
 }
 
-// addcmul(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor
-napi_value op_addcmul(napi_env env, napi_callback_info info) {
-  return guard(env, "addcmul", [&]() -> napi_value {
+// addcdiv(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor
+napi_value op_addcdiv(napi_env env, napi_callback_info info) {
+  return guard(env, "addcdiv", [&]() -> napi_value {
     Args a(env, info, 4);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_tensor1 = tensor_arg(env, a[1], "tensor1");
     const at::Tensor& a_tensor2 = tensor_arg(env, a[2], "tensor2");
     at::Scalar a_value = present(env, a[3]) ? at::Scalar(to_scalar(env, a[3], "value")) : at::Scalar(at::Scalar(int64_t(1)));
-    return wrap_tensor(env, at::addcmul(a_self, a_tensor1, a_tensor2, a_value));
+    return wrap_tensor(env, at::addcdiv(a_self, a_tensor1, a_tensor2, a_value));
   });
 }
 
-// xlogy.Tensor(Tensor self, Tensor other) -> Tensor
-napi_value op_xlogy_Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "xlogy.Tensor", [&]() -> napi_value {
-    Args a(env, info, 2);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_other = tensor_arg(env, a[1], "other");
-    return wrap_tensor(env, at::xlogy(a_self, a_other));
-  });
-}
-
-// clamp_.Tensor(Tensor(a!) self, Tensor? min=None, Tensor? max=None) -> Tensor(a!)
-napi_value op_clamp__Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "clamp_.Tensor", [&]() -> napi_value {
+// clamp.Tensor(Tensor self, Tensor? min=None, Tensor? max=None) -> Tensor
+napi_value op_clamp_Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "clamp.Tensor", [&]() -> napi_value {
     Args a(env, info, 3);
-    at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     c10::optional<at::Tensor> a_min = present(env, a[1]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[1], "min")) : c10::optional<at::Tensor>(c10::nullopt);
     c10::optional<at::Tensor> a_max = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "max")) : c10::optional<at::Tensor>(c10::nullopt);
-    at::clamp_(a_self, a_min, a_max);
-    return nullptr;
+    return wrap_tensor(env, at::clamp(a_self, a_min, a_max));
   });
 }
 
-// clamp_max.Tensor(Tensor self, Tensor max) -> Tensor
-napi_value op_clamp_max_Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "clamp_max.Tensor", [&]() -> napi_value {
+// clamp_min.Tensor(Tensor self, Tensor min) -> Tensor
+napi_value op_clamp_min_Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "clamp_min.Tensor", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_max = tensor_arg(env, a[1], "max");
-    return wrap_tensor(env, at::clamp_max(a_self, a_max));
+    const at::Tensor& a_min = tensor_arg(env, a[1], "min");
+    return wrap_tensor(env, at::clamp_min(a_self, a_min));
   });
 }
 
-// nan_to_num(Tensor self, float? nan=None, float? posinf=None, float? neginf=None) -> Tensor
-napi_value op_nan_to_num(napi_env env, napi_callback_info info) {
-  return guard(env, "nan_to_num", [&]() -> napi_value {
-    Args a(env, info, 4);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    c10::optional<double> a_nan = present(env, a[1]) ? c10::optional<double>(to_double(env, a[1], "nan")) : c10::optional<double>(c10::nullopt);
-    c10::optional<double> a_posinf = present(env, a[2]) ? c10::optional<double>(to_double(env, a[2], "posinf")) : c10::optional<double>(c10::nullopt);
-    c10::optional<double> a_neginf = present(env, a[3]) ? c10::optional<double>(to_double(env, a[3], "neginf")) : c10::optional<double>(c10::nullopt);
-    return wrap_tensor(env, at::nan_to_num(a_self, a_nan, a_posinf, a_neginf));
-  });
-}
-
-// eq.Tensor(Tensor self, Tensor other) -> Tensor
-napi_value op_eq_Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "eq.Tensor", [&]() -> napi_value {
+// maximum(Tensor self, Tensor other) -> Tensor
+napi_value op_maximum(napi_env env, napi_callback_info info) {
+  return guard(env, "maximum", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_other = tensor_arg(env, a[1], "other");
-    return wrap_tensor(env, at::eq(a_self, a_other));
+    return wrap_tensor(env, at::maximum(a_self, a_other));
   });
 }
 
-// lt.Tensor(Tensor self, Tensor other) -> Tensor
-napi_value op_lt_Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "lt.Tensor", [&]() -> napi_value {
+// isinf(Tensor self) -> Tensor
+napi_value op_isinf(napi_env env, napi_callback_info info) {
+  return guard(env, "isinf", [&]() -> napi_value {
+    Args a(env, info, 1);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    return wrap_tensor(env, at::isinf(a_self));
+  });
+}
+
+// ne.Tensor(Tensor self, Tensor other) -> Tensor
+napi_value op_ne_Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "ne.Tensor", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_other = tensor_arg(env, a[1], "other");
-    return wrap_tensor(env, at::lt(a_self, a_other));
+    return wrap_tensor(env, at::ne(a_self, a_other));
   });
 }
 
-// gt.Tensor(Tensor self, Tensor other) -> Tensor
-napi_value op_gt_Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "gt.Tensor", [&]() -> napi_value {
+// le.Tensor(Tensor self, Tensor other) -> Tensor
+napi_value op_le_Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "le.Tensor", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_other = tensor_arg(env, a[1], "other");
-    return wrap_tensor(env, at::gt(a_self, a_other));
+    return wrap_tensor(env, at::le(a_self, a_other));
   });
 }
 
-// equal(Tensor self, Tensor other) -> bool
-napi_value op_equal(napi_env env, napi_callback_info info) {
-  return guard(env, "equal", [&]() -> napi_value {
+// ge.Tensor(Tensor self, Tensor other) -> Tensor
+napi_value op_ge_Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "ge.Tensor", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_other = tensor_arg(env, a[1], "other");
-    return make_bool(env, at::equal(a_self, a_other));
+    return wrap_tensor(env, at::ge(a_self, a_other));
   });
 }
 
-// logical_or(Tensor self, Tensor other) -> Tensor
-napi_value op_logical_or(napi_env env, napi_callback_info info) {
-  return guard(env, "logical_or", [&]() -> napi_value {
-    Args a(env, info, 2);
+// isclose(Tensor self, Tensor other, float rtol=1e-05, float atol=1e-08, bool equal_nan=False) -> Tensor
+napi_value op_isclose(napi_env env, napi_callback_info info) {
+  return guard(env, "isclose", [&]() -> napi_value {
+    Args a(env, info, 5);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_other = tensor_arg(env, a[1], "other");
-    return wrap_tensor(env, at::logical_or(a_self, a_other));
+    double a_rtol = present(env, a[2]) ? double(to_double(env, a[2], "rtol")) : double(double(1e-05));
+    double a_atol = present(env, a[3]) ? double(to_double(env, a[3], "atol")) : double(double(1e-08));
+    bool a_equal_nan = present(env, a[4]) ? bool(to_bool(env, a[4], "equalNan")) : bool(false);
+    return wrap_tensor(env, at::isclose(a_self, a_other, a_rtol, a_atol, a_equal_nan));
   });
 }
 
-// bitwise_and.Scalar(Tensor self, Scalar other) -> Tensor
-napi_value op_bitwise_and_Scalar(napi_env env, napi_callback_info info) {
-  return guard(env, "bitwise_and.Scalar", [&]() -> napi_value {
+// logical_not(Tensor self) -> Tensor
+napi_value op_logical_not(napi_env env, napi_callback_info info) {
+  return guard(env, "logical_not", [&]() -> napi_value {
+    Args a(env, info, 1);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    return wrap_tensor(env, at::logical_not(a_self));
+  });
+}
+
+// bitwise_or.Scalar(Tensor self, Scalar other) -> Tensor
+napi_value op_bitwise_or_Scalar(napi_env env, napi_callback_info info) {
+  return guard(env, "bitwise_or.Scalar", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     at::Scalar a_other = to_scalar(env, a[1], "other");
-    return wrap_tensor(env, at::bitwise_and(a_self, a_other));
+    return wrap_tensor(env, at::bitwise_or(a_self, a_other));
   });
 }
 
-// where.self(Tensor condition, Tensor self, Tensor other) -> Tensor
-napi_value op_where_self(napi_env env, napi_callback_info info) {
-  return guard(env, "where.self", [&]() -> napi_value {
+// where.ScalarSelf(Tensor condition, Scalar self, Tensor other) -> Tensor
+napi_value op_where_ScalarSelf(napi_env env, napi_callback_info info) {
+  return guard(env, "where.ScalarSelf", [&]() -> napi_value {
     Args a(env, info, 3);
     const at::Tensor& a_condition = tensor_arg(env, a[0], "condition");
-    const at::Tensor& a_self = tensor_arg(env, a[1], "self");
+    at::Scalar a_self = to_scalar(env, a[1], "self");
     const at::Tensor& a_other = tensor_arg(env, a[2], "other");
     return wrap_tensor(env, at::where(a_condition, a_self, a_other));
   });
 }
 
-// sum.dim_IntList(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor
-napi_value op_sum_dim_IntList(napi_env env, napi_callback_info info) {
-  return guard(env, "sum.dim_IntList", [&]() -> napi_value {
+// mean.dim(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor
+napi_value op_mean_dim(napi_env env, napi_callback_info info) {
+  return guard(env, "mean.dim", [&]() -> napi_value {
     Args a(env, info, 4);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     c10::optional<std::vector<int64_t>> a_dim;
     if (present(env, a[1])) a_dim = to_int_list(env, a[1], "dim", 1);
     bool a_keepdim = present(env, a[2]) ? bool(to_bool(env, a[2], "keepdim")) : bool(false);
     c10::optional<at::ScalarType> a_dtype = present(env, a[3]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[3], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    return wrap_tensor(env, at::sum(a_self, (a_dim ? at::OptionalIntArrayRef(*a_dim) : at::OptionalIntArrayRef()), a_keepdim, a_dtype));
+    return wrap_tensor(env, at::mean(a_self, (a_dim ? at::OptionalIntArrayRef(*a_dim) : at::OptionalIntArrayRef()), a_keepdim, a_dtype));
   });
 }
 
-// prod.dim_int(Tensor self, int dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor
-napi_value op_prod_dim_int(napi_env env, napi_callback_info info) {
-  return guard(env, "prod.dim_int", [&]() -> napi_value {
-    Args a(env, info, 4);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_dim = to_int(env, a[1], "dim");
-    bool a_keepdim = present(env, a[2]) ? bool(to_bool(env, a[2], "keepdim")) : bool(false);
-    c10::optional<at::ScalarType> a_dtype = present(env, a[3]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[3], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    return wrap_tensor(env, at::prod(a_self, a_dim, a_keepdim, a_dtype));
-  });
-}
-
-// std(Tensor self, bool unbiased=True) -> Tensor
-napi_value op_std(napi_env env, napi_callback_info info) {
-  return guard(env, "std", [&]() -> napi_value {
-    Args a(env, info, 2);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    bool a_unbiased = present(env, a[1]) ? bool(to_bool(env, a[1], "unbiased")) : bool(true);
-    return wrap_tensor(env, at::std(a_self, a_unbiased));
-  });
-}
-
-// std_mean.correction(Tensor self, int[1]? dim, *, int? correction, bool keepdim=False) -> (Tensor, Tensor)
-napi_value op_std_mean_correction(napi_env env, napi_callback_info info) {
-  return guard(env, "std_mean.correction", [&]() -> napi_value {
+// std.correction(Tensor self, int[1]? dim, *, int? correction, bool keepdim=False) -> Tensor
+napi_value op_std_correction(napi_env env, napi_callback_info info) {
+  return guard(env, "std.correction", [&]() -> napi_value {
     Args a(env, info, 4);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     c10::optional<std::vector<int64_t>> a_dim;
@@ -357,151 +343,181 @@ napi_value op_std_mean_correction(napi_env env, napi_callback_info info) {
     c10::optional<int64_t> a_correction;
     if (present(env, a[2])) a_correction = to_int(env, a[2], "correction");
     bool a_keepdim = present(env, a[3]) ? bool(to_bool(env, a[3], "keepdim")) : bool(false);
-    auto r = at::std_mean(a_self, (a_dim ? at::OptionalIntArrayRef(*a_dim) : at::OptionalIntArrayRef()), a_correction, a_keepdim);
-    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
+    return wrap_tensor(env, at::std(a_self, (a_dim ? at::OptionalIntArrayRef(*a_dim) : at::OptionalIntArrayRef()), a_correction, a_keepdim));
   });
 }
 
-// var_mean.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> (Tensor, Tensor)
-napi_value op_var_mean_dim(napi_env env, napi_callback_info info) {
-  return guard(env, "var_mean.dim", [&]() -> napi_value {
+// var.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> Tensor
+napi_value op_var_dim(napi_env env, napi_callback_info info) {
+  return guard(env, "var.dim", [&]() -> napi_value {
     Args a(env, info, 4);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     c10::optional<std::vector<int64_t>> a_dim;
     if (present(env, a[1])) a_dim = to_int_list(env, a[1], "dim", 1);
     bool a_unbiased = present(env, a[2]) ? bool(to_bool(env, a[2], "unbiased")) : bool(true);
     bool a_keepdim = present(env, a[3]) ? bool(to_bool(env, a[3], "keepdim")) : bool(false);
-    auto r = at::var_mean(a_self, (a_dim ? at::OptionalIntArrayRef(*a_dim) : at::OptionalIntArrayRef()), a_unbiased, a_keepdim);
+    return wrap_tensor(env, at::var(a_self, (a_dim ? at::OptionalIntArrayRef(*a_dim) : at::OptionalIntArrayRef()), a_unbiased, a_keepdim));
+  });
+}
+
+// std_mean(Tensor self, bool unbiased=True) -> (Tensor, Tensor)
+napi_value op_std_mean(napi_env env, napi_callback_info info) {
+  return guard(env, "std_mean", [&]() -> napi_value {
+    Args a(env, info, 2);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    bool a_unbiased = present(env, a[1]) ? bool(to_bool(env, a[1], "unbiased")) : bool(true);
+    auto r = at::std_mean(a_self, a_unbiased);
     return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
   });
 }
 
-// max(Tensor self) -> Tensor
-napi_value op_max(napi_env env, napi_callback_info info) {
-  return guard(env, "max", [&]() -> napi_value {
-    Args a(env, info, 1);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::max(a_self));
-  });
-}
-
-// amax(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor
-napi_value op_amax(napi_env env, napi_callback_info info) {
-  return guard(env, "amax", [&]() -> napi_value {
-    Args a(env, info, 3);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_dim = present(env, a[1]) ? std::vector<int64_t>(to_int_list(env, a[1], "dim", 1)) : std::vector<int64_t>(std::vector<int64_t>{});
-    bool a_keepdim = present(env, a[2]) ? bool(to_bool(env, a[2], "keepdim")) : bool(false);
-    return wrap_tensor(env, at::amax(a_self, at::IntArrayRef(a_dim), a_keepdim));
-  });
-}
-
-// logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor
-napi_value op_logsumexp(napi_env env, napi_callback_info info) {
-  return guard(env, "logsumexp", [&]() -> napi_value {
-    Args a(env, info, 3);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_dim = to_int_list(env, a[1], "dim", 1);
-    bool a_keepdim = present(env, a[2]) ? bool(to_bool(env, a[2], "keepdim")) : bool(false);
-    return wrap_tensor(env, at::logsumexp(a_self, at::IntArrayRef(a_dim), a_keepdim));
-  });
-}
-
-// median(Tensor self) -> Tensor
-napi_value op_median(napi_env env, napi_callback_info info) {
-  return guard(env, "median", [&]() -> napi_value {
-    Args a(env, info, 1);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::median(a_self));
-  });
-}
-
-// argsort.stable(Tensor self, *, bool stable, int dim=-1, bool descending=False) -> Tensor
-napi_value op_argsort_stable(napi_env env, napi_callback_info info) {
-  return guard(env, "argsort.stable", [&]() -> napi_value {
-    Args a(env, info, 4);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    bool a_stable = to_bool(env, a[1], "stable");
-    int64_t a_dim = present(env, a[2]) ? int64_t(to_int(env, a[2], "dim")) : int64_t(int64_t(-1));
-    bool a_descending = present(env, a[3]) ? bool(to_bool(env, a[3], "descending")) : bool(false);
-    return wrap_tensor(env, at::argsort(a_self, a_stable, a_dim, a_descending));
-  });
-}
-
-// any.dim(Tensor self, int dim, bool keepdim=False) -> Tensor
-napi_value op_any_dim(napi_env env, napi_callback_info info) {
-  return guard(env, "any.dim", [&]() -> napi_value {
+// max.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)
+napi_value op_max_dim(napi_env env, napi_callback_info info) {
+  return guard(env, "max.dim", [&]() -> napi_value {
     Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     int64_t a_dim = to_int(env, a[1], "dim");
     bool a_keepdim = present(env, a[2]) ? bool(to_bool(env, a[2], "keepdim")) : bool(false);
-    return wrap_tensor(env, at::any(a_self, a_dim, a_keepdim));
+    auto r = at::max(a_self, a_dim, a_keepdim);
+    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
   });
 }
 
-// count_nonzero.dim_IntList(Tensor self, int[] dim) -> Tensor
-napi_value op_count_nonzero_dim_IntList(napi_env env, napi_callback_info info) {
-  return guard(env, "count_nonzero.dim_IntList", [&]() -> napi_value {
-    Args a(env, info, 2);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_dim = to_int_list(env, a[1], "dim", 0);
-    return wrap_tensor(env, at::count_nonzero(a_self, at::IntArrayRef(a_dim)));
-  });
-}
-
-// unique_consecutive(Tensor self, bool return_inverse=False, bool return_counts=False, int? dim=None) -> (Tensor, Tensor, Tensor)
-napi_value op_unique_consecutive(napi_env env, napi_callback_info info) {
-  return guard(env, "unique_consecutive", [&]() -> napi_value {
-    Args a(env, info, 4);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    bool a_return_inverse = present(env, a[1]) ? bool(to_bool(env, a[1], "returnInverse")) : bool(false);
-    bool a_return_counts = present(env, a[2]) ? bool(to_bool(env, a[2], "returnCounts")) : bool(false);
-    c10::optional<int64_t> a_dim = present(env, a[3]) ? c10::optional<int64_t>(to_int(env, a[3], "dim")) : c10::optional<int64_t>(c10::nullopt);
-    auto r = at::unique_consecutive(a_self, a_return_inverse, a_return_counts, a_dim);
-    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r))), wrap_tensor(env, std::move(std::get<2>(r)))});
-  });
-}
-
-// matmul(Tensor self, Tensor other) -> Tensor
-napi_value op_matmul(napi_env env, napi_callback_info info) {
-  return guard(env, "matmul", [&]() -> napi_value {
+// min.other(Tensor self, Tensor other) -> Tensor
+napi_value op_min_other(napi_env env, napi_callback_info info) {
+  return guard(env, "min.other", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_other = tensor_arg(env, a[1], "other");
-    return wrap_tensor(env, at::matmul(a_self, a_other));
+    return wrap_tensor(env, at::min(a_self, a_other));
   });
 }
 
-// dot(Tensor self, Tensor tensor) -> Tensor
-napi_value op_dot(napi_env env, napi_callback_info info) {
-  return guard(env, "dot", [&]() -> napi_value {
+// argmax(Tensor self, int? dim=None, bool keepdim=False) -> Tensor
+napi_value op_argmax(napi_env env, napi_callback_info info) {
+  return guard(env, "argmax", [&]() -> napi_value {
+    Args a(env, info, 3);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    c10::optional<int64_t> a_dim = present(env, a[1]) ? c10::optional<int64_t>(to_int(env, a[1], "dim")) : c10::optional<int64_t>(c10::nullopt);
+    bool a_keepdim = present(env, a[2]) ? bool(to_bool(env, a[2], "keepdim")) : bool(false);
+    return wrap_tensor(env, at::argmax(a_self, a_dim, a_keepdim));
+  });
+}
+
+// kthvalue(Tensor self, int k, int dim=-1, bool keepdim=False) -> (Tensor values, Tensor indices)
+napi_value op_kthvalue(napi_env env, napi_callback_info info) {
+  return guard(env, "kthvalue", [&]() -> napi_value {
+    Args a(env, info, 4);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_k = to_int(env, a[1], "k");
+    int64_t a_dim = present(env, a[2]) ? int64_t(to_int(env, a[2], "dim")) : int64_t(int64_t(-1));
+    bool a_keepdim = present(env, a[3]) ? bool(to_bool(env, a[3], "keepdim")) : bool(false);
+    auto r = at::kthvalue(a_self, a_k, a_dim, a_keepdim);
+    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
+  });
+}
+
+// sort.stable(Tensor self, *, bool? stable, int dim=-1, bool descending=False) -> (Tensor values, Tensor indices)
+napi_value op_sort_stable(napi_env env, napi_callback_info info) {
+  return guard(env, "sort.stable", [&]() -> napi_value {
+    Args a(env, info, 4);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    c10::optional<bool> a_stable;
+    if (present(env, a[1])) a_stable = to_bool(env, a[1], "stable");
+    int64_t a_dim = present(env, a[2]) ? int64_t(to_int(env, a[2], "dim")) : int64_t(int64_t(-1));
+    bool a_descending = present(env, a[3]) ? bool(to_bool(env, a[3], "descending")) : bool(false);
+    auto r = at::sort(a_self, a_stable, a_dim, a_descending);
+    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
+  });
+}
+
+// all.dim(Tensor self, int dim, bool keepdim=False) -> Tensor
+napi_value op_all_dim(napi_env env, napi_callback_info info) {
+  return guard(env, "all.dim", [&]() -> napi_value {
+    Args a(env, info, 3);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_dim = to_int(env, a[1], "dim");
+    bool a_keepdim = present(env, a[2]) ? bool(to_bool(env, a[2], "keepdim")) : bool(false);
+    return wrap_tensor(env, at::all(a_self, a_dim, a_keepdim));
+  });
+}
+
+// norm.ScalarOpt_dim(Tensor self, Scalar? p, int[1] dim, bool keepdim=False) -> Tensor
+napi_value op_norm_ScalarOpt_dim(napi_env env, napi_callback_info info) {
+  return guard(env, "norm.ScalarOpt_dim", [&]() -> napi_value {
+    Args a(env, info, 4);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    c10::optional<at::Scalar> a_p;
+    if (present(env, a[1])) a_p = to_scalar(env, a[1], "p");
+    std::vector<int64_t> a_dim = to_int_list(env, a[2], "dim", 1);
+    bool a_keepdim = present(env, a[3]) ? bool(to_bool(env, a[3], "keepdim")) : bool(false);
+    return wrap_tensor(env, at::norm(a_self, a_p, at::IntArrayRef(a_dim), a_keepdim));
+  });
+}
+
+// cumsum(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor
+napi_value op_cumsum(napi_env env, napi_callback_info info) {
+  return guard(env, "cumsum", [&]() -> napi_value {
+    Args a(env, info, 3);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_dim = to_int(env, a[1], "dim");
+    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    return wrap_tensor(env, at::cumsum(a_self, a_dim, a_dtype));
+  });
+}
+
+// bincount(Tensor self, Tensor? weights=None, int minlength=0) -> Tensor
+napi_value op_bincount(napi_env env, napi_callback_info info) {
+  return guard(env, "bincount", [&]() -> napi_value {
+    Args a(env, info, 3);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    c10::optional<at::Tensor> a_weights = present(env, a[1]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[1], "weights")) : c10::optional<at::Tensor>(c10::nullopt);
+    int64_t a_minlength = present(env, a[2]) ? int64_t(to_int(env, a[2], "minlength")) : int64_t(int64_t(0));
+    return wrap_tensor(env, at::bincount(a_self, a_weights, a_minlength));
+  });
+}
+
+// bmm(Tensor self, Tensor mat2) -> Tensor
+napi_value op_bmm(napi_env env, napi_callback_info info) {
+  return guard(env, "bmm", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_tensor = tensor_arg(env, a[1], "tensor");
-    return wrap_tensor(env, at::dot(a_self, a_tensor));
+    const at::Tensor& a_mat2 = tensor_arg(env, a[1], "mat2");
+    return wrap_tensor(env, at::bmm(a_self, a_mat2));
   });
 }
 
-// baddbmm(Tensor self, Tensor batch1, Tensor batch2, *, Scalar beta=1, Scalar alpha=1) -> Tensor
-napi_value op_baddbmm(napi_env env, napi_callback_info info) {
-  return guard(env, "baddbmm", [&]() -> napi_value {
+// addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor
+napi_value op_addmm(napi_env env, napi_callback_info info) {
+  return guard(env, "addmm", [&]() -> napi_value {
     Args a(env, info, 5);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_batch1 = tensor_arg(env, a[1], "batch1");
-    const at::Tensor& a_batch2 = tensor_arg(env, a[2], "batch2");
+    const at::Tensor& a_mat1 = tensor_arg(env, a[1], "mat1");
+    const at::Tensor& a_mat2 = tensor_arg(env, a[2], "mat2");
     at::Scalar a_beta = present(env, a[3]) ? at::Scalar(to_scalar(env, a[3], "beta")) : at::Scalar(at::Scalar(int64_t(1)));
     at::Scalar a_alpha = present(env, a[4]) ? at::Scalar(to_scalar(env, a[4], "alpha")) : at::Scalar(at::Scalar(int64_t(1)));
-    return wrap_tensor(env, at::baddbmm(a_self, a_batch1, a_batch2, a_beta, a_alpha));
+    return wrap_tensor(env, at::addmm(a_self, a_mat1, a_mat2, a_beta, a_alpha));
   });
 }
 
-// tril(Tensor self, int diagonal=0) -> Tensor
-napi_value op_tril(napi_env env, napi_callback_info info) {
-  return guard(env, "tril", [&]() -> napi_value {
+// linear(Tensor input, Tensor weight, Tensor? bias=None) -> Tensor
+napi_value op_linear(napi_env env, napi_callback_info info) {
+  return guard(env, "linear", [&]() -> napi_value {
+    Args a(env, info, 3);
+    const at::Tensor& a_input = tensor_arg(env, a[0], "input");
+    const at::Tensor& a_weight = tensor_arg(env, a[1], "weight");
+    c10::optional<at::Tensor> a_bias = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "bias")) : c10::optional<at::Tensor>(c10::nullopt);
+    return wrap_tensor(env, at::linear(a_input, a_weight, a_bias));
+  });
+}
+
+// diag(Tensor self, int diagonal=0) -> Tensor
+napi_value op_diag(napi_env env, napi_callback_info info) {
+  return guard(env, "diag", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     int64_t a_diagonal = present(env, a[1]) ? int64_t(to_int(env, a[1], "diagonal")) : int64_t(int64_t(0));
-    return wrap_tensor(env, at::tril(a_self, a_diagonal));
+    return wrap_tensor(env, at::diag(a_self, a_diagonal));
   });
 }
 
@@ -1073,6 +1089,20 @@ napi_value op_zero_(napi_env env, napi_callback_info info) {
     at::Tensor& a_self = tensor_arg(env, a[0], "self");
     at::zero_(a_self);
     return nullptr;
+  });
+}
+
+// new_ones(Tensor self, SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_new_ones(napi_env env, napi_callback_info info) {
+  return guard(env, "new_ones", [&]() -> napi_value {
+    Args a(env, info, 6);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    std::vector<int64_t> a_size = to_int_list(env, a[1], "size", 0);
+    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    c10::optional<at::Layout> a_layout = present(env, a[3]) ? c10::optional<at::Layout>(to_layout(env, a[3], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[4]) ? c10::optional<at::Device>(to_device(env, a[4], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[5]) ? c10::optional<bool>(to_bool(env, a[5], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    return wrap_tensor(env, a_self.new_ones(at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
   });
 }
 

@@ -156,196 +156,187 @@ napi_value op_sigmoid(napi_env env, napi_callback_info info) {
   });
 }
 
-// ceil(Tensor self) -> Tensor
-napi_value op_ceil(napi_env env, napi_callback_info info) {
-  return guard(env, "ceil", [&]() -> napi_value {
+// erfinv_(Tensor(a!) self) -> Tensor(a!)
+napi_value op_erfinv_(napi_env env, napi_callback_info info) {
+  return guard(env, "erfinv_", [&]() -> napi_value {
     Args a(env, info, 1);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::ceil(a_self));
-  });
-}
-
-// atan2(Tensor self, Tensor other) -> Tensor
-napi_value op_atan2(napi_env env, napi_callback_info info) {
-  return guard(env, "atan2", [&]() -> napi_value {
-    Args a(env, info, 2);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_other = tensor_arg(env, a[1], "other");
-    return wrap_tensor(env, at::atan2(a_self, a_other));
-  });
-}
-
-// lerp_.Tensor(Tensor(a!) self, Tensor end, Tensor weight) -> Tensor(a!)
-napi_value op_lerp__Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "lerp_.Tensor", [&]() -> napi_value {
-    Args a(env, info, 3);
     at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_end = tensor_arg(env, a[1], "end");
-    const at::Tensor& a_weight = tensor_arg(env, a[2], "weight");
-    a_self.lerp_(a_end, a_weight);
+    a_self.erfinv_();
     return nullptr;
   });
 }
 
-// addcdiv_(Tensor(a!) self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor(a!)
-napi_value op_addcdiv_(napi_env env, napi_callback_info info) {
-  return guard(env, "addcdiv_", [&]() -> napi_value {
+// trunc(Tensor self) -> Tensor
+napi_value op_trunc(napi_env env, napi_callback_info info) {
+  return guard(env, "trunc", [&]() -> napi_value {
+    Args a(env, info, 1);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    return wrap_tensor(env, at::trunc(a_self));
+  });
+}
+
+// lerp.Tensor(Tensor self, Tensor end, Tensor weight) -> Tensor
+napi_value op_lerp_Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "lerp.Tensor", [&]() -> napi_value {
+    Args a(env, info, 3);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    const at::Tensor& a_end = tensor_arg(env, a[1], "end");
+    const at::Tensor& a_weight = tensor_arg(env, a[2], "weight");
+    return wrap_tensor(env, at::lerp(a_self, a_end, a_weight));
+  });
+}
+
+// addcmul_(Tensor(a!) self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor(a!)
+napi_value op_addcmul_(napi_env env, napi_callback_info info) {
+  return guard(env, "addcmul_", [&]() -> napi_value {
     Args a(env, info, 4);
     at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_tensor1 = tensor_arg(env, a[1], "tensor1");
     const at::Tensor& a_tensor2 = tensor_arg(env, a[2], "tensor2");
     at::Scalar a_value = present(env, a[3]) ? at::Scalar(to_scalar(env, a[3], "value")) : at::Scalar(at::Scalar(int64_t(1)));
-    a_self.addcdiv_(a_tensor1, a_tensor2, a_value);
+    a_self.addcmul_(a_tensor1, a_tensor2, a_value);
     return nullptr;
   });
 }
 
-// clamp(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor
-napi_value op_clamp(napi_env env, napi_callback_info info) {
-  return guard(env, "clamp", [&]() -> napi_value {
-    Args a(env, info, 3);
+// xlogy.Scalar_Other(Tensor self, Scalar other) -> Tensor
+napi_value op_xlogy_Scalar_Other(napi_env env, napi_callback_info info) {
+  return guard(env, "xlogy.Scalar_Other", [&]() -> napi_value {
+    Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    at::Scalar a_other = to_scalar(env, a[1], "other");
+    return wrap_tensor(env, at::xlogy(a_self, a_other));
+  });
+}
+
+// clamp_(Tensor(a!) self, Scalar? min=None, Scalar? max=None) -> Tensor(a!)
+napi_value op_clamp_(napi_env env, napi_callback_info info) {
+  return guard(env, "clamp_", [&]() -> napi_value {
+    Args a(env, info, 3);
+    at::Tensor& a_self = tensor_arg(env, a[0], "self");
     c10::optional<at::Scalar> a_min = present(env, a[1]) ? c10::optional<at::Scalar>(to_scalar(env, a[1], "min")) : c10::optional<at::Scalar>(c10::nullopt);
     c10::optional<at::Scalar> a_max = present(env, a[2]) ? c10::optional<at::Scalar>(to_scalar(env, a[2], "max")) : c10::optional<at::Scalar>(c10::nullopt);
-    return wrap_tensor(env, at::clamp(a_self, a_min, a_max));
+    at::clamp_(a_self, a_min, a_max);
+    return nullptr;
   });
 }
 
-// clamp_min(Tensor self, Scalar min) -> Tensor
-napi_value op_clamp_min(napi_env env, napi_callback_info info) {
-  return guard(env, "clamp_min", [&]() -> napi_value {
+// clamp_max(Tensor self, Scalar max) -> Tensor
+napi_value op_clamp_max(napi_env env, napi_callback_info info) {
+  return guard(env, "clamp_max", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    at::Scalar a_min = to_scalar(env, a[1], "min");
-    return wrap_tensor(env, at::clamp_min(a_self, a_min));
+    at::Scalar a_max = to_scalar(env, a[1], "max");
+    return wrap_tensor(env, at::clamp_max(a_self, a_max));
   });
 }
 
-// minimum(Tensor self, Tensor other) -> Tensor
-napi_value op_minimum(napi_env env, napi_callback_info info) {
-  return guard(env, "minimum", [&]() -> napi_value {
-    Args a(env, info, 2);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_other = tensor_arg(env, a[1], "other");
-    return wrap_tensor(env, at::minimum(a_self, a_other));
-  });
-}
-
-// isfinite(Tensor self) -> Tensor
-napi_value op_isfinite(napi_env env, napi_callback_info info) {
-  return guard(env, "isfinite", [&]() -> napi_value {
+// isnan(Tensor self) -> Tensor
+napi_value op_isnan(napi_env env, napi_callback_info info) {
+  return guard(env, "isnan", [&]() -> napi_value {
     Args a(env, info, 1);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::isfinite(a_self));
+    return wrap_tensor(env, at::isnan(a_self));
   });
 }
 
-// ne.Scalar(Tensor self, Scalar other) -> Tensor
-napi_value op_ne_Scalar(napi_env env, napi_callback_info info) {
-  return guard(env, "ne.Scalar", [&]() -> napi_value {
+// eq.Scalar(Tensor self, Scalar other) -> Tensor
+napi_value op_eq_Scalar(napi_env env, napi_callback_info info) {
+  return guard(env, "eq.Scalar", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     at::Scalar a_other = to_scalar(env, a[1], "other");
-    return wrap_tensor(env, at::ne(a_self, a_other));
+    return wrap_tensor(env, at::eq(a_self, a_other));
   });
 }
 
-// le.Scalar(Tensor self, Scalar other) -> Tensor
-napi_value op_le_Scalar(napi_env env, napi_callback_info info) {
-  return guard(env, "le.Scalar", [&]() -> napi_value {
+// lt.Scalar(Tensor self, Scalar other) -> Tensor
+napi_value op_lt_Scalar(napi_env env, napi_callback_info info) {
+  return guard(env, "lt.Scalar", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     at::Scalar a_other = to_scalar(env, a[1], "other");
-    return wrap_tensor(env, at::le(a_self, a_other));
+    return wrap_tensor(env, at::lt(a_self, a_other));
   });
 }
 
-// ge.Scalar(Tensor self, Scalar other) -> Tensor
-napi_value op_ge_Scalar(napi_env env, napi_callback_info info) {
-  return guard(env, "ge.Scalar", [&]() -> napi_value {
+// gt.Scalar(Tensor self, Scalar other) -> Tensor
+napi_value op_gt_Scalar(napi_env env, napi_callback_info info) {
+  return guard(env, "gt.Scalar", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     at::Scalar a_other = to_scalar(env, a[1], "other");
-    return wrap_tensor(env, at::ge(a_self, a_other));
+    return wrap_tensor(env, at::gt(a_self, a_other));
   });
 }
 
-// logical_and(Tensor self, Tensor other) -> Tensor
-napi_value op_logical_and(napi_env env, napi_callback_info info) {
-  return guard(env, "logical_and", [&]() -> napi_value {
+// allclose(Tensor self, Tensor other, float rtol=1e-05, float atol=1e-08, bool equal_nan=False) -> bool
+napi_value op_allclose(napi_env env, napi_callback_info info) {
+  return guard(env, "allclose", [&]() -> napi_value {
+    Args a(env, info, 5);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    const at::Tensor& a_other = tensor_arg(env, a[1], "other");
+    double a_rtol = present(env, a[2]) ? double(to_double(env, a[2], "rtol")) : double(double(1e-05));
+    double a_atol = present(env, a[3]) ? double(to_double(env, a[3], "atol")) : double(double(1e-08));
+    bool a_equal_nan = present(env, a[4]) ? bool(to_bool(env, a[4], "equalNan")) : bool(false);
+    return make_bool(env, at::allclose(a_self, a_other, a_rtol, a_atol, a_equal_nan));
+  });
+}
+
+// logical_xor(Tensor self, Tensor other) -> Tensor
+napi_value op_logical_xor(napi_env env, napi_callback_info info) {
+  return guard(env, "logical_xor", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_other = tensor_arg(env, a[1], "other");
-    return wrap_tensor(env, at::logical_and(a_self, a_other));
+    return wrap_tensor(env, at::logical_xor(a_self, a_other));
   });
 }
 
-// bitwise_and.Tensor(Tensor self, Tensor other) -> Tensor
-napi_value op_bitwise_and_Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "bitwise_and.Tensor", [&]() -> napi_value {
+// bitwise_or.Tensor(Tensor self, Tensor other) -> Tensor
+napi_value op_bitwise_or_Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "bitwise_or.Tensor", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_other = tensor_arg(env, a[1], "other");
-    return wrap_tensor(env, at::bitwise_and(a_self, a_other));
+    return wrap_tensor(env, at::bitwise_or(a_self, a_other));
   });
 }
 
-// bitwise_not(Tensor self) -> Tensor
-napi_value op_bitwise_not(napi_env env, napi_callback_info info) {
-  return guard(env, "bitwise_not", [&]() -> napi_value {
-    Args a(env, info, 1);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::bitwise_not(a_self));
-  });
-}
-
-// where.Scalar(Tensor condition, Scalar self, Scalar other) -> Tensor
-napi_value op_where_Scalar(napi_env env, napi_callback_info info) {
-  return guard(env, "where.Scalar", [&]() -> napi_value {
+// where.ScalarOther(Tensor condition, Tensor self, Scalar other) -> Tensor
+napi_value op_where_ScalarOther(napi_env env, napi_callback_info info) {
+  return guard(env, "where.ScalarOther", [&]() -> napi_value {
     Args a(env, info, 3);
     const at::Tensor& a_condition = tensor_arg(env, a[0], "condition");
-    at::Scalar a_self = to_scalar(env, a[1], "self");
+    const at::Tensor& a_self = tensor_arg(env, a[1], "self");
     at::Scalar a_other = to_scalar(env, a[2], "other");
     return wrap_tensor(env, at::where(a_condition, a_self, a_other));
   });
 }
 
-// mean(Tensor self, *, ScalarType? dtype=None) -> Tensor
-napi_value op_mean(napi_env env, napi_callback_info info) {
-  return guard(env, "mean", [&]() -> napi_value {
+// sum(Tensor self, *, ScalarType? dtype=None) -> Tensor
+napi_value op_sum(napi_env env, napi_callback_info info) {
+  return guard(env, "sum", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    return wrap_tensor(env, at::mean(a_self, a_dtype));
+    return wrap_tensor(env, at::sum(a_self, a_dtype));
   });
 }
 
-// std.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> Tensor
-napi_value op_std_dim(napi_env env, napi_callback_info info) {
-  return guard(env, "std.dim", [&]() -> napi_value {
-    Args a(env, info, 4);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    c10::optional<std::vector<int64_t>> a_dim;
-    if (present(env, a[1])) a_dim = to_int_list(env, a[1], "dim", 1);
-    bool a_unbiased = present(env, a[2]) ? bool(to_bool(env, a[2], "unbiased")) : bool(true);
-    bool a_keepdim = present(env, a[3]) ? bool(to_bool(env, a[3], "keepdim")) : bool(false);
-    return wrap_tensor(env, at::std(a_self, (a_dim ? at::OptionalIntArrayRef(*a_dim) : at::OptionalIntArrayRef()), a_unbiased, a_keepdim));
-  });
-}
-
-// var(Tensor self, bool unbiased=True) -> Tensor
-napi_value op_var(napi_env env, napi_callback_info info) {
-  return guard(env, "var", [&]() -> napi_value {
+// prod(Tensor self, *, ScalarType? dtype=None) -> Tensor
+napi_value op_prod(napi_env env, napi_callback_info info) {
+  return guard(env, "prod", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    bool a_unbiased = present(env, a[1]) ? bool(to_bool(env, a[1], "unbiased")) : bool(true);
-    return wrap_tensor(env, at::var(a_self, a_unbiased));
+    c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    return wrap_tensor(env, at::prod(a_self, a_dtype));
   });
 }
 
-// var_mean.correction(Tensor self, int[1]? dim, *, int? correction, bool keepdim=False) -> (Tensor, Tensor)
-napi_value op_var_mean_correction(napi_env env, napi_callback_info info) {
-  return guard(env, "var_mean.correction", [&]() -> napi_value {
+// var.correction(Tensor self, int[1]? dim, *, int? correction, bool keepdim=False) -> Tensor
+napi_value op_var_correction(napi_env env, napi_callback_info info) {
+  return guard(env, "var.correction", [&]() -> napi_value {
     Args a(env, info, 4);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     c10::optional<std::vector<int64_t>> a_dim;
@@ -353,137 +344,165 @@ napi_value op_var_mean_correction(napi_env env, napi_callback_info info) {
     c10::optional<int64_t> a_correction;
     if (present(env, a[2])) a_correction = to_int(env, a[2], "correction");
     bool a_keepdim = present(env, a[3]) ? bool(to_bool(env, a[3], "keepdim")) : bool(false);
-    auto r = at::var_mean(a_self, (a_dim ? at::OptionalIntArrayRef(*a_dim) : at::OptionalIntArrayRef()), a_correction, a_keepdim);
+    return wrap_tensor(env, at::var(a_self, (a_dim ? at::OptionalIntArrayRef(*a_dim) : at::OptionalIntArrayRef()), a_correction, a_keepdim));
+  });
+}
+
+// std_mean.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> (Tensor, Tensor)
+napi_value op_std_mean_dim(napi_env env, napi_callback_info info) {
+  return guard(env, "std_mean.dim", [&]() -> napi_value {
+    Args a(env, info, 4);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    c10::optional<std::vector<int64_t>> a_dim;
+    if (present(env, a[1])) a_dim = to_int_list(env, a[1], "dim", 1);
+    bool a_unbiased = present(env, a[2]) ? bool(to_bool(env, a[2], "unbiased")) : bool(true);
+    bool a_keepdim = present(env, a[3]) ? bool(to_bool(env, a[3], "keepdim")) : bool(false);
+    auto r = at::std_mean(a_self, (a_dim ? at::OptionalIntArrayRef(*a_dim) : at::OptionalIntArrayRef()), a_unbiased, a_keepdim);
     return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
   });
 }
 
-// max.other(Tensor self, Tensor other) -> Tensor
-napi_value op_max_other(napi_env env, napi_callback_info info) {
-  return guard(env, "max.other", [&]() -> napi_value {
+// var_mean(Tensor self, bool unbiased=True) -> (Tensor, Tensor)
+napi_value op_var_mean(napi_env env, napi_callback_info info) {
+  return guard(env, "var_mean", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_other = tensor_arg(env, a[1], "other");
-    return wrap_tensor(env, at::max(a_self, a_other));
+    bool a_unbiased = present(env, a[1]) ? bool(to_bool(env, a[1], "unbiased")) : bool(true);
+    auto r = at::var_mean(a_self, a_unbiased);
+    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
   });
 }
 
-// min(Tensor self) -> Tensor
-napi_value op_min(napi_env env, napi_callback_info info) {
-  return guard(env, "min", [&]() -> napi_value {
-    Args a(env, info, 1);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::min(a_self));
-  });
-}
-
-// argmin(Tensor self, int? dim=None, bool keepdim=False) -> Tensor
-napi_value op_argmin(napi_env env, napi_callback_info info) {
-  return guard(env, "argmin", [&]() -> napi_value {
-    Args a(env, info, 3);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    c10::optional<int64_t> a_dim = present(env, a[1]) ? c10::optional<int64_t>(to_int(env, a[1], "dim")) : c10::optional<int64_t>(c10::nullopt);
-    bool a_keepdim = present(env, a[2]) ? bool(to_bool(env, a[2], "keepdim")) : bool(false);
-    return wrap_tensor(env, at::argmin(a_self, a_dim, a_keepdim));
-  });
-}
-
-// median.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)
-napi_value op_median_dim(napi_env env, napi_callback_info info) {
-  return guard(env, "median.dim", [&]() -> napi_value {
+// min.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)
+napi_value op_min_dim(napi_env env, napi_callback_info info) {
+  return guard(env, "min.dim", [&]() -> napi_value {
     Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     int64_t a_dim = to_int(env, a[1], "dim");
     bool a_keepdim = present(env, a[2]) ? bool(to_bool(env, a[2], "keepdim")) : bool(false);
-    auto r = at::median(a_self, a_dim, a_keepdim);
+    auto r = at::min(a_self, a_dim, a_keepdim);
     return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
   });
 }
 
-// sort(Tensor self, int dim=-1, bool descending=False) -> (Tensor values, Tensor indices)
-napi_value op_sort(napi_env env, napi_callback_info info) {
-  return guard(env, "sort", [&]() -> napi_value {
+// amin(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor
+napi_value op_amin(napi_env env, napi_callback_info info) {
+  return guard(env, "amin", [&]() -> napi_value {
+    Args a(env, info, 3);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    std::vector<int64_t> a_dim = present(env, a[1]) ? std::vector<int64_t>(to_int_list(env, a[1], "dim", 1)) : std::vector<int64_t>(std::vector<int64_t>{});
+    bool a_keepdim = present(env, a[2]) ? bool(to_bool(env, a[2], "keepdim")) : bool(false);
+    return wrap_tensor(env, at::amin(a_self, at::IntArrayRef(a_dim), a_keepdim));
+  });
+}
+
+// topk(Tensor self, int k, int dim=-1, bool largest=True, bool sorted=True) -> (Tensor values, Tensor indices)
+napi_value op_topk(napi_env env, napi_callback_info info) {
+  return guard(env, "topk", [&]() -> napi_value {
+    Args a(env, info, 5);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_k = to_int(env, a[1], "k");
+    int64_t a_dim = present(env, a[2]) ? int64_t(to_int(env, a[2], "dim")) : int64_t(int64_t(-1));
+    bool a_largest = present(env, a[3]) ? bool(to_bool(env, a[3], "largest")) : bool(true);
+    bool a_sorted = present(env, a[4]) ? bool(to_bool(env, a[4], "sorted")) : bool(true);
+    auto r = at::topk(a_self, a_k, a_dim, a_largest, a_sorted);
+    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
+  });
+}
+
+// mode(Tensor self, int dim=-1, bool keepdim=False) -> (Tensor values, Tensor indices)
+napi_value op_mode(napi_env env, napi_callback_info info) {
+  return guard(env, "mode", [&]() -> napi_value {
+    Args a(env, info, 3);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_dim = present(env, a[1]) ? int64_t(to_int(env, a[1], "dim")) : int64_t(int64_t(-1));
+    bool a_keepdim = present(env, a[2]) ? bool(to_bool(env, a[2], "keepdim")) : bool(false);
+    auto r = at::mode(a_self, a_dim, a_keepdim);
+    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
+  });
+}
+
+// argsort(Tensor self, int dim=-1, bool descending=False) -> Tensor
+napi_value op_argsort(napi_env env, napi_callback_info info) {
+  return guard(env, "argsort", [&]() -> napi_value {
     Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     int64_t a_dim = present(env, a[1]) ? int64_t(to_int(env, a[1], "dim")) : int64_t(int64_t(-1));
     bool a_descending = present(env, a[2]) ? bool(to_bool(env, a[2], "descending")) : bool(false);
-    auto r = at::sort(a_self, a_dim, a_descending);
-    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
+    return wrap_tensor(env, at::argsort(a_self, a_dim, a_descending));
   });
 }
 
-// all(Tensor self) -> Tensor
-napi_value op_all(napi_env env, napi_callback_info info) {
-  return guard(env, "all", [&]() -> napi_value {
+// any(Tensor self) -> Tensor
+napi_value op_any(napi_env env, napi_callback_info info) {
+  return guard(env, "any", [&]() -> napi_value {
     Args a(env, info, 1);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::all(a_self));
+    return wrap_tensor(env, at::any(a_self));
   });
 }
 
-// norm.Scalar(Tensor self, Scalar p=2) -> Tensor
-napi_value op_norm_Scalar(napi_env env, napi_callback_info info) {
-  return guard(env, "norm.Scalar", [&]() -> napi_value {
+// count_nonzero(Tensor self, int? dim=None) -> Tensor
+napi_value op_count_nonzero(napi_env env, napi_callback_info info) {
+  return guard(env, "count_nonzero", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    at::Scalar a_p = present(env, a[1]) ? at::Scalar(to_scalar(env, a[1], "p")) : at::Scalar(at::Scalar(int64_t(2)));
-    return wrap_tensor(env, at::norm(a_self, a_p));
+    c10::optional<int64_t> a_dim = present(env, a[1]) ? c10::optional<int64_t>(to_int(env, a[1], "dim")) : c10::optional<int64_t>(c10::nullopt);
+    return wrap_tensor(env, at::count_nonzero(a_self, a_dim));
   });
 }
 
-// cumprod(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor
-napi_value op_cumprod(napi_env env, napi_callback_info info) {
-  return guard(env, "cumprod", [&]() -> napi_value {
-    Args a(env, info, 3);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_dim = to_int(env, a[1], "dim");
-    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    return wrap_tensor(env, at::cumprod(a_self, a_dim, a_dtype));
-  });
-}
-
-// histc(Tensor self, int bins=100, Scalar min=0, Scalar max=0) -> Tensor
-napi_value op_histc(napi_env env, napi_callback_info info) {
-  return guard(env, "histc", [&]() -> napi_value {
+// _unique2(Tensor self, bool sorted=True, bool return_inverse=False, bool return_counts=False) -> (Tensor, Tensor, Tensor)
+napi_value op__unique2(napi_env env, napi_callback_info info) {
+  return guard(env, "_unique2", [&]() -> napi_value {
     Args a(env, info, 4);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_bins = present(env, a[1]) ? int64_t(to_int(env, a[1], "bins")) : int64_t(int64_t(100));
-    at::Scalar a_min = present(env, a[2]) ? at::Scalar(to_scalar(env, a[2], "min")) : at::Scalar(at::Scalar(int64_t(0)));
-    at::Scalar a_max = present(env, a[3]) ? at::Scalar(to_scalar(env, a[3], "max")) : at::Scalar(at::Scalar(int64_t(0)));
-    return wrap_tensor(env, at::histc(a_self, a_bins, a_min, a_max));
+    bool a_sorted = present(env, a[1]) ? bool(to_bool(env, a[1], "sorted")) : bool(true);
+    bool a_return_inverse = present(env, a[2]) ? bool(to_bool(env, a[2], "returnInverse")) : bool(false);
+    bool a_return_counts = present(env, a[3]) ? bool(to_bool(env, a[3], "returnCounts")) : bool(false);
+    auto r = at::_unique2(a_self, a_sorted, a_return_inverse, a_return_counts);
+    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r))), wrap_tensor(env, std::move(std::get<2>(r)))});
   });
 }
 
-// mv(Tensor self, Tensor vec) -> Tensor
-napi_value op_mv(napi_env env, napi_callback_info info) {
-  return guard(env, "mv", [&]() -> napi_value {
+// mm(Tensor self, Tensor mat2) -> Tensor
+napi_value op_mm(napi_env env, napi_callback_info info) {
+  return guard(env, "mm", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_vec = tensor_arg(env, a[1], "vec");
-    return wrap_tensor(env, at::mv(a_self, a_vec));
+    const at::Tensor& a_mat2 = tensor_arg(env, a[1], "mat2");
+    return wrap_tensor(env, at::mm(a_self, a_mat2));
   });
 }
 
-// addmm_(Tensor(a!) self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor(a!)
-napi_value op_addmm_(napi_env env, napi_callback_info info) {
-  return guard(env, "addmm_", [&]() -> napi_value {
-    Args a(env, info, 5);
-    at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_mat1 = tensor_arg(env, a[1], "mat1");
-    const at::Tensor& a_mat2 = tensor_arg(env, a[2], "mat2");
-    at::Scalar a_beta = present(env, a[3]) ? at::Scalar(to_scalar(env, a[3], "beta")) : at::Scalar(at::Scalar(int64_t(1)));
-    at::Scalar a_alpha = present(env, a[4]) ? at::Scalar(to_scalar(env, a[4], "alpha")) : at::Scalar(at::Scalar(int64_t(1)));
-    a_self.addmm_(a_mat1, a_mat2, a_beta, a_alpha);
-    return nullptr;
-  });
-}
-
-// t(Tensor(a) self) -> Tensor(a)
-napi_value op_t(napi_env env, napi_callback_info info) {
-  return guard(env, "t", [&]() -> napi_value {
-    Args a(env, info, 1);
+// outer(Tensor self, Tensor vec2) -> Tensor
+napi_value op_outer(napi_env env, napi_callback_info info) {
+  return guard(env, "outer", [&]() -> napi_value {
+    Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::t(a_self));
+    const at::Tensor& a_vec2 = tensor_arg(env, a[1], "vec2");
+    return wrap_tensor(env, at::outer(a_self, a_vec2));
+  });
+}
+
+// einsum(str equation, Tensor[] tensors, *, int[]? path=None) -> Tensor
+napi_value op_einsum(napi_env env, napi_callback_info info) {
+  return guard(env, "einsum", [&]() -> napi_value {
+    Args a(env, info, 3);
+    std::string a_equation = to_string(env, a[0], "equation");
+    std::vector<at::Tensor> a_tensors = to_tensor_list(env, a[1], "tensors");
+    c10::optional<std::vector<int64_t>> a_path = present(env, a[2]) ? c10::optional<std::vector<int64_t>>(to_int_list(env, a[2], "path", 0)) : c10::optional<std::vector<int64_t>>(c10::nullopt);
+    return wrap_tensor(env, at::einsum(a_equation, a_tensors, (a_path ? at::OptionalIntArrayRef(*a_path) : at::OptionalIntArrayRef())));
+  });
+}
+
+// triu(Tensor self, int diagonal=0) -> Tensor
+napi_value op_triu(napi_env env, napi_callback_info info) {
+  return guard(env, "triu", [&]() -> napi_value {
+    Args a(env, info, 2);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_diagonal = present(env, a[1]) ? int64_t(to_int(env, a[1], "diagonal")) : int64_t(int64_t(0));
+    return wrap_tensor(env, at::triu(a_self, a_diagonal));
   });
 }
 
@@ -1054,6 +1073,20 @@ napi_value op_fill__Scalar(napi_env env, napi_callback_info info) {
     at::Scalar a_value = to_scalar(env, a[1], "value");
     at::fill_(a_self, a_value);
     return nullptr;
+  });
+}
+
+// new_zeros(Tensor self, SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_new_zeros(napi_env env, napi_callback_info info) {
+  return guard(env, "new_zeros", [&]() -> napi_value {
+    Args a(env, info, 6);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    std::vector<int64_t> a_size = to_int_list(env, a[1], "size", 0);
+    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    c10::optional<at::Layout> a_layout = present(env, a[3]) ? c10::optional<at::Layout>(to_layout(env, a[3], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[4]) ? c10::optional<at::Device>(to_device(env, a[4], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[5]) ? c10::optional<bool>(to_bool(env, a[5], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    return wrap_tensor(env, a_self.new_zeros(at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
   });
 }
 

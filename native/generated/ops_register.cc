@@ -5,7 +5,7 @@
 
 namespace tessera {
 
-// 372 ops
+// 380 ops
 void register_generated_ops(napi_env env, napi_value exports) {
   static const napi_property_descriptor props[] = {
       {"add$Tensor", nullptr, generated::op_add_Tensor, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -66,6 +66,8 @@ void register_generated_ops(napi_env env, napi_value exports) {
       {"sigmoid", nullptr, generated::op_sigmoid, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sigmoid_", nullptr, generated::op_sigmoid_, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"erf", nullptr, generated::op_erf, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"erfinv", nullptr, generated::op_erfinv, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"erfinv_", nullptr, generated::op_erfinv_, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"floor", nullptr, generated::op_floor, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"ceil", nullptr, generated::op_ceil, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"round", nullptr, generated::op_round, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -191,6 +193,8 @@ void register_generated_ops(napi_env env, napi_value exports) {
       {"tril", nullptr, generated::op_tril, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"triu", nullptr, generated::op_triu, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"diag", nullptr, generated::op_diag, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"diagonal", nullptr, generated::op_diagonal, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"linalg_qr", nullptr, generated::op_linalg_qr, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv1d", nullptr, generated::op_conv1d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv1d$padding", nullptr, generated::op_conv1d_padding, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2d", nullptr, generated::op_conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -374,6 +378,10 @@ void register_generated_ops(napi_env env, napi_value exports) {
       {"fill_$Scalar", nullptr, generated::op_fill__Scalar, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"zero_", nullptr, generated::op_zero_, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"type_as", nullptr, generated::op_type_as, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"new_empty", nullptr, generated::op_new_empty, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"new_zeros", nullptr, generated::op_new_zeros, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"new_ones", nullptr, generated::op_new_ones, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"new_full", nullptr, generated::op_new_full, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"result_type$Tensor", nullptr, generated::op_result_type_Tensor, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"result_type$Scalar", nullptr, generated::op_result_type_Scalar, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"can_cast", nullptr, generated::op_can_cast, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -66,6 +66,8 @@ declare module '../tensor.js' {
     sigmoid(): Tensor;
     sigmoid_(): Tensor;
     erf(): Tensor;
+    erfinv(): Tensor;
+    erfinv_(): Tensor;
     floor(): Tensor;
     ceil(): Tensor;
     round(): Tensor;
@@ -239,6 +241,10 @@ declare module '../tensor.js' {
     triu(options?: { diagonal?: number | undefined }): Tensor;
     diag(diagonal?: number | null): Tensor;
     diag(options?: { diagonal?: number | undefined }): Tensor;
+    diagonal(offset?: number | null, dim1?: number | null, dim2?: number | null): Tensor;
+    diagonal(offset?: number | null, dim1?: number | null, options?: { dim2?: number | undefined }): Tensor;
+    diagonal(offset?: number | null, options?: { dim1?: number | undefined; dim2?: number | undefined }): Tensor;
+    diagonal(options?: { offset?: number | undefined; dim1?: number | undefined; dim2?: number | undefined }): Tensor;
     relu(): Tensor;
     relu_(): Tensor;
     prelu(weight: Tensor): Tensor;
@@ -342,6 +348,10 @@ declare module '../tensor.js' {
     fill_(value: Scalar): Tensor;
     zero_(): Tensor;
     typeAs(other: Tensor): Tensor;
+    newEmpty(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
+    newZeros(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
+    newOnes(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
+    newFull(size: readonly number[], fillValue: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
     retainGrad(): void;
   }
 }
@@ -385,6 +395,8 @@ const methods: Record<string, (this: Tensor, ...args: unknown[]) => unknown> = {
   sigmoid: function (this: Tensor, a1?: unknown) { return (ops.sigmoid as (...a: unknown[]) => unknown)(this, a1); },
   sigmoid_: function (this: Tensor, a1?: unknown) { return (ops.sigmoid_ as (...a: unknown[]) => unknown)(this, a1); },
   erf: function (this: Tensor, a1?: unknown) { return (ops.erf as (...a: unknown[]) => unknown)(this, a1); },
+  erfinv: function (this: Tensor, a1?: unknown) { return (ops.erfinv as (...a: unknown[]) => unknown)(this, a1); },
+  erfinv_: function (this: Tensor, a1?: unknown) { return (ops.erfinv_ as (...a: unknown[]) => unknown)(this, a1); },
   floor: function (this: Tensor, a1?: unknown) { return (ops.floor as (...a: unknown[]) => unknown)(this, a1); },
   ceil: function (this: Tensor, a1?: unknown) { return (ops.ceil as (...a: unknown[]) => unknown)(this, a1); },
   round: function (this: Tensor, a1?: unknown) { return (ops.round as (...a: unknown[]) => unknown)(this, a1); },
@@ -463,6 +475,7 @@ const methods: Record<string, (this: Tensor, ...args: unknown[]) => unknown> = {
   tril: function (this: Tensor, a1?: unknown, a2?: unknown) { return (ops.tril as (...a: unknown[]) => unknown)(this, a1, a2); },
   triu: function (this: Tensor, a1?: unknown, a2?: unknown) { return (ops.triu as (...a: unknown[]) => unknown)(this, a1, a2); },
   diag: function (this: Tensor, a1?: unknown, a2?: unknown) { return (ops.diag as (...a: unknown[]) => unknown)(this, a1, a2); },
+  diagonal: function (this: Tensor, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown) { return (ops.diagonal as (...a: unknown[]) => unknown)(this, a1, a2, a3, a4); },
   relu: function (this: Tensor, a1?: unknown) { return (ops.relu as (...a: unknown[]) => unknown)(this, a1); },
   relu_: function (this: Tensor, a1?: unknown) { return (ops.relu_ as (...a: unknown[]) => unknown)(this, a1); },
   prelu: function (this: Tensor, a1?: unknown, a2?: unknown) { return (ops.prelu as (...a: unknown[]) => unknown)(this, a1, a2); },
@@ -527,6 +540,10 @@ const methods: Record<string, (this: Tensor, ...args: unknown[]) => unknown> = {
   fill_: function (this: Tensor, a1?: unknown, a2?: unknown) { return (ops.fill_ as (...a: unknown[]) => unknown)(this, a1, a2); },
   zero_: function (this: Tensor, a1?: unknown) { return (ops.zero_ as (...a: unknown[]) => unknown)(this, a1); },
   typeAs: function (this: Tensor, a1?: unknown, a2?: unknown) { return (ops.typeAs as (...a: unknown[]) => unknown)(this, a1, a2); },
+  newEmpty: function (this: Tensor, a1?: unknown, a2?: unknown) { return (ops.newEmpty as (...a: unknown[]) => unknown)(this, a1, a2); },
+  newZeros: function (this: Tensor, a1?: unknown, a2?: unknown) { return (ops.newZeros as (...a: unknown[]) => unknown)(this, a1, a2); },
+  newOnes: function (this: Tensor, a1?: unknown, a2?: unknown) { return (ops.newOnes as (...a: unknown[]) => unknown)(this, a1, a2); },
+  newFull: function (this: Tensor, a1?: unknown, a2?: unknown, a3?: unknown) { return (ops.newFull as (...a: unknown[]) => unknown)(this, a1, a2, a3); },
   retainGrad: function (this: Tensor, a1?: unknown) { return (ops.retainGrad as (...a: unknown[]) => unknown)(this, a1); },
 };
 

@@ -46,110 +46,114 @@ const KEYS_35 = { beta: 1, alpha: 1 } as const;
 const KEYS_36 = { path: 1 } as const;
 const KEYS_37 = { bias: 1 } as const;
 const KEYS_38 = { diagonal: 1 } as const;
-const KEYS_39 = { bias: 1, stride: 1, padding: 1, dilation: 1, groups: 1 } as const;
-const KEYS_40 = { stride: 1, padding: 1, dilation: 1, groups: 1 } as const;
-const KEYS_41 = { padding: 1, dilation: 1, groups: 1 } as const;
-const KEYS_42 = { dilation: 1, groups: 1 } as const;
-const KEYS_43 = { groups: 1 } as const;
-const KEYS_44 = { bias: 1, stride: 1, padding: 1, outputPadding: 1, groups: 1, dilation: 1 } as const;
-const KEYS_45 = { stride: 1, padding: 1, outputPadding: 1, groups: 1, dilation: 1 } as const;
-const KEYS_46 = { padding: 1, outputPadding: 1, groups: 1, dilation: 1 } as const;
-const KEYS_47 = { outputPadding: 1, groups: 1, dilation: 1 } as const;
-const KEYS_48 = { groups: 1, dilation: 1 } as const;
-const KEYS_49 = { dilation: 1 } as const;
-const KEYS_50 = { stride: 1, padding: 1, dilation: 1, ceilMode: 1 } as const;
-const KEYS_51 = { padding: 1, dilation: 1, ceilMode: 1 } as const;
-const KEYS_52 = { dilation: 1, ceilMode: 1 } as const;
-const KEYS_53 = { ceilMode: 1 } as const;
-const KEYS_54 = { stride: 1, padding: 1, ceilMode: 1, countIncludePad: 1 } as const;
-const KEYS_55 = { padding: 1, ceilMode: 1, countIncludePad: 1 } as const;
-const KEYS_56 = { ceilMode: 1, countIncludePad: 1 } as const;
-const KEYS_57 = { countIncludePad: 1 } as const;
-const KEYS_58 = { stride: 1, padding: 1, ceilMode: 1, countIncludePad: 1, divisorOverride: 1 } as const;
-const KEYS_59 = { padding: 1, ceilMode: 1, countIncludePad: 1, divisorOverride: 1 } as const;
-const KEYS_60 = { ceilMode: 1, countIncludePad: 1, divisorOverride: 1 } as const;
-const KEYS_61 = { countIncludePad: 1, divisorOverride: 1 } as const;
-const KEYS_62 = { divisorOverride: 1 } as const;
-const KEYS_63 = { weight: 1, bias: 1, eps: 1, cudnnEnable: 1 } as const;
-const KEYS_64 = { bias: 1, eps: 1, cudnnEnable: 1 } as const;
-const KEYS_65 = { eps: 1, cudnnEnable: 1 } as const;
-const KEYS_66 = { cudnnEnable: 1 } as const;
-const KEYS_67 = { weight: 1, bias: 1, eps: 1, cudnnEnabled: 1 } as const;
-const KEYS_68 = { bias: 1, eps: 1, cudnnEnabled: 1 } as const;
-const KEYS_69 = { eps: 1, cudnnEnabled: 1 } as const;
-const KEYS_70 = { cudnnEnabled: 1 } as const;
-const KEYS_71 = { paddingIdx: 1, scaleGradByFreq: 1, sparse: 1 } as const;
-const KEYS_72 = { scaleGradByFreq: 1, sparse: 1 } as const;
-const KEYS_73 = { sparse: 1 } as const;
-const KEYS_74 = { negativeSlope: 1 } as const;
-const KEYS_75 = { alpha: 1, scale: 1, inputScale: 1 } as const;
-const KEYS_76 = { scale: 1, inputScale: 1 } as const;
-const KEYS_77 = { inputScale: 1 } as const;
-const KEYS_78 = { approximate: 1 } as const;
-const KEYS_79 = { minVal: 1, maxVal: 1 } as const;
-const KEYS_80 = { maxVal: 1 } as const;
-const KEYS_81 = { beta: 1, threshold: 1 } as const;
-const KEYS_82 = { threshold: 1 } as const;
-const KEYS_83 = { weight: 1, reduction: 1, ignoreIndex: 1, labelSmoothing: 1 } as const;
-const KEYS_84 = { reduction: 1, ignoreIndex: 1, labelSmoothing: 1 } as const;
-const KEYS_85 = { ignoreIndex: 1, labelSmoothing: 1 } as const;
-const KEYS_86 = { labelSmoothing: 1 } as const;
-const KEYS_87 = { weight: 1, reduction: 1, ignoreIndex: 1 } as const;
-const KEYS_88 = { reduction: 1, ignoreIndex: 1 } as const;
-const KEYS_89 = { ignoreIndex: 1 } as const;
-const KEYS_90 = { reduction: 1 } as const;
-const KEYS_91 = { reduction: 1, beta: 1 } as const;
-const KEYS_92 = { beta: 1 } as const;
-const KEYS_93 = { reduction: 1, delta: 1 } as const;
-const KEYS_94 = { delta: 1 } as const;
-const KEYS_95 = { weight: 1, reduction: 1 } as const;
-const KEYS_96 = { weight: 1, posWeight: 1, reduction: 1 } as const;
-const KEYS_97 = { posWeight: 1, reduction: 1 } as const;
-const KEYS_98 = { reduction: 1, logTarget: 1 } as const;
-const KEYS_99 = { logTarget: 1 } as const;
-const KEYS_100 = { margin: 1, reduction: 1 } as const;
-const KEYS_101 = { dim: 1, eps: 1 } as const;
-const KEYS_102 = { eps: 1 } as const;
-const KEYS_103 = { p: 1, eps: 1, keepdim: 1 } as const;
-const KEYS_104 = { eps: 1, keepdim: 1 } as const;
-const KEYS_105 = { p: 1, computeMode: 1 } as const;
-const KEYS_106 = { computeMode: 1 } as const;
-const KEYS_107 = { implicit: 1 } as const;
-const KEYS_108 = { startDim: 1, endDim: 1 } as const;
-const KEYS_109 = { endDim: 1 } as const;
-const KEYS_110 = { memoryFormat: 1 } as const;
-const KEYS_111 = { dim: 1, start: 1, end: 1, step: 1 } as const;
-const KEYS_112 = { start: 1, end: 1, step: 1 } as const;
-const KEYS_113 = { end: 1, step: 1 } as const;
-const KEYS_114 = { step: 1 } as const;
-const KEYS_115 = { storageOffset: 1 } as const;
-const KEYS_116 = { accumulate: 1 } as const;
-const KEYS_117 = { sparseGrad: 1 } as const;
-const KEYS_118 = { reduce: 1 } as const;
-const KEYS_119 = { includeSelf: 1 } as const;
-const KEYS_120 = { numClasses: 1 } as const;
-const KEYS_121 = { outInt32: 1, right: 1, side: 1, sorter: 1 } as const;
-const KEYS_122 = { outInt32: 1, right: 1 } as const;
-const KEYS_123 = { dims: 1 } as const;
-const KEYS_124 = { dim: 1, outputSize: 1 } as const;
-const KEYS_125 = { outputSize: 1 } as const;
-const KEYS_126 = { mode: 1, value: 1 } as const;
-const KEYS_127 = { indexing: 1 } as const;
-const KEYS_128 = { bIh: 1, bHh: 1 } as const;
-const KEYS_129 = { bHh: 1 } as const;
-const KEYS_130 = { dtype: 1, layout: 1, device: 1, pinMemory: 1 } as const;
-const KEYS_131 = { dtype: 1, layout: 1, device: 1, pinMemory: 1, memoryFormat: 1 } as const;
-const KEYS_132 = { step: 1, dtype: 1, layout: 1, device: 1, pinMemory: 1 } as const;
-const KEYS_133 = { std: 1 } as const;
-const KEYS_134 = { mean: 1, std: 1 } as const;
-const KEYS_135 = { from: 1, to: 1 } as const;
-const KEYS_136 = { to: 1 } as const;
-const KEYS_137 = { lambd: 1 } as const;
-const KEYS_138 = { replacement: 1 } as const;
-const KEYS_139 = { nonBlocking: 1, copy: 1, memoryFormat: 1 } as const;
-const KEYS_140 = { copy: 1, memoryFormat: 1 } as const;
-const KEYS_141 = { nonBlocking: 1 } as const;
-const KEYS_142 = { requiresGrad: 1 } as const;
+const KEYS_39 = { offset: 1, dim1: 1, dim2: 1 } as const;
+const KEYS_40 = { dim1: 1, dim2: 1 } as const;
+const KEYS_41 = { dim2: 1 } as const;
+const KEYS_42 = { mode: 1 } as const;
+const KEYS_43 = { bias: 1, stride: 1, padding: 1, dilation: 1, groups: 1 } as const;
+const KEYS_44 = { stride: 1, padding: 1, dilation: 1, groups: 1 } as const;
+const KEYS_45 = { padding: 1, dilation: 1, groups: 1 } as const;
+const KEYS_46 = { dilation: 1, groups: 1 } as const;
+const KEYS_47 = { groups: 1 } as const;
+const KEYS_48 = { bias: 1, stride: 1, padding: 1, outputPadding: 1, groups: 1, dilation: 1 } as const;
+const KEYS_49 = { stride: 1, padding: 1, outputPadding: 1, groups: 1, dilation: 1 } as const;
+const KEYS_50 = { padding: 1, outputPadding: 1, groups: 1, dilation: 1 } as const;
+const KEYS_51 = { outputPadding: 1, groups: 1, dilation: 1 } as const;
+const KEYS_52 = { groups: 1, dilation: 1 } as const;
+const KEYS_53 = { dilation: 1 } as const;
+const KEYS_54 = { stride: 1, padding: 1, dilation: 1, ceilMode: 1 } as const;
+const KEYS_55 = { padding: 1, dilation: 1, ceilMode: 1 } as const;
+const KEYS_56 = { dilation: 1, ceilMode: 1 } as const;
+const KEYS_57 = { ceilMode: 1 } as const;
+const KEYS_58 = { stride: 1, padding: 1, ceilMode: 1, countIncludePad: 1 } as const;
+const KEYS_59 = { padding: 1, ceilMode: 1, countIncludePad: 1 } as const;
+const KEYS_60 = { ceilMode: 1, countIncludePad: 1 } as const;
+const KEYS_61 = { countIncludePad: 1 } as const;
+const KEYS_62 = { stride: 1, padding: 1, ceilMode: 1, countIncludePad: 1, divisorOverride: 1 } as const;
+const KEYS_63 = { padding: 1, ceilMode: 1, countIncludePad: 1, divisorOverride: 1 } as const;
+const KEYS_64 = { ceilMode: 1, countIncludePad: 1, divisorOverride: 1 } as const;
+const KEYS_65 = { countIncludePad: 1, divisorOverride: 1 } as const;
+const KEYS_66 = { divisorOverride: 1 } as const;
+const KEYS_67 = { weight: 1, bias: 1, eps: 1, cudnnEnable: 1 } as const;
+const KEYS_68 = { bias: 1, eps: 1, cudnnEnable: 1 } as const;
+const KEYS_69 = { eps: 1, cudnnEnable: 1 } as const;
+const KEYS_70 = { cudnnEnable: 1 } as const;
+const KEYS_71 = { weight: 1, bias: 1, eps: 1, cudnnEnabled: 1 } as const;
+const KEYS_72 = { bias: 1, eps: 1, cudnnEnabled: 1 } as const;
+const KEYS_73 = { eps: 1, cudnnEnabled: 1 } as const;
+const KEYS_74 = { cudnnEnabled: 1 } as const;
+const KEYS_75 = { paddingIdx: 1, scaleGradByFreq: 1, sparse: 1 } as const;
+const KEYS_76 = { scaleGradByFreq: 1, sparse: 1 } as const;
+const KEYS_77 = { sparse: 1 } as const;
+const KEYS_78 = { negativeSlope: 1 } as const;
+const KEYS_79 = { alpha: 1, scale: 1, inputScale: 1 } as const;
+const KEYS_80 = { scale: 1, inputScale: 1 } as const;
+const KEYS_81 = { inputScale: 1 } as const;
+const KEYS_82 = { approximate: 1 } as const;
+const KEYS_83 = { minVal: 1, maxVal: 1 } as const;
+const KEYS_84 = { maxVal: 1 } as const;
+const KEYS_85 = { beta: 1, threshold: 1 } as const;
+const KEYS_86 = { threshold: 1 } as const;
+const KEYS_87 = { weight: 1, reduction: 1, ignoreIndex: 1, labelSmoothing: 1 } as const;
+const KEYS_88 = { reduction: 1, ignoreIndex: 1, labelSmoothing: 1 } as const;
+const KEYS_89 = { ignoreIndex: 1, labelSmoothing: 1 } as const;
+const KEYS_90 = { labelSmoothing: 1 } as const;
+const KEYS_91 = { weight: 1, reduction: 1, ignoreIndex: 1 } as const;
+const KEYS_92 = { reduction: 1, ignoreIndex: 1 } as const;
+const KEYS_93 = { ignoreIndex: 1 } as const;
+const KEYS_94 = { reduction: 1 } as const;
+const KEYS_95 = { reduction: 1, beta: 1 } as const;
+const KEYS_96 = { beta: 1 } as const;
+const KEYS_97 = { reduction: 1, delta: 1 } as const;
+const KEYS_98 = { delta: 1 } as const;
+const KEYS_99 = { weight: 1, reduction: 1 } as const;
+const KEYS_100 = { weight: 1, posWeight: 1, reduction: 1 } as const;
+const KEYS_101 = { posWeight: 1, reduction: 1 } as const;
+const KEYS_102 = { reduction: 1, logTarget: 1 } as const;
+const KEYS_103 = { logTarget: 1 } as const;
+const KEYS_104 = { margin: 1, reduction: 1 } as const;
+const KEYS_105 = { dim: 1, eps: 1 } as const;
+const KEYS_106 = { eps: 1 } as const;
+const KEYS_107 = { p: 1, eps: 1, keepdim: 1 } as const;
+const KEYS_108 = { eps: 1, keepdim: 1 } as const;
+const KEYS_109 = { p: 1, computeMode: 1 } as const;
+const KEYS_110 = { computeMode: 1 } as const;
+const KEYS_111 = { implicit: 1 } as const;
+const KEYS_112 = { startDim: 1, endDim: 1 } as const;
+const KEYS_113 = { endDim: 1 } as const;
+const KEYS_114 = { memoryFormat: 1 } as const;
+const KEYS_115 = { dim: 1, start: 1, end: 1, step: 1 } as const;
+const KEYS_116 = { start: 1, end: 1, step: 1 } as const;
+const KEYS_117 = { end: 1, step: 1 } as const;
+const KEYS_118 = { step: 1 } as const;
+const KEYS_119 = { storageOffset: 1 } as const;
+const KEYS_120 = { accumulate: 1 } as const;
+const KEYS_121 = { sparseGrad: 1 } as const;
+const KEYS_122 = { reduce: 1 } as const;
+const KEYS_123 = { includeSelf: 1 } as const;
+const KEYS_124 = { numClasses: 1 } as const;
+const KEYS_125 = { outInt32: 1, right: 1, side: 1, sorter: 1 } as const;
+const KEYS_126 = { outInt32: 1, right: 1 } as const;
+const KEYS_127 = { dims: 1 } as const;
+const KEYS_128 = { dim: 1, outputSize: 1 } as const;
+const KEYS_129 = { outputSize: 1 } as const;
+const KEYS_130 = { mode: 1, value: 1 } as const;
+const KEYS_131 = { indexing: 1 } as const;
+const KEYS_132 = { bIh: 1, bHh: 1 } as const;
+const KEYS_133 = { bHh: 1 } as const;
+const KEYS_134 = { dtype: 1, layout: 1, device: 1, pinMemory: 1 } as const;
+const KEYS_135 = { dtype: 1, layout: 1, device: 1, pinMemory: 1, memoryFormat: 1 } as const;
+const KEYS_136 = { step: 1, dtype: 1, layout: 1, device: 1, pinMemory: 1 } as const;
+const KEYS_137 = { std: 1 } as const;
+const KEYS_138 = { mean: 1, std: 1 } as const;
+const KEYS_139 = { from: 1, to: 1 } as const;
+const KEYS_140 = { to: 1 } as const;
+const KEYS_141 = { lambd: 1 } as const;
+const KEYS_142 = { replacement: 1 } as const;
+const KEYS_143 = { nonBlocking: 1, copy: 1, memoryFormat: 1 } as const;
+const KEYS_144 = { copy: 1, memoryFormat: 1 } as const;
+const KEYS_145 = { nonBlocking: 1 } as const;
+const KEYS_146 = { requiresGrad: 1 } as const;
 
 /**
  * `add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor`
@@ -728,6 +732,29 @@ export function erf(a0?: unknown, a1?: unknown): unknown {
     return wrap(N.erf(handleOf(a0)));
   }
   throw noOverload("erf", [a0, a1], "erf(self: Tensor): Tensor");
+}
+
+/**
+ * `erfinv(Tensor self) -> Tensor`
+ */
+export function erfinv(self: Tensor): Tensor;
+export function erfinv(a0?: unknown, a1?: unknown): unknown {
+  if (a0 instanceof Tensor && a1 === undefined) {
+    return wrap(N.erfinv(handleOf(a0)));
+  }
+  throw noOverload("erfinv", [a0, a1], "erfinv(self: Tensor): Tensor");
+}
+
+/**
+ * `erfinv_(Tensor(a!) self) -> Tensor(a!)`
+ */
+export function erfinv_(self: Tensor): Tensor;
+export function erfinv_(a0?: unknown, a1?: unknown): unknown {
+  if (a0 instanceof Tensor && a1 === undefined) {
+    N.erfinv_(handleOf(a0));
+    return a0 as Tensor;
+  }
+  throw noOverload("erfinv_", [a0, a1], "erfinv_(self: Tensor): Tensor");
 }
 
 /**
@@ -2274,6 +2301,48 @@ export function diag(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 }
 
 /**
+ * `diagonal(Tensor(a) self, int offset=0, int dim1=0, int dim2=1) -> Tensor(a)`
+ */
+export function diagonal(self: Tensor, offset?: number | null, dim1?: number | null, dim2?: number | null): Tensor;
+export function diagonal(self: Tensor, offset?: number | null, dim1?: number | null, options?: { dim2?: number | undefined }): Tensor;
+export function diagonal(self: Tensor, offset?: number | null, options?: { dim1?: number | undefined; dim2?: number | undefined }): Tensor;
+export function diagonal(self: Tensor, options?: { offset?: number | undefined; dim1?: number | undefined; dim2?: number | undefined }): Tensor;
+export function diagonal(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_39)) && a2 === undefined && a3 === undefined && a4 === undefined) {
+    const o = a1 as { offset?: number | undefined; dim1?: number | undefined; dim2?: number | undefined } | undefined;
+    return wrap(N.diagonal(handleOf(a0), o?.offset, o?.dim1, o?.dim2));
+  }
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_40)) && a3 === undefined && a4 === undefined) {
+    const o = a2 as { dim1?: number | undefined; dim2?: number | undefined } | undefined;
+    return wrap(N.diagonal(handleOf(a0), a1, o?.dim1, o?.dim2));
+  }
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_41)) && a4 === undefined) {
+    const o = a3 as { dim2?: number | undefined } | undefined;
+    return wrap(N.diagonal(handleOf(a0), a1, a2, o?.dim2));
+  }
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'number') && a4 === undefined) {
+    return wrap(N.diagonal(handleOf(a0), a1, a2, a3));
+  }
+  throw noOverload("diagonal", [a0, a1, a2, a3, a4], "diagonal(self: Tensor, options?: { offset?: number | undefined; dim1?: number | undefined; dim2?: number | undefined }): Tensor");
+}
+
+/**
+ * `linalg_qr(Tensor A, str mode='reduced') -> (Tensor Q, Tensor R)`
+ */
+export function linalgQr(A: Tensor, mode?: string | null): [Tensor, Tensor];
+export function linalgQr(A: Tensor, options?: { mode?: string | undefined }): [Tensor, Tensor];
+export function linalgQr(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_42)) && a2 === undefined) {
+    const o = a1 as { mode?: string | undefined } | undefined;
+    return wrapAll(N.linalg_qr(handleOf(a0), o?.mode)) as [Tensor, Tensor];
+  }
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'string') && a2 === undefined) {
+    return wrapAll(N.linalg_qr(handleOf(a0), a1)) as [Tensor, Tensor];
+  }
+  throw noOverload("linalgQr", [a0, a1, a2], "linalgQr(A: Tensor, options?: { mode?: string | undefined }): [Tensor, Tensor]");
+}
+
+/**
  * `conv1d(Tensor input, Tensor weight, Tensor? bias=None, int[1] stride=1, int[1] padding=0, int[1] dilation=1, int groups=1) -> Tensor`
  * `conv1d.padding(Tensor input, Tensor weight, Tensor? bias=None, int[1] stride=1, str padding="valid", int[1] dilation=1, int groups=1) -> Tensor`
  */
@@ -2290,46 +2359,46 @@ export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stri
 export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv1d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv1d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown, a7?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_39)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || (typeof (a2 as Options)?.padding === 'number' || Array.isArray((a2 as Options)?.padding)))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_43)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || (typeof (a2 as Options)?.padding === 'number' || Array.isArray((a2 as Options)?.padding)))) {
     const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_40)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || (typeof (a3 as Options)?.padding === 'number' || Array.isArray((a3 as Options)?.padding)))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_44)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || (typeof (a3 as Options)?.padding === 'number' || Array.isArray((a3 as Options)?.padding)))) {
     const o = a3 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_41)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || (typeof (a4 as Options)?.padding === 'number' || Array.isArray((a4 as Options)?.padding)))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_45)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || (typeof (a4 as Options)?.padding === 'number' || Array.isArray((a4 as Options)?.padding)))) {
     const o = a4 as { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_42)) && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_46)) && a6 === undefined && a7 === undefined) {
     const o = a5 as { dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_43)) && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_47)) && a7 === undefined) {
     const o = a6 as { groups?: number | undefined } | undefined;
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups));
   }
   if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 == null || typeof a6 === 'number') && a7 === undefined) {
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, a6));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_39)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || typeof (a2 as Options)?.padding === 'string')) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_43)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || typeof (a2 as Options)?.padding === 'string')) {
     const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_40)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || typeof (a3 as Options)?.padding === 'string')) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_44)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || typeof (a3 as Options)?.padding === 'string')) {
     const o = a3 as { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_41)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || typeof (a4 as Options)?.padding === 'string')) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_45)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || typeof (a4 as Options)?.padding === 'string')) {
     const o = a4 as { padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 === undefined || optionsIn(a5, KEYS_42)) && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 === undefined || optionsIn(a5, KEYS_46)) && a6 === undefined && a7 === undefined) {
     const o = a5 as { dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_43)) && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_47)) && a7 === undefined) {
     const o = a6 as { groups?: number | undefined } | undefined;
     return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups));
   }
@@ -2356,46 +2425,46 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stri
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv2d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown, a7?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_39)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || (typeof (a2 as Options)?.padding === 'number' || Array.isArray((a2 as Options)?.padding)))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_43)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || (typeof (a2 as Options)?.padding === 'number' || Array.isArray((a2 as Options)?.padding)))) {
     const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_40)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || (typeof (a3 as Options)?.padding === 'number' || Array.isArray((a3 as Options)?.padding)))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_44)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || (typeof (a3 as Options)?.padding === 'number' || Array.isArray((a3 as Options)?.padding)))) {
     const o = a3 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_41)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || (typeof (a4 as Options)?.padding === 'number' || Array.isArray((a4 as Options)?.padding)))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_45)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || (typeof (a4 as Options)?.padding === 'number' || Array.isArray((a4 as Options)?.padding)))) {
     const o = a4 as { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_42)) && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_46)) && a6 === undefined && a7 === undefined) {
     const o = a5 as { dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_43)) && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_47)) && a7 === undefined) {
     const o = a6 as { groups?: number | undefined } | undefined;
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups));
   }
   if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 == null || typeof a6 === 'number') && a7 === undefined) {
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, a6));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_39)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || typeof (a2 as Options)?.padding === 'string')) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_43)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || typeof (a2 as Options)?.padding === 'string')) {
     const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_40)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || typeof (a3 as Options)?.padding === 'string')) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_44)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || typeof (a3 as Options)?.padding === 'string')) {
     const o = a3 as { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_41)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || typeof (a4 as Options)?.padding === 'string')) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_45)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || typeof (a4 as Options)?.padding === 'string')) {
     const o = a4 as { padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 === undefined || optionsIn(a5, KEYS_42)) && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 === undefined || optionsIn(a5, KEYS_46)) && a6 === undefined && a7 === undefined) {
     const o = a5 as { dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_43)) && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_47)) && a7 === undefined) {
     const o = a6 as { groups?: number | undefined } | undefined;
     return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups));
   }
@@ -2416,27 +2485,27 @@ export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | n
 export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; outputPadding?: number | readonly number[] | undefined; groups?: number | undefined; dilation?: number | readonly number[] | undefined }): Tensor;
 export function convTranspose2d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; outputPadding?: number | readonly number[] | undefined; groups?: number | undefined; dilation?: number | readonly number[] | undefined }): Tensor;
 export function convTranspose2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown, a7?: unknown, a8?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_44)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && a8 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_48)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && a8 === undefined) {
     const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; outputPadding?: number | readonly number[] | undefined; groups?: number | undefined; dilation?: number | readonly number[] | undefined } | undefined;
     return wrap(N.conv_transpose2d$input(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.outputPadding, o?.groups, o?.dilation));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_45)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && a8 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_49)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && a8 === undefined) {
     const o = a3 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; outputPadding?: number | readonly number[] | undefined; groups?: number | undefined; dilation?: number | readonly number[] | undefined } | undefined;
     return wrap(N.conv_transpose2d$input(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.outputPadding, o?.groups, o?.dilation));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_46)) && a5 === undefined && a6 === undefined && a7 === undefined && a8 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_50)) && a5 === undefined && a6 === undefined && a7 === undefined && a8 === undefined) {
     const o = a4 as { padding?: number | readonly number[] | undefined; outputPadding?: number | readonly number[] | undefined; groups?: number | undefined; dilation?: number | readonly number[] | undefined } | undefined;
     return wrap(N.conv_transpose2d$input(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.outputPadding, o?.groups, o?.dilation));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_47)) && a6 === undefined && a7 === undefined && a8 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_51)) && a6 === undefined && a7 === undefined && a8 === undefined) {
     const o = a5 as { outputPadding?: number | readonly number[] | undefined; groups?: number | undefined; dilation?: number | readonly number[] | undefined } | undefined;
     return wrap(N.conv_transpose2d$input(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.outputPadding, o?.groups, o?.dilation));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_48)) && a7 === undefined && a8 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_52)) && a7 === undefined && a8 === undefined) {
     const o = a6 as { groups?: number | undefined; dilation?: number | readonly number[] | undefined } | undefined;
     return wrap(N.conv_transpose2d$input(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups, o?.dilation));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 == null || typeof a6 === 'number') && (a7 === undefined || optionsIn(a7, KEYS_49)) && a8 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 == null || typeof a6 === 'number') && (a7 === undefined || optionsIn(a7, KEYS_53)) && a8 === undefined) {
     const o = a7 as { dilation?: number | readonly number[] | undefined } | undefined;
     return wrap(N.conv_transpose2d$input(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, a6, o?.dilation));
   }
@@ -2455,19 +2524,19 @@ export function maxPool1d(self: Tensor, kernelSize: number | readonly number[], 
 export function maxPool1d(self: Tensor, kernelSize: number | readonly number[], stride?: number | readonly number[] | null, options?: { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined }): Tensor;
 export function maxPool1d(self: Tensor, kernelSize: number | readonly number[], options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined }): Tensor;
 export function maxPool1d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_50)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_54)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool1d(handleOf(a0), a1, o?.stride, o?.padding, o?.dilation, o?.ceilMode));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_51)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_55)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool1d(handleOf(a0), a1, a2, o?.padding, o?.dilation, o?.ceilMode));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_52)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_56)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool1d(handleOf(a0), a1, a2, a3, o?.dilation, o?.ceilMode));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_53)) && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_57)) && a6 === undefined) {
     const o = a5 as { ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool1d(handleOf(a0), a1, a2, a3, a4, o?.ceilMode));
   }
@@ -2486,19 +2555,19 @@ export function maxPool2d(self: Tensor, kernelSize: number | readonly number[], 
 export function maxPool2d(self: Tensor, kernelSize: number | readonly number[], stride?: number | readonly number[] | null, options?: { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined }): Tensor;
 export function maxPool2d(self: Tensor, kernelSize: number | readonly number[], options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined }): Tensor;
 export function maxPool2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_50)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_54)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool2d(handleOf(a0), a1, o?.stride, o?.padding, o?.dilation, o?.ceilMode));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_51)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_55)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool2d(handleOf(a0), a1, a2, o?.padding, o?.dilation, o?.ceilMode));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_52)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_56)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool2d(handleOf(a0), a1, a2, a3, o?.dilation, o?.ceilMode));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_53)) && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_57)) && a6 === undefined) {
     const o = a5 as { ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool2d(handleOf(a0), a1, a2, a3, a4, o?.ceilMode));
   }
@@ -2517,19 +2586,19 @@ export function maxPool2dWithIndices(self: Tensor, kernelSize: number | readonly
 export function maxPool2dWithIndices(self: Tensor, kernelSize: number | readonly number[], stride?: number | readonly number[] | null, options?: { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined }): [Tensor, Tensor];
 export function maxPool2dWithIndices(self: Tensor, kernelSize: number | readonly number[], options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined }): [Tensor, Tensor];
 export function maxPool2dWithIndices(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_50)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_54)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrapAll(N.max_pool2d_with_indices(handleOf(a0), a1, o?.stride, o?.padding, o?.dilation, o?.ceilMode)) as [Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_51)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_55)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrapAll(N.max_pool2d_with_indices(handleOf(a0), a1, a2, o?.padding, o?.dilation, o?.ceilMode)) as [Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_52)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_56)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrapAll(N.max_pool2d_with_indices(handleOf(a0), a1, a2, a3, o?.dilation, o?.ceilMode)) as [Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_53)) && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_57)) && a6 === undefined) {
     const o = a5 as { ceilMode?: boolean | undefined } | undefined;
     return wrapAll(N.max_pool2d_with_indices(handleOf(a0), a1, a2, a3, a4, o?.ceilMode)) as [Tensor, Tensor];
   }
@@ -2548,19 +2617,19 @@ export function avgPool1d(self: Tensor, kernelSize: number | readonly number[], 
 export function avgPool1d(self: Tensor, kernelSize: number | readonly number[], stride?: number | readonly number[] | null, options?: { padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined }): Tensor;
 export function avgPool1d(self: Tensor, kernelSize: number | readonly number[], options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined }): Tensor;
 export function avgPool1d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_54)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_58)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined } | undefined;
     return wrap(N.avg_pool1d(handleOf(a0), a1, o?.stride, o?.padding, o?.ceilMode, o?.countIncludePad));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_55)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_59)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined } | undefined;
     return wrap(N.avg_pool1d(handleOf(a0), a1, a2, o?.padding, o?.ceilMode, o?.countIncludePad));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_56)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_60)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined } | undefined;
     return wrap(N.avg_pool1d(handleOf(a0), a1, a2, a3, o?.ceilMode, o?.countIncludePad));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'boolean') && (a5 === undefined || optionsIn(a5, KEYS_57)) && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'boolean') && (a5 === undefined || optionsIn(a5, KEYS_61)) && a6 === undefined) {
     const o = a5 as { countIncludePad?: boolean | undefined } | undefined;
     return wrap(N.avg_pool1d(handleOf(a0), a1, a2, a3, a4, o?.countIncludePad));
   }
@@ -2580,23 +2649,23 @@ export function avgPool2d(self: Tensor, kernelSize: number | readonly number[], 
 export function avgPool2d(self: Tensor, kernelSize: number | readonly number[], stride?: number | readonly number[] | null, options?: { padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined; divisorOverride?: number | null }): Tensor;
 export function avgPool2d(self: Tensor, kernelSize: number | readonly number[], options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined; divisorOverride?: number | null }): Tensor;
 export function avgPool2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown, a7?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_58)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_62)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
     const o = a2 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined; divisorOverride?: number | null } | undefined;
     return wrap(N.avg_pool2d(handleOf(a0), a1, o?.stride, o?.padding, o?.ceilMode, o?.countIncludePad, o?.divisorOverride));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_59)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_63)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
     const o = a3 as { padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined; divisorOverride?: number | null } | undefined;
     return wrap(N.avg_pool2d(handleOf(a0), a1, a2, o?.padding, o?.ceilMode, o?.countIncludePad, o?.divisorOverride));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_60)) && a5 === undefined && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_64)) && a5 === undefined && a6 === undefined && a7 === undefined) {
     const o = a4 as { ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined; divisorOverride?: number | null } | undefined;
     return wrap(N.avg_pool2d(handleOf(a0), a1, a2, a3, o?.ceilMode, o?.countIncludePad, o?.divisorOverride));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'boolean') && (a5 === undefined || optionsIn(a5, KEYS_61)) && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'boolean') && (a5 === undefined || optionsIn(a5, KEYS_65)) && a6 === undefined && a7 === undefined) {
     const o = a5 as { countIncludePad?: boolean | undefined; divisorOverride?: number | null } | undefined;
     return wrap(N.avg_pool2d(handleOf(a0), a1, a2, a3, a4, o?.countIncludePad, o?.divisorOverride));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'boolean') && (a5 == null || typeof a5 === 'boolean') && (a6 === undefined || optionsIn(a6, KEYS_62)) && a7 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'boolean') && (a5 == null || typeof a5 === 'boolean') && (a6 === undefined || optionsIn(a6, KEYS_66)) && a7 === undefined) {
     const o = a6 as { divisorOverride?: number | null } | undefined;
     return wrap(N.avg_pool2d(handleOf(a0), a1, a2, a3, a4, a5, o?.divisorOverride));
   }
@@ -2659,19 +2728,19 @@ export function layerNorm(input: Tensor, normalizedShape: readonly number[], wei
 export function layerNorm(input: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, options?: { bias?: Tensor | null; eps?: number | undefined; cudnnEnable?: boolean | undefined }): Tensor;
 export function layerNorm(input: Tensor, normalizedShape: readonly number[], options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number | undefined; cudnnEnable?: boolean | undefined }): Tensor;
 export function layerNorm(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_63)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_67)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { weight?: Tensor | null; bias?: Tensor | null; eps?: number | undefined; cudnnEnable?: boolean | undefined } | undefined;
     return wrap(N.layer_norm(handleOf(a0), a1, (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.eps, o?.cudnnEnable));
   }
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_64)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_68)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { bias?: Tensor | null; eps?: number | undefined; cudnnEnable?: boolean | undefined } | undefined;
     return wrap(N.layer_norm(handleOf(a0), a1, (a2 == null ? undefined : optHandle(a2)), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.eps, o?.cudnnEnable));
   }
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 === undefined || optionsIn(a4, KEYS_65)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 === undefined || optionsIn(a4, KEYS_69)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { eps?: number | undefined; cudnnEnable?: boolean | undefined } | undefined;
     return wrap(N.layer_norm(handleOf(a0), a1, (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : optHandle(a3)), o?.eps, o?.cudnnEnable));
   }
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 == null || typeof a4 === 'number') && (a5 === undefined || optionsIn(a5, KEYS_66)) && a6 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 == null || typeof a4 === 'number') && (a5 === undefined || optionsIn(a5, KEYS_70)) && a6 === undefined) {
     const o = a5 as { cudnnEnable?: boolean | undefined } | undefined;
     return wrap(N.layer_norm(handleOf(a0), a1, (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : optHandle(a3)), a4, o?.cudnnEnable));
   }
@@ -2690,19 +2759,19 @@ export function groupNorm(input: Tensor, numGroups: number, weight?: Tensor | nu
 export function groupNorm(input: Tensor, numGroups: number, weight?: Tensor | null, options?: { bias?: Tensor | null; eps?: number | undefined; cudnnEnabled?: boolean | undefined }): Tensor;
 export function groupNorm(input: Tensor, numGroups: number, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number | undefined; cudnnEnabled?: boolean | undefined }): Tensor;
 export function groupNorm(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_67)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_71)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { weight?: Tensor | null; bias?: Tensor | null; eps?: number | undefined; cudnnEnabled?: boolean | undefined } | undefined;
     return wrap(N.group_norm(handleOf(a0), a1, (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.eps, o?.cudnnEnabled));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_68)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_72)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { bias?: Tensor | null; eps?: number | undefined; cudnnEnabled?: boolean | undefined } | undefined;
     return wrap(N.group_norm(handleOf(a0), a1, (a2 == null ? undefined : optHandle(a2)), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.eps, o?.cudnnEnabled));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 === undefined || optionsIn(a4, KEYS_69)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 === undefined || optionsIn(a4, KEYS_73)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { eps?: number | undefined; cudnnEnabled?: boolean | undefined } | undefined;
     return wrap(N.group_norm(handleOf(a0), a1, (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : optHandle(a3)), o?.eps, o?.cudnnEnabled));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 == null || typeof a4 === 'number') && (a5 === undefined || optionsIn(a5, KEYS_70)) && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 == null || typeof a4 === 'number') && (a5 === undefined || optionsIn(a5, KEYS_74)) && a6 === undefined) {
     const o = a5 as { cudnnEnabled?: boolean | undefined } | undefined;
     return wrap(N.group_norm(handleOf(a0), a1, (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : optHandle(a3)), a4, o?.cudnnEnabled));
   }
@@ -2764,15 +2833,15 @@ export function embedding(weight: Tensor, indices: Tensor, paddingIdx?: number |
 export function embedding(weight: Tensor, indices: Tensor, paddingIdx?: number | null, options?: { scaleGradByFreq?: boolean | undefined; sparse?: boolean | undefined }): Tensor;
 export function embedding(weight: Tensor, indices: Tensor, options?: { paddingIdx?: number | undefined; scaleGradByFreq?: boolean | undefined; sparse?: boolean | undefined }): Tensor;
 export function embedding(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_71)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_75)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { paddingIdx?: number | undefined; scaleGradByFreq?: boolean | undefined; sparse?: boolean | undefined } | undefined;
     return wrap(N.embedding(handleOf(a0), handleOf(a1), o?.paddingIdx, o?.scaleGradByFreq, o?.sparse));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_72)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_76)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { scaleGradByFreq?: boolean | undefined; sparse?: boolean | undefined } | undefined;
     return wrap(N.embedding(handleOf(a0), handleOf(a1), a2, o?.scaleGradByFreq, o?.sparse));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_73)) && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_77)) && a5 === undefined) {
     const o = a4 as { sparse?: boolean | undefined } | undefined;
     return wrap(N.embedding(handleOf(a0), handleOf(a1), a2, a3, o?.sparse));
   }
@@ -2822,7 +2891,7 @@ export function relu6(a0?: unknown, a1?: unknown): unknown {
 export function leakyRelu(self: Tensor, negativeSlope?: Scalar | null): Tensor;
 export function leakyRelu(self: Tensor, options?: { negativeSlope?: Scalar | undefined }): Tensor;
 export function leakyRelu(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_74)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_78)) && a2 === undefined) {
     const o = a1 as { negativeSlope?: Scalar | undefined } | undefined;
     return wrap(N.leaky_relu(handleOf(a0), o?.negativeSlope));
   }
@@ -2838,7 +2907,7 @@ export function leakyRelu(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function leakyRelu_(self: Tensor, negativeSlope?: Scalar | null): Tensor;
 export function leakyRelu_(self: Tensor, options?: { negativeSlope?: Scalar | undefined }): Tensor;
 export function leakyRelu_(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_74)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_78)) && a2 === undefined) {
     const o = a1 as { negativeSlope?: Scalar | undefined } | undefined;
     N.leaky_relu_(handleOf(a0), o?.negativeSlope);
     return a0 as Tensor;
@@ -2858,15 +2927,15 @@ export function elu(self: Tensor, alpha?: Scalar | null, scale?: Scalar | null, 
 export function elu(self: Tensor, alpha?: Scalar | null, options?: { scale?: Scalar | undefined; inputScale?: Scalar | undefined }): Tensor;
 export function elu(self: Tensor, options?: { alpha?: Scalar | undefined; scale?: Scalar | undefined; inputScale?: Scalar | undefined }): Tensor;
 export function elu(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_75)) && a2 === undefined && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_79)) && a2 === undefined && a3 === undefined && a4 === undefined) {
     const o = a1 as { alpha?: Scalar | undefined; scale?: Scalar | undefined; inputScale?: Scalar | undefined } | undefined;
     return wrap(N.elu(handleOf(a0), o?.alpha, o?.scale, o?.inputScale));
   }
-  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || optionsIn(a2, KEYS_76)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || optionsIn(a2, KEYS_80)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { scale?: Scalar | undefined; inputScale?: Scalar | undefined } | undefined;
     return wrap(N.elu(handleOf(a0), a1, o?.scale, o?.inputScale));
   }
-  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 == null || isScalar(a2)) && (a3 === undefined || optionsIn(a3, KEYS_77)) && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 == null || isScalar(a2)) && (a3 === undefined || optionsIn(a3, KEYS_81)) && a4 === undefined) {
     const o = a3 as { inputScale?: Scalar | undefined } | undefined;
     return wrap(N.elu(handleOf(a0), a1, a2, o?.inputScale));
   }
@@ -2908,7 +2977,7 @@ export function celu(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function gelu(self: Tensor, options?: { approximate?: string | undefined }): Tensor;
 export function gelu(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_78))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_82))) {
     const o = a1 as { approximate?: string | undefined } | undefined;
     return wrap(N.gelu(handleOf(a0), o?.approximate));
   }
@@ -2978,11 +3047,11 @@ export function hardtanh(self: Tensor, minVal?: Scalar | null, maxVal?: Scalar |
 export function hardtanh(self: Tensor, minVal?: Scalar | null, options?: { maxVal?: Scalar | undefined }): Tensor;
 export function hardtanh(self: Tensor, options?: { minVal?: Scalar | undefined; maxVal?: Scalar | undefined }): Tensor;
 export function hardtanh(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_79)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_83)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { minVal?: Scalar | undefined; maxVal?: Scalar | undefined } | undefined;
     return wrap(N.hardtanh(handleOf(a0), o?.minVal, o?.maxVal));
   }
-  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || optionsIn(a2, KEYS_80)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || optionsIn(a2, KEYS_84)) && a3 === undefined) {
     const o = a2 as { maxVal?: Scalar | undefined } | undefined;
     return wrap(N.hardtanh(handleOf(a0), a1, o?.maxVal));
   }
@@ -2999,11 +3068,11 @@ export function softplus(self: Tensor, beta?: Scalar | null, threshold?: Scalar 
 export function softplus(self: Tensor, beta?: Scalar | null, options?: { threshold?: Scalar | undefined }): Tensor;
 export function softplus(self: Tensor, options?: { beta?: Scalar | undefined; threshold?: Scalar | undefined }): Tensor;
 export function softplus(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_81)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_85)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { beta?: Scalar | undefined; threshold?: Scalar | undefined } | undefined;
     return wrap(N.softplus(handleOf(a0), o?.beta, o?.threshold));
   }
-  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || optionsIn(a2, KEYS_82)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || optionsIn(a2, KEYS_86)) && a3 === undefined) {
     const o = a2 as { threshold?: Scalar | undefined } | undefined;
     return wrap(N.softplus(handleOf(a0), a1, o?.threshold));
   }
@@ -3125,19 +3194,19 @@ export function crossEntropyLoss(self: Tensor, target: Tensor, weight?: Tensor |
 export function crossEntropyLoss(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { reduction?: Reduction | undefined; ignoreIndex?: number | undefined; labelSmoothing?: number | undefined }): Tensor;
 export function crossEntropyLoss(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction | undefined; ignoreIndex?: number | undefined; labelSmoothing?: number | undefined }): Tensor;
 export function crossEntropyLoss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_83)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_87)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { weight?: Tensor | null; reduction?: Reduction | undefined; ignoreIndex?: number | undefined; labelSmoothing?: number | undefined } | undefined;
     return wrap(N.cross_entropy_loss(handleOf(a0), handleOf(a1), (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.ignoreIndex, o?.labelSmoothing));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_84)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_88)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { reduction?: Reduction | undefined; ignoreIndex?: number | undefined; labelSmoothing?: number | undefined } | undefined;
     return wrap(N.cross_entropy_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.ignoreIndex, o?.labelSmoothing));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 === undefined || optionsIn(a4, KEYS_85)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 === undefined || optionsIn(a4, KEYS_89)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { ignoreIndex?: number | undefined; labelSmoothing?: number | undefined } | undefined;
     return wrap(N.cross_entropy_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : reductionCode(a3 as Reduction)), o?.ignoreIndex, o?.labelSmoothing));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 == null || typeof a4 === 'number') && (a5 === undefined || optionsIn(a5, KEYS_86)) && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 == null || typeof a4 === 'number') && (a5 === undefined || optionsIn(a5, KEYS_90)) && a6 === undefined) {
     const o = a5 as { labelSmoothing?: number | undefined } | undefined;
     return wrap(N.cross_entropy_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : reductionCode(a3 as Reduction)), a4, o?.labelSmoothing));
   }
@@ -3155,15 +3224,15 @@ export function nllLoss(self: Tensor, target: Tensor, weight?: Tensor | null, re
 export function nllLoss(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { reduction?: Reduction | undefined; ignoreIndex?: number | undefined }): Tensor;
 export function nllLoss(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction | undefined; ignoreIndex?: number | undefined }): Tensor;
 export function nllLoss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_87)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_91)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { weight?: Tensor | null; reduction?: Reduction | undefined; ignoreIndex?: number | undefined } | undefined;
     return wrap(N.nll_loss(handleOf(a0), handleOf(a1), (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.ignoreIndex));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_88)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_92)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { reduction?: Reduction | undefined; ignoreIndex?: number | undefined } | undefined;
     return wrap(N.nll_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.ignoreIndex));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 === undefined || optionsIn(a4, KEYS_89)) && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 === undefined || optionsIn(a4, KEYS_93)) && a5 === undefined) {
     const o = a4 as { ignoreIndex?: number | undefined } | undefined;
     return wrap(N.nll_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : reductionCode(a3 as Reduction)), o?.ignoreIndex));
   }
@@ -3181,15 +3250,15 @@ export function nllLoss2d(self: Tensor, target: Tensor, weight?: Tensor | null, 
 export function nllLoss2d(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { reduction?: Reduction | undefined; ignoreIndex?: number | undefined }): Tensor;
 export function nllLoss2d(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction | undefined; ignoreIndex?: number | undefined }): Tensor;
 export function nllLoss2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_87)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_91)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { weight?: Tensor | null; reduction?: Reduction | undefined; ignoreIndex?: number | undefined } | undefined;
     return wrap(N.nll_loss2d(handleOf(a0), handleOf(a1), (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.ignoreIndex));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_88)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_92)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { reduction?: Reduction | undefined; ignoreIndex?: number | undefined } | undefined;
     return wrap(N.nll_loss2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.ignoreIndex));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 === undefined || optionsIn(a4, KEYS_89)) && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 === undefined || optionsIn(a4, KEYS_93)) && a5 === undefined) {
     const o = a4 as { ignoreIndex?: number | undefined } | undefined;
     return wrap(N.nll_loss2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : reductionCode(a3 as Reduction)), o?.ignoreIndex));
   }
@@ -3205,7 +3274,7 @@ export function nllLoss2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown
 export function mseLoss(self: Tensor, target: Tensor, reduction?: Reduction | null): Tensor;
 export function mseLoss(self: Tensor, target: Tensor, options?: { reduction?: Reduction | undefined }): Tensor;
 export function mseLoss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_90)) && a3 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_94)) && a3 === undefined) {
     const o = a2 as { reduction?: Reduction | undefined } | undefined;
     return wrap(N.mse_loss(handleOf(a0), handleOf(a1), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
@@ -3221,7 +3290,7 @@ export function mseLoss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown):
 export function l1Loss(self: Tensor, target: Tensor, reduction?: Reduction | null): Tensor;
 export function l1Loss(self: Tensor, target: Tensor, options?: { reduction?: Reduction | undefined }): Tensor;
 export function l1Loss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_90)) && a3 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_94)) && a3 === undefined) {
     const o = a2 as { reduction?: Reduction | undefined } | undefined;
     return wrap(N.l1_loss(handleOf(a0), handleOf(a1), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
@@ -3238,11 +3307,11 @@ export function smoothL1Loss(self: Tensor, target: Tensor, reduction?: Reduction
 export function smoothL1Loss(self: Tensor, target: Tensor, reduction?: Reduction | null, options?: { beta?: number | undefined }): Tensor;
 export function smoothL1Loss(self: Tensor, target: Tensor, options?: { reduction?: Reduction | undefined; beta?: number | undefined }): Tensor;
 export function smoothL1Loss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_91)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_95)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { reduction?: Reduction | undefined; beta?: number | undefined } | undefined;
     return wrap(N.smooth_l1_loss(handleOf(a0), handleOf(a1), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.beta));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'string') && (a3 === undefined || optionsIn(a3, KEYS_92)) && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'string') && (a3 === undefined || optionsIn(a3, KEYS_96)) && a4 === undefined) {
     const o = a3 as { beta?: number | undefined } | undefined;
     return wrap(N.smooth_l1_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : reductionCode(a2 as Reduction)), o?.beta));
   }
@@ -3259,11 +3328,11 @@ export function huberLoss(self: Tensor, target: Tensor, reduction?: Reduction | 
 export function huberLoss(self: Tensor, target: Tensor, reduction?: Reduction | null, options?: { delta?: number | undefined }): Tensor;
 export function huberLoss(self: Tensor, target: Tensor, options?: { reduction?: Reduction | undefined; delta?: number | undefined }): Tensor;
 export function huberLoss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_93)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_97)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { reduction?: Reduction | undefined; delta?: number | undefined } | undefined;
     return wrap(N.huber_loss(handleOf(a0), handleOf(a1), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.delta));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'string') && (a3 === undefined || optionsIn(a3, KEYS_94)) && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'string') && (a3 === undefined || optionsIn(a3, KEYS_98)) && a4 === undefined) {
     const o = a3 as { delta?: number | undefined } | undefined;
     return wrap(N.huber_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : reductionCode(a2 as Reduction)), o?.delta));
   }
@@ -3280,11 +3349,11 @@ export function binaryCrossEntropy(self: Tensor, target: Tensor, weight?: Tensor
 export function binaryCrossEntropy(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { reduction?: Reduction | undefined }): Tensor;
 export function binaryCrossEntropy(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction | undefined }): Tensor;
 export function binaryCrossEntropy(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_95)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_99)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { weight?: Tensor | null; reduction?: Reduction | undefined } | undefined;
     return wrap(N.binary_cross_entropy(handleOf(a0), handleOf(a1), (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_90)) && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_94)) && a4 === undefined) {
     const o = a3 as { reduction?: Reduction | undefined } | undefined;
     return wrap(N.binary_cross_entropy(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
@@ -3302,15 +3371,15 @@ export function binaryCrossEntropyWithLogits(self: Tensor, target: Tensor, weigh
 export function binaryCrossEntropyWithLogits(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { posWeight?: Tensor | null; reduction?: Reduction | undefined }): Tensor;
 export function binaryCrossEntropyWithLogits(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction | undefined }): Tensor;
 export function binaryCrossEntropyWithLogits(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_96)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_100)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction | undefined } | undefined;
     return wrap(N.binary_cross_entropy_with_logits(handleOf(a0), handleOf(a1), (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.posWeight == null ? undefined : optHandle(o?.posWeight)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_97)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_101)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { posWeight?: Tensor | null; reduction?: Reduction | undefined } | undefined;
     return wrap(N.binary_cross_entropy_with_logits(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (o?.posWeight == null ? undefined : optHandle(o?.posWeight)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 === undefined || optionsIn(a4, KEYS_90)) && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 === undefined || optionsIn(a4, KEYS_94)) && a5 === undefined) {
     const o = a4 as { reduction?: Reduction | undefined } | undefined;
     return wrap(N.binary_cross_entropy_with_logits(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : optHandle(a3)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
@@ -3326,11 +3395,11 @@ export function binaryCrossEntropyWithLogits(a0?: unknown, a1?: unknown, a2?: un
 export function klDiv(self: Tensor, target: Tensor, reduction?: Reduction | null, options?: { logTarget?: boolean | undefined }): Tensor;
 export function klDiv(self: Tensor, target: Tensor, options?: { reduction?: Reduction | undefined; logTarget?: boolean | undefined }): Tensor;
 export function klDiv(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_98)) && a3 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_102)) && a3 === undefined) {
     const o = a2 as { reduction?: Reduction | undefined; logTarget?: boolean | undefined } | undefined;
     return wrap(N.kl_div(handleOf(a0), handleOf(a1), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.logTarget));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'string') && (a3 === undefined || optionsIn(a3, KEYS_99))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'string') && (a3 === undefined || optionsIn(a3, KEYS_103))) {
     const o = a3 as { logTarget?: boolean | undefined } | undefined;
     return wrap(N.kl_div(handleOf(a0), handleOf(a1), (a2 == null ? undefined : reductionCode(a2 as Reduction)), o?.logTarget));
   }
@@ -3344,11 +3413,11 @@ export function marginRankingLoss(input1: Tensor, input2: Tensor, target: Tensor
 export function marginRankingLoss(input1: Tensor, input2: Tensor, target: Tensor, margin?: number | null, options?: { reduction?: Reduction | undefined }): Tensor;
 export function marginRankingLoss(input1: Tensor, input2: Tensor, target: Tensor, options?: { margin?: number | undefined; reduction?: Reduction | undefined }): Tensor;
 export function marginRankingLoss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_100)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_104)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { margin?: number | undefined; reduction?: Reduction | undefined } | undefined;
     return wrap(N.margin_ranking_loss(handleOf(a0), handleOf(a1), handleOf(a2), o?.margin, (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 == null || typeof a3 === 'number') && (a4 === undefined || optionsIn(a4, KEYS_90)) && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 == null || typeof a3 === 'number') && (a4 === undefined || optionsIn(a4, KEYS_94)) && a5 === undefined) {
     const o = a4 as { reduction?: Reduction | undefined } | undefined;
     return wrap(N.margin_ranking_loss(handleOf(a0), handleOf(a1), handleOf(a2), a3, (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
@@ -3365,11 +3434,11 @@ export function cosineSimilarity(x1: Tensor, x2: Tensor, dim?: number | null, ep
 export function cosineSimilarity(x1: Tensor, x2: Tensor, dim?: number | null, options?: { eps?: number | undefined }): Tensor;
 export function cosineSimilarity(x1: Tensor, x2: Tensor, options?: { dim?: number | undefined; eps?: number | undefined }): Tensor;
 export function cosineSimilarity(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_101)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_105)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { dim?: number | undefined; eps?: number | undefined } | undefined;
     return wrap(N.cosine_similarity(handleOf(a0), handleOf(a1), o?.dim, o?.eps));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_102)) && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_106)) && a4 === undefined) {
     const o = a3 as { eps?: number | undefined } | undefined;
     return wrap(N.cosine_similarity(handleOf(a0), handleOf(a1), a2, o?.eps));
   }
@@ -3387,11 +3456,11 @@ export function pairwiseDistance(x1: Tensor, x2: Tensor, p?: number | null, eps?
 export function pairwiseDistance(x1: Tensor, x2: Tensor, p?: number | null, options?: { eps?: number | undefined; keepdim?: boolean | undefined }): Tensor;
 export function pairwiseDistance(x1: Tensor, x2: Tensor, options?: { p?: number | undefined; eps?: number | undefined; keepdim?: boolean | undefined }): Tensor;
 export function pairwiseDistance(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_103)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_107)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { p?: number | undefined; eps?: number | undefined; keepdim?: boolean | undefined } | undefined;
     return wrap(N.pairwise_distance(handleOf(a0), handleOf(a1), o?.p, o?.eps, o?.keepdim));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_104)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_108)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { eps?: number | undefined; keepdim?: boolean | undefined } | undefined;
     return wrap(N.pairwise_distance(handleOf(a0), handleOf(a1), a2, o?.eps, o?.keepdim));
   }
@@ -3412,11 +3481,11 @@ export function cdist(x1: Tensor, x2: Tensor, p?: number | null, computeMode?: n
 export function cdist(x1: Tensor, x2: Tensor, p?: number | null, options?: { computeMode?: number | null }): Tensor;
 export function cdist(x1: Tensor, x2: Tensor, options?: { p?: number | undefined; computeMode?: number | null }): Tensor;
 export function cdist(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_105)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_109)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { p?: number | undefined; computeMode?: number | null } | undefined;
     return wrap(N.cdist(handleOf(a0), handleOf(a1), o?.p, o?.computeMode));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_106)) && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_110)) && a4 === undefined) {
     const o = a3 as { computeMode?: number | null } | undefined;
     return wrap(N.cdist(handleOf(a0), handleOf(a1), a2, o?.computeMode));
   }
@@ -3537,7 +3606,7 @@ export function unsqueeze_(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function expand(self: Tensor, size: readonly number[], options?: { implicit?: boolean | undefined }): Tensor;
 export function expand(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_107))) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_111))) {
     const o = a2 as { implicit?: boolean | undefined } | undefined;
     return wrap(N.expand(handleOf(a0), a1, o?.implicit));
   }
@@ -3562,11 +3631,11 @@ export function flatten(self: Tensor, startDim?: number | null, endDim?: number 
 export function flatten(self: Tensor, startDim?: number | null, options?: { endDim?: number | undefined }): Tensor;
 export function flatten(self: Tensor, options?: { startDim?: number | undefined; endDim?: number | undefined }): Tensor;
 export function flatten(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_108)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_112)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { startDim?: number | undefined; endDim?: number | undefined } | undefined;
     return wrap(N.flatten$using_ints(handleOf(a0), o?.startDim, o?.endDim));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_109)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_113)) && a3 === undefined) {
     const o = a2 as { endDim?: number | undefined } | undefined;
     return wrap(N.flatten$using_ints(handleOf(a0), a1, o?.endDim));
   }
@@ -3592,7 +3661,7 @@ export function unflatten(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown
  */
 export function contiguous(self: Tensor, options?: { memoryFormat?: MemoryFormat | undefined }): Tensor;
 export function contiguous(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_110))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_114))) {
     const o = a1 as { memoryFormat?: MemoryFormat | undefined } | undefined;
     return wrap(N.contiguous(handleOf(a0), (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -3641,19 +3710,19 @@ export function slice(self: Tensor, dim?: number | null, start?: number | null, 
 export function slice(self: Tensor, dim?: number | null, options?: { start?: number | null; end?: number | null; step?: number | undefined }): Tensor;
 export function slice(self: Tensor, options?: { dim?: number | undefined; start?: number | null; end?: number | null; step?: number | undefined }): Tensor;
 export function slice(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_111)) && a2 === undefined && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_115)) && a2 === undefined && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a1 as { dim?: number | undefined; start?: number | null; end?: number | null; step?: number | undefined } | undefined;
     return wrap(N.slice$Tensor(handleOf(a0), o?.dim, o?.start, o?.end, o?.step));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_112)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_116)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { start?: number | null; end?: number | null; step?: number | undefined } | undefined;
     return wrap(N.slice$Tensor(handleOf(a0), a1, o?.start, o?.end, o?.step));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_113)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_117)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { end?: number | null; step?: number | undefined } | undefined;
     return wrap(N.slice$Tensor(handleOf(a0), a1, a2, o?.end, o?.step));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'number') && (a4 === undefined || optionsIn(a4, KEYS_114)) && a5 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'number') && (a4 === undefined || optionsIn(a4, KEYS_118)) && a5 === undefined) {
     const o = a4 as { step?: number | undefined } | undefined;
     return wrap(N.slice$Tensor(handleOf(a0), a1, a2, a3, o?.step));
   }
@@ -3696,7 +3765,7 @@ export function unbind(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function asStrided(self: Tensor, size: readonly number[], stride: readonly number[], storageOffset?: number | null): Tensor;
 export function asStrided(self: Tensor, size: readonly number[], stride: readonly number[], options?: { storageOffset?: number | null }): Tensor;
 export function asStrided(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && Array.isArray(a2) && (a3 === undefined || optionsIn(a3, KEYS_115)) && a4 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && Array.isArray(a2) && (a3 === undefined || optionsIn(a3, KEYS_119)) && a4 === undefined) {
     const o = a3 as { storageOffset?: number | null } | undefined;
     return wrap(N.as_strided(handleOf(a0), a1, a2, o?.storageOffset));
   }
@@ -3745,7 +3814,7 @@ export function index(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function indexPut_(self: Tensor, indices: readonly (Tensor | null)[], values: Tensor, accumulate?: boolean | null): Tensor;
 export function indexPut_(self: Tensor, indices: readonly (Tensor | null)[], values: Tensor, options?: { accumulate?: boolean | undefined }): Tensor;
 export function indexPut_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === null || Array.isArray(a1)) && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_116)) && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 === null || Array.isArray(a1)) && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_120)) && a4 === undefined) {
     const o = a3 as { accumulate?: boolean | undefined } | undefined;
     N.index_put_(handleOf(a0), (a1 == null ? undefined : optHandles(a1)), handleOf(a2), o?.accumulate);
     return a0 as Tensor;
@@ -3763,7 +3832,7 @@ export function indexPut_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown
 export function indexPut(self: Tensor, indices: readonly (Tensor | null)[], values: Tensor, accumulate?: boolean | null): Tensor;
 export function indexPut(self: Tensor, indices: readonly (Tensor | null)[], values: Tensor, options?: { accumulate?: boolean | undefined }): Tensor;
 export function indexPut(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === null || Array.isArray(a1)) && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_116)) && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 === null || Array.isArray(a1)) && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_120)) && a4 === undefined) {
     const o = a3 as { accumulate?: boolean | undefined } | undefined;
     return wrap(N.index_put(handleOf(a0), (a1 == null ? undefined : optHandles(a1)), handleOf(a2), o?.accumulate));
   }
@@ -3828,7 +3897,7 @@ export function indexFill(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown
  */
 export function gather(self: Tensor, dim: number, index: Tensor, options?: { sparseGrad?: boolean | undefined }): Tensor;
 export function gather(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_117))) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_121))) {
     const o = a3 as { sparseGrad?: boolean | undefined } | undefined;
     return wrap(N.gather(handleOf(a0), a1, handleOf(a2), o?.sparseGrad));
   }
@@ -3852,11 +3921,11 @@ export function scatter(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, 
   if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && isScalar(a3) && a4 === undefined) {
     return wrap(N.scatter$value(handleOf(a0), a1, handleOf(a2), a3));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_118)) && (a4 as Options)?.reduce !== undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_122)) && (a4 as Options)?.reduce !== undefined) {
     const o = a4 as { reduce: string } | undefined;
     return wrap(N.scatter$reduce(handleOf(a0), a1, handleOf(a2), handleOf(a3), o?.reduce));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && isScalar(a3) && (a4 === undefined || optionsIn(a4, KEYS_118)) && (a4 as Options)?.reduce !== undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && isScalar(a3) && (a4 === undefined || optionsIn(a4, KEYS_122)) && (a4 as Options)?.reduce !== undefined) {
     const o = a4 as { reduce: string } | undefined;
     return wrap(N.scatter$value_reduce(handleOf(a0), a1, handleOf(a2), a3, o?.reduce));
   }
@@ -3879,7 +3948,7 @@ export function scatterAdd(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknow
  */
 export function scatterReduce(self: Tensor, dim: number, index: Tensor, src: Tensor, reduce: string, options?: { includeSelf?: boolean | undefined }): Tensor;
 export function scatterReduce(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && a3 instanceof Tensor && typeof a4 === 'string' && (a5 === undefined || optionsIn(a5, KEYS_119))) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && a3 instanceof Tensor && typeof a4 === 'string' && (a5 === undefined || optionsIn(a5, KEYS_123))) {
     const o = a5 as { includeSelf?: boolean | undefined } | undefined;
     return wrap(N.scatter_reduce$two(handleOf(a0), a1, handleOf(a2), handleOf(a3), a4, o?.includeSelf));
   }
@@ -3970,7 +4039,7 @@ export function take(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function oneHot(self: Tensor, numClasses?: number | null): Tensor;
 export function oneHot(self: Tensor, options?: { numClasses?: number | undefined }): Tensor;
 export function oneHot(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_120)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_124)) && a2 === undefined) {
     const o = a1 as { numClasses?: number | undefined } | undefined;
     return wrap(N.one_hot(handleOf(a0), o?.numClasses));
   }
@@ -3985,7 +4054,7 @@ export function oneHot(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function searchsorted(sortedSequence: Tensor, self: Tensor, options?: { outInt32?: boolean | undefined; right?: boolean | undefined; side?: string | null; sorter?: Tensor | null }): Tensor;
 export function searchsorted(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_121))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_125))) {
     const o = a2 as { outInt32?: boolean | undefined; right?: boolean | undefined; side?: string | null; sorter?: Tensor | null } | undefined;
     return wrap(N.searchsorted$Tensor(handleOf(a0), handleOf(a1), o?.outInt32, o?.right, o?.side, (o?.sorter == null ? undefined : optHandle(o?.sorter))));
   }
@@ -3997,7 +4066,7 @@ export function searchsorted(a0?: unknown, a1?: unknown, a2?: unknown): unknown 
  */
 export function bucketize(self: Tensor, boundaries: Tensor, options?: { outInt32?: boolean | undefined; right?: boolean | undefined }): Tensor;
 export function bucketize(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_122))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_126))) {
     const o = a2 as { outInt32?: boolean | undefined; right?: boolean | undefined } | undefined;
     return wrap(N.bucketize$Tensor(handleOf(a0), handleOf(a1), o?.outInt32, o?.right));
   }
@@ -4117,7 +4186,7 @@ export function flip(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function roll(self: Tensor, shifts: number | readonly number[], dims?: number | readonly number[] | null): Tensor;
 export function roll(self: Tensor, shifts: number | readonly number[], options?: { dims?: number | readonly number[] | undefined }): Tensor;
 export function roll(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_123)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_127)) && a3 === undefined) {
     const o = a2 as { dims?: number | readonly number[] | undefined } | undefined;
     return wrap(N.roll(handleOf(a0), a1, o?.dims));
   }
@@ -4155,11 +4224,11 @@ export function tile(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function repeatInterleave(self: Tensor, repeats: number, dim?: number | null, options?: { outputSize?: number | null }): Tensor;
 export function repeatInterleave(self: Tensor, repeats: number, options?: { dim?: number | null; outputSize?: number | null }): Tensor;
 export function repeatInterleave(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_124)) && a3 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_128)) && a3 === undefined) {
     const o = a2 as { dim?: number | null; outputSize?: number | null } | undefined;
     return wrap(N.repeat_interleave$self_int(handleOf(a0), a1, o?.dim, o?.outputSize));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_125))) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_129))) {
     const o = a3 as { outputSize?: number | null } | undefined;
     return wrap(N.repeat_interleave$self_int(handleOf(a0), a1, a2, o?.outputSize));
   }
@@ -4173,7 +4242,7 @@ export function pad(self: Tensor, pad: readonly number[], mode?: string | null, 
 export function pad(self: Tensor, pad: readonly number[], mode?: string | null, options?: { value?: number | null }): Tensor;
 export function pad(self: Tensor, pad: readonly number[], options?: { mode?: string | undefined; value?: number | null }): Tensor;
 export function pad(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_126)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_130)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { mode?: string | undefined; value?: number | null } | undefined;
     return wrap(N.pad(handleOf(a0), a1, o?.mode, o?.value));
   }
@@ -4208,7 +4277,7 @@ export function constantPadNd(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unk
  */
 export function meshgrid(tensors: readonly Tensor[], options: { indexing: string }): Tensor[];
 export function meshgrid(a0?: unknown, a1?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_127)) && (a1 as Options)?.indexing !== undefined) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_131)) && (a1 as Options)?.indexing !== undefined) {
     const o = a1 as { indexing: string } | undefined;
     return wrapAll(N.meshgrid$indexing(handles(a0), o?.indexing)) as Tensor[];
   }
@@ -4310,11 +4379,11 @@ export function lstmCell(input: Tensor, hx: readonly Tensor[], wIh: Tensor, wHh:
 export function lstmCell(input: Tensor, hx: readonly Tensor[], wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, options?: { bHh?: Tensor | null }): [Tensor, Tensor];
 export function lstmCell(input: Tensor, hx: readonly Tensor[], wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): [Tensor, Tensor];
 export function lstmCell(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_128)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_132)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { bIh?: Tensor | null; bHh?: Tensor | null } | undefined;
     return wrapAll(N.lstm_cell(handleOf(a0), handles(a1), handleOf(a2), handleOf(a3), (o?.bIh == null ? undefined : optHandle(o?.bIh)), (o?.bHh == null ? undefined : optHandle(o?.bHh)))) as [Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && Array.isArray(a1) && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_129)) && a6 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_133)) && a6 === undefined) {
     const o = a5 as { bHh?: Tensor | null } | undefined;
     return wrapAll(N.lstm_cell(handleOf(a0), handles(a1), handleOf(a2), handleOf(a3), (a4 == null ? undefined : optHandle(a4)), (o?.bHh == null ? undefined : optHandle(o?.bHh)))) as [Tensor, Tensor];
   }
@@ -4331,11 +4400,11 @@ export function gruCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh
 export function gruCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, options?: { bHh?: Tensor | null }): Tensor;
 export function gruCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
 export function gruCell(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_128)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_132)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { bIh?: Tensor | null; bHh?: Tensor | null } | undefined;
     return wrap(N.gru_cell(handleOf(a0), handleOf(a1), handleOf(a2), handleOf(a3), (o?.bIh == null ? undefined : optHandle(o?.bIh)), (o?.bHh == null ? undefined : optHandle(o?.bHh))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_129)) && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_133)) && a6 === undefined) {
     const o = a5 as { bHh?: Tensor | null } | undefined;
     return wrap(N.gru_cell(handleOf(a0), handleOf(a1), handleOf(a2), handleOf(a3), (a4 == null ? undefined : optHandle(a4)), (o?.bHh == null ? undefined : optHandle(o?.bHh))));
   }
@@ -4352,11 +4421,11 @@ export function rnnTanhCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor,
 export function rnnTanhCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, options?: { bHh?: Tensor | null }): Tensor;
 export function rnnTanhCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
 export function rnnTanhCell(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_128)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_132)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { bIh?: Tensor | null; bHh?: Tensor | null } | undefined;
     return wrap(N.rnn_tanh_cell(handleOf(a0), handleOf(a1), handleOf(a2), handleOf(a3), (o?.bIh == null ? undefined : optHandle(o?.bIh)), (o?.bHh == null ? undefined : optHandle(o?.bHh))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_129)) && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_133)) && a6 === undefined) {
     const o = a5 as { bHh?: Tensor | null } | undefined;
     return wrap(N.rnn_tanh_cell(handleOf(a0), handleOf(a1), handleOf(a2), handleOf(a3), (a4 == null ? undefined : optHandle(a4)), (o?.bHh == null ? undefined : optHandle(o?.bHh))));
   }
@@ -4373,11 +4442,11 @@ export function rnnReluCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor,
 export function rnnReluCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, options?: { bHh?: Tensor | null }): Tensor;
 export function rnnReluCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
 export function rnnReluCell(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_128)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_132)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { bIh?: Tensor | null; bHh?: Tensor | null } | undefined;
     return wrap(N.rnn_relu_cell(handleOf(a0), handleOf(a1), handleOf(a2), handleOf(a3), (o?.bIh == null ? undefined : optHandle(o?.bIh)), (o?.bHh == null ? undefined : optHandle(o?.bHh))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_129)) && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_133)) && a6 === undefined) {
     const o = a5 as { bHh?: Tensor | null } | undefined;
     return wrap(N.rnn_relu_cell(handleOf(a0), handleOf(a1), handleOf(a2), handleOf(a3), (a4 == null ? undefined : optHandle(a4)), (o?.bHh == null ? undefined : optHandle(o?.bHh))));
   }
@@ -4392,7 +4461,7 @@ export function rnnReluCell(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unkno
  */
 export function zeros(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function zeros(a0?: unknown, a1?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_130))) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_134))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.zeros(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4404,7 +4473,7 @@ export function zeros(a0?: unknown, a1?: unknown): unknown {
  */
 export function ones(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function ones(a0?: unknown, a1?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_130))) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_134))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.ones(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4416,7 +4485,7 @@ export function ones(a0?: unknown, a1?: unknown): unknown {
  */
 export function full(size: readonly number[], fillValue: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function full(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (Array.isArray(a0) && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_130))) {
+  if (Array.isArray(a0) && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_134))) {
     const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.full(a0, a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4428,7 +4497,7 @@ export function full(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function empty(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function empty(a0?: unknown, a1?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_131))) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_135))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.empty$memory_format(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4445,19 +4514,19 @@ export function arange(start: Scalar, end: Scalar, step?: Scalar | null, options
 export function arange(start: Scalar, end: Scalar, options?: { step?: Scalar | undefined; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function arange(end: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function arange(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (isScalar(a0) && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_130)) && a3 === undefined) {
+  if (isScalar(a0) && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_134)) && a3 === undefined) {
     const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.arange$start(a0, a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
-  if (isScalar(a0) && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_132)) && a3 === undefined) {
+  if (isScalar(a0) && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_136)) && a3 === undefined) {
     const o = a2 as { step?: Scalar | undefined; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.arange$start_step(a0, a1, o?.step, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
-  if (isScalar(a0) && isScalar(a1) && (a2 == null || isScalar(a2)) && (a3 === undefined || optionsIn(a3, KEYS_130))) {
+  if (isScalar(a0) && isScalar(a1) && (a2 == null || isScalar(a2)) && (a3 === undefined || optionsIn(a3, KEYS_134))) {
     const o = a3 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.arange$start_step(a0, a1, a2, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
-  if (isScalar(a0) && (a1 === undefined || optionsIn(a1, KEYS_130)) && a2 === undefined && a3 === undefined) {
+  if (isScalar(a0) && (a1 === undefined || optionsIn(a1, KEYS_134)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.arange(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4469,7 +4538,7 @@ export function arange(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): 
  */
 export function linspace(start: Scalar, end: Scalar, steps: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function linspace(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (isScalar(a0) && isScalar(a1) && typeof a2 === 'number' && (a3 === undefined || optionsIn(a3, KEYS_130))) {
+  if (isScalar(a0) && isScalar(a1) && typeof a2 === 'number' && (a3 === undefined || optionsIn(a3, KEYS_134))) {
     const o = a3 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.linspace(a0, a1, a2, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4483,11 +4552,11 @@ export function linspace(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown)
 export function eye(n: number, m: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function eye(n: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function eye(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (typeof a0 === 'number' && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_130))) {
+  if (typeof a0 === 'number' && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_134))) {
     const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.eye$m(a0, a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
-  if (typeof a0 === 'number' && (a1 === undefined || optionsIn(a1, KEYS_130)) && a2 === undefined) {
+  if (typeof a0 === 'number' && (a1 === undefined || optionsIn(a1, KEYS_134)) && a2 === undefined) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.eye(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4499,7 +4568,7 @@ export function eye(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function zerosLike(self: Tensor, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function zerosLike(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_131))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_135))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.zeros_like(handleOf(a0), (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4511,7 +4580,7 @@ export function zerosLike(a0?: unknown, a1?: unknown): unknown {
  */
 export function onesLike(self: Tensor, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function onesLike(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_131))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_135))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.ones_like(handleOf(a0), (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4523,7 +4592,7 @@ export function onesLike(a0?: unknown, a1?: unknown): unknown {
  */
 export function fullLike(self: Tensor, fillValue: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function fullLike(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_131))) {
+  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_135))) {
     const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.full_like(handleOf(a0), a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4535,7 +4604,7 @@ export function fullLike(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function emptyLike(self: Tensor, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function emptyLike(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_131))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_135))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.empty_like(handleOf(a0), (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4547,7 +4616,7 @@ export function emptyLike(a0?: unknown, a1?: unknown): unknown {
  */
 export function randLike(self: Tensor, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function randLike(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_131))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_135))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.rand_like(handleOf(a0), (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4559,7 +4628,7 @@ export function randLike(a0?: unknown, a1?: unknown): unknown {
  */
 export function randnLike(self: Tensor, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function randnLike(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_131))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_135))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.randn_like(handleOf(a0), (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4587,7 +4656,7 @@ export function tensorSplitIndices(a0?: unknown, a1?: unknown, a2?: unknown, a3?
  */
 export function rand(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function rand(a0?: unknown, a1?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_130))) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_134))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.rand(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4599,7 +4668,7 @@ export function rand(a0?: unknown, a1?: unknown): unknown {
  */
 export function randn(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function randn(a0?: unknown, a1?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_130))) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_134))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.randn(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4613,11 +4682,11 @@ export function randn(a0?: unknown, a1?: unknown): unknown {
 export function randint(low: number, high: number, size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function randint(high: number, size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function randint(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (typeof a0 === 'number' && typeof a1 === 'number' && Array.isArray(a2) && (a3 === undefined || optionsIn(a3, KEYS_130))) {
+  if (typeof a0 === 'number' && typeof a1 === 'number' && Array.isArray(a2) && (a3 === undefined || optionsIn(a3, KEYS_134))) {
     const o = a3 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.randint$low(a0, a1, a2, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
-  if (typeof a0 === 'number' && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_130)) && a3 === undefined) {
+  if (typeof a0 === 'number' && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_134)) && a3 === undefined) {
     const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.randint(a0, a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4629,7 +4698,7 @@ export function randint(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown):
  */
 export function randperm(n: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function randperm(a0?: unknown, a1?: unknown): unknown {
-  if (typeof a0 === 'number' && (a1 === undefined || optionsIn(a1, KEYS_130))) {
+  if (typeof a0 === 'number' && (a1 === undefined || optionsIn(a1, KEYS_134))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.randperm(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4689,7 +4758,7 @@ export function normal(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
   if (a0 instanceof Tensor && a1 instanceof Tensor && a2 === undefined) {
     return wrap(N.normal$Tensor_Tensor(handleOf(a0), handleOf(a1), undefined));
   }
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_133)) && a2 === undefined && ((a1 as Options)?.std == null || typeof (a1 as Options)?.std === 'number')) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_137)) && a2 === undefined && ((a1 as Options)?.std == null || typeof (a1 as Options)?.std === 'number')) {
     const o = a1 as { std?: number | undefined } | undefined;
     return wrap(N.normal$Tensor_float(handleOf(a0), o?.std, undefined));
   }
@@ -4709,12 +4778,12 @@ export function normal_(self: Tensor, mean?: number | null, std?: number | null)
 export function normal_(self: Tensor, mean?: number | null, options?: { std?: number | undefined }): Tensor;
 export function normal_(self: Tensor, options?: { mean?: number | undefined; std?: number | undefined }): Tensor;
 export function normal_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_134)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_138)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { mean?: number | undefined; std?: number | undefined } | undefined;
     N.normal_(handleOf(a0), o?.mean, o?.std, undefined);
     return a0 as Tensor;
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_133)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_137)) && a3 === undefined) {
     const o = a2 as { std?: number | undefined } | undefined;
     N.normal_(handleOf(a0), a1, o?.std, undefined);
     return a0 as Tensor;
@@ -4733,12 +4802,12 @@ export function uniform_(self: Tensor, from?: number | null, to?: number | null)
 export function uniform_(self: Tensor, from?: number | null, options?: { to?: number | undefined }): Tensor;
 export function uniform_(self: Tensor, options?: { from?: number | undefined; to?: number | undefined }): Tensor;
 export function uniform_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_135)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_139)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { from?: number | undefined; to?: number | undefined } | undefined;
     N.uniform_(handleOf(a0), o?.from, o?.to, undefined);
     return a0 as Tensor;
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_136)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_140)) && a3 === undefined) {
     const o = a2 as { to?: number | undefined } | undefined;
     N.uniform_(handleOf(a0), a1, o?.to, undefined);
     return a0 as Tensor;
@@ -4756,7 +4825,7 @@ export function uniform_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown)
 export function exponential_(self: Tensor, lambd?: number | null): Tensor;
 export function exponential_(self: Tensor, options?: { lambd?: number | undefined }): Tensor;
 export function exponential_(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_137)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_141)) && a2 === undefined) {
     const o = a1 as { lambd?: number | undefined } | undefined;
     N.exponential_(handleOf(a0), o?.lambd, undefined);
     return a0 as Tensor;
@@ -4798,7 +4867,7 @@ export function random_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown):
 export function multinomial(self: Tensor, numSamples: number, replacement?: boolean | null): Tensor;
 export function multinomial(self: Tensor, numSamples: number, options?: { replacement?: boolean | undefined }): Tensor;
 export function multinomial(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_138)) && a3 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_142)) && a3 === undefined) {
     const o = a2 as { replacement?: boolean | undefined } | undefined;
     return wrap(N.multinomial(handleOf(a0), a1, o?.replacement, undefined));
   }
@@ -4837,45 +4906,45 @@ export function to(self: Tensor, other: Tensor, nonBlocking?: boolean | null, co
 export function to(self: Tensor, other: Tensor, nonBlocking?: boolean | null, options?: { copy?: boolean | undefined; memoryFormat?: MemoryFormat | null }): Tensor;
 export function to(self: Tensor, other: Tensor, options?: { nonBlocking?: boolean | undefined; copy?: boolean | undefined; memoryFormat?: MemoryFormat | null }): Tensor;
 export function to(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 === undefined || optionsIn(a2, KEYS_139)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 === undefined || optionsIn(a2, KEYS_143)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { nonBlocking?: boolean | undefined; copy?: boolean | undefined; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$dtype(handleOf(a0), dtypeCode(a1 as DType), o?.nonBlocking, o?.copy, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_140)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_144)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { copy?: boolean | undefined; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$dtype(handleOf(a0), dtypeCode(a1 as DType), a2, o?.copy, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_110)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_114)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$dtype(handleOf(a0), dtypeCode(a1 as DType), a2, a3, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
   if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && (a4 == null || typeof a4 === 'string') && a5 === undefined && a6 === undefined) {
     return wrap(N.to$dtype(handleOf(a0), dtypeCode(a1 as DType), a2, a3, (a4 == null ? undefined : memoryFormatCode(a4 as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 === undefined || optionsIn(a3, KEYS_139)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 === undefined || optionsIn(a3, KEYS_143)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { nonBlocking?: boolean | undefined; copy?: boolean | undefined; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$device(handleOf(a0), deviceName(a1 as string), dtypeCode(a2 as DType), o?.nonBlocking, o?.copy, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_140)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_144)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { copy?: boolean | undefined; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$device(handleOf(a0), deviceName(a1 as string), dtypeCode(a2 as DType), a3, o?.copy, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 == null || typeof a3 === 'boolean') && (a4 == null || typeof a4 === 'boolean') && (a5 === undefined || optionsIn(a5, KEYS_110)) && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 == null || typeof a3 === 'boolean') && (a4 == null || typeof a4 === 'boolean') && (a5 === undefined || optionsIn(a5, KEYS_114)) && a6 === undefined) {
     const o = a5 as { memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$device(handleOf(a0), deviceName(a1 as string), dtypeCode(a2 as DType), a3, a4, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
   if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 == null || typeof a3 === 'boolean') && (a4 == null || typeof a4 === 'boolean') && (a5 == null || typeof a5 === 'string') && a6 === undefined) {
     return wrap(N.to$device(handleOf(a0), deviceName(a1 as string), dtypeCode(a2 as DType), a3, a4, (a5 == null ? undefined : memoryFormatCode(a5 as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_139)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_143)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { nonBlocking?: boolean | undefined; copy?: boolean | undefined; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$other(handleOf(a0), handleOf(a1), o?.nonBlocking, o?.copy, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_140)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_144)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { copy?: boolean | undefined; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$other(handleOf(a0), handleOf(a1), a2, o?.copy, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_110)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_114)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$other(handleOf(a0), handleOf(a1), a2, a3, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4890,7 +4959,7 @@ export function to(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: 
  */
 export function clone(self: Tensor, options?: { memoryFormat?: MemoryFormat | null }): Tensor;
 export function clone(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_110))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_114))) {
     const o = a1 as { memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.clone(handleOf(a0), (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4926,7 +4995,7 @@ export function detach_(a0?: unknown, a1?: unknown): unknown {
 export function copy_(self: Tensor, src: Tensor, nonBlocking?: boolean | null): Tensor;
 export function copy_(self: Tensor, src: Tensor, options?: { nonBlocking?: boolean | undefined }): Tensor;
 export function copy_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_141)) && a3 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_145)) && a3 === undefined) {
     const o = a2 as { nonBlocking?: boolean | undefined } | undefined;
     N.copy_(handleOf(a0), handleOf(a1), o?.nonBlocking);
     return a0 as Tensor;
@@ -4980,6 +5049,54 @@ export function typeAs(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 }
 
 /**
+ * `new_empty(Tensor self, SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+ */
+export function newEmpty(self: Tensor, size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
+export function newEmpty(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_134))) {
+    const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
+    return wrap(N.new_empty(handleOf(a0), a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
+  }
+  throw noOverload("newEmpty", [a0, a1, a2], "newEmpty(self: Tensor, size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor");
+}
+
+/**
+ * `new_zeros(Tensor self, SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+ */
+export function newZeros(self: Tensor, size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
+export function newZeros(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_134))) {
+    const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
+    return wrap(N.new_zeros(handleOf(a0), a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
+  }
+  throw noOverload("newZeros", [a0, a1, a2], "newZeros(self: Tensor, size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor");
+}
+
+/**
+ * `new_ones(Tensor self, SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+ */
+export function newOnes(self: Tensor, size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
+export function newOnes(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_134))) {
+    const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
+    return wrap(N.new_ones(handleOf(a0), a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
+  }
+  throw noOverload("newOnes", [a0, a1, a2], "newOnes(self: Tensor, size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor");
+}
+
+/**
+ * `new_full(Tensor self, SymInt[] size, Scalar fill_value, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+ */
+export function newFull(self: Tensor, size: readonly number[], fillValue: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
+export function newFull(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
+  if (a0 instanceof Tensor && Array.isArray(a1) && isScalar(a2) && (a3 === undefined || optionsIn(a3, KEYS_134))) {
+    const o = a3 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
+    return wrap(N.new_full(handleOf(a0), a1, a2, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
+  }
+  throw noOverload("newFull", [a0, a1, a2, a3], "newFull(self: Tensor, size: readonly number[], fillValue: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor");
+}
+
+/**
  * `result_type.Tensor(Tensor tensor, Tensor other) -> ScalarType`
  * `result_type.Scalar(Tensor tensor, Scalar other) -> ScalarType`
  */
@@ -5023,7 +5140,7 @@ export function promoteTypes(a0?: unknown, a1?: unknown, a2?: unknown): unknown 
 export function requiresGrad_(self: Tensor, requiresGrad?: boolean | null): Tensor;
 export function requiresGrad_(self: Tensor, options?: { requiresGrad?: boolean | undefined }): Tensor;
 export function requiresGrad_(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_142)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_146)) && a2 === undefined) {
     const o = a1 as { requiresGrad?: boolean | undefined } | undefined;
     N.requires_grad_(handleOf(a0), o?.requiresGrad);
     return a0 as Tensor;

@@ -30,6 +30,10 @@ export const CREATION_ROWS: OpRow[] = [
   row({ name: 'ones_like', covers: ['ones_like'], inputs: { a: inp([2, 3]) }, dtypes: ALL, ts: ({ a }) => T.onesLike(a), py: 'torch.ones_like(a)' }),
   row({ name: 'full_like', covers: ['full_like'], inputs: { a: inp([2, 3]) }, dtypes: FLOAT_LONG, ts: ({ a }) => T.fullLike(a, 7), py: 'torch.full_like(a, 7)' }),
   row({ name: 'full_like dtype', covers: ['full_like'], inputs: { a: inp([2, 3]) }, dtypes: ['int64'], ts: ({ a }) => T.fullLike(a, 0.5, { dtype: 'float64' }), py: 'torch.full_like(a, 0.5, dtype=torch.float64)' }),
+  row({ name: 'new_empty', covers: ['new_empty'], inputs: { a: inp([2, 3]) }, dtypes: ALL, metaOnly: true, ts: ({ a }) => a.newEmpty([4, 1]), py: 'a.new_empty([4, 1])' }),
+  row({ name: 'new_zeros', covers: ['new_zeros'], inputs: { a: inp([2, 3]) }, dtypes: ALL, ts: ({ a }) => a.newZeros([2, 2]), py: 'a.new_zeros([2, 2])' }),
+  row({ name: 'new_ones dtype', covers: ['new_ones'], inputs: { a: inp([2, 3]) }, dtypes: FLOAT, ts: ({ a }) => a.newOnes([3], { dtype: 'int32' }), py: 'a.new_ones([3], dtype=torch.int32)' }),
+  row({ name: 'new_full', covers: ['new_full'], inputs: { a: inp([2, 3]) }, dtypes: FLOAT_LONG, ts: ({ a }) => a.newFull([2, 2], 7), py: 'a.new_full([2, 2], 7)' }),
   row({ name: 'empty_like', covers: ['empty_like'], inputs: { a: inp([2, 3]) }, dtypes: ALL, metaOnly: true, ts: ({ a }) => T.emptyLike(a), py: 'torch.empty_like(a)' }),
   row({ name: 'empty_like channels_last', covers: ['empty_like'], inputs: { a: inp([1, 2, 3, 3]) }, dtypes: F32, metaOnly: true, ts: ({ a }) => { const e = T.emptyLike(a, { memoryFormat: 'channelsLast' }); return [e, e.strides()]; }, py: '(lambda e: (e, list(e.stride())))(torch.empty_like(a, memory_format=torch.channels_last))' }),
 

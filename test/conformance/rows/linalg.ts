@@ -26,4 +26,7 @@ export const LINALG_ROWS: OpRow[] = [
   row({ name: 'triu diagonal', covers: ['triu'], inputs: { a: inp([4, 5]) }, dtypes: FLOAT_LONG, ts: ({ a }) => T.triu(a, { diagonal: 1 }), py: 'torch.triu(a, diagonal=1)', grad: true }),
   row({ name: 'diag of vector', covers: ['diag'], inputs: { a: inp([4]) }, dtypes: FLOAT_LONG, ts: ({ a }) => T.diag(a, 1), py: 'torch.diag(a, 1)', grad: true }),
   row({ name: 'diag of matrix', covers: ['diag'], inputs: { a: inp([4, 3]) }, dtypes: FLOAT_LONG, ts: ({ a }) => a.diag(), py: 'torch.diag(a)', grad: true }),
+  row({ name: 'diagonal', covers: ['diagonal'], inputs: { a: inp([2, 4, 5]) }, dtypes: FLOAT_LONG, ts: ({ a }) => T.diagonal(a, { offset: 1, dim1: 1, dim2: 2 }), py: 'torch.diagonal(a, offset=1, dim1=1, dim2=2)', grad: true }),
+  row({ name: 'linalg_qr', covers: ['linalg_qr'], inputs: { a: inp([5, 3]) }, dtypes: FLOAT, ts: ({ a }) => T.linalgQr(a), py: 'torch.linalg.qr(a)', grad: true, tol: { rtol: 1e-4, atol: 1e-5 } }),
+  row({ name: 'linalg_qr complete', covers: ['linalg_qr'], inputs: { a: inp([3, 4]) }, dtypes: ['float64'], ts: ({ a }) => T.linalgQr(a, 'complete'), py: "torch.linalg.qr(a, 'complete')" }),
 ];
