@@ -1,4 +1,7 @@
 // Tessera: deep learning on image data sets, in TypeScript, with LibTorch doing the math.
 export * from './tensor/index.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export * as io from './io/index.js';
 export { getNumThreads, setNumThreads, getNumInteropThreads } from './runtime/threads.js';
 export { runtimeInfo, formatRuntimeInfo, detectBlas, type RuntimeInfo, type BlasInfo } from './runtime/info.js';

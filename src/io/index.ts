@@ -1,0 +1,2 @@
+// io: weights on disk (safetensors, PyTorch .pt).
+export {};

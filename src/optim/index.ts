@@ -1,0 +1,2 @@
+// optim: optimizers, learning-rate schedules, gradient clipping.
+export {};
