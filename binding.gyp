@@ -11,6 +11,7 @@
         "native/csrc/tensor_core.cc",
         "native/csrc/autograd.cc",
         "native/csrc/runtime.cc",
+        "native/csrc/serialize.cc",
         "native/generated/ops_0.cc",
         "native/generated/ops_1.cc",
         "native/generated/ops_2.cc",

@@ -73,6 +73,7 @@ export interface NativeCore {
   getRngState(device?: string): Handle;
   setRngState(state: Handle, device?: string): void;
   initialSeed(device?: string): number;
+  savePt(names: string[], tensors: Handle[]): ArrayBuffer;
 }
 
 export type NativeAddon = NativeCore & Record<NativeOpName, (...args: unknown[]) => unknown>;
