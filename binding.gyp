@@ -12,6 +12,7 @@
         "native/csrc/autograd.cc",
         "native/csrc/runtime.cc",
         "native/csrc/serialize.cc",
+        "native/csrc/autocast.cc",
         "native/generated/ops_0.cc",
         "native/generated/ops_1.cc",
         "native/generated/ops_2.cc",

@@ -10,6 +10,7 @@ export type { Scalar } from './dispatch.js';
 export { scope, keep, persist, memoryStats, resetPeakBytes, type MemoryStats } from './memory.js';
 export * as autograd from './autograd.js';
 export { noGrad, enableGrad, noGradGuard, enableGradGuard, isGradEnabled, setGradEnabled } from './autograd.js';
+export { autocast, autocastGuard, isAutocastEnabled, autocastDtype, type AutocastOptions, type AutocastDevice } from './autocast.js';
 export { manualSeed, initialSeed, getRngState, setRngState } from './random.js';
 export { TorchError, TorchIndexError, TorchValueError, TorchTypeError, DisposedTensorError, type TorchErrorKind } from './errors.js';
 export { NativeLoadError } from './native.js';

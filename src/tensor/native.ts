@@ -74,6 +74,10 @@ export interface NativeCore {
   setRngState(state: Handle, device?: string): void;
   initialSeed(device?: string): number;
   savePt(names: string[], tensors: Handle[]): ArrayBuffer;
+  getAutocast(deviceType: 'cpu' | 'cuda'): [boolean, number];
+  setAutocast(deviceType: 'cpu' | 'cuda', enabled: boolean, dtype: number): void;
+  enterAutocast(): number;
+  exitAutocast(): void;
 }
 
 export type NativeAddon = NativeCore & Record<NativeOpName, (...args: unknown[]) => unknown>;

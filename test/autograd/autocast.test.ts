@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+
+import {
+  autocast, autocastDtype, autocastGuard, conv2d, isAutocastEnabled, linear, manualSeed, randn, scope, type Tensor,
+} from '../../src/index.js';
+import { assertClose } from '../helpers.js';
+
+describe('autocast', () => {
+  it('runs linear and conv2d in bfloat16 on CPU and restores the state', () => {
+    scope(() => {
+      const x = randn([4, 8]);
+      const w = randn([3, 8]);
+      const y = autocast(() => linear(x, w));
+      assert.equal(y.dtype, 'bfloat16');
+      assert.equal(linear(x, w).dtype, 'float32');
+      assert.equal(isAutocastEnabled(), false);
+      const img = randn([1, 2, 5, 5]);
+      const k = randn([3, 2, 3, 3]);
+      assert.equal(autocast(() => conv2d(img, k)).dtype, 'bfloat16');
+    });
+  });
+
+  it('keeps float32 for ops on its fp32 list and restores after a throw', () => {
+    scope(() => {
+      const x = randn([4, 8]);
+      assert.equal(autocast(() => x.exp().sum()).dtype, 'float32');
+      assert.throws(() => autocast(() => {
+        throw new Error('inside');
+      }), /inside/);
+      assert.equal(isAutocastEnabled(), false);
+      assert.equal(autocastDtype(), 'bfloat16');
+    });
+  });
+
+  it('nests, can be disabled inside, and works as a using guard', () => {
+    scope(() => {
+      const x = randn([2, 4]);
+      const w = randn([2, 4]);
+      autocast(() => {
+        assert.equal(autocast(() => linear(x, w), { enabled: false }).dtype, 'float32');
+        assert.equal(isAutocastEnabled(), true);
+      });
+      {
+        using _g = autocastGuard();
+        assert.equal(linear(x, w).dtype, 'bfloat16');
+      }
+      assert.equal(isAutocastEnabled(), false);
+    });
+  });
+
+  it('refuses float16 on CPU and async bodies', () => {
+    assert.throws(() => autocast(() => 1, { dtype: 'float16' }), /CPU supports only bfloat16/);
+    assert.throws(() => autocast(async () => 1), /synchronous/);
+    assert.equal(isAutocastEnabled(), false);
+  });
+
+  it('matches PyTorch CPU autocast numerically (bf16 linear, gradients in float32)', () => {
+    scope(() => {
+      manualSeed(3);
+      const x = randn([4, 8]);
+      const w = randn([3, 8]).requiresGrad_();
+      const y = autocast(() => linear(x, w));
+      y.float().sum().backward();
+      const py = spawnSync('/usr/bin/python3', ['-c', `
+import torch, json, sys
+torch.manual_seed(3)
+x = torch.randn(4, 8); w = torch.randn(3, 8).requires_grad_()
+with torch.autocast('cpu', dtype=torch.bfloat16):
+    y = torch.nn.functional.linear(x, w)
+y.float().sum().backward()
+print(json.dumps({'y': y.float().flatten().tolist(), 'g': w.grad.flatten().tolist(), 'gdtype': str(w.grad.dtype)}))`], { encoding: 'utf8' });
+      assert.equal(py.status, 0, py.stderr);
+      const ref = JSON.parse(py.stdout) as { y: number[]; g: number[]; gdtype: string };
+      assertClose(y.float(), ref.y, { rtol: 0, atol: 0 });
+      assert.equal(ref.gdtype, 'torch.float32');
+      assertClose(w.grad as Tensor, ref.g, { rtol: 0, atol: 0 });
+    });
+  });
+});
