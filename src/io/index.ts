@@ -1,2 +1,26 @@
-// io: weights on disk (safetensors, PyTorch .pt).
-export {};
+// io: weights on disk, in other people's formats — safetensors and PyTorch .pt state dicts.
+export { WeightsFileError, UnsafePickleError } from './errors.js';
+export { writeFileAtomic } from './atomic.js';
+export {
+  loadSafetensors,
+  readSafetensors,
+  readSafetensorsHeader,
+  saveSafetensors,
+  serializeSafetensors,
+  MAX_HEADER_BYTES,
+  type SafetensorsContents,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
+  type SaveSafetensorsOptions,
+  type TensorsIn,
+} from './safetensors.js';
+export { loadPt, savePt, serializePt, type LoadPtOptions } from './pt.js';
+export { ALLOWED_GLOBALS as PT_ALLOWED_GLOBALS } from './torch-pickle.js';
+export {
+  saveStateDict,
+  loadStateDictFile,
+  formatOf,
+  type WeightsFormat,
+  type SaveStateDictOptions,
+  type LoadStateDictFileOptions,
+} from './state-dict.js';
