@@ -69,6 +69,13 @@ export abstract class Module {
     return m;
   }
 
+  /** Removes a child module (PyTorch's `del module.name`); returns it, or undefined if absent. */
+  deleteModule(name: string): Module | null | undefined {
+    const m = this.#modules.get(name);
+    this.#modules.delete(name);
+    return m;
+  }
+
   /** A registered parameter by name (throws if absent: a typo should not read as `undefined`). */
   param(name: string): Tensor {
     const t = this.#parameters.get(name);
@@ -79,6 +86,11 @@ export abstract class Module {
   /** The parameter if registered and not null (e.g. an optional bias). */
   optionalParam(name: string): Tensor | null {
     return this.#parameters.get(name) ?? null;
+  }
+
+  /** The buffer if registered and not null (e.g. an optional class-weight buffer). */
+  optionalBuffer(name: string): Tensor | null {
+    return this.#buffers.get(name) ?? null;
   }
 
   buffer(name: string): Tensor {
@@ -95,17 +107,32 @@ export abstract class Module {
 
   // ---- traversal (registration order, as PyTorch) ----
 
+  /** Direct children, each once (a module registered under two names is listed under the first). */
   *namedChildren(): Generator<[string, Module]> {
-    for (const [n, m] of this.#modules) if (m) yield [n, m];
+    const seen = new Set<Module>();
+    for (const [n, m] of this.#modules) {
+      if (!m || seen.has(m)) continue;
+      seen.add(m);
+      yield [n, m];
+    }
   }
 
   *children(): Generator<Module> {
     for (const [, m] of this.namedChildren()) yield m;
   }
 
-  *namedModules(prefix = ''): Generator<[string, Module]> {
+  /** Every module in the tree once, depth first; a module shared by two parents is listed under its first path. */
+  *namedModules(prefix = '', memo = new Set<Module>()): Generator<[string, Module]> {
+    if (memo.has(this)) return;
+    memo.add(this);
     yield [prefix, this];
-    for (const [n, m] of this.namedChildren()) yield* m.namedModules(prefix ? `${prefix}.${n}` : n);
+    for (const [n, m] of this.namedChildren()) yield* m.namedModules(prefix ? `${prefix}.${n}` : n, memo);
+  }
+
+  /** Like namedModules but repeating shared modules under every path: the walk state_dict does. */
+  *#allPaths(prefix = ''): Generator<[string, Module]> {
+    yield [prefix, this];
+    for (const [n, m] of this.#modules) if (m) yield* m.#allPaths(prefix ? `${prefix}.${n}` : n);
   }
 
   *modules(): Generator<Module> {
@@ -145,7 +172,7 @@ export abstract class Module {
    */
   stateDict(): StateDict {
     const out: StateDict = new Map();
-    for (const [path, m] of this.namedModules()) {
+    for (const [path, m] of this.#allPaths()) {
       const key = (n: string) => (path ? `${path}.${n}` : n);
       for (const [n, p] of m.#parameters) if (p) out.set(key(n), p);
       for (const [n, b] of m.#buffers) if (b && !m.#nonPersistent.has(n)) out.set(key(n), b);

@@ -111,6 +111,14 @@ describe('freezing, modes and counts', () => {
     const m = new nn.Sequential(shared, new nn.ReLU(), shared);
     assert.equal(m.parameters().length, 2);
     assert.equal(m.numParameters(), 12);
+    assert.deepEqual([...m.namedModules()].map(([n]) => n), ['', '0', '1']);
+    // state_dict repeats a shared module under every path, as PyTorch's does.
+    assert.deepEqual([...m.stateDict().keys()], ['0.weight', '0.bias', '2.weight', '2.bias']);
+    let visits = 0;
+    m.apply((x) => {
+      if (x === shared) visits++;
+    });
+    assert.equal(visits, 1, 'apply visits a shared module once, like PyTorch');
     m.dispose();
   });
 });

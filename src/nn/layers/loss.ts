@@ -23,7 +23,7 @@ export class CrossEntropyLoss extends Module {
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
-    return crossEntropy(input, target, { weight: optionalBuffer(this, 'weight'), ignoreIndex: this.ignoreIndex, reduction: this.reduction, labelSmoothing: this.labelSmoothing });
+    return crossEntropy(input, target, { weight: this.optionalBuffer('weight'), ignoreIndex: this.ignoreIndex, reduction: this.reduction, labelSmoothing: this.labelSmoothing });
   }
 }
 
@@ -39,7 +39,7 @@ export class NLLLoss extends Module {
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
-    return nllLoss(input, target, { weight: optionalBuffer(this, 'weight'), ignoreIndex: this.ignoreIndex, reduction: this.reduction });
+    return nllLoss(input, target, { weight: this.optionalBuffer('weight'), ignoreIndex: this.ignoreIndex, reduction: this.reduction });
   }
 }
 
@@ -53,7 +53,7 @@ export class BCELoss extends Module {
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
-    return binaryCrossEntropy(input, target, { weight: optionalBuffer(this, 'weight'), reduction: this.reduction });
+    return binaryCrossEntropy(input, target, { weight: this.optionalBuffer('weight'), reduction: this.reduction });
   }
 }
 
@@ -68,7 +68,7 @@ export class BCEWithLogitsLoss extends Module {
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
-    return binaryCrossEntropyWithLogits(input, target, { weight: optionalBuffer(this, 'weight'), posWeight: optionalBuffer(this, 'pos_weight'), reduction: this.reduction });
+    return binaryCrossEntropyWithLogits(input, target, { weight: this.optionalBuffer('weight'), posWeight: this.optionalBuffer('pos_weight'), reduction: this.reduction });
   }
 }
 
@@ -154,7 +154,7 @@ export class FocalLoss extends Module {
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
-    const alpha = this.scalarAlpha ?? optionalBuffer(this, 'alpha');
+    const alpha = this.scalarAlpha ?? this.optionalBuffer('alpha');
     return focalLoss(input, target, { gamma: this.gamma, alpha, ignoreIndex: this.ignoreIndex, reduction: this.reduction });
   }
 
@@ -163,8 +163,3 @@ export class FocalLoss extends Module {
   }
 }
 
-/** A buffer that may be registered as absent (None in PyTorch). */
-function optionalBuffer(m: Module, name: string): Tensor | null {
-  for (const [n, b] of m.namedBuffers('', false)) if (n === name) return b;
-  return null;
-}
