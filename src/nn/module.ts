@@ -287,7 +287,8 @@ export abstract class Module {
 
   /** PyTorch's module repr: `Sequential(\n  (0): Linear(in_features=784, ...)\n)`. */
   toString(): string {
-    const children = [...this.namedChildren()];
+    // Every registered child, shared ones included (PyTorch's repr walks `_modules` as is).
+    const children = [...this.#modules].filter((e): e is [string, Module] => e[1] !== null);
     const extra = this.extraRepr();
     if (children.length === 0) return `${this.constructor.name}(${extra})`;
     const lines = children.map(([n, m]) => `  (${n}): ${m.toString().replace(/\n/g, '\n  ')}`);
