@@ -1,35 +1,47 @@
 #include "handle.h"
 
 #include <atomic>
-#include <mutex>
-#include <unordered_map>
+#include <unordered_set>
 
 #include "errors.h"
 
 namespace tessera {
 namespace {
 
-// What one JS Tensor owns. The storage key and byte count are recorded at creation so that
-// release subtracts exactly what creation added, even if an in-place op later resized the tensor.
+// What one JS Tensor owns: one tensor reference, linked into the list of live handles so that
+// memoryStats() can walk them. Linking is O(1) with no allocation beyond the Handle itself; the
+// per-op path takes a spinlock for a few instructions (handles are created on the JS thread, but
+// worker threads may load the addon too).
 struct Handle {
   at::Tensor tensor;
-  const void* storage;
-  int64_t bytes;
+  int64_t bytes;  // storage bytes reported to V8 at creation, subtracted at release
+  Handle* prev;
+  Handle* next;
 };
 
-// Storages referenced by live handles: how many handles share each, and its size in bytes.
-struct StorageUse {
-  int64_t handles;
-  int64_t bytes;
+class SpinLock {
+ public:
+  void lock() {
+    while (flag_.test_and_set(std::memory_order_acquire)) {
+    }
+  }
+  void unlock() { flag_.clear(std::memory_order_release); }
+
+ private:
+  std::atomic_flag flag_ = ATOMIC_FLAG_INIT;
 };
 
-std::mutex g_mutex;
-std::unordered_map<const void*, StorageUse> g_storages;
-MemoryStats g_stats{0, 0, 0, 0};
+SpinLock g_lock;
+Handle g_head{at::Tensor(), 0, &g_head, &g_head};  // sentinel of the circular list
+std::atomic<int64_t> g_live{0};
+std::atomic<int64_t> g_created{0};
 std::atomic<int64_t> g_pending_external{0};
 
 constexpr int64_t kExternalFlushBytes = 1 << 20;
 
+// External memory tells V8's GC how much native memory JS objects hold, so allocation-heavy code
+// that forgets to dispose still triggers collections. Each handle reports its storage's size
+// (a view counts again; it is a pressure hint, not an inventory — memoryStats() dedupes).
 void account(napi_env env, int64_t delta) {
   int64_t pending = g_pending_external.fetch_add(delta) + delta;
   if (pending >= kExternalFlushBytes || pending <= -kExternalFlushBytes) flush_external_memory(env);
@@ -59,16 +71,9 @@ napi_value js_memory_stats(napi_env env, napi_callback_info info) {
     napi_value o = make_object(env);
     set_named(env, o, "liveTensors", make_int(env, s.live_tensors));
     set_named(env, o, "liveBytes", make_int(env, s.live_bytes));
-    set_named(env, o, "peakBytes", make_int(env, s.peak_bytes));
     set_named(env, o, "totalCreated", make_int(env, s.total_created));
     return o;
   });
-}
-
-napi_value js_reset_peak(napi_env env, napi_callback_info info) {
-  std::lock_guard<std::mutex> lock(g_mutex);
-  g_stats.peak_bytes = g_stats.live_bytes;
-  return nullptr;
 }
 
 // A new handle sharing the same TensorImpl (PyTorch's `alias`, tch-rs's `shallow_clone`).
@@ -81,9 +86,18 @@ napi_value js_shallow_clone(napi_env env, napi_callback_info info) {
 
 }  // namespace
 
+// Walks the live handles; bytes are those of the distinct storages they reference.
 MemoryStats memory_stats() {
-  std::lock_guard<std::mutex> lock(g_mutex);
-  return g_stats;
+  std::unordered_set<const void*> storages;
+  int64_t bytes = 0;
+  g_lock.lock();
+  for (Handle* h = g_head.next; h != &g_head; h = h->next) {
+    if (!h->tensor.has_storage()) continue;
+    const void* s = h->tensor.storage().unsafeGetStorageImpl();
+    if (storages.insert(s).second) bytes += static_cast<int64_t>(h->tensor.storage().nbytes());
+  }
+  g_lock.unlock();
+  return MemoryStats{g_live.load(), bytes, g_created.load()};
 }
 
 void flush_external_memory(napi_env env) {
@@ -99,29 +113,17 @@ napi_value wrap_tensor(napi_env env, at::Tensor&& t) {
     NAPI_OK(napi_get_null(env, &null_value));
     return null_value;
   }
-  const void* storage = nullptr;
-  int64_t bytes = 0;
-  if (t.has_storage()) {
-    storage = t.storage().unsafeGetStorageImpl();
-    bytes = static_cast<int64_t>(t.storage().nbytes());
-  }
-  auto* h = new Handle{std::move(t), storage, bytes};
-  int64_t added = 0;
-  {
-    std::lock_guard<std::mutex> lock(g_mutex);
-    g_stats.live_tensors++;
-    g_stats.total_created++;
-    if (storage) {
-      auto& use = g_storages[storage];
-      if (use.handles++ == 0) {
-        use.bytes = bytes;
-        added = bytes;
-        g_stats.live_bytes += bytes;
-        if (g_stats.live_bytes > g_stats.peak_bytes) g_stats.peak_bytes = g_stats.live_bytes;
-      }
-    }
-  }
-  if (added) account(env, added);
+  int64_t bytes = t.has_storage() ? static_cast<int64_t>(t.storage().nbytes()) : 0;
+  auto* h = new Handle{std::move(t), bytes, nullptr, nullptr};
+  g_lock.lock();
+  h->prev = g_head.prev;
+  h->next = &g_head;
+  g_head.prev->next = h;
+  g_head.prev = h;
+  g_lock.unlock();
+  g_live.fetch_add(1, std::memory_order_relaxed);
+  g_created.fetch_add(1, std::memory_order_relaxed);
+  if (bytes) account(env, bytes);
   napi_value v;
   NAPI_OK(napi_create_double(env, static_cast<double>(reinterpret_cast<uintptr_t>(h)), &v));
   return v;
@@ -132,28 +134,20 @@ at::Tensor& tensor_arg(napi_env env, napi_value v, const char* what) { return ha
 void release_handle(napi_env env, int64_t raw) {
   if (raw == 0) return;
   auto* h = reinterpret_cast<Handle*>(static_cast<uintptr_t>(raw));
-  int64_t freed = 0;
-  {
-    std::lock_guard<std::mutex> lock(g_mutex);
-    g_stats.live_tensors--;
-    if (h->storage) {
-      auto it = g_storages.find(h->storage);
-      if (it != g_storages.end() && --it->second.handles == 0) {
-        freed = it->second.bytes;
-        g_stats.live_bytes -= freed;
-        g_storages.erase(it);
-      }
-    }
-  }
+  g_lock.lock();
+  h->prev->next = h->next;
+  h->next->prev = h->prev;
+  g_lock.unlock();
+  g_live.fetch_sub(1, std::memory_order_relaxed);
+  int64_t bytes = h->bytes;
   delete h;
-  if (freed) account(env, -freed);
+  if (bytes) account(env, -bytes);
 }
 
 void register_handle_functions(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"release", nullptr, js_release, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"memoryStats", nullptr, js_memory_stats, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"resetPeakBytes", nullptr, js_reset_peak, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"shallowClone", nullptr, js_shallow_clone, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   NAPI_OK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

@@ -17,11 +17,10 @@
 namespace tessera {
 
 // Bookkeeping exposed to tests and `tessera info`: live handles and the bytes of the distinct
-// storages they reference (a view and its base count once).
+// storages they reference (a view and its base count once), computed on demand.
 struct MemoryStats {
   int64_t live_tensors;
   int64_t live_bytes;
-  int64_t peak_bytes;
   int64_t total_created;
 };
 
@@ -34,7 +33,7 @@ inline napi_value wrap_tensor(napi_env env, const at::Tensor& t) { return wrap_t
 // The tensor behind a handle argument; throws DisposedError/ArgumentError naming `what`.
 at::Tensor& tensor_arg(napi_env env, napi_value v, const char* what);
 
-// Frees a handle (no-op for 0). Returns false if the handle was unknown.
+// Frees a handle (no-op for 0).
 void release_handle(napi_env env, int64_t h);
 
 // Registers the entry points of this file on the addon's exports object.

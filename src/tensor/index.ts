@@ -7,7 +7,7 @@ export { ALL_DTYPES, isDType, isFloatingPoint, type DType, type TypedArray } fro
 export { cuda, deviceName, type DeviceLike } from './device.js';
 export type { Layout, MemoryFormat, Reduction } from './generated/enums.js';
 export type { Scalar } from './dispatch.js';
-export { scope, keep, persist, memoryStats, resetPeakBytes, type MemoryStats } from './memory.js';
+export { scope, keep, persist, memoryStats, type MemoryStats } from './memory.js';
 export * as autograd from './autograd.js';
 export { noGrad, enableGrad, noGradGuard, enableGradGuard, isGradEnabled, setGradEnabled } from './autograd.js';
 export { autocast, autocastGuard, isAutocastEnabled, autocastDtype, type AutocastOptions, type AutocastDevice } from './autocast.js';

@@ -190,6 +190,3 @@ export function memoryStats(): MemoryStats {
   return native.memoryStats();
 }
 
-export function resetPeakBytes(): void {
-  native.resetPeakBytes();
-}

@@ -11,7 +11,6 @@ import type { NativeOpName } from './generated/native-names.js';
 export interface NativeMemoryStats {
   liveTensors: number;
   liveBytes: number;
-  peakBytes: number;
   totalCreated: number;
 }
 
@@ -36,7 +35,6 @@ export interface NativeCore {
   setErrorClass(kind: TorchErrorKind, ctor: unknown): void;
   release(h: Handle): void;
   memoryStats(): NativeMemoryStats;
-  resetPeakBytes(): void;
   shallowClone(h: Handle): Handle;
   fromBuffer(data: ArrayBufferView | ArrayBuffer, dtype: number, shape: readonly number[]): Handle;
   fromBufferShared(data: ArrayBufferView | ArrayBuffer, dtype: number, shape: readonly number[]): Handle;
@@ -66,6 +64,7 @@ export interface NativeCore {
     allowUnused: boolean,
   ): (Handle | null)[];
   buildInfo(): NativeBuildInfo;
+  allocatorInfo(): { tuned: boolean };
   getNumThreads(): number;
   setNumThreads(n: number): void;
   getNumInteropThreads(): number;
