@@ -3,5 +3,6 @@ export * from './tensor/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as io from './io/index.js';
+export * as models from './models/index.js';
 export { getNumThreads, setNumThreads, getNumInteropThreads } from './runtime/threads.js';
 export { runtimeInfo, formatRuntimeInfo, detectBlas, type RuntimeInfo, type BlasInfo } from './runtime/info.js';

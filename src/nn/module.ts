@@ -22,6 +22,9 @@ export class StateDictError extends Error {
   override name = 'StateDictError';
 }
 
+/** A module whose forward maps one tensor to one tensor: most layers. */
+export type UnaryModule = Module & { forward(x: Tensor): Tensor };
+
 export abstract class Module {
   /** Train mode (dropout active, batch norm uses batch statistics) or eval mode. */
   training = true;
@@ -67,6 +70,18 @@ export abstract class Module {
     checkName(name, this);
     this.#modules.set(name, m);
     return m;
+  }
+
+  /** A registered child module by name (throws if absent), typed as a one-tensor layer by default. */
+  child<M extends Module = UnaryModule>(name: string): M {
+    const m = this.#modules.get(name);
+    if (!m) throw new Error(`${this.constructor.name} has no child module '${name}'`);
+    return m as M;
+  }
+
+  /** The child if registered and not null (e.g. an optional downsample). */
+  optionalChild<M extends Module = UnaryModule>(name: string): M | null {
+    return (this.#modules.get(name) ?? null) as M | null;
   }
 
   /** Removes a child module (PyTorch's `del module.name`); returns it, or undefined if absent. */

@@ -1,12 +1,11 @@
 // Containers: Sequential, ModuleList, ModuleDict. Children are registered under '0', '1', … (or
 // their keys), so state dict paths read `features.0.weight` exactly as in PyTorch.
 import type { Tensor } from '../../tensor/tensor.js';
-import { Module } from '../module.js';
+import { Module, type UnaryModule } from '../module.js';
 
 /** A module that maps one tensor to one tensor: what a Sequential can chain. */
-export interface Layer extends Module {
-  forward(x: Tensor): Tensor;
-}
+/** What a Sequential holds: modules mapping one tensor to one tensor. */
+export type Layer = UnaryModule;
 
 /** A list of child modules named by position; indexable (negative from the end) and iterable. */
 abstract class IndexedContainer<M extends Module> extends Module {
