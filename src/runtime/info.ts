@@ -24,6 +24,8 @@ export interface RuntimeInfo {
   addon: string;
   libtorch: { version: string; cxx11Abi: boolean; config: string; capability: string | null };
   threads: { intraOp: number; interOp: number; cores: number };
+  /** Whether the addon tuned glibc malloc to keep freed memory (native/csrc/runtime.cc). */
+  mallocTuned: boolean;
   devices: { cpu: string; cudaAvailable: boolean; cudaDevices: number };
   cpuFeatures: { avx2: boolean; avx512f: boolean; avx512bf16: boolean; amx: boolean };
   blas: BlasInfo;
@@ -96,6 +98,7 @@ export function runtimeInfo(): RuntimeInfo {
     addon: addonPath(),
     libtorch: { version: build.version, cxx11Abi: build.cxx11Abi, config: build.config, capability },
     threads: { intraOp: getNumThreads(), interOp: getNumInteropThreads(), cores: cpus().length },
+    mallocTuned: native.allocatorInfo().tuned,
     devices: { cpu: cpus()[0]?.model ?? 'unknown', cudaAvailable: cuda.isAvailable(), cudaDevices: cuda.deviceCount() },
     cpuFeatures: {
       avx2: flags.has('avx2'),
@@ -116,6 +119,7 @@ export function formatRuntimeInfo(i: RuntimeInfo): string {
     `LibTorch ${i.libtorch.version} (C++11 ABI: ${yes(i.libtorch.cxx11Abi)}, CPU kernels: ${i.libtorch.capability ?? 'unknown'})`,
     `  BLAS             ${i.blas.kind}${i.blas.variant ? ` (${i.blas.variant})` : ''}${i.blas.library ? `  ${i.blas.library}` : ''}`,
     `  threads          intra-op ${i.threads.intraOp}, inter-op ${i.threads.interOp}, cores ${i.threads.cores}`,
+    `  malloc           ${i.mallocTuned ? 'tuned to keep freed memory (TESSERA_MALLOC_TUNING=0 for glibc defaults)' : 'glibc defaults'}`,
     `Devices`,
     `  cpu              ${i.devices.cpu}`,
     `  cuda             ${i.devices.cudaAvailable ? `${i.devices.cudaDevices} device(s)` : 'not available'}`,

@@ -62,6 +62,7 @@ describe('info', () => {
     assert.match(info.libtorch.version, /^\d+\.\d+/);
     assert.equal(info.threads.intraOp, getNumThreads());
     assert.ok(['openblas', 'mkl', 'blis', 'reference', 'none'].includes(info.blas.kind));
+    assert.equal(info.mallocTuned, process.env.TESSERA_MALLOC_TUNING !== '0');
   });
 
   it('recognises OpenBLAS and warns about the reference BLAS', () => {
