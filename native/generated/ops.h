@@ -383,5 +383,6 @@ napi_value op_result_type_Scalar(napi_env env, napi_callback_info info);
 napi_value op_can_cast(napi_env env, napi_callback_info info);
 napi_value op_promote_types(napi_env env, napi_callback_info info);
 napi_value op_requires_grad_(napi_env env, napi_callback_info info);
+napi_value op_set_data(napi_env env, napi_callback_info info);
 napi_value op_retain_grad(napi_env env, napi_callback_info info);
 }  // namespace tessera::generated

@@ -1116,4 +1116,14 @@ napi_value op_can_cast(napi_env env, napi_callback_info info) {
   });
 }
 
+// retain_grad(Tensor(a!) self) -> ()
+napi_value op_retain_grad(napi_env env, napi_callback_info info) {
+  return guard(env, "retain_grad", [&]() -> napi_value {
+    Args a(env, info, 1);
+    at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    a_self.retain_grad();
+    return nullptr;
+  });
+}
+
 }  // namespace tessera::generated

@@ -1100,12 +1100,13 @@ napi_value op_result_type_Scalar(napi_env env, napi_callback_info info) {
   });
 }
 
-// retain_grad(Tensor(a!) self) -> ()
-napi_value op_retain_grad(napi_env env, napi_callback_info info) {
-  return guard(env, "retain_grad", [&]() -> napi_value {
-    Args a(env, info, 1);
+// set_data(Tensor(a!) self, Tensor new_data) -> ()
+napi_value op_set_data(napi_env env, napi_callback_info info) {
+  return guard(env, "set_data", [&]() -> napi_value {
+    Args a(env, info, 2);
     at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    a_self.retain_grad();
+    const at::Tensor& a_new_data = tensor_arg(env, a[1], "newData");
+    a_self.set_data(a_new_data);
     return nullptr;
   });
 }

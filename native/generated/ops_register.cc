@@ -5,7 +5,7 @@
 
 namespace tessera {
 
-// 380 ops
+// 381 ops
 void register_generated_ops(napi_env env, napi_value exports) {
   static const napi_property_descriptor props[] = {
       {"add$Tensor", nullptr, generated::op_add_Tensor, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -387,6 +387,7 @@ void register_generated_ops(napi_env env, napi_value exports) {
       {"can_cast", nullptr, generated::op_can_cast, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"promote_types", nullptr, generated::op_promote_types, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"requires_grad_", nullptr, generated::op_requires_grad_, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"set_data", nullptr, generated::op_set_data, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"retain_grad", nullptr, generated::op_retain_grad, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   NAPI_OK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

@@ -6,8 +6,8 @@
 // Ownership: a module owns its parameters and buffers. They are taken out of every memory scope
 // when registered (`persist`), and freed by `module.dispose()`.
 import { noGrad } from '../tensor/autograd.js';
-import type { DType } from '../tensor/dtype.js';
-import { persist } from '../tensor/memory.js';
+import { isFloatingPoint, type DType } from '../tensor/dtype.js';
+import { persist, scope } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export type StateDict = Map<string, Tensor>;
@@ -249,27 +249,32 @@ export abstract class Module {
   }
 
   /**
-   * Moves or converts every parameter and buffer in place (the module keeps its identity, like
-   * PyTorch's `module.to()`). Only floating-point tensors change dtype; integer buffers such as
-   * `num_batches_tracked` keep theirs.
+   * Moves or converts every parameter and buffer in place, keeping each Tensor object (PyTorch's
+   * `param.data = fn(param.data)`): an optimizer built before `to()` still holds the right
+   * tensors. Gradients are converted too. Only floating-point tensors change dtype; integer
+   * buffers such as `num_batches_tracked` keep theirs.
    */
   to(target: { device?: string; dtype?: DType } | string): this {
     const t = typeof target === 'string' ? (target.startsWith('cpu') || target.startsWith('cuda') ? { device: target } : { dtype: target as DType }) : target;
-    for (const m of this.modules()) {
-      for (const table of [m.#parameters, m.#buffers]) {
-        for (const [n, old] of table) {
-          if (!old) continue;
-          const floating = ['float32', 'float64', 'float16', 'bfloat16'].includes(old.dtype);
-          const dtype = floating ? t.dtype : undefined;
-          if ((dtype === undefined || dtype === old.dtype) && (t.device === undefined || t.device === old.device)) continue;
-          const converted = noGrad(() => old.to({ ...(dtype ? { dtype } : {}), ...(t.device ? { device: t.device } : {}) }).detach());
-          if (table === m.#parameters && old.requiresGrad) converted.requiresGrad_(true);
-          persist(converted);
-          table.set(n, converted);
-          old.dispose();
+    const convert = (x: Tensor): Tensor | null => {
+      const dtype = isFloatingPoint(x.dtype) ? t.dtype : undefined;
+      if ((dtype === undefined || dtype === x.dtype) && (t.device === undefined || t.device === x.device)) return null;
+      return x.to({ ...(dtype ? { dtype } : {}), ...(t.device ? { device: t.device } : {}) });
+    };
+    noGrad(() =>
+      scope(() => {
+        for (const m of this.modules()) {
+          for (const x of [...m.#parameters.values(), ...m.#buffers.values()]) {
+            if (!x) continue;
+            const converted = convert(x);
+            if (!converted) continue;
+            const grad = x.grad;
+            x.setData(converted);
+            if (grad) x.grad = convert(grad) ?? grad;
+          }
         }
-      }
-    }
+      }),
+    );
     return this;
   }
 

@@ -191,3 +191,23 @@ describe('errors and memory', () => {
     assert.equal(memoryStats().liveTensors, live);
   });
 });
+
+describe('Module.to keeps tensor identity', () => {
+  it('converts in place, so an optimizer built before to() still steps the right tensors', () => {
+    const m = new nn.Linear(3, 2);
+    const before = m.parameters();
+    scope(() => m.forward(randn([4, 3])).sum().backward());
+    m.to('float64');
+    const after = m.parameters();
+    assert.equal(after[0], before[0]);
+    assert.equal(after[1], before[1]);
+    assert.equal(after[0]?.dtype, 'float64');
+    assert.equal(after[0]?.requiresGrad, true);
+    scope(() => assert.equal(after[0]?.grad?.dtype, 'float64'));
+    scope(() => {
+      const y = m.forward(randn([4, 3], { dtype: 'float64' }));
+      assert.equal(y.dtype, 'float64');
+    });
+    m.dispose();
+  });
+});

@@ -352,6 +352,7 @@ declare module '../tensor.js' {
     newZeros(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
     newOnes(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
     newFull(size: readonly number[], fillValue: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
+    setData(newData: Tensor): void;
     retainGrad(): void;
   }
 }
@@ -544,6 +545,7 @@ const methods: Record<string, (this: Tensor, ...args: unknown[]) => unknown> = {
   newZeros: function (this: Tensor, a1?: unknown, a2?: unknown) { return (ops.newZeros as (...a: unknown[]) => unknown)(this, a1, a2); },
   newOnes: function (this: Tensor, a1?: unknown, a2?: unknown) { return (ops.newOnes as (...a: unknown[]) => unknown)(this, a1, a2); },
   newFull: function (this: Tensor, a1?: unknown, a2?: unknown, a3?: unknown) { return (ops.newFull as (...a: unknown[]) => unknown)(this, a1, a2, a3); },
+  setData: function (this: Tensor, a1?: unknown, a2?: unknown) { return (ops.setData as (...a: unknown[]) => unknown)(this, a1, a2); },
   retainGrad: function (this: Tensor, a1?: unknown) { return (ops.retainGrad as (...a: unknown[]) => unknown)(this, a1); },
 };
 

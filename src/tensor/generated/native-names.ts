@@ -381,6 +381,7 @@ export const NATIVE_OP_NAMES = [
   'can_cast',
   'promote_types',
   'requires_grad_',
+  'set_data',
   'retain_grad',
 ] as const;
 

@@ -5153,6 +5153,18 @@ export function requiresGrad_(a0?: unknown, a1?: unknown, a2?: unknown): unknown
 }
 
 /**
+ * `set_data(Tensor(a!) self, Tensor new_data) -> ()`
+ */
+export function setData(self: Tensor, newData: Tensor): void;
+export function setData(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 === undefined) {
+    N.set_data(handleOf(a0), handleOf(a1));
+    return;
+  }
+  throw noOverload("setData", [a0, a1, a2], "setData(self: Tensor, newData: Tensor): void");
+}
+
+/**
  * `retain_grad(Tensor(a!) self) -> ()`
  */
 export function retainGrad(self: Tensor): void;

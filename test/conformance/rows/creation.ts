@@ -30,6 +30,7 @@ export const CREATION_ROWS: OpRow[] = [
   row({ name: 'ones_like', covers: ['ones_like'], inputs: { a: inp([2, 3]) }, dtypes: ALL, ts: ({ a }) => T.onesLike(a), py: 'torch.ones_like(a)' }),
   row({ name: 'full_like', covers: ['full_like'], inputs: { a: inp([2, 3]) }, dtypes: FLOAT_LONG, ts: ({ a }) => T.fullLike(a, 7), py: 'torch.full_like(a, 7)' }),
   row({ name: 'full_like dtype', covers: ['full_like'], inputs: { a: inp([2, 3]) }, dtypes: ['int64'], ts: ({ a }) => T.fullLike(a, 0.5, { dtype: 'float64' }), py: 'torch.full_like(a, 0.5, dtype=torch.float64)' }),
+  row({ name: 'set_data', covers: ['set_data'], inputs: { a: inp([2, 3]), b: inp([4]) }, dtypes: FLOAT, ts: ({ a, b }) => { const x = a.clone(); x.setData(b); return x; }, py: '(lambda x: (setattr(x, "data", b), x)[1])(a.clone())' }),
   row({ name: 'new_empty', covers: ['new_empty'], inputs: { a: inp([2, 3]) }, dtypes: ALL, metaOnly: true, ts: ({ a }) => a.newEmpty([4, 1]), py: 'a.new_empty([4, 1])' }),
   row({ name: 'new_zeros', covers: ['new_zeros'], inputs: { a: inp([2, 3]) }, dtypes: ALL, ts: ({ a }) => a.newZeros([2, 2]), py: 'a.new_zeros([2, 2])' }),
   row({ name: 'new_ones dtype', covers: ['new_ones'], inputs: { a: inp([2, 3]) }, dtypes: FLOAT, ts: ({ a }) => a.newOnes([3], { dtype: 'int32' }), py: 'a.new_ones([3], dtype=torch.int32)' }),
