@@ -2,8 +2,9 @@
 //   conv(3→32, 3×3) ReLU maxpool2 → conv(32→64, 3×3) ReLU maxpool2 → flatten (64·6·6 = 2304)
 //   → dense 128 ReLU → dense 10
 // with 'valid' padding as in Keras' default (32 → 30 → 15 → 13 → 6). Tessera is written with raw
-// ops and a hand-written Adam (there is no optim module yet) that follows torch.optim.Adam of
-// PyTorch 1.13 step by step; the peer (bench/peers/train_cnn.py) is the same model in PyTorch with
+// ops and a hand-written Adam that follows torch.optim.Adam of PyTorch 1.13 step by step: the
+// binding without the nn and optim layers (train-cnn-nn is the same model written with nn modules
+// and optim.Adam); the peer (bench/peers/train_cnn.py) is the same model in PyTorch with
 // torch.optim.Adam. Metric: training images per second. The harness (bench/lib/training.ts) gives
 // both sides the same initial weights and batches, checks the losses agree, warms up, and
 // interleaves the timed repetitions.

@@ -1,6 +1,7 @@
 // Training speed of an MLP 784-500-10 (ReLU), batch 64, cross-entropy, plain SGD (lr 0.01), on
-// random 784-float inputs; Tessera written with raw ops, against the same model in PyTorch with
-// torch.optim.SGD (bench/peers/train_mlp.py). Metric: training images per second.
+// random 784-float inputs; Tessera written with raw ops (train-mlp-nn is the same with nn modules
+// and optim.SGD), against the same model in PyTorch with torch.optim.SGD (bench/peers/train_mlp.py).
+// Metric: training images per second.
 // The harness (bench/lib/training.ts) gives both sides the same initial weights and batches, checks
 // the losses agree, warms up, and interleaves the timed repetitions.
 //

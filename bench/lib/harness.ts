@@ -235,9 +235,63 @@ export async function interleave(o: InterleaveOptions): Promise<Interleaved> {
   return out;
 }
 
+/** One timed contender of interleaveN: a label and one timed repetition, returning its rate. */
+export interface TimedSide {
+  label: string;
+  run: () => number | Promise<number>;
+}
+
+export interface InterleavedN {
+  /** Kept values, per side (in the order of `sides`). */
+  values: number[][];
+  /** Other processes' share of the machine during each kept repetition, per side. */
+  loads: number[][];
+  redone: number;
+}
+
+/**
+ * interleave() for any number of sides: repetition i runs the sides in order when i is even and in
+ * reverse when it is odd (A B C D, D C B A, ...), so a drift in machine speed biases none of them.
+ * With two sides this is exactly interleave()'s order. Busy repetitions are redone as there.
+ */
+export async function interleaveN(o: {
+  reps: number;
+  sides: readonly TimedSide[];
+  pids: () => number[];
+  onRep?: (i: number, side: number, value: number, othersPct: number) => void;
+  maxOthersPct?: number;
+  maxRedo?: number;
+}): Promise<InterleavedN> {
+  const maxPct = o.maxOthersPct ?? 10;
+  let redoLeft = o.maxRedo ?? o.reps * o.sides.length;
+  const out: InterleavedN = { values: o.sides.map(() => []), loads: o.sides.map(() => []), redone: 0 };
+  const load = new MachineLoad(o.pids);
+  const forward = o.sides.map((_, k) => k);
+  for (let i = 0; i < o.reps; i++) {
+    for (const k of i % 2 === 0 ? forward : [...forward].reverse()) {
+      for (;;) {
+        load.reset();
+        const v = await (o.sides[k] as TimedSide).run();
+        const pct = load.othersPct();
+        if (pct > maxPct && redoLeft > 0) {
+          redoLeft--;
+          out.redone++;
+          await new Promise((r) => setTimeout(r, 500));
+          continue;
+        }
+        (out.values[k] as number[]).push(v);
+        (out.loads[k] as number[]).push(pct);
+        o.onRep?.(i, k, v, pct);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 /** One line on how busy the machine was during the kept repetitions; warns when it was too busy. */
-export function describeLoad(r: Interleaved, maxOthersPct = 10): string {
-  const all = [...r.oursLoad, ...r.peerLoad].filter(Number.isFinite);
+export function describeLoad(r: Interleaved | InterleavedN, maxOthersPct = 10): string {
+  const all = ('loads' in r ? r.loads.flat() : [...r.oursLoad, ...r.peerLoad]).filter(Number.isFinite);
   if (all.length === 0) return 'machine load: unknown (no /proc/stat)';
   const worst = Math.max(...all);
   const median = stats(all).median;
@@ -345,10 +399,14 @@ export function describeEngines(peer: Peer, info: PeerInfo): string {
   } catch {
     // not Linux: leave it unknown
   }
-  const env = ['ATEN_CPU_CAPABILITY', 'OMP_NUM_THREADS', 'GLIBC_TUNABLES'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`);
+  const env = ['ATEN_CPU_CAPABILITY', 'OMP_NUM_THREADS', 'GLIBC_TUNABLES', 'TESSERA_MALLOC_TUNING'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`);
+  // The addon sets glibc's malloc thresholds when it loads (native/csrc/runtime.cc); the peer keeps
+  // glibc's defaults unless GLIBC_TUNABLES (inherited by both processes) says otherwise.
+  const oursMalloc = ours.mallocTuned ? 'malloc tuned by the addon (mmap threshold 32 MiB, trim threshold 1 GiB)' : 'malloc not tuned by the addon';
+  const peerMalloc = process.env.GLIBC_TUNABLES ? `malloc per GLIBC_TUNABLES` : 'glibc malloc defaults';
   return [
-    `Tessera ${ours.tessera}: LibTorch ${ours.libtorch.version}, BLAS ${blasName(ours.blas)}, ${getNumThreads()} intra-op threads, Node ${process.version}`,
-    `PyTorch ${info.torch}: BLAS ${peerBlas}, ${info.threads} intra-op threads, Python ${info.python} (${peerPython()})`,
+    `Tessera ${ours.tessera}: LibTorch ${ours.libtorch.version}, BLAS ${blasName(ours.blas)}, ${getNumThreads()} intra-op threads, Node ${process.version}, ${oursMalloc}`,
+    `PyTorch ${info.torch}: BLAS ${peerBlas}, ${info.threads} intra-op threads, Python ${info.python} (${peerPython()}), ${peerMalloc}`,
     ...(env.length ? [`environment (both sides): ${env.join(' ')}`] : []),
   ].join('\n');
 }
