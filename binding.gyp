@@ -13,6 +13,7 @@
         "native/csrc/runtime.cc",
         "native/csrc/serialize.cc",
         "native/csrc/autocast.cc",
+        "native/csrc/mmap.cc",
         "native/generated/ops_0.cc",
         "native/generated/ops_1.cc",
         "native/generated/ops_2.cc",

@@ -9,8 +9,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # LibTorch and an OpenMP OpenBLAS (without it, LibTorch falls back to the reference BLAS and linear
 # layers run ~25x slower); PyTorch and TorchVision for reference fixtures and benchmark peers;
-# Fashion-MNIST for the main job.
-PACKAGES=(libtorch-dev libopenblas0-openmp python3-torch python3-torchvision dataset-fashion-mnist)
+# Fashion-MNIST for the main job; Chromium to check the HTML report in a real browser.
+PACKAGES=(libtorch-dev libopenblas0-openmp python3-torch python3-torchvision dataset-fashion-mnist chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,6 +29,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund
   echo "$want" > "$stamp"
+  # New type packages can leave tsc's incremental state inconsistent (`using` on a Tensor then
+  # fails to type-check); after a dependency change, build the TypeScript from scratch.
+  rm -f dist/.tsbuildinfo
 else
   node scripts/build-native.mjs | grep -v "^make: " || true
 fi

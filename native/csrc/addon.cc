@@ -11,6 +11,7 @@ void register_autograd_functions(napi_env env, napi_value exports);
 void register_runtime_functions(napi_env env, napi_value exports);
 void register_serialize_functions(napi_env env, napi_value exports);
 void register_autocast_functions(napi_env env, napi_value exports);
+void register_mmap_functions(napi_env env, napi_value exports);
 void register_generated_ops(napi_env env, napi_value exports);
 }  // namespace tessera
 
@@ -23,6 +24,7 @@ static napi_value init(napi_env env, napi_value exports) {
     tessera::register_runtime_functions(env, exports);
     tessera::register_serialize_functions(env, exports);
     tessera::register_autocast_functions(env, exports);
+    tessera::register_mmap_functions(env, exports);
     tessera::register_generated_ops(env, exports);
     return exports;
   });

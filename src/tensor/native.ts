@@ -39,6 +39,8 @@ export interface NativeCore {
   fromBuffer(data: ArrayBufferView | ArrayBuffer, dtype: number, shape: readonly number[]): Handle;
   fromBufferShared(data: ArrayBufferView | ArrayBuffer, dtype: number, shape: readonly number[]): Handle;
   toBuffer(h: Handle): ArrayBuffer;
+  /** A private, copy-on-write mapping of the whole file (unmapped when the buffer is collected). */
+  mapFile(path: string): ArrayBuffer;
   copyFromBuffer(h: Handle, data: ArrayBufferView | ArrayBuffer): void;
   item(h: Handle): number | boolean;
   shape(h: Handle): number[];
