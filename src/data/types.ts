@@ -78,6 +78,19 @@ export interface SampleContext {
   index: number;
 }
 
+/**
+ * The per-sample part of a data pipeline: decode, then transforms, ending in a fixed-size image.
+ * Implemented by src/data/transforms/; run by the loader on worker threads.
+ */
+export interface SamplePipeline {
+  run(input: SampleInput, ctx: SampleContext): Promise<RawImage>;
+  /**
+   * How a worker thread rebuilds this pipeline: it imports `module` (a file: URL), calls the named
+   * export with `args` (structured-cloneable) and gets an equal pipeline back.
+   */
+  workerSpec(): { module: string; export: string; args: unknown };
+}
+
 /** A batch as the loader hands it to the trainer. */
 export interface Batch {
   /** Inputs, N×C×H×W float32 (or uint8 when the pipeline stops before normalisation). */

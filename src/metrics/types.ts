@@ -1,0 +1,19 @@
+// The contract between the trainer and its metrics: a metric accumulates over a whole pass
+// (an epoch, a validation set) batch by batch and is computed once at the end, so values are
+// exact over the set, never averages of per-batch values.
+import type { Tensor } from '../tensor/tensor.js';
+
+export interface Metric {
+  /** Key in logs and reports, e.g. `accuracy`, `f1_macro`, `top5`. */
+  readonly name: string;
+  /** Which way is better, for checkpoint selection and early stopping. */
+  readonly mode: 'max' | 'min';
+  /**
+   * Adds one batch. `output`: N×K logits (or probabilities where the metric says so);
+   * `target`: N int64 class indices. The metric copies what it needs; it never keeps the tensors.
+   */
+  update(output: Tensor, target: Tensor): void;
+  /** The value over everything seen since the last reset. */
+  compute(): number;
+  reset(): void;
+}
