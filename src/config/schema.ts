@@ -1,0 +1,127 @@
+// The training run's configuration: one schema for flags, JSON and YAML files, checked with zod so
+// that a bad value is named by its path (`train.optimizer.lr: must be > 0`). Defaults are the main
+// job's recipe: `tessera train` with no arguments trains the default model on Fashion-MNIST.
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+const fraction = z.number().min(0).max(1);
+
+export const DataConfig = z
+  .object({
+    /** `fashion-mnist`, or a path: image folder, manifest (.csv/.jsonl), CIFAR dir, NPY pair dir, packed dir, tar shards. */
+    source: z.string().min(1).default('fashion-mnist'),
+    format: z
+      .enum(['auto', 'fashion-mnist', 'image-folder', 'manifest', 'cifar10', 'cifar100', 'npy', 'packed', 'webdataset'])
+      .default('auto'),
+    /** A separate test set (same format); without it, `testSplit` of the source is held out. */
+    test: z.string().min(1).optional(),
+    valSplit: fraction.default(0.1),
+    testSplit: fraction.default(0),
+    /** Stratify the splits by class. */
+    stratify: z.boolean().default(true),
+    /** Images are resized to this size (height, width) before augmentation; default: the source's own. */
+    imageSize: z.tuple([positiveInt, positiveInt]).optional(),
+    channels: z.union([z.literal(1), z.literal(3)]).optional(),
+    /** Worker threads that decode and augment; 0 runs them on the main thread's event loop. */
+    workers: z.number().int().min(0).default(0),
+    badFiles: z.enum(['skip', 'fail']).default('skip'),
+    /** Reuse (or create) a splits file, so that every run sees the same split. */
+    splitsFile: z.string().optional(),
+  })
+  .strict();
+
+export const AugmentConfig = z
+  .object({
+    /** Random crop after zero padding by this many pixels (0 = off). */
+    cropPadding: z.number().int().min(0).default(2),
+    hflip: z.boolean().default(true),
+    vflip: z.boolean().default(false),
+    /** Random erasing probability (0 = off). */
+    erasing: fraction.default(0),
+    mixup: z.number().min(0).default(0),
+    cutmix: z.number().min(0).default(0),
+    /** Per-channel mean and std; default: measured on the training set. */
+    normalize: z.object({ mean: z.array(z.number()), std: z.array(z.number().positive()) }).strict().optional(),
+  })
+  .strict();
+
+export const ModelConfig = z
+  .object({
+    name: z.string().min(1).default('fashion-net'),
+    /** Weights to start from (.pt or .safetensors), loaded by key; a mismatched head is re-initialised. */
+    pretrained: z.string().optional(),
+    freezeBackbone: z.boolean().default(false),
+    /** channels_last memory format (faster convolutions with oneDNN). */
+    channelsLast: z.boolean().default(false),
+  })
+  .strict();
+
+export const OptimizerConfig = z
+  .object({
+    name: z.enum(['sgd', 'adam', 'adamw', 'rmsprop', 'lion']).default('sgd'),
+    lr: z.number().positive().default(0.1),
+    momentum: fraction.default(0.9),
+    nesterov: z.boolean().default(true),
+    weightDecay: z.number().min(0).default(5e-4),
+  })
+  .strict();
+
+export const ScheduleConfig = z
+  .object({
+    name: z.enum(['one-cycle', 'cosine', 'step', 'constant']).default('one-cycle'),
+    /** Fraction of the run spent warming up (one-cycle's pct_start, cosine's linear warm-up). */
+    warmup: fraction.default(0.2),
+    /** Step schedule: multiply by `gamma` every `stepEpochs`. */
+    stepEpochs: positiveInt.default(10),
+    gamma: z.number().positive().max(1).default(0.1),
+  })
+  .strict();
+
+export const TrainConfig = z
+  .object({
+    epochs: positiveInt.default(12),
+    batchSize: positiveInt.default(128),
+    optimizer: OptimizerConfig.default(OptimizerConfig.parse({})),
+    schedule: ScheduleConfig.default(ScheduleConfig.parse({})),
+    labelSmoothing: z.number().min(0).max(0.5).default(0.1),
+    mixedPrecision: z.enum(['off', 'bf16', 'fp16']).default('off'),
+    gradAccumulation: positiveInt.default(1),
+    clipGradNorm: z.number().positive().optional(),
+    ema: z.number().gt(0).lt(1).optional(),
+    classWeights: z.enum(['none', 'inverse', 'inverse-sqrt', 'effective']).default('none'),
+    sampler: z.enum(['random', 'weighted']).default('random'),
+    earlyStopping: z.object({ patience: positiveInt, monitor: z.string().default('val_loss') }).strict().optional(),
+    seed: z.number().int().min(0).default(0),
+    /** LibTorch threads; default: every core. */
+    threads: positiveInt.optional(),
+    nanGuard: z.enum(['halt', 'skip']).default('halt'),
+  })
+  .strict();
+
+export const CheckpointConfig = z
+  .object({
+    /** Save `last` every this many steps as well as at each epoch's end (0 = epochs only). */
+    everySteps: z.number().int().min(0).default(0),
+    keep: positiveInt.default(2),
+    /** Metric that picks `best` (and its direction). */
+    monitor: z.string().default('val_accuracy'),
+    mode: z.enum(['max', 'min']).default('max'),
+  })
+  .strict();
+
+export const RunConfig = z
+  .object({
+    name: z.string().regex(/^[\w.-]+$/, 'letters, digits, _ . - only').optional(),
+    outDir: z.string().default('runs'),
+    data: DataConfig.default(DataConfig.parse({})),
+    augment: AugmentConfig.default(AugmentConfig.parse({})),
+    model: ModelConfig.default(ModelConfig.parse({})),
+    train: TrainConfig.default(TrainConfig.parse({})),
+    checkpoint: CheckpointConfig.default(CheckpointConfig.parse({})),
+    /** Report gallery size (highest-loss test images). */
+    gallery: z.number().int().min(0).default(24),
+  })
+  .strict();
+
+export type RunConfig = z.infer<typeof RunConfig>;
+export type RunConfigInput = z.input<typeof RunConfig>;
