@@ -69,7 +69,7 @@ async function runCheck(source: string, flags: CheckFlags): Promise<number> {
 
 /** Adds `tessera data` and its subcommands to the program. */
 export function registerDataCommands(program: Command): void {
-  const data = usageExit(program.command('data').description('check and describe image data sets'));
+  const data = usageExit(program.command('data').description('check image data sets before training on them'));
   usageExit(
     data
       .command('check')
