@@ -44,6 +44,7 @@ program
     runDemo({ ...opts, log: (l) => console.log(l) });
   });
 
+(await import('./data.js')).registerDataCommands(program);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
