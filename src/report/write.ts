@@ -30,7 +30,10 @@ export async function galleryItem(sample: HighLossSample, image: RawImage, id?: 
   const { width, height, channels, data } = image;
   if (data.length !== width * height * channels)
     throw new RangeError(`galleryItem: image ${id ?? sample.index} has ${data.length} bytes, expected ${width}×${height}×${channels} = ${width * height * channels}`);
-  const png = await sharp(data, { raw: { width, height, channels } }).png().toBuffer();
+  // Grey stays one channel (sharp would otherwise widen it to sRGB: 3× the bytes for the same picture).
+  let img = sharp(data, { raw: { width, height, channels } });
+  if (channels === 1) img = img.toColourspace('b-w');
+  const png = await img.png().toBuffer();
   const item: GalleryItem = {
     pngBase64: png.toString('base64'),
     trueLabel: sample.target,

@@ -2,7 +2,7 @@
 // the network blocked: it renders without errors, fetches nothing, its charts carry data, the
 // gallery images decode, and hostile class names stay text.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -40,9 +40,15 @@ describe('run report in headless Chromium', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function open(data: ReportData, name: string): Promise<Opened> {
-    const paths = writeReport(join(dir, name), data);
-    const url = pathToFileURL(paths.html).href;
+  async function open(data: ReportData | string, name: string): Promise<Opened> {
+    let file: string;
+    if (typeof data === 'string') {
+      file = join(dir, `${name}.html`);
+      writeFileSync(file, data);
+    } else {
+      file = writeReport(join(dir, name), data).html;
+    }
+    const url = pathToFileURL(file).href;
     const context = await browser.newContext({ offline: true, viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     const requests: string[] = [];
@@ -162,6 +168,18 @@ describe('run report in headless Chromium', () => {
       assert.equal(facts.h1, data.runName);
       assert.equal(facts.title, `${data.runName} · Tessera report`);
       assert.ok(facts.config.includes('"note": "<script>alert(1)</script>"'));
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('the harness notices a page that reaches for the network or runs a script', async () => {
+    const html = renderReportHtml(await makeReport({ galleryItems: 1 }));
+    const reaching = html.replace('</main>', '<img src="http://192.0.2.1/x.png"><link rel="stylesheet" href="https://cdn.example/x.css"><script>1</script></main>');
+    const { page, errors, requests } = await open(reaching, 'reaching');
+    try {
+      // The report's own CSP refuses all three; a refusal is a console error, a load that got through a request.
+      assert.ok(errors.length + requests.length >= 3, `caught: ${[...errors, ...requests].join(' | ')}`);
     } finally {
       await page.context().close();
     }
