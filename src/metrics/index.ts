@@ -1,0 +1,10 @@
+// Evaluation metrics: accumulators that satisfy the trainer's `Metric` contract (exact over a
+// whole set, computed once) and the same metrics as pure functions of full arrays.
+export type { Metric } from './types.js';
+export { DEFAULT_IGNORE_INDEX, type MetricOptions } from './batch.js';
+export { ConfusionMatrix, confusionMatrix, argmaxRows } from './confusion.js';
+export { accuracyOf, precisionRecallF1, mostConfusedPairs, type Average, type ClassScores, type AveragedScores, type PrecisionRecallF1, type ConfusedPair } from './scores.js';
+export { TopKAccuracy, topKAccuracy, RocAuc, rocAucOvr, binaryAuc, type RocAucResult, type ScoreInputs } from './ranking.js';
+export { CalibrationError, expectedCalibrationError, MeanLoss, meanLogLoss, type CalibrationBin, type CalibrationResult } from './calibration.js';
+export { Accuracy, Precision, Recall, F1Score, createMetric, METRIC_NAMES } from './metrics.js';
+export { classificationReport, ClassificationEvaluator, type ClassificationReport, type ClassReport, type ReportOptions, type HighLossSample } from './report.js';
