@@ -6,3 +6,5 @@ export * as io from './io/index.js';
 export * as models from './models/index.js';
 export { getNumThreads, setNumThreads, getNumInteropThreads } from './runtime/threads.js';
 export { runtimeInfo, formatRuntimeInfo, detectBlas, type RuntimeInfo, type BlasInfo } from './runtime/info.js';
+export * as metrics from './metrics/index.js';
+export * as report from './report/index.js';
