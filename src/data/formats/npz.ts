@@ -22,9 +22,15 @@ const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
  * so a damaged member is reported here, naming `archive.npz#member.npy`.
  */
 export function readNpz(path: string, options: NpzOptions = {}): Map<string, NpyArray> {
-  const cap = options.maxInflatedBytes ?? 2 * 1024 ** 3;
   const file = openFileBytes(path);
-  const src = { name: path, size: file.size, read: (o: number, l: number, w: string) => file.read(o, l, w), close: () => {} };
+  return parseNpz({ name: path, size: file.size, read: (o, l, w) => file.read(o, l, w) }, options);
+}
+
+/** The same, over bytes already at hand (`file.name` names them in errors). */
+export function parseNpz(file: ByteRange, options: NpzOptions = {}): Map<string, NpyArray> {
+  const path = file.name;
+  const cap = options.maxInflatedBytes ?? 2 * 1024 ** 3;
+  const src = { ...file, read: (o: number, l: number, w: string) => file.read(o, l, w), close: () => {} };
   let records: Map<string, ZipRecord>;
   try {
     records = readZipDirectory(src);
@@ -40,7 +46,7 @@ export function readNpz(path: string, options: NpzOptions = {}): Map<string, Npy
     if (r.method === 0) {
       // Stored: a window onto the file. Its CRC is not checked, since that would page in the whole
       // member (possibly larger than RAM) on open; the NPY header and size checks still apply.
-      member = { name: id, size: r.size, read: (o, l, w) => readWithin(file.read.bind(file), r, o, l, w, id) };
+      member = { name: id, size: r.size, read: (o, l, w) => readWithin(src.read, r, o, l, w, id) };
     } else if (r.method === 8) {
       let bytes: Uint8Array;
       try {
