@@ -88,3 +88,15 @@ const closer = new FinalizationRegistry<number>((fd) => {
     // Already closed: nothing to release.
   }
 });
+
+/** Bytes already in memory behind the same interface (`path` names them in errors). */
+export function memoryBytes(bytes: Uint8Array, path: string): FileBytes {
+  return {
+    path, size: bytes.length, mapped: false,
+    read(offset, length, what) {
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > bytes.length)
+        throw new DataError(path, `${what} (bytes ${offset}..${offset + length}) lies beyond the end of the ${bytes.length} bytes`);
+      return bytes.subarray(offset, offset + length);
+    },
+  };
+}

@@ -7,7 +7,7 @@ import * as zlib from 'node:zlib';
 import { WeightsFileError } from '../../io/errors.js';
 import { readZipDirectory, type ZipRecord } from '../../io/zip.js';
 import { DataError } from '../types.js';
-import { openFileBytes } from './file-bytes.js';
+import { memoryBytes, openFileBytes } from './file-bytes.js';
 import { parseNpy, type ByteRange, type NpyArray } from './npy.js';
 
 export interface NpzOptions {
@@ -58,7 +58,8 @@ export function parseNpz(file: ByteRange, options: NpzOptions = {}): Map<string,
           : `corrupt deflate data: ${(e as Error).message}`, { cause: e });
       }
       if (crc32 && crc32(bytes) >>> 0 !== r.crc32) throw new DataError(id, 'fails its CRC-32 check: the archive is corrupt');
-      member = { name: id, size: bytes.length, read: (o, l, w) => within(bytes, o, l, w, id) };
+      const inflated = memoryBytes(bytes, id);
+      member = { name: id, size: bytes.length, read: (o, l, w) => inflated.read(o, l, w) };
     } else {
       throw new DataError(id, `compression method ${r.method} is not supported (only stored and deflated)`);
     }
@@ -70,9 +71,4 @@ export function parseNpz(file: ByteRange, options: NpzOptions = {}): Map<string,
 function readWithin(read: (o: number, l: number, w: string) => Uint8Array, r: ZipRecord, o: number, l: number, what: string, id: string): Uint8Array {
   if (o < 0 || l < 0 || o + l > r.size) throw new DataError(id, `${what} (bytes ${o}..${o + l}) lies beyond the ${r.size}-byte member`);
   return read(r.dataOffset + o, l, what);
-}
-
-function within(bytes: Uint8Array, o: number, l: number, what: string, id: string): Uint8Array {
-  if (o < 0 || l < 0 || o + l > bytes.length) throw new DataError(id, `${what} (bytes ${o}..${o + l}) lies beyond the ${bytes.length}-byte member`);
-  return bytes.subarray(o, o + l);
 }
