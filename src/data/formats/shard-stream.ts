@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { DataError } from '../types.js';
 
 export interface ShardStreamOptions {
-  /** Attempts after the first that made no progress (default 3). */
+  /** Retries after a failure, counted from the last attempt that delivered data (default 3). */
   retries?: number;
   /** First backoff delay; doubled per attempt (default 250 ms). */
   backoffMs?: number;
@@ -83,7 +83,7 @@ async function* httpShard(url: string, o: ShardStreamOptions): AsyncGenerator<Ui
       if (o.signal?.aborted) throw o.signal.reason;
       failures = received > before ? 1 : failures + 1; // progress resets the count
       if (failures > retries)
-        throw new DataError(url, `failed after ${failures} attempts without progress (${received} bytes received): ${reason(e, ac)}`, { cause: e });
+        throw new DataError(url, `${failures} attempts in a row failed, the last ${failures - 1} without progress (${received} bytes received in all): ${reason(e, ac)}`, { cause: e });
       await sleep(backoff * 2 ** (failures - 1), undefined, o.signal ? { signal: o.signal } : {});
     } finally {
       clearTimeout(timer);
