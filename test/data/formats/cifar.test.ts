@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 
 import { openCifarBatch } from '../../../src/data/formats/cifar.js';
 import { cifarRecords } from './cifar-records.js';
 import { fuzz, py } from './fuzz.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cifar-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('CIFAR binary batches', () => {
   it('turns planar records into HWC images exactly as numpy reshapes them', () => {

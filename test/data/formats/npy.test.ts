@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 
 import { memoryBytes, openFileBytes } from '../../../src/data/formats/file-bytes.js';
 import { parseNpy, readNpy, toNumbers, type NpyDtype } from '../../../src/data/formats/npy.js';
@@ -12,6 +12,7 @@ import { DataError } from '../../../src/data/types.js';
 import { fuzz, py } from './fuzz.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'npy-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const mem = (bytes: Uint8Array, name = 'mem.npy') => {
   const b = memoryBytes(bytes, name);
   return { name, size: b.size, read: b.read };

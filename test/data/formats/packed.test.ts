@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 
 import sharp from 'sharp';
 
@@ -13,6 +13,7 @@ import { DataError, type RawImage } from '../../../src/data/types.js';
 import { fuzz, rng } from './fuzz.js';
 
 const root = mkdtempSync(join(tmpdir(), 'packed-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 const image = (w: number, h: number, c: 1 | 3, fill: number): RawImage => ({ width: w, height: h, channels: c, data: new Uint8Array(w * h * c).fill(fill) });
 
 async function jpeg(w: number, h: number): Promise<Uint8Array> {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 
 import { encodeTar, readTar, writeTar, type TarMember } from '../../../src/data/formats/tar.js';
@@ -10,6 +10,7 @@ import { DataError } from '../../../src/data/types.js';
 import { fuzz, py, withinMs } from './fuzz.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tar-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function* chunked(bytes: Uint8Array, size = 700): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);

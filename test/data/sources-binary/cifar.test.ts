@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 
 import { CIFAR10_CLASSES, cifarDataset } from '../../../src/data/sources/cifar.js';
 import { cifarRecords } from '../formats/cifar-records.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cifar-source-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 
 describe('cifarDataset', () => {
   const c10 = join(root, 'cifar-10-batches-bin');

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 
 import { idxDataset } from '../../../src/data/sources/idx.js';
 import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, fashionMnist } from '../../../src/data/sources/fashion-mnist.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'idx-source-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 function idx(type: number, shape: number[], payload: Uint8Array): Uint8Array {
   const header = new Uint8Array(4 + 4 * shape.length);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 
 import { writeNpy } from '../../../src/data/formats/npy-write.js';
 import { npyDataset } from '../../../src/data/sources/npy.js';
@@ -10,6 +10,7 @@ import type { RawImage, SampleRecord } from '../../../src/data/types.js';
 import { py } from '../formats/fuzz.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'npy-source-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const at = (f: string) => join(dir, f);
 const pixels = (r: SampleRecord): RawImage => {
   assert.ok(r.input.kind === 'pixels');

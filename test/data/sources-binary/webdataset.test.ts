@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { DataError, type SampleRecord, type StreamContext, type StreamingDataset
 import { withinMs } from '../formats/fuzz.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wds-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const SHARDS = 5;
 const PER_SHARD = 4;
 const shardName = (s: number) => `shard-${String(s).padStart(2, '0')}.tar`;
@@ -200,7 +201,7 @@ describe('webDataset: http(s) shards', () => {
   it('gives up with an error naming the URL when every attempt drops at the same place', async () => {
     const { base, hits } = await serve((req, res, file) => send(req, res, file, { stopAt: 5000 }));
     await assert.rejects(withinMs(collect(webDataset(`${base}/shard-01.tar`, { ...fast, retries: 2 })), 5000, 'give up'),
-      (e: Error) => e instanceof DataError && new RegExp(`^${base}/shard-01\\.tar: 3 attempts in a row failed, the last 2 without progress \\(5000 bytes received in all\\)`).test(e.message));
+      (e: Error) => e instanceof DataError && new RegExp(`^${base}/shard-01\\.tar: 3 attempts in a row failed \\(5000 bytes received in all\\)`).test(e.message));
     assert.equal(hits.get('shard-01.tar'), 3, 'one attempt that delivered data, then 2 retries that did not');
   });
 
@@ -211,7 +212,7 @@ describe('webDataset: http(s) shards', () => {
     });
     const t = performance.now();
     await assert.rejects(withinMs(collect(webDataset(`${base}/shard-02.tar`, { backoffMs: 5, idleTimeoutMs: 150, retries: 1 })), 5000, 'stall'),
-      /shard-02\.tar: 2 attempts in a row failed, the last 1 without progress \(1000 bytes received in all\): no data for 150 ms/);
+      /shard-02\.tar: 2 attempts in a row failed \(1000 bytes received in all\): no data for 150 ms/);
     assert.ok(performance.now() - t < 3000);
   });
 
