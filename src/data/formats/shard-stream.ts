@@ -83,7 +83,7 @@ async function* httpShard(url: string, o: ShardStreamOptions): AsyncGenerator<Ui
       if (o.signal?.aborted) throw o.signal.reason;
       failures = received > before ? 1 : failures + 1; // progress resets the count
       if (failures > retries)
-        throw new DataError(url, `${failures} attempts in a row failed, the last ${failures - 1} without progress (${received} bytes received in all): ${reason(e, ac)}`, { cause: e });
+        throw new DataError(url, `${failures} attempts in a row failed (${received} bytes received in all): ${reason(e, ac)}`, { cause: e });
       await sleep(backoff * 2 ** (failures - 1), undefined, o.signal ? { signal: o.signal } : {});
     } finally {
       clearTimeout(timer);
