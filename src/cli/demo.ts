@@ -1,7 +1,7 @@
 // `tessera demo`: a few hundred SGD steps of a small MLP on Fashion-MNIST, written with raw ops,
 // printing the loss as it falls. A smoke test of the whole engine on real data; `tessera train`
 // (the training issue) is the real job.
-import { loadFashionMnist } from '../data/fashion-mnist.js';
+import { loadFashionMnist } from '../data/sources/fashion-mnist.js';
 import {
   crossEntropyLoss, fromBufferShared, keep, linear, manualSeed, memoryStats, noGrad, randn, relu, scope, tensor, zeros,
   type Tensor,

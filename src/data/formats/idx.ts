@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
+import { DataError } from '../types.js';
+
 export interface IdxArray {
   shape: number[];
   /** Element type as stored; Fashion-MNIST images and labels are uint8. */
@@ -12,7 +14,8 @@ export interface IdxArray {
   data: Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 }
 
-export class IdxFormatError extends Error {
+/** A DataError whose `id` is the IDX file. */
+export class IdxFormatError extends DataError {
   override name = 'IdxFormatError';
 }
 
@@ -30,7 +33,7 @@ const MAX_BYTES = 4 * 1024 ** 3;
 
 export function parseIdx(bytes: Uint8Array, name = '<buffer>'): IdxArray {
   const fail = (why: string): never => {
-    throw new IdxFormatError(`${name}: ${why}`);
+    throw new IdxFormatError(name, why);
   };
   if (bytes.length < 4) fail(`too short for an IDX header (${bytes.length} bytes)`);
   if (bytes[0] !== 0 || bytes[1] !== 0) fail('bad magic number: the first two bytes must be zero');
@@ -77,13 +80,13 @@ export function readIdx(path: string): IdxArray {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new IdxFormatError(`${path}: cannot read: ${(e as Error).message}`);
+    throw new IdxFormatError(path, `cannot read: ${(e as Error).message}`, { cause: e });
   }
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       bytes = gunzipSync(bytes, { maxOutputLength: MAX_BYTES });
     } catch (e) {
-      throw new IdxFormatError(`${path}: corrupt gzip data: ${(e as Error).message}`);
+      throw new IdxFormatError(path, `corrupt gzip data: ${(e as Error).message}`, { cause: e });
     }
   }
   return parseIdx(bytes, path);

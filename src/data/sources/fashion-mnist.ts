@@ -2,7 +2,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { readIdx } from './idx.js';
+import { readIdx } from '../formats/idx.js';
+import type { IndexedDataset } from '../types.js';
+import { idxDataset } from './idx.js';
 
 export const FASHION_MNIST_DIR = process.env.TESSERA_FASHION_MNIST ?? '/usr/share/datasets/fashion-mnist';
 
@@ -19,12 +21,24 @@ export interface LabelledImages {
   width: number;
 }
 
-export function loadFashionMnist(split: 'train' | 'test', dir = FASHION_MNIST_DIR): LabelledImages {
+/** The split as an IndexedDataset (grey 28×28, the ten Fashion-MNIST class names). */
+export function fashionMnist(split: 'train' | 'test', dir = FASHION_MNIST_DIR): IndexedDataset {
+  const { imagesPath, labelsPath } = paths(split, dir);
+  return idxDataset(imagesPath, labelsPath, FASHION_MNIST_CLASSES, `Fashion-MNIST ${split}`);
+}
+
+function paths(split: 'train' | 'test', dir: string): { imagesPath: string; labelsPath: string } {
   const prefix = split === 'train' ? 'train' : 't10k';
   const imagesPath = join(dir, `${prefix}-images-idx3-ubyte.gz`);
   const labelsPath = join(dir, `${prefix}-labels-idx1-ubyte.gz`);
   if (!existsSync(imagesPath))
     throw new Error(`Fashion-MNIST not found at ${imagesPath}: install it with \`apt-get install dataset-fashion-mnist\` or set TESSERA_FASHION_MNIST`);
+  return { imagesPath, labelsPath };
+}
+
+/** The split as flat arrays (for the demo and quick experiments). */
+export function loadFashionMnist(split: 'train' | 'test', dir = FASHION_MNIST_DIR): LabelledImages {
+  const { imagesPath, labelsPath } = paths(split, dir);
   const images = readIdx(imagesPath);
   const labels = readIdx(labelsPath);
   if (images.shape.length !== 3 || images.type !== 'uint8') throw new Error(`${imagesPath}: expected uint8 images N×H×W, got ${images.type} [${images.shape}]`);

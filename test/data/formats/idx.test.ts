@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 
-import { IdxFormatError, parseIdx, readIdx } from '../../src/data/idx.js';
+import { IdxFormatError, parseIdx, readIdx } from '../../../src/data/formats/idx.js';
 
 /** An IDX file: magic, type, dims, big-endian sizes, payload. */
 function idx(type: number, shape: number[], payload: Uint8Array): Uint8Array {
