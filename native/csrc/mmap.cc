@@ -50,6 +50,12 @@ napi_value js_map_file(napi_env env, napi_callback_info info) {
       throw ArgumentError(path + ": not a regular file");
     }
     size_t length = static_cast<size_t>(st.st_size);
+    // V8 refuses ArrayBuffers above 4 GiB (Node 20's kMaxLength); refuse here, with the reason,
+    // before mapping anything.
+    if (length > (size_t{1} << 32)) {
+      close(fd);
+      throw ArgumentError(path + ": " + std::to_string(length) + " bytes is more than one ArrayBuffer can hold (4 GiB); read it in parts");
+    }
     napi_value result;
     if (length == 0) {
       close(fd);
@@ -65,11 +71,9 @@ napi_value js_map_file(napi_env env, napi_callback_info info) {
     }
     auto* m = new Mapping{base, length};
     napi_status s = napi_create_external_arraybuffer(env, base, length, unmap, m, &result);
-    if (s != napi_ok) {
-      munmap(base, length);
-      delete m;
-      NAPI_OK(s);
-    }
+    // On failure Node may already have run the finalizer (it does for some errors), so the
+    // mapping is not released here: a rare leak is better than a double free.
+    NAPI_OK(s);
     return result;
   });
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -29,4 +29,13 @@ test('mapFile of an empty file is empty', () => {
 test('mapFile names the path for a missing file or a directory, and the process lives', () => {
   assert.throws(() => mapFile(join(dir, 'missing.bin')), /missing\.bin: No such file/);
   assert.throws(() => mapFile(dir), /not a regular file/);
+});
+
+test('mapFile refuses a file above 4 GiB with a message, instead of taking the process down', () => {
+  const path = join(dir, 'huge.bin');
+  // A sparse file: no disk space is used.
+  writeFileSync(path, Buffer.alloc(0));
+  truncateSync(path, 2 ** 32 + 1);
+  assert.throws(() => mapFile(path), /more than one ArrayBuffer can hold/);
+  truncateSync(path, 0);
 });
