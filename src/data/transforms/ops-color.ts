@@ -9,12 +9,15 @@ function like(img: RawImage, data: Uint8Array): RawImage {
 
 const clip8 = (v: number): number => (v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v));
 
-/** PIL Image.blend(degenerate, img, f): degenerate + f·(img − degenerate), truncated to 8 bits. */
+/** PIL Image.blend(degenerate, img, f): degenerate + f·(img − degenerate), truncated to 8 bits (Blend.c). */
 export function blend(img: RawImage, degenerate: Uint8Array | number, f: number): RawImage {
   const out = new Uint8Array(img.data.length);
   const src = img.data;
-  if (typeof degenerate === 'number') for (let i = 0; i < src.length; i++) out[i] = clip8(degenerate + f * ((src[i] as number) - degenerate));
-  else for (let i = 0; i < src.length; i++) out[i] = clip8((degenerate[i] as number) + f * ((src[i] as number) - (degenerate[i] as number)));
+  // PIL computes in C float (float32): the factor and each step are rounded to float32.
+  const a = Math.fround(f);
+  const one = (d: number, x: number): number => clip8(Math.fround(d + Math.fround(a * (x - d))));
+  if (typeof degenerate === 'number') for (let i = 0; i < src.length; i++) out[i] = one(degenerate, src[i] as number);
+  else for (let i = 0; i < src.length; i++) out[i] = one(degenerate[i] as number, src[i] as number);
   return like(img, out);
 }
 
@@ -159,13 +162,13 @@ export function autocontrast(img: RawImage): RawImage {
   }, true);
 }
 
-/** PIL ImageOps.equalize: per channel, map through the cumulative histogram (PIL's step rule). */
+/** PIL ImageOps.equalize: per channel, map through the cumulative histogram (PIL 9's step rule, ÷255). */
 export function equalize(img: RawImage): RawImage {
   const tables = histograms(img).map((h) => {
     const nonzero = [...h].filter((n) => n > 0);
     const identity = Uint8Array.from({ length: 256 }, (_, i) => i);
     if (nonzero.length <= 1) return identity;
-    const step = Math.floor((nonzero.reduce((s, n) => s + n, 0) - (nonzero[nonzero.length - 1] as number)) / 256);
+    const step = Math.floor((nonzero.reduce((s, n) => s + n, 0) - (nonzero[nonzero.length - 1] as number)) / 255);
     if (step === 0) return identity;
     const t = new Uint8Array(256);
     let n = Math.floor(step / 2);
