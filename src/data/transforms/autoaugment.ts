@@ -13,9 +13,13 @@ export type AugmentOp = 'Identity' | 'ShearX' | 'ShearY' | 'TranslateX' | 'Trans
 /** Magnitudes per bin (empty: the op takes none) and whether a random sign applies. */
 export type AugmentSpace = [AugmentOp, number[], boolean][];
 
-/** torch.linspace in float32, as the magnitudes torchvision reads back with float(). */
+/** torch.linspace in float32, by its CPU kernel's rule (start + step·i for the first half, end − step·(n−1−i) after). */
 function linspace(a: number, b: number, n: number): number[] {
-  return Array.from({ length: n }, (_, i) => Math.fround(n === 1 ? a : a + ((b - a) * i) / (n - 1)));
+  if (n === 1) return [Math.fround(a)];
+  const [fa, fb] = [Math.fround(a), Math.fround(b)];
+  const step = Math.fround(Math.fround(fb - fa) / (n - 1));
+  const half = Math.floor(n / 2);
+  return Array.from({ length: n }, (_, i) => (i < half ? Math.fround(fa + Math.fround(step * i)) : Math.fround(fb - Math.fround(step * (n - 1 - i)))));
 }
 
 /** 8 − round(i / ((n−1)/k)), rounding halves to even like torch.round. */

@@ -14,7 +14,7 @@ function jitterRange(v: Spec<'colorJitter'>['brightness'], center: number, name:
   const r = center === 0 ? range(v) : range(v, center, 0);
   if (center === 0 && (r[0] < -0.5 || r[1] > 0.5)) throw new RangeError(`colorJitter: hue must lie in [-0.5, 0.5], got [${r[0]}, ${r[1]}]`);
   if (r[0] === center && r[1] === center) return undefined;
-  if (r[0] < 0) throw new RangeError(`colorJitter: ${name} factors must be non-negative, got [${r[0]}, ${r[1]}]`);
+  if (center !== 0 && r[0] < 0) throw new RangeError(`colorJitter: ${name} factors must be non-negative, got [${r[0]}, ${r[1]}]`);
   return r;
 }
 

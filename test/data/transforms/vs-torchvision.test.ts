@@ -64,13 +64,15 @@ const cases: Case[] = [
   { name: 'equalize busy', input: P, expr: 'F.equalize(img)', ours: () => F.equalize(P) },
   // torchvision blurs in float32 with a 2-D kernel; ours is separable in float64: rounding at .5 may differ by 1.
   { name: 'gaussian blur 5x3', input: P, expr: 'F.gaussian_blur(img, [5, 3], [1.3, 1.3])', ours: () => F.gaussianBlur(P, [5, 3], [1.3, 1.3]), max: 1 },
-  // Resampling: libvips (sharp) and PIL implement bilinear/bicubic with different kernels and
-  // antialiasing filters (libvips shrinks by box-averaging first, then interpolates; PIL's
-  // filter support scales with the reduction), so pixels differ slightly: bounded mean and max.
-  { name: 'resize 224x224 bilinear (downscale)', input: S, expr: 'F.resize(img, [224, 224])', ours: () => applyGeometry(S, { resize: { width: 224, height: 224, interpolation: 'bilinear' } }), max: 12, mean: 1.0 },
-  { name: 'resize shorter side 256 bicubic', input: S, expr: 'F.resize(img, 256, interpolation=IM.BICUBIC)', ours: () => resize({ size: 256, interpolation: 'bicubic' }).apply(S, rngFor(ctx, 0)), max: 12, mean: 1.0 },
+  // Resampling: libvips (sharp) and PIL implement the same antialiased bilinear/bicubic filters
+  // with different fixed-point arithmetic and edge handling, so values may differ by a few levels.
+  // Measured on this photo-like image: bilinear max 2, mean 0.04. Allowed: max 4, mean 0.3. On a
+  // busy (high-frequency) image the kernels' small differences show more: max 40, mean 4 allowed.
+  { name: 'resize 224x224 bilinear (downscale)', input: S, expr: 'F.resize(img, [224, 224])', ours: () => applyGeometry(S, { resize: { width: 224, height: 224, interpolation: 'bilinear' } }), max: 4, mean: 0.3 },
+  { name: 'resize shorter side 256 bicubic', input: S, expr: 'F.resize(img, 256, interpolation=IM.BICUBIC)', ours: () => resize({ size: 256, interpolation: 'bicubic' }).apply(S, rngFor(ctx, 0)), max: 4, mean: 0.3 },
+  { name: 'resize busy image bilinear', input: P, expr: 'F.resize(img, [30, 40])', ours: () => applyGeometry(P, { resize: { width: 40, height: 30, interpolation: 'bilinear' } }), max: 40, mean: 4 },
   { name: 'resize upscale nearest', input: P, expr: 'F.resize(img, [94, 122], interpolation=IM.NEAREST)', ours: () => applyGeometry(P, { resize: { width: 122, height: 94, interpolation: 'nearest' } }), max: 255, frac: 0.05 },
-  { name: 'resized_crop (the RandomResizedCrop op)', input: S, expr: 'F.resized_crop(img, 40, 70, 300, 260, [224, 224])', ours: () => applyGeometry(S, { pre: { left: 70, top: 40, width: 260, height: 300 }, resize: { width: 224, height: 224, interpolation: 'bilinear' } }), max: 12, mean: 1.0 },
+  { name: 'resized_crop (the RandomResizedCrop op)', input: S, expr: 'F.resized_crop(img, 40, 70, 300, 260, [224, 224])', ours: () => applyGeometry(S, { pre: { left: 70, top: 40, width: 260, height: 300 }, resize: { width: 224, height: 224, interpolation: 'bilinear' } }), max: 4, mean: 0.3 },
 ];
 
 const refs = torchvisionRef(cases);
