@@ -77,6 +77,12 @@ function describeSpec(s: TransformSpec): string {
   return `${type}(${args})`;
 }
 
+function stepError(id: string, i: number, t: Transform, size: Size & { channels?: number }, e: unknown): DataError {
+  if (e instanceof DataError) return e;
+  const shape = `${size.width}x${size.height}${size.channels ? `x${size.channels}` : ''}`;
+  return new DataError(id, `transform ${i} ${describeSpec(t.spec)} failed on a ${shape} image: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
+
 export class ComposedPipeline implements SamplePipeline {
   readonly transforms: readonly Transform[];
   readonly decode: DecodeOptions;
@@ -99,7 +105,12 @@ export class ComposedPipeline implements SamplePipeline {
     let i = 0;
     for (; i < this.transforms.length; i++) {
       const t = this.transforms[i] as Transform;
-      const ops = t.plan?.(size, rngFor(ctx, i));
+      let ops;
+      try {
+        ops = t.plan?.(size, rngFor(ctx, i));
+      } catch (e) {
+        throw stepError(id, i, t, size, e);
+      }
       if (!ops) break;
       const trial: Geometry = structuredClone(g);
       let s: Size | undefined = size;
@@ -116,8 +127,7 @@ export class ComposedPipeline implements SamplePipeline {
       try {
         img = await t.apply(img, rngFor(ctx, i));
       } catch (e) {
-        if (e instanceof DataError) throw e;
-        throw new DataError(id, `transform ${i} ${describeSpec(t.spec)} failed on a ${img.width}x${img.height}x${img.channels} image: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        throw stepError(id, i, t, img, e);
       }
     }
     return img;
