@@ -6,7 +6,7 @@
 import sharp, { type KernelEnum, type OutputInfo, type Sharp } from 'sharp';
 
 import { DataError, type RawImage } from '../types.js';
-import { decodeBmp, bmpSize, BmpError } from './bmp.js';
+import { decodeBmp, bmpSize } from './bmp.js';
 import { orientedSize, readHeader, sniffFormat, type ImageFormat } from './header.js';
 import { expandGrey, flattenAlpha, lumaPIL } from './pixels.js';
 
@@ -137,7 +137,7 @@ export async function decodeRegion(bytes: Uint8Array, id: string, opts: DecodeOp
       try {
         px = decodeBmp(bytes, opts.maxPixels ?? 100e6);
       } catch (e) {
-        fail(id, e instanceof BmpError ? e : e, 'bmp');
+        fail(id, e, 'bmp');
       }
       const flat = px.channels === 4 ? flattenAlpha(px.data, px.width, px.height, backgroundRGB(opts.background)) : px.data;
       out = await applyGeometry({ data: flat, width: px.width, height: px.height, channels: 3 }, geometry, id);
