@@ -14,7 +14,7 @@ export interface RawImage {
 
 /** A sample as a source stores it, before decoding. */
 export type SampleInput =
-  /** File contents in any format sharp reads (JPEG, PNG, WebP, GIF, BMP, TIFF, AVIF). */
+  /** File contents: JPEG, PNG, WebP, GIF, TIFF, AVIF (sharp) or BMP (our decoder: sharp's build has none). */
   | { kind: 'encoded'; bytes: Uint8Array }
   /** Pixels already decoded (IDX, CIFAR, NPY, raw packed shards). */
   | { kind: 'pixels'; image: RawImage };
@@ -83,7 +83,8 @@ export interface SampleContext {
  * Implemented by src/data/transforms/; run by the loader on worker threads.
  */
 export interface SamplePipeline {
-  run(input: SampleInput, ctx: SampleContext): Promise<RawImage>;
+  /** `id` names the sample in errors (a path, `shard.tar#key`); default `sample <index>`. */
+  run(input: SampleInput, ctx: SampleContext, id?: string): Promise<RawImage>;
   /**
    * How a worker thread rebuilds this pipeline: it imports `module` (a file: URL), calls the named
    * export with `args` (structured-cloneable) and gets an equal pipeline back.
