@@ -82,6 +82,10 @@ export class Context implements TrainContext {
   }
 }
 
+function asCancel(v: unknown): Cancel | undefined {
+  return v && typeof v === 'object' && 'cancel' in v ? (v as Cancel) : undefined;
+}
+
 /** Callbacks grouped by event, in order, so an event nobody listens to costs a length check. */
 export class Dispatcher {
   readonly callbacks: readonly Callback[];
@@ -98,15 +102,23 @@ export class Dispatcher {
     for (const e of EVENTS) this.#byEvent.set(e, this.callbacks.filter((cb) => typeof cb[e] === 'function'));
   }
 
-  /** Calls every listener of `event`; returns the strongest cancel signal any returned. */
-  async emit(event: EventName, ctx: TrainContext): Promise<Cancel | undefined> {
+  /**
+   * Calls every listener of `event`; returns the strongest cancel signal any returned. Synchronous
+   * unless a listener returns a promise (then the rest run after it settles), so an event nobody
+   * awaits on costs no microtask.
+   */
+  emit(event: EventName, ctx: TrainContext): Cancel | undefined | Promise<Cancel | undefined> {
     const list = this.#byEvent.get(event) as Callback[];
-    if (list.length === 0) return undefined;
-    let signal: Cancel | undefined;
-    for (const cb of list) {
-      let r = (cb[event] as (c: TrainContext) => unknown).call(cb, ctx);
-      if (r instanceof Promise) r = await r;
-      if (r && typeof r === 'object' && 'cancel' in r) signal = stronger(signal, r as Cancel);
+    return list.length === 0 ? undefined : this.#run(list, 0, event, ctx, undefined);
+  }
+
+  #run(list: Callback[], from: number, event: EventName, ctx: TrainContext, signal: Cancel | undefined): Cancel | undefined | Promise<Cancel | undefined> {
+    for (let i = from; i < list.length; i++) {
+      const cb = list[i] as Callback;
+      const r = (cb[event] as (c: TrainContext) => unknown).call(cb, ctx);
+      if (r instanceof Promise)
+        return r.then((v: unknown) => this.#run(list, i + 1, event, ctx, stronger(signal, asCancel(v))));
+      signal = stronger(signal, asCancel(r));
     }
     return signal;
   }

@@ -170,6 +170,12 @@ class FitRun {
       let signal = await this.callbacks.emit('beforeFit', this.ctx);
       while (!this.completed && this.epoch < o.epochs && signal?.cancel !== 'fit') signal = await this.runEpoch();
       if (signal?.cancel === 'fit') this.stop(signal);
+      if (this.pending > 0) {
+        // Stopped inside an accumulation group: those gradients will never make a step.
+        o.optimizer.zeroGrad();
+        this.pending = 0;
+        this.ctx.pendingBatches = 0;
+      }
       this.completed = true;
       await this.callbacks.emit('afterFit', this.ctx);
     } catch (e) {
@@ -314,34 +320,44 @@ class FitRun {
 
   trainBatch(batch: Batch): Promise<Cancel | undefined> {
     const { o, ctx, timings } = this;
-    const emit = async (e: Parameters<Dispatcher['emit']>[0]) => {
+    // Awaits only what a callback made asynchronous: a batch whose callbacks are all synchronous costs no microtasks.
+    const emit = (e: Parameters<Dispatcher['emit']>[0]): Cancel | undefined | Promise<Cancel | undefined> => {
       const t = performance.now();
-      const s = await this.callbacks.emit(e, ctx);
-      timings.add('callbacks', performance.now() - t);
-      return s;
+      const s = this.callbacks.emit(e, ctx);
+      if (!(s instanceof Promise)) {
+        timings.add('callbacks', performance.now() - t);
+        return s;
+      }
+      return s.then((v) => {
+        timings.add('callbacks', performance.now() - t);
+        return v;
+      });
     };
     ctx.batchData = batch;
     ctx.batchSize = batch.x.shape[0] ?? 0;
     ctx.stepped = false;
     return scope(async () => {
-      let signal = await emit('beforeBatch');
+      let r = emit('beforeBatch');
+      let signal = r instanceof Promise ? await r : r;
       if (!signal) {
         const t0 = performance.now();
         const { x, y } = onDevice(batch, this.device);
         const precision = o.mixedPrecision ?? false;
         ctx.output = withPrecision(precision, this.device, () => o.model.forward(x));
         timings.add('forward', performance.now() - t0);
-        signal = await emit('afterForward');
+        r = emit('afterForward');
+        signal = r instanceof Promise ? await r : r;
         if (!signal) {
           const t1 = performance.now();
           const output = ctx.output;
           const loss = withPrecision(precision, this.device, () => callLoss(o.loss, output, y));
           ctx.loss = loss;
-          noGrad(() => this.lossSum?.add_(loss.detach().double().mul(ctx.batchSize)));
+          noGrad(() => this.lossSum?.add_(loss, { alpha: ctx.batchSize })); // float64 += float32·n, on the device
           this.samples += ctx.batchSize;
           if (this.metrics.length && hardTargets(y)) for (const m of this.metrics) m.update(output, y);
           timings.add('forward', performance.now() - t1);
-          signal = await emit('afterLoss');
+          r = emit('afterLoss');
+          signal = r instanceof Promise ? await r : r;
         }
         if (!signal) {
           const t2 = performance.now();
@@ -349,7 +365,8 @@ class FitRun {
           (this.scaler ? this.scaler.scale(scaled) : scaled).backward();
           this.pending += 1;
           timings.add('backward', performance.now() - t2);
-          signal = await emit('afterBackward');
+          r = emit('afterBackward');
+          signal = r instanceof Promise ? await r : r;
         }
       }
       if (signal) {
@@ -362,8 +379,12 @@ class FitRun {
       ctx.pendingBatches = this.pending;
       this.batchesDone = ctx.batch + 1;
       ctx.iteration += 1;
-      if (ctx.stepped) signal = await emit('afterStep');
-      signal = stronger(signal, await emit('afterBatch'));
+      if (ctx.stepped) {
+        r = emit('afterStep');
+        signal = r instanceof Promise ? await r : r;
+      }
+      r = emit('afterBatch');
+      signal = stronger(signal, r instanceof Promise ? await r : r);
       if (signal?.cancel === 'fit') this.stop(signal);
       ctx.batch += 1;
       timings.batches += 1;

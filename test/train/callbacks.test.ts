@@ -149,7 +149,7 @@ describe('Progress and logs', () => {
     const stream = { write: (s: string) => void (out += s), isTTY: false };
     await new Trainer().fit(setup(2, { train: new MemorySource({ samples: 64 }), metrics: [new TinyAccuracy()], callbacks: [new callbacks.Progress({ stream, linesPerEpoch: 2 })] }));
     const lines = out.trim().split('\n');
-    assert.match(lines[0] as string, /^epoch 1\/2 batch 4\/8 loss \d\.\d{4} \d+ img\/s ETA \d+s$/);
+    assert.match(lines[0] as string, /^epoch 1\/2 batch 4\/8 loss \d\.\d{4} accuracy \d\.\d{4} \d+ img\/s ETA \d+s$/);
     assert.match(lines[2] as string, /^epoch 1\/2: train_loss \d\.\d{4} train_accuracy \d\.\d{4} lr 0\.1000 \(\d+\.\d s\)$/);
     assert.match(lines.at(-1) as string, /^per batch: data [\d.]+ ms, forward [\d.]+ ms, backward [\d.]+ ms, optimizer [\d.]+ ms, callbacks [\d.]+ ms \(16 batches, \d+ samples\/s\)$/);
     assert.ok(!out.includes('\x1b'), 'no escape codes off a terminal');
@@ -158,8 +158,8 @@ describe('Progress and logs', () => {
   it('draws a live bar with cli-progress on a terminal', async () => {
     let out = '';
     const stream = { write: (s: string) => void (out += s), isTTY: true, columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true };
-    await new Trainer().fit(setup(1, { train: new MemorySource({ samples: 64 }), callbacks: [new callbacks.Progress({ stream, refreshMs: 0 })] }));
-    assert.match(out, /\x1b\[1Gepoch 1\/1 \[=+\] 8\/8 \| loss \d\.\d{4} \| \d+ img\/s \| ETA/);
+    await new Trainer().fit(setup(1, { train: new MemorySource({ samples: 64 }), metrics: [new TinyAccuracy()], callbacks: [new callbacks.Progress({ stream, refreshMs: 0 })] }));
+    assert.match(out, /\x1b\[1Gepoch 1\/1 \[=+\] 8\/8 \| loss \d\.\d{4} accuracy \d\.\d{4} \| \d+ img\/s \| ETA/);
   });
 
   it('JSONL and CSV: one row per epoch plus one every N batches; a resumed run appends', async () => {

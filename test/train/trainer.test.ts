@@ -67,6 +67,22 @@ describe('Trainer.fit: events', () => {
     assert.ok(rec.log.includes('afterBatch@1.1') && !rec.log.includes('beforeBatch@1.2') && !rec.log.includes('afterValidate@1'));
   });
 
+  it('awaits async callbacks in order and honours the signal they resolve to', async () => {
+    const model = tinyModel();
+    const seen: string[] = [];
+    const r = await new Trainer().fit({
+      model, train: new MemorySource({ samples: 32 }), epochs: 3, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), loss: ce, seed: 0, gradAccumulation: 3,
+      callbacks: [
+        { name: 'slow', afterBatch: async (ctx: TrainContext) => { await new Promise((res) => setTimeout(res, 1)); seen.push(`slow${ctx.iteration}`); return ctx.iteration === 5 ? cancelFit('async stop') : undefined; } },
+        { name: 'after', afterBatch: (ctx: TrainContext) => void seen.push(`after${ctx.iteration}`) },
+      ],
+    });
+    assert.deepEqual(seen, ['slow1', 'after1', 'slow2', 'after2', 'slow3', 'after3', 'slow4', 'after4', 'slow5', 'after5']);
+    assert.equal(r.stopped?.reason, 'async stop');
+    assert.equal(r.step, 2, 'steps after batches 3 and 4 (the last of epoch 0); batch 5 was mid-group');
+    assert.ok(model.parameters().every((p) => p.grad === null), 'the stopped group\'s gradients are dropped');
+  });
+
   it('calls onError and rethrows when a callback throws', async () => {
     const model = tinyModel();
     const errors: unknown[] = [];

@@ -22,6 +22,11 @@ export interface ProgressOptions {
 
 const fmt = (v: number): string => (Math.abs(v) >= 1000 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4));
 
+/** ` accuracy 0.8123` for each metric, over the epoch's batches so far (metrics accumulate on the host). */
+function metricsSoFar(ctx: TrainContext): string {
+  return ctx.metricList.map((m) => ` ${m.name} ${fmt(m.compute())}`).join('');
+}
+
 export class Progress implements Callback {
   readonly name = 'progress';
   readonly order = 70;
@@ -52,13 +57,13 @@ export class Progress implements Callback {
     if (!this.tty) return;
     this.#bar = new SingleBar({
       stream: this.stream as NodeJS.WritableStream,
-      format: `epoch ${ctx.epoch + 1}/${ctx.epochs} [{bar}] {value}/{total} | loss {loss} | {rate} img/s | ETA {eta_formatted}`,
+      format: `epoch ${ctx.epoch + 1}/${ctx.epochs} [{bar}] {value}/{total} | loss {loss}{metrics} | {rate} img/s | ETA {eta_formatted}`,
       barsize: 24,
       hideCursor: false,
       clearOnComplete: true,
       fps: 1000 / this.refreshMs,
     });
-    this.#bar.start(ctx.batchesPerEpoch ?? 0, ctx.batch, { loss: '-', rate: '-' });
+    this.#bar.start(ctx.batchesPerEpoch ?? 0, ctx.batch, { loss: '-', metrics: '', rate: '-' });
   }
 
   afterBatch(ctx: TrainContext): void {
@@ -71,7 +76,7 @@ export class Progress implements Callback {
       // Reading the loss syncs with the device: only when the bar will redraw.
       if (now - this.#lastDraw < this.refreshMs && ctx.batch + 1 !== ctx.batchesPerEpoch) return this.#bar.increment(1);
       this.#lastDraw = now;
-      this.#bar.update(ctx.batch + 1, { loss: fmt(ctx.lossValue), rate: rate.toFixed(0) });
+      this.#bar.update(ctx.batch + 1, { loss: fmt(ctx.lossValue), metrics: metricsSoFar(ctx), rate: rate.toFixed(0) });
       return;
     }
     const n = ctx.batchesPerEpoch;
@@ -79,7 +84,7 @@ export class Progress implements Callback {
     const every = n ? Math.max(1, Math.ceil(n / this.linesPerEpoch)) : 50;
     if ((ctx.batch + 1) % every !== 0) return;
     const eta = n ? ` ETA ${Math.round(((n - ctx.batch - 1) * seconds) / this.#batches)}s` : '';
-    this.stream.write(`epoch ${ctx.epoch + 1}/${ctx.epochs} batch ${ctx.batch + 1}${n ? `/${n}` : ''} loss ${fmt(ctx.lossValue)} ${rate.toFixed(0)} img/s${eta}\n`);
+    this.stream.write(`epoch ${ctx.epoch + 1}/${ctx.epochs} batch ${ctx.batch + 1}${n ? `/${n}` : ''} loss ${fmt(ctx.lossValue)}${metricsSoFar(ctx)} ${rate.toFixed(0)} img/s${eta}\n`);
   }
 
   afterEpoch(ctx: TrainContext): void {
