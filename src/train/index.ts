@@ -1,5 +1,6 @@
 // train: the Trainer, its events and callbacks, checkpoints for exact resume, the lr finder.
-export { Trainer, type FitOptions, type FitResult, type TrainerOptions } from './trainer.js';
+export { Trainer } from './trainer.js';
+export type { FitOptions, FitResult, TrainerOptions } from './options.js';
 export {
   evaluate, predict, type Model, type LossFn, type MixedPrecision, type EvaluateOptions, type EvaluateResult, type PredictOptions, type Predictions,
 } from './evaluate.js';

@@ -16,10 +16,7 @@
 import { disposeBatch, type Batch, type BatchSource } from '../data/types.js';
 import type { Metric } from '../metrics/types.js';
 import { clipGradNorm_ } from '../optim/clip-grad.js';
-import type { ModelEMA } from '../optim/ema.js';
 import { GradScaler } from '../optim/grad-scaler.js';
-import type { Optimizer } from '../optim/optimizer.js';
-import type { Scheduler } from '../optim/schedulers/base.js';
 import { noGrad } from '../tensor/autograd.js';
 import { scalarTensor } from '../tensor/factories.js';
 import { persist, scope } from '../tensor/memory.js';
@@ -27,65 +24,16 @@ import { manualSeed } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { CheckpointError, fingerprintOf, loadLatest, type CheckpointMeta, type CheckpointSnapshot } from './checkpoint.js';
 import { Context, Dispatcher } from './context.js';
-import { evaluate, predict, callLoss, hardTargets, modelDevice, onDevice, withPrecision, type EvaluateOptions, type EvaluateResult, type LossFn, type MixedPrecision, type Model, type PredictOptions, type Predictions } from './evaluate.js';
-import { stronger, type Callback, type Cancel } from './events.js';
+import {
+  evaluate, predict, callLoss, hardTargets, modelDevice, onDevice, withPrecision,
+  type EvaluateOptions, type EvaluateResult, type Model, type PredictOptions, type Predictions,
+} from './evaluate.js';
+import { stronger, type Cancel } from './events.js';
+import type { FitOptions, FitResult, TrainerOptions } from './options.js';
 import { captureSnapshot, checkFingerprint, restoreSnapshot, type RunParts } from './resume.js';
 import { Timings } from './timings.js';
 
-export interface FitOptions {
-  model: Model;
-  train: BatchSource;
-  val?: BatchSource;
-  epochs: number;
-  optimizer: Optimizer;
-  loss: LossFn;
-  /** Computed over each epoch's training batches (`train_<name>`) and over validation (`val_<name>`). */
-  metrics?: readonly Metric[];
-  scheduler?: Scheduler;
-  /** When the scheduler steps: after every optimizer step, or after every epoch (default 'epoch'). */
-  schedulerStep?: 'batch' | 'epoch';
-  callbacks?: readonly Callback[];
-  /** Batches whose gradients are summed before one optimizer step (default 1). */
-  gradAccumulation?: number;
-  /** Clip the joint gradient norm to this value before each step. */
-  clipGradNorm?: number;
-  /** Autocast for forward and loss: 'bf16' (CPU or CUDA), 'fp16' (CUDA, with a GradScaler). */
-  mixedPrecision?: MixedPrecision;
-  /** The scaler for 'fp16' (default: a new GradScaler). */
-  gradScaler?: GradScaler;
-  /** Updated after every optimizer step. */
-  ema?: ModelEMA;
-  /** Also validate the EMA weights, logged as `ema_val_loss`, `ema_val_<metric>`. */
-  validateEma?: boolean;
-  /** Seeds torch's generator at the start of a fresh run (a resumed run restores the saved state instead). */
-  seed: number;
-  /** Moves the model there and each batch there (default: the model's device). */
-  device?: string;
-  /** Continue from a checkpoint: a file, a directory of `last` generations, or 'auto' (the checkpoint callback's directory, if it holds one). */
-  resume?: 'auto' | string;
-  /** A description of config and data; saved hashed in checkpoints and compared on resume. */
-  fingerprint?: unknown;
-  /** Resume even when the fingerprint differs. */
-  force?: boolean;
-}
-
-export interface FitResult {
-  /** One row per epoch completed in this call (the values of ctx.logs). */
-  history: Record<string, number>[];
-  /** Where the run ended: epochs completed, batches trained, optimizer steps. */
-  epochsCompleted: number;
-  iteration: number;
-  step: number;
-  stopped?: { reason: string; epoch: number; batch: number };
-  /** The checkpoint this run resumed from, if any. */
-  resumedFrom?: string;
-  timings: ReturnType<Timings['summary']>;
-}
-
-export interface TrainerOptions {
-  /** Warnings (a corrupted checkpoint skipped); default process.emitWarning. */
-  warn?: (message: string) => void;
-}
+export type { FitOptions, FitResult, TrainerOptions } from './options.js';
 
 export class Trainer {
   readonly #warn: (message: string) => void;
@@ -135,6 +83,7 @@ class FitRun {
   lossSum: Tensor | undefined;
   samples = 0;
   resumedFrom: string | undefined;
+  resumeMeta: CheckpointMeta | undefined;
 
   constructor(
     readonly o: FitOptions,
@@ -163,8 +112,8 @@ class FitRun {
     if (!resumed) manualSeed(o.seed);
     this.ctx = new Context(o.model, o.optimizer, o.epochs, o.train.batchesPerEpoch, this.metrics, this.timings, resumed, () => this.snapshot());
     this.applyPosition();
-    this.lossSum = persist(scalarTensor(this.resumeLoss?.sum ?? 0, { dtype: 'float64', device: this.device }));
-    this.samples = this.resumeLoss?.samples ?? 0;
+    this.lossSum = persist(scalarTensor(this.resumeMeta?.epochLoss.sum ?? 0, { dtype: 'float64', device: this.device }));
+    this.samples = this.resumeMeta?.epochLoss.samples ?? 0;
     o.model.train();
     try {
       let signal = await this.callbacks.emit('beforeFit', this.ctx);
@@ -191,9 +140,6 @@ class FitRun {
     };
   }
 
-  resumeLoss: { sum: number; samples: number } | undefined;
-  resumeMeta: CheckpointMeta | undefined;
-
   /** Loads the checkpoint named by `resume`, if any; returns whether the run continues one. */
   resume(): boolean {
     const o = this.o;
@@ -217,7 +163,6 @@ class FitRun {
     this.epoch = m.epoch;
     this.batchesDone = m.batchesDone;
     this.completed = m.completed;
-    this.resumeLoss = m.epochLoss;
     this.resumedFrom = file;
     return true;
   }
