@@ -28,7 +28,7 @@ export interface FitOptions {
   clipGradNorm?: number;
   /** Autocast for forward and loss: 'bf16' (CPU or CUDA), 'fp16' (CUDA, with a GradScaler). */
   mixedPrecision?: MixedPrecision;
-  /** The scaler for 'fp16' (default: a new GradScaler). */
+  /** Loss scaling, used whenever given (default: a new GradScaler for 'fp16', none otherwise). */
   gradScaler?: GradScaler;
   /** Updated after every optimizer step. */
   ema?: ModelEMA;

@@ -96,7 +96,7 @@ class FitRun {
     if (o.device) o.model.to({ device: o.device });
     this.device = o.device ?? modelDevice(o.model);
     if (o.mixedPrecision === 'fp16' && !this.device.startsWith('cuda')) throw new Error("fit: mixedPrecision 'fp16' needs a CUDA device; on CPU use 'bf16'");
-    this.scaler = o.mixedPrecision === 'fp16' ? (o.gradScaler ?? new GradScaler()) : undefined;
+    this.scaler = o.gradScaler ?? (o.mixedPrecision === 'fp16' ? new GradScaler() : undefined);
     this.callbacks = new Dispatcher(o.callbacks ?? []);
     this.metrics = o.metrics ?? [];
     this.fingerprint = o.fingerprint === undefined ? undefined : fingerprintOf(o.fingerprint);

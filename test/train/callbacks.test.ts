@@ -106,6 +106,17 @@ describe('NonFiniteGuard', () => {
     for (const p of o.model.parameters()) assert.ok((p.data() as Float32Array).every(Number.isFinite));
   });
 
+  it('a GradScaler that skips an overflowing step also skips the scheduler', async () => {
+    const o = setup(1, { train: nanSource() });
+    const scheduler = new optim.StepLR(o.optimizer, { stepSize: 1, gamma: 0.9 });
+    const gradScaler = new optim.GradScaler({ initScale: 1024 });
+    const r = await new Trainer().fit({ ...o, scheduler, schedulerStep: 'batch', gradScaler });
+    assert.equal(r.step, 3);
+    assert.equal(gradScaler.getScale(), 512);
+    assert.ok(Math.abs((o.optimizer.paramGroups[0]?.lr as number) - 0.1 * 0.9 ** 3) < 1e-15);
+    for (const p of o.model.parameters()) assert.ok((p.data() as Float32Array).every(Number.isFinite));
+  });
+
   it('without the guard the NaN reaches the weights (so the guard tests can fail)', async () => {
     const o = setup(1, { train: nanSource() });
     await new Trainer().fit(o);
