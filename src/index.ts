@@ -8,3 +8,4 @@ export { getNumThreads, setNumThreads, getNumInteropThreads } from './runtime/th
 export { runtimeInfo, formatRuntimeInfo, detectBlas, type RuntimeInfo, type BlasInfo } from './runtime/info.js';
 export * as metrics from './metrics/index.js';
 export * as report from './report/index.js';
+export * as train from './train/index.js';
