@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 
 import type { RawImage } from '../types.js';
-import { formatFromName, hasEndMarker, type ImageFormat, sniffFormat } from './magic.js';
+import { formatFromName, hasEndMarker, type ImageFormat, sniffFormat } from '../image/magic.js';
 import { HASH_SIDE, type PHash, phashFromGrey } from './phash.js';
 
 export type IssueCode =

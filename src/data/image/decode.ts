@@ -7,7 +7,7 @@ import sharp, { type KernelEnum, type OutputInfo, type Sharp } from 'sharp';
 
 import { DataError, type RawImage } from '../types.js';
 import { decodeBmp, bmpSize } from './bmp.js';
-import { orientedSize, readHeader, sniffFormat, type ImageFormat } from './header.js';
+import { formatOf, orientedSize, readHeader, type ImageFormat } from './header.js';
 import { expandGrey, flattenAlpha, lumaPIL } from './pixels.js';
 
 export type ChannelMode = 'rgb' | 'grey' | 'keep';
@@ -64,7 +64,7 @@ function checkPixels(id: string, width: number, height: number, maxPixels: numbe
 /** Size, bands and orientation, from the header (JS for JPEG/PNG/BMP, sharp's metadata otherwise). */
 export async function probeImage(bytes: Uint8Array, id: string, opts: DecodeOptions = {}): Promise<ImageInfo> {
   const maxPixels = opts.maxPixels ?? 100e6;
-  const format = sniffFormat(bytes);
+  const format = formatOf(bytes);
   if (bytes.length === 0) throw new DataError(id, 'empty file (0 bytes)');
   let info: ImageInfo;
   if (format === 'bmp') {

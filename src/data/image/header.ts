@@ -3,7 +3,9 @@
 // a synchronous look at a JPEG or PNG header costs microseconds where a sharp metadata() round trip
 // through the thread pool costs ~0.1 ms. Formats not parsed here return undefined (ask sharp).
 
-export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'bmp' | 'tiff' | 'avif' | 'heif' | 'unknown';
+import { sniffFormat, type ImageFormat as KnownFormat } from './magic.js';
+
+export type ImageFormat = KnownFormat | 'unknown';
 
 export interface HeaderInfo {
   format: ImageFormat;
@@ -18,18 +20,9 @@ export interface HeaderInfo {
 }
 
 /** The container format, from magic bytes only. */
-export function sniffFormat(b: Uint8Array): ImageFormat {
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
-  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'png';
-  if (b.length >= 12 && ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') return 'webp';
-  if (b.length >= 6 && ascii(b, 0, 4) === 'GIF8') return 'gif';
-  if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return 'bmp';
-  if (b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 42) || (b[0] === 0x4d && b[1] === 0x4d && b[3] === 42))) return 'tiff';
-  if (b.length >= 12 && ascii(b, 4, 4) === 'ftyp') {
-    const brand = ascii(b, 8, 4);
-    return brand === 'avif' || brand === 'avis' ? 'avif' : 'heif';
-  }
-  return 'unknown';
+/** The format the bytes start with; 'unknown' when no signature matches. */
+export function formatOf(b: Uint8Array): ImageFormat {
+  return sniffFormat(b) ?? 'unknown';
 }
 
 function ascii(b: Uint8Array, at: number, n: number): string {
@@ -41,7 +34,7 @@ const be32 = (b: Uint8Array, i: number): number => ((b[i] as number) * 0x1000000
 
 /** Size, bands and orientation of a JPEG or PNG; undefined for other formats or unusual files. */
 export function readHeader(b: Uint8Array): HeaderInfo | undefined {
-  const format = sniffFormat(b);
+  const format = formatOf(b);
   if (format === 'jpeg') return jpegHeader(b);
   if (format === 'png') return pngHeader(b);
   return undefined;

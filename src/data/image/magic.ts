@@ -1,4 +1,4 @@
-// What a file really is, from its first bytes, and what its extension claims. Decoders (sharp
+// What an image file really is, from its first bytes, and what its extension claims. Decoders (sharp
 // included) look at the bytes, so a PNG named .jpg decodes fine — but tools that trust the name
 // (browsers serving the file, some converters, a later re-encode "to the same format") do not.
 

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 
 import { inspectEncoded } from '../../../src/data/doctor/inspect.js';
-import { formatFromName, sniffFormat } from '../../../src/data/doctor/magic.js';
+import { formatFromName, sniffFormat } from '../../../src/data/image/magic.js';
 import { smoothImage } from '../fixtures/corpus.js';
 
 const img = () => sharp(smoothImage(3, 40, 40), { raw: { width: 40, height: 40, channels: 3 } });
