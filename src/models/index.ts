@@ -14,7 +14,7 @@ export {
 } from './seeds.js';
 export { FashionNet, fashionNet, type FashionNetOptions } from './fashion-net.js';
 export { AdaptiveMaxPool2d, convBnAct, torchvisionInit, kerasInit } from './blocks.js';
-export { createModel, listModels, type CreateModelOptions, type ModelInfo } from './registry.js';
+export { createModel, listModels, type CreateModelOptions, type ModelInfo, type ZooModel } from './registry.js';
 export {
   loadPretrained, replaceHead, freezeBackbone, unfreeze, discriminativeGroups, headPath,
   type LoadPretrainedOptions, type LoadPretrainedReport, type ShapeMismatch, type ParamGroupSpec,

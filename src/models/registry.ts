@@ -2,6 +2,7 @@
 // { classes: 5 })`. Names are matched ignoring case, '-' and '_' (so `mobilenet_v2`, `mobilenetV2`
 // and `mobilenet-v2` are one model); an unknown name is an error listing the known ones and the
 // closest match.
+import type { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../nn/module.js';
 import { lenet5, mlp } from './classic.js';
 import { fashionNet } from './fashion-net.js';
@@ -43,8 +44,11 @@ export interface ModelInfo {
   twin?: string;
 }
 
+/** A zoo model: a Module mapping a (B, C, H, W) batch to (B, classes) logits. */
+export type ZooModel = Module & { forward(x: Tensor): Tensor };
+
 interface Entry extends ModelInfo {
-  create(o: CreateModelOptions, info: ModelInfo): Module;
+  create(o: CreateModelOptions, info: ModelInfo): ZooModel;
 }
 
 // Resolved options: the caller's, or the entry's defaults.
@@ -99,7 +103,7 @@ export function listModels(): ModelInfo[] {
 }
 
 /** A fresh model by zoo name; throws naming the known models (and the closest) for an unknown one. */
-export function createModel(name: string, options: CreateModelOptions = {}): Module {
+export function createModel(name: string, options: CreateModelOptions = {}): ZooModel {
   const entry = BY_KEY.get(normalize(name));
   if (!entry) {
     const closest = ENTRIES.map((e) => [e.name, editDistance(normalize(name), normalize(e.name))] as const).sort((a, b) => a[1] - b[1])[0];
