@@ -10,7 +10,9 @@
 // Every conv is 3×3, padding 1, no bias, then BN and ReLU. The first conv runs at full resolution
 // with a single input channel, so it is cheap; pooling before the widening convs keeps the costly
 // layers at 14×14 and 7×7. Only NCHW-agnostic ops (conv, BN, ReLU, pools, add), so it runs
-// unchanged on channels_last tensors. PyTorch's default initialisation.
+// unchanged on channels_last tensors. PyTorch's default initialisation. Cost per 28×28 image:
+// 36 M multiply-adds forward (stem 0.2 M, each stage 3.6 M + 14.5 M), 0.46 M parameters.
+// `widths: [24, 48, 96]` (0.26 M parameters) trains ~1.6× faster; `residual: false` ~3× faster.
 import { adaptiveAvgPool2d } from '../tensor/generated/ops.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Dropout } from '../nn/layers/dropout.js';
