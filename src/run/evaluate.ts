@@ -1,0 +1,108 @@
+// The end of a run: the model on the test set (every metric over the whole set), the
+// highest-loss images for the gallery, metrics.json and the HTML report.
+import { join } from 'node:path';
+
+import type { RunConfig } from '../config/schema.js';
+import { disposeBatch, type BatchSource, type IndexedDataset, type RawImage } from '../data/types.js';
+import { decodeImage } from '../data/image/decode.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { ClassificationEvaluator, type ClassificationReport } from '../metrics/report.js';
+import type { ZooModel } from '../models/registry.js';
+import { formatRuntimeInfo, runtimeInfo } from '../runtime/info.js';
+import { writeReport } from '../report/write.js';
+import { galleryItem } from '../report/write.js';
+import { REPORT_FORMAT, type EpochRecord, type GalleryItem, type JsonValue, type ReportData } from '../report/types.js';
+import { noGrad } from '../tensor/autograd.js';
+import { scope } from '../tensor/memory.js';
+import type { RunData } from './data.js';
+
+export interface RunSummary {
+  dir: string;
+  name: string;
+  /** Test accuracy (0–1), when there was a test set. */
+  testAccuracy?: number;
+  test?: ClassificationReport;
+  reportPath: string;
+  seconds: number;
+}
+
+/** Runs the model over every batch of `source`, accumulating logits into the evaluator. */
+export async function evaluateInto(model: ZooModel, source: BatchSource, evaluator: ClassificationEvaluator): Promise<void> {
+  model.eval();
+  for await (const batch of source.epoch(0)) {
+    try {
+      scope(() => noGrad(() => evaluator.update(model.forward(batch.x), batch.y)));
+    } finally {
+      disposeBatch(batch);
+    }
+  }
+}
+
+async function pixelsOf(d: IndexedDataset, index: number): Promise<{ image: RawImage; id: string }> {
+  const r = await d.read(index);
+  const image = r.input.kind === 'pixels' ? r.input.image : await decodeImage(r.input.bytes, { id: r.id, channels: 'keep' });
+  return { image, id: r.id };
+}
+
+export interface EvaluateAndReportInput {
+  dir: string;
+  name: string;
+  config: RunConfig;
+  model: ZooModel;
+  data: RunData;
+  history: EpochRecord[];
+  lrCurve: { step: number; lr: number }[];
+  timings: { perBatchMs: Record<string, number>; batches: number; samplesPerSecond: number; trainSeconds: number };
+  trainSeconds: number;
+  log: (line: string) => void;
+}
+
+export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunSummary> {
+  const { data, config } = i;
+  const t0 = performance.now();
+  let test: ClassificationReport | undefined;
+  const gallery: GalleryItem[] = [];
+  if (data.test) {
+    const evaluator = new ClassificationEvaluator(data.classes.length, { keepHighestLoss: config.gallery });
+    await evaluateInto(i.model, data.test, evaluator);
+    test = evaluator.report({ classes: [...data.classes] });
+    if (data.testSet)
+      for (const worst of evaluator.highestLoss()) {
+        const { image, id } = await pixelsOf(data.testSet, worst.index);
+        gallery.push(await galleryItem(worst, image, id));
+      }
+    const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`);
+    i.log(`test: accuracy ${pct(test.accuracy)}, macro F1 ${pct(test.macro.f1)}, loss ${test.loss?.toFixed(4)} (${test.numSamples} images)`);
+  }
+  const evalSeconds = (performance.now() - t0) / 1000;
+  const metrics = {
+    run: i.name,
+    ...(test ? { test_accuracy: test.accuracy, test_f1_macro: test.macro.f1, test_loss: test.loss, test_samples: test.numSamples } : {}),
+    last_epoch: i.history.at(-1) ?? null,
+    train_seconds: i.trainSeconds,
+  };
+  writeFileAtomic(join(i.dir, 'metrics.json'), [Buffer.from(`${JSON.stringify(metrics, null, 2)}\n`)]);
+  const perBatch = Object.entries(i.timings.perBatchMs).map(([phase, ms]) => ({ name: `${phase} (per batch)`, seconds: ms / 1000 }));
+  const report: ReportData = {
+    format: REPORT_FORMAT,
+    runName: i.name,
+    createdAt: new Date().toISOString(),
+    config: JSON.parse(JSON.stringify(config)) as { [k: string]: JsonValue },
+    dataset: data.stats,
+    history: i.history,
+    lrCurve: i.lrCurve,
+    ...(test ? { test } : {}),
+    gallery,
+    timing: [{ name: 'training (total)', seconds: i.trainSeconds }, { name: 'test evaluation', seconds: evalSeconds }, ...perBatch],
+    environment: { info: formatRuntimeInfo(runtimeInfo()).split('\n')[0] ?? '', node: process.version },
+  };
+  const paths = writeReport(i.dir, report);
+  return {
+    dir: i.dir,
+    name: i.name,
+    ...(test ? { test } : {}),
+    ...(test && test.accuracy !== null ? { testAccuracy: test.accuracy } : {}),
+    reportPath: paths.html,
+    seconds: i.trainSeconds + evalSeconds,
+  };
+}

@@ -1,0 +1,56 @@
+// `tessera lr-find`: the run's data, model and optimizer, swept from a tiny to a huge learning rate
+// over a few hundred batches; the smoothed loss curve suggests where to set `train.optimizer.lr`.
+// The weights are thrown away afterwards: this only measures.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+import type { RunConfig } from '../config/schema.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { createModel } from '../models/registry.js';
+import { crossEntropy } from '../nn/losses.js';
+import { setNumThreads } from '../runtime/threads.js';
+import { manualSeed } from '../tensor/random.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { lrFind, type LrFindResult } from '../train/lr-find.js';
+import { openRunData } from './data.js';
+import { buildOptimizer } from './optim.js';
+
+export interface LrFindRunOptions {
+  startLr?: number;
+  endLr?: number;
+  numIter?: number;
+  log?: (line: string) => void;
+}
+
+export async function runLrFind(config: RunConfig, options: LrFindRunOptions = {}): Promise<LrFindResult & { dir: string }> {
+  const log = options.log ?? ((l: string) => console.log(l));
+  if (config.train.threads) setNumThreads(config.train.threads);
+  manualSeed(config.train.seed);
+  const dir = resolve(config.outDir, config.name ?? `lr-find-${config.model.name}`);
+  mkdirSync(dir, { recursive: true });
+  const data = await openRunData({ ...config, data: { ...config.data, valSplit: 0 } });
+  try {
+    const model = createModel(config.model.name, { classes: data.classes.length, inChannels: data.channels, imageSize: data.height });
+    const optimizer = buildOptimizer(model, config.train.optimizer);
+    const t = config.train;
+    const result = await lrFind({
+      model,
+      train: data.train,
+      optimizer,
+      loss: (out: Tensor, y: Tensor) => crossEntropy(out, y, { labelSmoothing: t.labelSmoothing }),
+      startLr: options.startLr ?? 1e-6,
+      endLr: options.endLr ?? 10,
+      numIter: options.numIter ?? 200,
+      seed: t.seed,
+    });
+    writeFileAtomic(join(dir, 'lr-find.svg'), [Buffer.from(result.svg)]);
+    const { svg: _, ...json } = result;
+    writeFileAtomic(join(dir, 'lr-find.json'), [Buffer.from(`${JSON.stringify(json, null, 2)}\n`)]);
+    log(`lr-find: ${result.lrs.length} batches, ${result.ended}; suggested lr ${result.suggestion === undefined ? 'none (the loss never fell)' : result.suggestion.toExponential(2)}`);
+    log(`plot: ${join(dir, 'lr-find.svg')}`);
+    model.dispose();
+    return { ...result, dir };
+  } finally {
+    await data.close();
+  }
+}

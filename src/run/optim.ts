@@ -1,0 +1,60 @@
+// The optimizer and LR schedule a run's config asks for. Weight decay skips norm layers and biases
+// (the usual practice; decaying BatchNorm's scale only fights the normalisation), and the schedule
+// steps once per optimizer step so one-cycle and warm-up have the resolution they need.
+import type { Module } from '../nn/module.js';
+import { weightDecayGroups } from '../nn/regularization.js';
+import { Adam, AdamW } from '../optim/adam.js';
+import { Lion } from '../optim/lion.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { RMSprop } from '../optim/rmsprop.js';
+import type { Scheduler } from '../optim/schedulers/base.js';
+import { ConstantLR, StepLR } from '../optim/schedulers/basic.js';
+import { CosineAnnealingLR } from '../optim/schedulers/cosine.js';
+import { OneCycleLR } from '../optim/schedulers/one-cycle.js';
+import { withWarmup } from '../optim/schedulers/sequential.js';
+import { SGD } from '../optim/sgd.js';
+import type { RunConfig } from '../config/schema.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+type OptimizerConfig = RunConfig['train']['optimizer'];
+type ScheduleConfig = RunConfig['train']['schedule'];
+
+/** Parameter groups: decayed weights and undecayed norms/biases, or the groups given (transfer learning). */
+export function buildOptimizer(model: Module, o: OptimizerConfig, groups?: { params: Tensor[]; lr?: number }[]): Optimizer {
+  const params = groups ?? weightDecayGroups(model, o.weightDecay).filter((g) => g.params.length > 0);
+  if (params.every((g) => g.params.length === 0)) throw new Error('the model has no trainable parameters (is the whole model frozen?)');
+  switch (o.name) {
+    case 'sgd':
+      return new SGD(params, { lr: o.lr, momentum: o.momentum, nesterov: o.nesterov && o.momentum > 0, weightDecay: o.weightDecay });
+    case 'adam':
+      return new Adam(params, { lr: o.lr, weightDecay: o.weightDecay });
+    case 'adamw':
+      return new AdamW(params, { lr: o.lr, weightDecay: o.weightDecay });
+    case 'rmsprop':
+      return new RMSprop(params, { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay });
+    case 'lion':
+      return new Lion(params, { lr: o.lr, weightDecay: o.weightDecay });
+  }
+}
+
+/** A per-step schedule over `epochs × stepsPerEpoch` optimizer steps. */
+export function buildSchedule(optimizer: Optimizer, s: ScheduleConfig, epochs: number, stepsPerEpoch: number): Scheduler {
+  const total = Math.max(1, epochs * stepsPerEpoch);
+  const warmupSteps = Math.round(s.warmup * total);
+  switch (s.name) {
+    case 'one-cycle':
+      return new OneCycleLR(optimizer, {
+        maxLr: optimizer.paramGroups.map((g) => g.lr),
+        totalSteps: total,
+        pctStart: Math.min(Math.max(s.warmup, 0.01), 0.99),
+      });
+    case 'cosine': {
+      const main = new CosineAnnealingLR(optimizer, { tMax: Math.max(1, total - warmupSteps) });
+      return warmupSteps > 0 ? withWarmup(main, { steps: warmupSteps }) : main;
+    }
+    case 'step':
+      return new StepLR(optimizer, { stepSize: s.stepEpochs * stepsPerEpoch, gamma: s.gamma });
+    case 'constant':
+      return new ConstantLR(optimizer, { factor: 1, totalIters: 0 });
+  }
+}
