@@ -4,7 +4,13 @@
 // the epoch stops with an error naming it. Either way an error budget stops a run that is mostly
 // failing — a wrong path or a broken pipeline should not quietly train on the few samples that
 // happen to load.
-import type { BadSample } from '../types.js';
+import { DataError, type BadSample } from '../types.js';
+
+/** An error's message without the id prefix a DataError carries (the report names the sample itself). */
+export function errorReason(e: unknown): string {
+  if (e instanceof DataError) return e.message.startsWith(`${e.id}: `) ? e.message.slice(e.id.length + 2) : e.message;
+  return e instanceof Error ? e.message : String(e);
+}
 
 export interface BadSampleOptions {
   /** 'skip' (default): report and replace; 'fail': throw on the first bad sample. */

@@ -36,7 +36,7 @@ import type { BadSample, Batch, BatchSource, Dataset, IndexedDataset, SampleInpu
 import { RandomSampler, SequentialSampler, type Sampler } from '../sampling/samplers.js';
 import { Rng, RngPurpose } from '../sampling/rng.js';
 import { isTensorBacked, type TensorBacked } from './array-dataset.js';
-import { BadSampleTracker, type BadSampleOptions, type LoaderLogger } from './bad-samples.js';
+import { BadSampleTracker, errorReason, type BadSampleOptions, type LoaderLogger } from './bad-samples.js';
 import { toFloat, type BatchTransform, type XY } from './batch-transforms.js';
 import { collateImages, collateLabels, type LoadedSample } from './collate.js';
 import { Limiter, withTimeout } from './limits.js';
@@ -105,10 +105,6 @@ function positiveInt(name: string, v: number): number {
   return v;
 }
 
-function reasonOf(e: unknown): string {
-  if (e instanceof DataError) return e.message.startsWith(`${e.id}: `) ? e.message.slice(e.id.length + 2) : e.message;
-  return e instanceof Error ? e.message : String(e);
-}
 
 export class DataLoader implements BatchSource {
   readonly classes: readonly string[];
@@ -206,6 +202,8 @@ export class DataLoader implements BatchSource {
   private async *assembled(epoch: number, skip: number, userSignal: AbortSignal | undefined): AsyncGenerator<Batch> {
     const stop = new AbortController(); // cancels queued work when the consumer stops early
     const signal = userSignal ? AbortSignal.any([userSignal, stop.signal]) : stop.signal;
+    const drop = () => this.pool?.drop(signal); // one listener an epoch, not one a sample
+    signal.addEventListener('abort', drop, { once: true });
     this.tracker.startEpoch();
     const src = this.dataset.kind === 'indexed' ? this.indexedSource(this.dataset, epoch, signal) : this.streamSource(this.dataset, epoch, signal);
     const B = this.batchSize;
@@ -223,6 +221,7 @@ export class DataLoader implements BatchSource {
       src.release(skip * B);
       fill();
       while (inflight.length > 0) {
+        userSignal?.throwIfAborted();
         let a: Assembled;
         try {
           a = await (inflight.shift() as Promise<Assembled>);
@@ -238,6 +237,7 @@ export class DataLoader implements BatchSource {
       }
     } finally {
       stop.abort();
+      signal.removeEventListener('abort', drop);
       await src.close();
     }
   }
@@ -310,7 +310,9 @@ export class DataLoader implements BatchSource {
   private process(epoch: number, index: number, fallbackId: string, read: () => Promise<SampleRecord>, signal: AbortSignal): Promise<Outcome> {
     return this.limiter.run(async () => {
       signal.throwIfAborted();
-      let id = fallbackId;
+      // The report names the record's id once it is known (a pipeline does not know ids, and the
+      // same failure must read the same with or without workers); before that, the reader's.
+      let id: string | undefined;
       try {
         const record = await withTimeout(read(), this.timeoutMs, 'reading');
         id = record.id;
@@ -319,7 +321,7 @@ export class DataLoader implements BatchSource {
         return { image, label: record.label, id, index };
       } catch (e) {
         if (e instanceof LoaderConfigError || e instanceof WorkerInitError || signal.aborted) throw e;
-        const bad = { id: e instanceof DataError ? e.id : id, index, reason: reasonOf(e) };
+        const bad = { id: id ?? (e instanceof DataError ? e.id : fallbackId), index, reason: errorReason(e) };
         this.tracker.bad(bad); // throws under policy 'fail' or when the budget runs out
         return { bad };
       }

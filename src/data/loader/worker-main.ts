@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import type { RawImage, SampleContext, SampleInput, SamplePipeline } from '../types.js';
+import { errorReason } from './bad-samples.js';
 
 export interface WorkerSpec {
   module: string;
@@ -16,10 +17,6 @@ export type FromWorker =
   | { type: 'init-error'; message: string }
   | { type: 'done'; id: number; image: RawImage }
   | { type: 'failed'; id: number; reason: string };
-
-function reasonOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 /** The image's pixels in a buffer of their own, which postMessage can hand over without copying. */
 function transferable(image: RawImage): { image: RawImage; transfer: ArrayBuffer[] } {
@@ -40,7 +37,7 @@ async function main(): Promise<void> {
     pipeline = (await (factory as (args: unknown) => SamplePipeline | Promise<SamplePipeline>)(spec.args));
     if (!pipeline || typeof pipeline.run !== 'function') throw new Error(`${spec.module}#${spec.export}(args) did not return a SamplePipeline (no run method)`);
   } catch (e) {
-    port.postMessage({ type: 'init-error', message: reasonOf(e) } satisfies FromWorker);
+    port.postMessage({ type: 'init-error', message: errorReason(e) } satisfies FromWorker);
     return;
   }
   port.on('message', (m: ToWorker) => {
@@ -53,7 +50,7 @@ async function main(): Promise<void> {
           port.postMessage({ type: 'done', id: m.id, image } satisfies FromWorker); // buffer not transferable (external memory): copy
         }
       },
-      (e: unknown) => port.postMessage({ type: 'failed', id: m.id, reason: reasonOf(e) } satisfies FromWorker),
+      (e: unknown) => port.postMessage({ type: 'failed', id: m.id, reason: errorReason(e) } satisfies FromWorker),
     );
   });
   port.postMessage({ type: 'ready' } satisfies FromWorker);

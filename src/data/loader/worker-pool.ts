@@ -68,21 +68,21 @@ export class WorkerPool {
     if (this.closed) return Promise.reject(new Error('WorkerPool: closed'));
     return new Promise<RawImage>((resolve, reject) => {
       const task: Task = { id: this.nextId++, input, ctx, signal, resolve, reject };
-      if (signal) {
-        if (signal.aborted) return reject(new Error('aborted'));
-        // A queued task the consumer no longer wants is dropped before it costs anything.
-        signal.addEventListener('abort', () => {
-          const i = this.queue.indexOf(task);
-          if (i >= 0) {
-            this.queue.splice(i, 1);
-            reject(new Error('aborted'));
-            this.updateRefs();
-          }
-        }, { once: true });
-      }
+      if (signal?.aborted) return reject(new Error('aborted'));
       this.queue.push(task);
       this.dispatch();
     });
+  }
+
+  /** Drops the queued tasks of `signal` (an epoch the consumer stopped); running ones finish. */
+  drop(signal: AbortSignal): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const t = this.queue[i] as Task;
+      if (t.signal !== signal) continue;
+      this.queue.splice(i, 1);
+      t.reject(new Error('aborted'));
+    }
+    this.updateRefs();
   }
 
   async close(): Promise<void> {
