@@ -9,8 +9,8 @@
 // fractional parts (ties: the split named first). So each size is ⌊ratio × n⌋ or ⌈ratio × n⌉ and
 // the sizes add up to n. Stratified splits do this per class: a class of n_c samples puts
 // ⌊ratio × n_c⌋ or ⌈ratio × n_c⌉ of them in each split (within 1 sample of its exact share); the
-// leftover samples of a class go to the splits furthest below their overall size, so the total
-// sizes stay close to ratio × n.
+// leftover samples of a class go to the splits furthest below their share of the samples placed
+// so far, so the total sizes stay close to ratio × n.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
@@ -43,14 +43,14 @@ function checkRatios(ratios: Ratios): [string[], number[]] {
  * Largest-remainder apportionment of n seats. Eligible for a leftover seat: splits with a non-zero
  * fractional part, ordered by `priority` (higher first), then fractional part, then position.
  */
-function apportion(n: number, shares: readonly number[], priority: (s: number) => number = () => 0): number[] {
+function apportion(n: number, shares: readonly number[], priority: (s: number, base: number) => number = () => 0): number[] {
   const quotas = shares.map((r) => Math.round(r * n * 1e9) / 1e9); // 0.7 × 10 is 7.000000000000001
   const sizes = quotas.map(Math.floor);
   let left = n - sizes.reduce((a, b) => a + b, 0);
   const order = shares
     .map((_, s) => s)
     .filter((s) => (quotas[s] as number) > (sizes[s] as number))
-    .sort((a, b) => priority(b) - priority(a) || ((quotas[b] as number) - (sizes[b] as number)) - ((quotas[a] as number) - (sizes[a] as number)) || a - b);
+    .sort((a, b) => priority(b, sizes[b] as number) - priority(a, sizes[a] as number) || ((quotas[b] as number) - (sizes[b] as number)) - ((quotas[a] as number) - (sizes[a] as number)) || a - b);
   for (const s of order) {
     if (left <= 0) break;
     sizes[s] = (sizes[s] as number) + 1;
@@ -97,12 +97,14 @@ export function stratifiedSplit(data: IndexedDataset | ArrayLike<number>, ratios
     if (!list) strata.set(l, (list = []));
     list.push(i);
   }
-  const n = labels.length;
   const parts: number[][] = names.map(() => []);
+  let done = 0;
   for (const label of [...strata.keys()].sort((a, b) => a - b)) {
     const members = strata.get(label) as number[];
     new Rng(options.seed ?? 0, RngPurpose.split, 1, label).shuffle(members);
-    const sizes = apportion(members.length, shares, (s) => (shares[s] as number) * n - (parts[s] as number[]).length);
+    done += members.length;
+    // A leftover sample goes to the split furthest below its share of the samples placed so far.
+    const sizes = apportion(members.length, shares, (s, base) => (shares[s] as number) * done - (parts[s] as number[]).length - base);
     let at = 0;
     sizes.forEach((size, s) => (parts[s] as number[]).push(...members.slice(at, (at += size))));
   }
