@@ -200,6 +200,16 @@ export class DataLoader implements BatchSource {
 
   /** The general path: read, run the pipeline, collate — with prefetch, workers and bad-sample handling. */
   private async *assembled(epoch: number, skip: number, userSignal: AbortSignal | undefined): AsyncGenerator<Batch> {
+    const pipeline = this.options.pipeline;
+    if (pipeline && this.workers > 0 && !this.pool) {
+      let spec;
+      try {
+        spec = pipeline.workerSpec();
+      } catch (e) {
+        throw new LoaderConfigError(`the pipeline cannot describe itself for worker threads (workerSpec): ${errorReason(e)}; use workers: 0`);
+      }
+      this.pool = new WorkerPool(spec, this.workers, this.timeoutMs);
+    }
     const stop = new AbortController(); // cancels queued work when the consumer stops early
     const signal = userSignal ? AbortSignal.any([userSignal, stop.signal]) : stop.signal;
     const drop = () => this.pool?.drop(signal); // one listener an epoch, not one a sample
@@ -334,8 +344,7 @@ export class DataLoader implements BatchSource {
       if (input.kind === 'pixels') return Promise.resolve(input.image);
       throw new LoaderConfigError(`${id} holds encoded file bytes, but the loader has no pipeline to decode them: pass { pipeline }`);
     }
-    if (this.workers === 0) return withTimeout(pipeline.run(input, ctx), this.timeoutMs, 'the pipeline');
-    this.pool ??= new WorkerPool(pipeline.workerSpec(), this.workers, this.timeoutMs);
+    if (!this.pool) return withTimeout(pipeline.run(input, ctx), this.timeoutMs, 'the pipeline');
     return this.pool.run(input, ctx, signal);
   }
 

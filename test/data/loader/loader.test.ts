@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { DataLoader, LoaderConfigError, CollateError } from '../../../src/data/loader/index.js';
-import { RandomSampler, WeightedRandomSampler } from '../../../src/data/sampling/index.js';
+import { DistributedSampler, RandomSampler, WeightedRandomSampler } from '../../../src/data/sampling/index.js';
 import { disposeBatch } from '../../../src/data/types.js';
 import { memoryStats, scope } from '../../../src/tensor/index.js';
 import { collect, memoryLogger } from './fixtures/collect.js';
@@ -69,6 +69,15 @@ describe('DataLoader: batches', () => {
     const idx = (await collect(loader, 0)).flatMap((b) => b.indices);
     assert.deepEqual(idx, Array(9).fill(3));
     assert.throws(() => new DataLoader(d, { batchSize: 2, shuffle: true, sampler: new RandomSampler(10) }), /either sampler or shuffle/);
+  });
+
+  it('with a DistributedSampler, ranks get equal, disjoint shares that cover the data set', async () => {
+    const d = new MemoryDataset(22);
+    const inner = new RandomSampler(22, { seed: 6 });
+    const ranks = await Promise.all([0, 1, 2, 3].map(async (rank) =>
+      (await collect(new DataLoader(d, { batchSize: 3, sampler: new DistributedSampler(inner, { rank, worldSize: 4, dropLast: true }) }), 1)).flatMap((b) => b.indices)));
+    assert.deepEqual(ranks.map((r) => r.length), [5, 5, 5, 5]);
+    assert.equal(new Set(ranks.flat()).size, 20);
   });
 
   it('hands out batches outside every memory scope; live tensors stay flat across epochs', async () => {
