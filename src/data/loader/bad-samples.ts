@@ -83,7 +83,7 @@ export class BadSampleTracker {
     this.recent = [];
   }
 
-  /** Records a bad sample; throws when the policy or the budget says to stop. */
+  /** Records a bad sample; throws when the policy or the budget says to stop. Called in epoch order. */
   bad(sample: BadSample): void {
     if (this.policy === 'fail') throw new BadSampleError(sample);
     this.tried++;

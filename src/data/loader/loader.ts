@@ -19,7 +19,9 @@
 // positions and the ones after it, never on what happened in earlier batches, resuming with
 // skipBatches still gives the same batches. The price: a replacement sample is seen twice that
 // epoch (once in its own batch). A stream that ends leaves its last batch short. Policy 'fail':
-// the epoch throws a BadSampleError naming the sample. Either way the error budget applies.
+// the epoch throws a BadSampleError naming the sample. Either way the error budget applies. Bad
+// samples are accounted when their batch is handed out, in position order (not in the order loads
+// finish), so warnings, `badSamples` and budget aborts do not depend on the worker count.
 //
 // Threads. With `workers: 0` the pipeline runs in this thread's async flow (fine for pipelines
 // whose work is async, like sharp's decoder, and for tests). With `workers: N` N worker threads
@@ -97,6 +99,8 @@ interface EpochSource {
 interface Assembled {
   batch: number;
   samples: LoadedSample[];
+  /** Every sample tried for this batch, in a fixed order (its positions, then the candidates). */
+  tried: Outcome[];
   ended: boolean;
 }
 
@@ -239,6 +243,13 @@ export class DataLoader implements BatchSource {
           userSignal?.throwIfAborted();
           throw e;
         }
+        // Bad samples are accounted here, in batch order and position order, never in the order
+        // loads happen to finish: the warnings, the list and any budget abort are the same for any
+        // worker count, and a resumed run reports what the uninterrupted one would from there on.
+        for (const o of a.tried) {
+          if ('bad' in o) this.tracker.bad(o.bad); // throws under policy 'fail' or when the budget runs out
+          else this.tracker.good();
+        }
         if (a.ended) ended = true;
         src.release((a.batch + 1) * B);
         fill();
@@ -258,29 +269,42 @@ export class DataLoader implements BatchSource {
     const start = b * B;
     const end = src.length === undefined ? start + B : Math.min(start + B, src.length);
     const positions = Array.from({ length: end - start }, (_, i) => start + i);
-    const outcomes = await Promise.all(positions.map((p) => src.load(p)));
+    const tried: Outcome[] = [];
     const slots: (LoadedSample | undefined)[] = [];
     let ended = false;
-    for (const o of outcomes) {
-      if (o === END) ended = true;
-      else slots.push('bad' in o ? undefined : o);
+    let badRun = 0; // bad samples in a row at the end of `tried`
+    const record = (o: Outcome | typeof END): Outcome | undefined => {
+      if (o === END) {
+        ended = true;
+        return undefined;
+      }
+      tried.push(o);
+      badRun = 'bad' in o ? badRun + 1 : 0;
+      return o;
+    };
+    for (const o of await Promise.all(positions.map((p) => src.load(p)))) {
+      const r = record(o);
+      if (r) slots.push('bad' in r ? undefined : r);
     }
     const holes = slots.flatMap((s, i) => (s ? [] : [i]));
     // Candidates: positions end, end+1, ...; indexed data wraps, but never back into this batch.
+    // The search stops where the tracker will stop the epoch anyway (policy 'fail', or a run of
+    // bad samples as long as the budget), so a data set of broken files cannot make it scan everything.
     let candidate = end;
     const budget = src.length === undefined ? Infinity : src.length - (end - start);
-    let tried = 0;
-    while (holes.length > 0 && !ended && tried < budget) {
-      const round = Math.min(holes.length, budget - tried);
+    let scanned = 0;
+    const hopeless = () => this.tracker.policy === 'fail' || badRun >= this.tracker.maxConsecutive;
+    while (holes.length > 0 && !ended && scanned < budget && !hopeless()) {
+      const round = Math.min(holes.length, budget - scanned);
       const picks = Array.from({ length: round }, (_, i) => (src.length === undefined ? candidate + i : (candidate + i) % src.length));
       candidate += round;
-      tried += round;
+      scanned += round;
       for (const o of await Promise.all(picks.map((p) => src.load(p)))) {
-        if (o === END) ended = true;
-        else if (!('bad' in o)) slots[holes.shift() as number] = o;
+        const r = record(o);
+        if (r && !('bad' in r)) slots[holes.shift() as number] = r;
       }
     }
-    return { batch: b, samples: slots.filter((s): s is LoadedSample => s !== undefined), ended };
+    return { batch: b, samples: slots.filter((s): s is LoadedSample => s !== undefined), tried, ended };
   }
 
   private indexedSource(d: IndexedDataset, epoch: number, signal: AbortSignal): EpochSource {
@@ -316,7 +340,7 @@ export class DataLoader implements BatchSource {
     };
   }
 
-  /** One sample: read it, run the pipeline — or the reason it is bad (after the tracker has had its say). */
+  /** One sample: read it and run the pipeline — or the reason it is bad. */
   private process(epoch: number, index: number, fallbackId: string, read: () => Promise<SampleRecord>, signal: AbortSignal): Promise<Outcome> {
     return this.limiter.run(async () => {
       signal.throwIfAborted();
@@ -327,13 +351,10 @@ export class DataLoader implements BatchSource {
         const record = await withTimeout(read(), this.timeoutMs, 'reading');
         id = record.id;
         const image = await this.runPipeline(record.input, id, { seed: this.seed, epoch, index }, signal);
-        this.tracker.good();
         return { image, label: record.label, id, index };
       } catch (e) {
         if (e instanceof LoaderConfigError || e instanceof WorkerInitError || signal.aborted) throw e;
-        const bad = { id: id ?? (e instanceof DataError ? e.id : fallbackId), index, reason: errorReason(e) };
-        this.tracker.bad(bad); // throws under policy 'fail' or when the budget runs out
-        return { bad };
+        return { bad: { id: id ?? (e instanceof DataError ? e.id : fallbackId), index, reason: errorReason(e) } };
       }
     });
   }

@@ -93,6 +93,7 @@ export class WorkerPool {
       if (s.timer) clearTimeout(s.timer);
       s.task?.reject(new Error('WorkerPool: closed'));
       s.task = undefined;
+      s.worker.ref(); // an unref'd worker would let the process exit before termination completes
       await s.worker.terminate();
     }));
   }
@@ -109,6 +110,7 @@ export class WorkerPool {
   }
 
   private onMessage(slot: Slot, m: FromWorker): void {
+    if (this.closed) return; // e.g. a 'ready' arriving during close(): it must not unref the workers being terminated
     if (m.type === 'ready') {
       slot.ready = true;
       this.dispatch();
@@ -176,6 +178,7 @@ export class WorkerPool {
 
   /** Workers keep the process alive only while there is work. */
   private updateRefs(): void {
+    if (this.closed) return; // close() holds every worker referenced until it has exited
     const busy = this.queue.length > 0 || this.slots.some((s) => s.task);
     for (const s of this.slots) {
       if (busy) s.worker.ref();

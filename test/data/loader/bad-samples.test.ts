@@ -49,9 +49,13 @@ describe('DataLoader: bad samples', () => {
 
   it('aborts after maxConsecutive bad samples in a row', async () => {
     const unreadable = Array.from({ length: 30 }, (_, i) => i + 10);
-    const loader = new DataLoader(new MemoryDataset(60, { unreadable }), { batchSize: 4, prefetch: 1, maxInFlight: 1, badSamples: { maxConsecutive: 5 }, logger: memoryLogger() });
+    const loader = new DataLoader(new MemoryDataset(60, { unreadable }), { batchSize: 4, workers: 2, pipeline: makeTestPipeline(), badSamples: { maxConsecutive: 5 }, logger: memoryLogger() });
+    // Counted in epoch order: 8, 9 good; 10, 11 bad; their replacements 12, 13, then 14 bad — the fifth in a row.
     await assert.rejects(collect(loader, 0), (e: Error) =>
-      e instanceof BadSampleBudgetError && /5 bad samples in a row \(badSamples\.maxConsecutive = 5\)/.test(e.message) && /mem\/14\.png: truncated file/.test(e.message));
+      e instanceof BadSampleBudgetError &&
+      e.message === 'data loader stopped: 5 bad samples in a row (badSamples.maxConsecutive = 5); the last ones:' +
+        [10, 11, 12, 13, 14].map((i) => `\n  mem/${i}.png: truncated file`).join(''));
+    await loader.close();
   });
 
   it('aborts when the bad share passes maxRatio', async () => {
