@@ -23,6 +23,9 @@
 // samples are accounted when their batch is handed out, in position order (not in the order loads
 // finish), so warnings, `badSamples` and budget aborts do not depend on the worker count.
 //
+// Fast path. A tensor-backed data set (ArrayDataset, or a subset of one) with no pipeline is cut
+// into batches by one index_select each: no per-sample reads, no workers, nothing that can go bad.
+//
 // Threads. With `workers: 0` the pipeline runs in this thread's async flow (fine for pipelines
 // whose work is async, like sharp's decoder, and for tests). With `workers: N` N worker threads
 // rebuild the pipeline from `pipeline.workerSpec()` and run it, so the event loop stays free;
