@@ -1,0 +1,8 @@
+// Which indices an epoch visits, in which order, on which rank.
+export { Rng, RngPurpose, permutation } from './rng.js';
+export {
+  SequentialSampler, RandomSampler, WeightedRandomSampler,
+  type Sampler, type RandomSamplerOptions, type WeightedRandomSamplerOptions,
+} from './samplers.js';
+export { DistributedSampler, type DistributedOptions } from './distributed.js';
+export { SamplerCursor, type SamplerState } from './cursor.js';

@@ -1,0 +1,64 @@
+// A view of some samples of an indexed data set (a split, a fold, a debugging slice), itself an
+// IndexedDataset: sample i of the subset is sample indices[i] of the base. Labels and groups come
+// from the base without reading anything, and a tensor-backed base keeps the loader's fast path.
+import { isTensorBacked, type TensorBacked } from './loader/array-dataset.js';
+import type { IndexedDataset, SampleRecord } from './types.js';
+import type { Tensor } from '../tensor/index.js';
+
+export class Subset implements IndexedDataset {
+  readonly kind = 'indexed' as const;
+  readonly length: number;
+  readonly classes: readonly string[];
+  readonly indices: Int32Array;
+
+  constructor(readonly base: IndexedDataset, indices: ArrayLike<number>) {
+    this.indices = Int32Array.from(indices);
+    this.length = this.indices.length;
+    this.classes = base.classes;
+    for (let i = 0; i < indices.length; i++) {
+      const j = indices[i] as number;
+      if (!Number.isInteger(j) || j < 0 || j >= base.length)
+        throw new RangeError(`subset: indices[${i}] is ${j}, outside [0, ${base.length}) of ${base.describe()}`);
+    }
+  }
+
+  labels(): Int32Array {
+    const all = this.base.labels();
+    return this.indices.map((j) => all[j] as number);
+  }
+
+  groups(): readonly (string | undefined)[] | undefined {
+    const all = this.base.groups?.();
+    return all && Array.from(this.indices, (j) => all[j]);
+  }
+
+  read(index: number): Promise<SampleRecord> {
+    if (!Number.isInteger(index) || index < 0 || index >= this.length)
+      return Promise.reject(new RangeError(`subset: index ${index} is outside [0, ${this.length})`));
+    return this.base.read(this.indices[index] as number);
+  }
+
+  describe(): string {
+    return `${this.length.toLocaleString('en-US')} samples of ${this.base.describe()}`;
+  }
+}
+
+/** A tensor-backed subset: batches are still one gather, through the mapped indices. */
+class TensorSubset extends Subset implements TensorBacked {
+  constructor(override readonly base: IndexedDataset & TensorBacked, indices: ArrayLike<number>) {
+    super(base, indices);
+  }
+
+  gatherBatch(indices: Int32Array): { x: Tensor; y: Tensor } {
+    return this.base.gatherBatch(indices.map((i) => this.indices[i] as number));
+  }
+
+  sampleId(index: number): string {
+    return this.base.sampleId(this.indices[index] as number);
+  }
+}
+
+/** The samples `indices` of `dataset`, in that order (repeats allowed). */
+export function subset(dataset: IndexedDataset, indices: ArrayLike<number>): Subset {
+  return isTensorBacked(dataset) ? new TensorSubset(dataset, indices) : new Subset(dataset, indices);
+}
