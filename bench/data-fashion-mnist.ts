@@ -7,7 +7,7 @@
 //
 //   node dist/bench/data-fashion-mnist.js [--threads N] [--reps 5] [--batch 128]
 import { DataLoader, normalize, tensorDataset } from '../src/data/loader/index.js';
-import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, loadFashionMnist } from '../src/data/fashion-mnist.js';
+import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, loadFashionMnist } from '../src/data/sources/fashion-mnist.js';
 import { disposeBatch } from '../src/data/types.js';
 import { memoryStats, setNumThreads } from '../src/index.js';
 import {

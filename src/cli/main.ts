@@ -2,7 +2,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 
 import { formatRuntimeInfo, runtimeInfo } from '../runtime/info.js';
+import { registerDataCommands } from './data.js';
 import { runDemo } from './demo.js';
+import { registerTrainCommands } from './train.js';
 
 function positiveInt(name: string) {
   return (v: string): number => {
@@ -44,7 +46,8 @@ program
     runDemo({ ...opts, log: (l) => console.log(l) });
   });
 
-(await import('./data.js')).registerDataCommands(program);
+registerDataCommands(program);
+registerTrainCommands(program);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

@@ -173,7 +173,7 @@ export async function openRunData(config: RunConfig, options: OpenRunDataOptions
   const trainCounts = trainSet.kind === 'indexed' ? classCounts(trainSet, classes.length) : undefined;
   const sampler =
     t.sampler === 'weighted' && trainSet.kind === 'indexed'
-      ? new WeightedRandomSampler({ weights: sampleWeights(trainSet, t.classWeights === 'none' ? 'inverse' : t.classWeights), numSamples: trainSet.length, seed: t.seed })
+      ? new WeightedRandomSampler(sampleWeights(trainSet, t.classWeights === 'none' ? 'inverse' : t.classWeights), trainSet.length, { seed: t.seed })
       : undefined;
   const train = new DataLoader(trainSet, {
     ...common,
