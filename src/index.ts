@@ -9,3 +9,4 @@ export { runtimeInfo, formatRuntimeInfo, detectBlas, type RuntimeInfo, type Blas
 export * as metrics from './metrics/index.js';
 export * as report from './report/index.js';
 export * as train from './train/index.js';
+export * as data from './data/index.js';
