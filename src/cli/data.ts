@@ -89,6 +89,7 @@ interface PackFlags {
   quality: number;
   split?: string;
   failOnBad?: boolean;
+  shrinkOnLoad?: boolean;
   overwrite?: boolean;
   concurrency?: number;
   shardMb?: number;
@@ -145,6 +146,7 @@ async function runPack(source: string, out: string, flags: PackFlags): Promise<n
     overwrite: flags.overwrite ?? false,
     ...(flags.size !== undefined ? { size: flags.size } : {}),
     ...(flags.keepAspect ? { keepAspect: true } : {}),
+    ...(flags.shrinkOnLoad ? { shrinkOnLoad: true } : {}),
     ...(flags.rawMaxPixels !== undefined ? { rawMaxPixels: flags.rawMaxPixels } : {}),
     ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
     ...(flags.shardMb !== undefined ? { shardBytes: flags.shardMb * 1024 ** 2 } : {}),
@@ -206,6 +208,7 @@ export function registerDataCommands(program: Command): void {
       .option('--raw-max-pixels <n>', 'samples of at most this many pixels are stored raw, larger ones as JPEG (default 4096 = 64×64)', intAtLeast('--raw-max-pixels', 0))
       .option('--quality <q>', 'JPEG quality of large samples, 1..100', intAtLeast('--quality', 1), 90)
       .option('--split <name>', 'pack only this split (a manifest split value, train/test, or a sub-folder of an image folder) into <out>')
+      .option('--shrink-on-load', 'decode large JPEGs at 1/2, 1/4 or 1/8 scale when the output is that much smaller (faster, not bit-exact)')
       .option('--fail-on-bad', 'stop at the first file that cannot be read or decoded (default: skip and list it)')
       .option('--overwrite', 'replace a pack already in <out>')
       .option('--concurrency <n>', 'files decoded at once', intAtLeast('--concurrency', 1))
