@@ -8,7 +8,7 @@ import sharp from 'sharp';
 
 import { readIdx } from '../../../src/data/formats/idx.js';
 import { decodeImage } from '../../../src/data/image/index.js';
-import { BadSampleError, packDataset, type PackSummary } from '../../../src/data/pack/index.js';
+import { BadSampleError, packDataset, preparer, type PackSummary } from '../../../src/data/pack/index.js';
 import { imageFolder } from '../../../src/data/sources/image-folder.js';
 import { fashionMnist, FASHION_MNIST_DIR } from '../../../src/data/sources/fashion-mnist.js';
 import { packedDataset } from '../../../src/data/sources/packed.js';
@@ -196,6 +196,20 @@ describe('packDataset on other sources', () => {
     assert.deepEqual([r.input.image.width, r.input.image.height, r.input.image.channels], [14, 14, 1]);
     const want = await sharp(grey.data, { raw: { width: 28, height: 28, channels: 1 } }).resize(14, 14, { fit: 'fill', kernel: 'linear' }).toColourspace('b-w').raw().toBuffer();
     assert.ok(Buffer.from(r.input.image.data).equals(want));
+  });
+
+  it('[h, w] with keepAspect fits inside; shrinkOnLoad gives the same size, close to the full decode', async () => {
+    const fit = preparer({ size: [50, 60], keepAspect: true });
+    const wide = await fit.prepare({ kind: 'pixels', image: pattern(100, 40) }, 'wide');
+    const tall = await fit.prepare({ kind: 'encoded', bytes: await encode(smooth(40, 100), 'png') }, 'tall');
+    assert.deepEqual([wide.image.width, wide.image.height, tall.image.width, tall.image.height], [60, 24, 20, 50]);
+    assert.equal(preparer({ size: [50, 60] }).description, 'resize to 50×60, channels keep, raw up to 4096 pixels else JPEG q90');
+    const photo = await encode(smooth(640, 480), 'jpeg');
+    const full = await preparer({ size: 40 }).prepare({ kind: 'encoded', bytes: photo }, 'p');
+    const fast = await preparer({ size: 40, shrinkOnLoad: true }).prepare({ kind: 'encoded', bytes: photo }, 'p');
+    assert.deepEqual([fast.image.width, fast.image.height, fast.image.channels], [40, 40, 3]);
+    const d = meanAbsDiff(full.image.data, fast.image.data);
+    assert.ok(d > 0 && d < 4, `mean |diff| ${d.toFixed(2)}: shrink-on-load should be close to, not equal to, the full decode`);
   });
 
   it('rejects options that make no sense, naming the option', async () => {
