@@ -205,7 +205,9 @@ export async function applyGeometry(img: RawImage, g: Geometry, id = 'image'): P
     return out;
   }
   try {
-    const s = addGeometry(sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } }), g);
+    let s = addGeometry(sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } }), g);
+    // libvips interprets one-band raw input as sRGB after resampling; keep grey images one band.
+    if (img.channels === 1) s = s.toColourspace('b-w');
     const { data, info } = await s.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     return finish(data, info, id);
   } catch (e) {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 
 import sharp from 'sharp';
 
-import { decodeImage, decodeRegion, probeImage } from '../../../src/data/image/index.js';
+import { applyGeometry, decodeImage, decodeRegion, probeImage } from '../../../src/data/image/index.js';
 import { DataError, type RawImage } from '../../../src/data/types.js';
 import * as fx from '../fixtures/images.js';
 
@@ -164,4 +164,13 @@ test('shrink-on-load (crop ≥3× the output) stays close to the exact crop-then
   for (let i = 0; i < fast.data.length; i++) sum += Math.abs((fast.data[i] as number) - (exact.data[i] as number));
   const mean = sum / fast.data.length;
   assert.ok(mean < 3, `mean abs difference ${mean.toFixed(2)}`);
+});
+
+test('resizing grey pixels keeps one channel (libvips would hand back sRGB)', async () => {
+  const img: RawImage = { data: Uint8Array.from({ length: 28 * 28 }, (_, i) => (i * 7) % 256), width: 28, height: 28, channels: 1 };
+  const out = await applyGeometry(img, { resize: { width: 56, height: 42, interpolation: 'bilinear' } });
+  assert.deepEqual([out.width, out.height, out.channels, out.data.length], [56, 42, 1, 56 * 42]);
+  // A flat image stays flat at its value.
+  const flat = await applyGeometry({ data: new Uint8Array(100).fill(77), width: 10, height: 10, channels: 1 }, { resize: { width: 5, height: 5, interpolation: 'bilinear' } });
+  assert.ok(flat.data.every((v) => v === 77));
 });
