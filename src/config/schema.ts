@@ -79,7 +79,7 @@ export const ScheduleConfig = z
 
 export const TrainConfig = z
   .object({
-    epochs: positiveInt.default(12),
+    epochs: positiveInt.default(8),
     batchSize: positiveInt.default(128),
     optimizer: OptimizerConfig.default(OptimizerConfig.parse({})),
     schedule: ScheduleConfig.default(ScheduleConfig.parse({})),

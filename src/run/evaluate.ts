@@ -65,14 +65,19 @@ export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunS
   if (data.test) {
     const evaluator = new ClassificationEvaluator(data.classes.length, { keepHighestLoss: config.gallery });
     await evaluateInto(i.model, data.test, evaluator);
-    test = evaluator.report({ classes: [...data.classes] });
-    if (data.testSet)
+    try {
+      test = evaluator.report({ classes: [...data.classes] });
+    } catch (e) {
+      // A diverged model (NaN outputs) still gets its logs, metrics.json and report, saying so.
+      i.log(`test: no metrics: ${(e as Error).message} (did the training diverge? see log.jsonl)`);
+    }
+    if (test && data.testSet)
       for (const worst of evaluator.highestLoss()) {
         const { image, id } = await pixelsOf(data.testSet, worst.index);
         gallery.push(await galleryItem(worst, image, id));
       }
     const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`);
-    i.log(`test: accuracy ${pct(test.accuracy)}, macro F1 ${pct(test.macro.f1)}, loss ${test.loss?.toFixed(4)} (${test.numSamples} images)`);
+    if (test) i.log(`test: accuracy ${pct(test.accuracy)}, macro F1 ${pct(test.macro.f1)}, loss ${test.loss?.toFixed(4)} (${test.numSamples} images)`);
   }
   const evalSeconds = (performance.now() - t0) / 1000;
   const metrics = {

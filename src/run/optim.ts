@@ -43,10 +43,12 @@ export function buildSchedule(optimizer: Optimizer, s: ScheduleConfig, epochs: n
   const warmupSteps = Math.round(s.warmup * total);
   switch (s.name) {
     case 'one-cycle':
+      // Both phases need at least a step: a very short run (a smoke test) falls back to a constant LR.
+      if (total < 4) return new ConstantLR(optimizer, { factor: 1, totalIters: 0 });
       return new OneCycleLR(optimizer, {
         maxLr: optimizer.paramGroups.map((g) => g.lr),
         totalSteps: total,
-        pctStart: Math.min(Math.max(s.warmup, 0.01), 0.99),
+        pctStart: Math.min(Math.max(s.warmup, 2 / total), 1 - 2 / total),
       });
     case 'cosine': {
       const main = new CosineAnnealingLR(optimizer, { tMax: Math.max(1, total - warmupSteps) });

@@ -108,17 +108,20 @@ export async function runTraining(config: RunConfig, options: TrainRunOptions = 
   writeFileAtomic(join(dir, 'config.json'), [Buffer.from(`${JSON.stringify(config, null, 2)}\n`)]);
 
   const data = await openRunData(config, { splitsPath: join(dir, 'splits.json'), logger: { warn: (m: string) => log(`warning: ${m}`) } });
+  const owned: { dispose(): void }[] = []; // freed when the run ends, however it ends
   try {
     log(`data: ${data.stats.description}; ${data.stats.splits.map((s) => `${s.name} ${s.count}`).join(', ')}; ${data.channels}×${data.height}×${data.width}`);
     const model = buildModel(config, data, log);
+    owned.push(model);
     log(`model: ${config.model.name}, ${model.numParameters().toLocaleString('en-US')} parameters`);
     const t = config.train;
     const optimizer = buildOptimizer(model, t.optimizer);
+    owned.push(optimizer);
     const batches = data.train.batchesPerEpoch ?? 1;
     const scheduler = buildSchedule(optimizer, t.schedule, t.epochs, Math.ceil(batches / t.gradAccumulation));
     let weight: Tensor | undefined;
     if (t.classWeights !== 'none' && t.sampler !== 'weighted' && data.trainCounts)
-      weight = persist(tensor(Float32Array.from(classWeights(data.trainCounts, t.classWeights))));
+      owned.push((weight = persist(tensor(Float32Array.from(classWeights(data.trainCounts, t.classWeights))))));
     const loss = (out: Tensor, y: Tensor) => crossEntropy(out, y, { labelSmoothing: t.labelSmoothing, ...(weight ? { weight } : {}) });
     const lr = new LrRecorder(Math.max(1, Math.floor(batches / 20)));
     const checkpoint = new ModelCheckpoint({
@@ -158,7 +161,6 @@ export async function runTraining(config: RunConfig, options: TrainRunOptions = 
       ...(options.force ? { force: true } : {}),
     });
     if (fit.stopped) log(`stopped early: ${fit.stopped.reason}`);
-    weight?.dispose();
     saveRunModel(dir, model, { config, classes: data.classes, channels: data.channels, height: data.height, width: data.width, mean: data.mean, std: data.std });
     return await evaluateAndReport({
       dir,
@@ -173,6 +175,7 @@ export async function runTraining(config: RunConfig, options: TrainRunOptions = 
       log,
     });
   } finally {
+    for (const o of owned) o.dispose();
     await data.close();
   }
 }

@@ -124,7 +124,7 @@ test('the CLI: one sentence for errors a user can make, no stack trace', async (
   await ready;
   const cases: [string[], RegExp][] = [
     [['train', join(root, 'nope')], /^tessera: data source .*nope does not exist\n$/],
-    [['train', folder, '--model', 'resnet19'], /unknown model 'resnet19'\. Did you mean 'resnet18'\?/],
+    [['train', folder, '--model', 'fashion-nett'], /unknown model 'fashion-nett'\. Did you mean 'fashion-net'\?/],
     [['train', '--config', join(root, 'missing.yaml')], /^tessera: cannot read config .*missing\.yaml: ENOENT\n$/],
     [['train', '--epochs', 'many'], /train\.epochs: /],
     [['predict', join(root, 'runs', 'nothing-here'), folder], /no trained model at .*nothing-here/],

@@ -58,6 +58,11 @@ export class OneCycleLR extends LRScheduler {
     const pct = o.pctStart ?? 0.3;
     if (!(pct >= 0 && pct <= 1)) throw new RangeError(`OneCycleLR: expected pctStart between 0 and 1, got ${pct}`);
     const N = this.totalSteps;
+    // Each phase needs at least one step, or its interpolation divides by zero (PyTorch raises
+    // ZeroDivisionError there; a NaN learning rate would silently destroy the weights).
+    const warmupEnd = pct * N - 1;
+    if (!(warmupEnd > 0 && (o.threePhase ? 2 * pct * N - 2 > warmupEnd && N - 1 > 2 * pct * N - 2 : N - 1 > warmupEnd)))
+      throw new RangeError(`OneCycleLR: pctStart ${pct} of ${N} total steps leaves a phase with no steps; use more steps or a pctStart between ${(2 / N).toFixed(3)} and ${(1 - 1 / N).toFixed(3)}`);
     this.phases = o.threePhase
       ? [
           { endStep: pct * N - 1, startLr: 'initial', endLr: 'max', startMomentum: 'max', endMomentum: 'base' },
