@@ -16,7 +16,7 @@ import { exampleArgs, fail, firstIndices, pyFloat, runExample } from './cli.js';
 const NAME = '000-cifar10-cnn';
 const args = exampleArgs({
   name: NAME,
-  usage: 'node dist/examples/000-cifar10-cnn.js <cifar-10-batches-bin dir> [--epochs N] [--limit N] [--test-limit N] [--batch-size N] [--seed N]',
+  usage: 'node dist/examples/000-cifar10-cnn.js <cifar-10-batches-bin dir> [options]',
   env: 'CIFAR10_DIR',
   epochs: 10, // model.fit(x_train, y_train, epochs=10)
   batchSize: 32, // fit's and evaluate's batch_size: the article gives none, Keras' default is 32

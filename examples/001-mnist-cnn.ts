@@ -29,7 +29,7 @@ import { exampleArgs, fail, pyFloat, runExample } from './cli.js';
 const NAME = '001-mnist-cnn';
 const args = exampleArgs({
   name: NAME,
-  usage: 'node dist/examples/001-mnist-cnn.js [fashion-mnist dir] [--model cnn|fcn] [--epochs N] [--limit N] [--test-limit N] [--batch-size N] [--seed N]',
+  usage: 'node dist/examples/001-mnist-cnn.js [fashion-mnist dir] [--model cnn|fcn] [options]',
   env: 'TESSERA_FASHION_MNIST',
   defaultData: FASHION_MNIST_DIR,
   epochs: 10,

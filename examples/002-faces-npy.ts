@@ -25,7 +25,7 @@ import { exampleArgs, fail, runExample } from './cli.js';
 const NAME = '002-faces-npy';
 const args = exampleArgs({
   name: NAME,
-  usage: 'node dist/examples/002-faces-npy.js [dir with faces.npy and labels.npy] [--epochs N] [--limit N] [--test-limit N] [--batch-size N] [--seed N]',
+  usage: 'node dist/examples/002-faces-npy.js [dir with faces.npy and labels.npy] [options]',
   env: 'FACES_DIR',
   defaultData: '.',
   epochs: 10, // model.fit(..., epochs=10, batch_size=32, ...)

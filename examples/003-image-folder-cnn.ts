@@ -18,7 +18,7 @@
 import { metrics, models, nn, optim, train, type Tensor } from '../src/index.js';
 import { imageFolder } from '../src/data/sources/image-folder.js';
 import { DataLoader, type BatchTransform } from '../src/data/loader/index.js';
-import { randomSplit } from '../src/data/splits.js';
+import { permutation, RngPurpose } from '../src/data/sampling/rng.js';
 import { subset } from '../src/data/subset.js';
 import { compose, resize } from '../src/data/transforms/index.js';
 import type { IndexedDataset } from '../src/data/types.js';
@@ -27,7 +27,7 @@ import { exampleArgs, fail, firstIndices, pyFloat, runExample } from './cli.js';
 const NAME = '003-image-folder-cnn';
 const args = exampleArgs({
   name: NAME,
-  usage: 'node dist/examples/003-image-folder-cnn.js <image folder> [--test <folder>] [--epochs N] [--limit N] [--test-limit N] [--batch-size N] [--seed N]',
+  usage: 'node dist/examples/003-image-folder-cnn.js <image folder> [--test <folder>] [options]',
   env: 'IMAGES_DIR',
   epochs: 10, // model.fit(x_train, y_train, epochs=10)
   batchSize: 32, // image_dataset_from_directory's batch_size default
@@ -43,24 +43,29 @@ const rawPixels: BatchTransform = ({ x, y }) => ({ x: x.to('float32'), y });
 runExample(NAME, async () => {
   if (args.data === undefined) fail(NAME, 'give the image folder (one sub-folder per class) as the first argument or in IMAGES_DIR');
 
-  // image_dataset_from_directory(dir, validation_split=0.2, subset='both', seed=…)
+  // image_dataset_from_directory(dir, validation_split=0.2, subset='both', seed=…): Keras lists the
+  // files, shuffles the list with the seed, and holds out its last int(0.2 × N) files.
   const all = await imageFolder(args.data);
   for (const w of all.warnings) console.warn(`warning: ${w}`);
-  let trainSet: IndexedDataset;
+  const order = permutation(all.length, args.seed, RngPurpose.split);
+  let trainIdx: Int32Array;
   let testSet: IndexedDataset;
   const testDir = args.options['test'];
   if (testDir !== undefined) {
     const test = await imageFolder(testDir);
     if (test.classes.join('/') !== all.classes.join('/'))
       fail(NAME, `${testDir} has classes [${test.classes.join(', ')}] but ${args.data} has [${all.classes.join(', ')}]; both need the same sub-folders`);
-    [trainSet, testSet] = [all, test];
+    trainIdx = order;
+    testSet = subset(test, firstIndices(test.length, args.testLimit));
   } else {
-    if (all.length < 2) fail(NAME, `${args.data} holds ${all.length} image(s); holding out 20% for testing needs at least 2 (or pass --test)`);
-    const split = randomSplit(all, { train: 0.8, test: 0.2 }, { seed: args.seed });
-    [trainSet, testSet] = [subset(all, split['train'] as Int32Array), subset(all, split['test'] as Int32Array)];
+    const held = Math.floor(0.2 * all.length);
+    if (held === 0) fail(NAME, `${args.data} holds ${all.length} image(s); holding out 20% for testing needs at least 5 (or pass --test)`);
+    trainIdx = order.subarray(0, all.length - held);
+    const testIdx = order.subarray(all.length - held);
+    testSet = subset(all, args.testLimit === undefined ? testIdx : testIdx.subarray(0, args.testLimit));
   }
-  trainSet = subset(trainSet, firstIndices(trainSet.length, args.limit)); // --limit / --test-limit: the first N
-  testSet = subset(testSet, firstIndices(testSet.length, args.testLimit));
+  // --limit: the first N of the shuffled list (the folder itself is sorted by class).
+  const trainSet = subset(all, args.limit === undefined ? trainIdx : trainIdx.subarray(0, args.limit));
   console.log(`data: ${all.describe()}; train ${trainSet.length}, test ${testSet.length}`);
 
   // image_size=(64, 64), color_mode='rgb', interpolation='bilinear', crop_to_aspect_ratio=False.

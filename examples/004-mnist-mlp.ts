@@ -30,7 +30,7 @@ import { exampleArgs, fail, pyFloat, runExample } from './cli.js';
 const NAME = '004-mnist-mlp';
 const args = exampleArgs({
   name: NAME,
-  usage: 'node dist/examples/004-mnist-mlp.js [fashion-mnist dir] [--epochs N] [--limit N] [--test-limit N] [--batch-size N] [--seed N]',
+  usage: 'node dist/examples/004-mnist-mlp.js [fashion-mnist dir] [options]',
   env: 'TESSERA_FASHION_MNIST',
   defaultData: FASHION_MNIST_DIR,
   epochs: 10, // for epoch in range(10)

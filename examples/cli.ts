@@ -1,7 +1,9 @@
 // What the five seed examples share and the articles never show: the command line (a data path,
-// --epochs, --limit, --test-limit, --batch-size, --seed) and how a bad input ends the program (one
-// sentence on stderr, exit status 1, no stack trace). Nothing here trains anything.
+// --epochs, --limit, --test-limit, --batch-size, --seed, --threads) and how a bad input ends the
+// program (one sentence on stderr, exit status 1, no stack trace). Nothing here trains anything.
 import { parseArgs } from 'node:util';
+
+import { manualSeed, setNumThreads } from '../src/index.js';
 
 export interface ExampleArgs {
   /** The positional data path, else the environment variable, else the example's default. */
@@ -46,6 +48,14 @@ function positiveInt(name: string, flag: string, value: string | undefined, fall
   return n;
 }
 
+const OPTIONS = `options:
+  --epochs N      training epochs (default: the article's)
+  --limit N       train on the first N training samples only
+  --test-limit N  evaluate on the first N test samples only
+  --batch-size N  samples per batch (default: the article's, or its framework's default)
+  --seed N        seeds shuffling, splits, augmentation and initialisation (default 0)
+  --threads N     LibTorch threads (default: all cores)`;
+
 export function exampleArgs(spec: ExampleSpec, argv = process.argv.slice(2)): ExampleArgs {
   const extra = Object.fromEntries((spec.extra ?? []).map((k) => [k, { type: 'string' as const }]));
   let parsed;
@@ -54,22 +64,30 @@ export function exampleArgs(spec: ExampleSpec, argv = process.argv.slice(2)): Ex
       args: argv,
       allowPositionals: true,
       options: {
-        epochs: { type: 'string' }, limit: { type: 'string' }, 'test-limit': { type: 'string' }, 'batch-size': { type: 'string' }, seed: { type: 'string' },
+        epochs: { type: 'string' }, limit: { type: 'string' }, 'test-limit': { type: 'string' }, 'batch-size': { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
         help: { type: 'boolean', short: 'h' }, ...extra,
       },
     });
   } catch (e) {
-    fail(spec.name, `${(e as Error).message}\nusage: ${spec.usage}`);
+    // parseArgs explains at length; its first line says what is wrong.
+    fail(spec.name, `${((e as Error).message.split('\n')[0] as string).replace(/\. To specify a positional.*$/, '.')}\nusage: ${spec.usage}`);
   }
   const { positionals } = parsed;
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values.help) {
-    process.stdout.write(`usage: ${spec.usage}\n`);
+    process.stdout.write(`usage: ${spec.usage}\n${OPTIONS}\n`);
     process.exit(0);
   }
   if (positionals.length > 1) fail(spec.name, `expected one data path, got ${positionals.length} (${positionals.join(' ')})\nusage: ${spec.usage}`);
   const seedText = values.seed as string | undefined;
-  if (seedText !== undefined && !/^\d+$/.test(seedText)) fail(spec.name, `--seed must be a non-negative integer, got '${seedText}'`);
+  if (seedText !== undefined && !(/^\d+$/.test(seedText) && Number.isSafeInteger(Number(seedText)))) fail(spec.name, `--seed must be a non-negative integer, got '${seedText}'`);
+  // --threads: LibTorch's intra-op threads (default: all cores). On a busy machine fewer can be faster.
+  const threads = positiveInt(spec.name, '--threads', values.threads as string | undefined, undefined);
+  if (threads !== undefined) setNumThreads(threads);
+  const seed = seedText === undefined ? 0 : Number(seedText);
+  // The models draw their initial weights from LibTorch's generator when they are built: seeding it
+  // here makes a run repeatable (the articles leave it unseeded).
+  manualSeed(seed);
   const env = process.env[spec.env];
   return {
     data: positionals[0] ?? (env === '' ? undefined : env) ?? spec.defaultData,
@@ -77,7 +95,7 @@ export function exampleArgs(spec: ExampleSpec, argv = process.argv.slice(2)): Ex
     limit: positiveInt(spec.name, '--limit', values.limit as string | undefined, undefined),
     testLimit: positiveInt(spec.name, '--test-limit', values['test-limit'] as string | undefined, undefined),
     batchSize: positiveInt(spec.name, '--batch-size', values['batch-size'] as string | undefined, spec.batchSize),
-    seed: seedText === undefined ? 0 : Number(seedText),
+    seed,
     options: Object.fromEntries((spec.extra ?? []).map((k) => [k, values[k] as string | undefined])),
   };
 }
