@@ -16,9 +16,9 @@ describe('examples/001-mnist-cnn', () => {
 
   it('trains create_cnn on Fashion-MNIST and prints the test accuracy, far above chance', (t) => {
     assert.ok(existsSync(FASHION), 'dataset-fashion-mnist must be installed (scripts/setup.sh does it)');
-    const out = succeeded(runExample('001-mnist-cnn', ['--epochs', '1', '--limit', '2000', '--test-limit', '500']));
+    const out = succeeded(runExample('001-mnist-cnn', ['--epochs', '1', '--limit', '4000', '--test-limit', '500']));
     assert.match(out, /^model: create_cnn\(\(28, 28, 1\)\), 110,474 parameters$/m); // Keras' model.summary() count for create_cnn
-    assert.match(out, /^data: train .*\(2,000 images 28×28×1 in memory, 10 classes\); test: .*\(500 images/m);
+    assert.match(out, /^data: train .*\(4,000 images 28×28×1 in memory, 10 classes\); test: .*\(500 images/m);
     assert.match(out, /^epoch 1\/1: train_loss /m);
     const accuracy = printed(out, /^Test accuracy: (\d(?:\.\d+)?)$/m);
     t.diagnostic(`test accuracy ${accuracy}`);
