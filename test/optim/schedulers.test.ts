@@ -156,3 +156,16 @@ describe('LR schedules match PyTorch 1.13', () => {
     });
   });
 });
+
+describe('OneCycleLR with too few steps', () => {
+  it('refuses a phase with no steps instead of producing a NaN learning rate', () => {
+    const opt = new optim.SGD([zeros([2]).requiresGrad_()], { lr: 0.1, momentum: 0.9 });
+    assert.throws(() => new optim.OneCycleLR(opt, { maxLr: 0.1, totalSteps: 5, pctStart: 0.2 }), /pctStart 0\.2 of 5 total steps leaves a phase with no steps/);
+    const ok = new optim.OneCycleLR(opt, { maxLr: 0.1, totalSteps: 5, pctStart: 0.4 });
+    for (let i = 0; i < 4; i++) {
+      opt.step();
+      ok.step();
+      assert.ok(Number.isFinite(opt.paramGroups[0]!.lr), `lr at step ${i + 1} is finite`);
+    }
+  });
+});
