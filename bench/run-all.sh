@@ -4,8 +4,8 @@
 # `npm start` does (LibTorch, OpenBLAS, python3-torch with torchvision, the native addon, and
 # Debian's dataset-fashion-mnist for the Fashion-MNIST benches).
 #
-#   bash bench/run-all.sh                 # every bench, threads = all cores (about 30 minutes on 2 cores)
-#   bash bench/run-all.sh --skip-slow     # the fast list only (about 5 minutes)
+#   bash bench/run-all.sh                 # every bench, threads = all cores (about 20 minutes on 2 cores)
+#   bash bench/run-all.sh --skip-slow     # the fast list only (about 3 minutes)
 #   bash bench/run-all.sh --threads 1     # passed to every bench that takes it: --threads N, --reps N
 #   BENCHES="train-mlp data-folder" bash bench/run-all.sh
 #
