@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Builds the TypeScript and runs every engine benchmark (Tessera against PyTorch from Python on this
+# Builds the TypeScript and runs every benchmark (Tessera against PyTorch from Python on this
 # machine, same thread count), then repeats their RESULT lines. Needs the set-up that `npm test` or
-# `npm start` does (LibTorch, OpenBLAS, python3-torch with torchvision, the native addon).
+# `npm start` does (LibTorch, OpenBLAS, python3-torch with torchvision, the native addon, and
+# Debian's dataset-fashion-mnist for the Fashion-MNIST benches).
 #
-#   bash bench/run-all.sh                 # every bench, threads = all cores (about 15 minutes on 2 cores)
-#   bash bench/run-all.sh --skip-slow     # without the ResNet-18 benches (about 1 minute)
-#   bash bench/run-all.sh --threads 1     # flags every bench takes: --threads N, --reps N
-#   BENCHES="train-mlp train-cnn" bash bench/run-all.sh
+#   bash bench/run-all.sh                 # every bench, threads = all cores (about 20 minutes on 2 cores)
+#   bash bench/run-all.sh --skip-slow     # the fast list only (about 3 minutes)
+#   bash bench/run-all.sh --threads 1     # passed to every bench that takes it: --threads N, --reps N
+#   BENCHES="train-mlp data-folder" bash bench/run-all.sh
+#
+# A flag is passed only to the benches whose --help lists it (data-pipeline is one core by design
+# and takes no --threads; model-throughput takes neither); run-all says which it left out. Note
+# that --reps N makes time-to-accuracy train N times per side (about 2 minutes a training run).
 #
 # Exit status: 0 when every bench ran, printed its RESULT line and exited 0 (numerics agree, no
 # leak), 1 otherwise.
@@ -17,9 +22,14 @@ if [ ! -f build/Release/tessera.node ]; then
   echo "run-all: the native addon is not built; run 'npm test' or 'npm start' (or 'npm run setup') first" >&2
   exit 1
 fi
-fast_benches="op-overhead train-mlp train-cnn train-mlp-nn train-cnn-nn"
-# ResNet-18 at batch 128 takes 1-2 s a step on 2 cores: 2-6 minutes each.
-slow_benches="train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup"
+# Engine benches (under a minute each), then data and trainer benches (10 s to 2 minutes each).
+fast_benches="op-overhead train-mlp train-cnn train-mlp-nn train-cnn-nn
+  data-pipeline data-fashion-mnist data-packed data-folder trainer-overhead model-throughput"
+# ResNet-18 at batch 128 takes 1-2 s a step on 2 cores: 2-6 minutes each. time-to-accuracy trains
+# the seeds' CNN on Fashion-MNIST for up to 6 epochs on each side: 3-5 minutes.
+slow_benches="train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup time-to-accuracy"
+# Benches whose peer imports torchvision.
+torchvision_benches=" data-pipeline data-packed data-folder train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup "
 args=()
 skip_slow=0
 for a in "$@"; do
@@ -33,10 +43,13 @@ if ! "$python" -c 'import torch' 2>/dev/null; then
   echo "run-all: $python cannot import torch (the peer); install python3-torch ('npm run setup' does)" >&2
   exit 1
 fi
-if [ "$skip_slow" = 0 ] && [ -z "${BENCHES:-}" ] && ! "$python" -c 'import torchvision' 2>/dev/null; then
-  echo "run-all: $python cannot import torchvision (the ResNet-18 peer); install python3-torchvision, or pass --skip-slow" >&2
-  exit 1
-fi
+read -r -a benches <<< "$(echo ${BENCHES:-$default_benches})"
+for b in "${benches[@]}"; do
+  if [[ "$torchvision_benches" == *" $b "* ]] && ! "$python" -c 'import torchvision' 2>/dev/null; then
+    echo "run-all: $python cannot import torchvision (the peer of $b); install python3-torchvision" >&2
+    exit 1
+  fi
+done
 
 echo "run-all: building (npx tsc -p tsconfig.json)"
 # tsc emits JavaScript even when some file does not type-check. Errors in bench/ stop the run;
@@ -56,14 +69,31 @@ done
 node bin/tessera.js info
 echo
 
-read -r -a benches <<< "${BENCHES:-$default_benches}"
+# The flags of "$@" that bench $1 accepts (those its --help lists), one per line.
+bench_args() {
+  local help i=0 a name n
+  help=$(node "dist/bench/$1.js" --help 2>&1 || true)
+  while [ $i -lt ${#args[@]} ]; do
+    a=${args[$i]}
+    name=${a%%=*}
+    if [[ "$a" == *=* ]] || [ $((i + 1)) -ge ${#args[@]} ] || [[ "${args[$((i + 1))]}" == --* ]]; then n=1; else n=2; fi
+    if grep -q -- "^ *$name " <<< "$help"; then
+      printf '%s\n' "${args[@]:$i:$n}"
+    else
+      echo "run-all: $1 takes no $name; not passed" >&2
+    fi
+    i=$((i + n))
+  done
+}
+
 log_dir=$(mktemp -d)
 trap 'rm -rf "$log_dir"' EXIT
 results=()
 status=0
 for b in "${benches[@]}"; do
   echo "=== $b $(date -u +%FT%TZ)"
-  node "dist/bench/$b.js" ${args[@]+"${args[@]}"} 2>&1 | tee "$log_dir/$b.log"
+  mapfile -t these < <(bench_args "$b")
+  node "dist/bench/$b.js" ${these[@]+"${these[@]}"} 2>&1 | tee "$log_dir/$b.log"
   rc=${PIPESTATUS[0]}
   line=$(grep '^RESULT ' "$log_dir/$b.log" | tail -n 1)
   if [ -z "$line" ]; then
