@@ -41,21 +41,32 @@ export interface RunData {
 
 export type Size = { channels: 1 | 3; height: number; width: number };
 
-/** Channels and size of the first sample (decoded pixels, or an image header). */
+/** Channels and size of the first readable sample (decoded pixels, or an image header); bad files are skipped. */
 async function firstSampleSize(d: Dataset, channels: 1 | 3 | undefined): Promise<Size> {
   if (d.kind !== 'indexed') throw new DataSourceError(`${d.describe()}: set data.imageSize and data.channels for a streamed source`);
-  const r = await d.read(0);
-  if (r.input.kind === 'pixels') {
-    const img = r.input.image;
-    return { channels: channels ?? img.channels, height: img.height, width: img.width };
+  const errors: string[] = [];
+  for (let i = 0; i < Math.min(d.length, 100); i++) {
+    try {
+      const r = await d.read(i);
+      if (r.input.kind === 'pixels') {
+        const img = r.input.image;
+        return { channels: channels ?? img.channels, height: img.height, width: img.width };
+      }
+      const info = await probeImage(r.input.bytes, r.id);
+      return { channels: channels ?? (info.bands >= 3 ? 3 : 1), height: info.height, width: info.width };
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
   }
-  const info = await probeImage(r.input.bytes, r.id);
-  return { channels: channels ?? (info.bands >= 3 ? 3 : 1), height: info.height, width: info.width };
+  throw new DataSourceError(`${d.describe()}: none of the first ${errors.length} samples could be read (${errors.slice(0, 3).join('; ')})`);
 }
 
 /** Whether samples arrive as pixels already (no decoding, so no per-sample pipeline is needed). */
 async function holdsPixels(d: Dataset): Promise<boolean> {
-  return d.kind === 'indexed' && (await d.read(0)).input.kind === 'pixels';
+  if (d.kind !== 'indexed') return false;
+  // Only decoded-array sources hold pixels, and their reads do not fail on content; a file source
+  // whose first file is unreadable is a file source all the same.
+  return d.read(0).then((r) => r.input.kind === 'pixels', () => false);
 }
 
 /** Per-channel mean and std of up to `limit` training images, as fractions of 255. */
@@ -67,8 +78,13 @@ async function measureNormalization(d: IndexedDataset, pipeline: SamplePipeline 
   let count = 0;
   for (let k = 0; k < n; k++) {
     const index = Math.floor(k * step);
-    const r = await d.read(index);
-    const img: RawImage = pipeline ? await pipeline.run(r.input, { seed: 0, epoch: 0, index }, r.id) : (r.input as { image: RawImage }).image;
+    let img: RawImage;
+    try {
+      const r = await d.read(index);
+      img = pipeline ? await pipeline.run(r.input, { seed: 0, epoch: 0, index }, r.id) : (r.input as { image: RawImage }).image;
+    } catch {
+      continue; // a bad file: the loader reports it (by path and reason) when training meets it
+    }
     const px = img.data;
     for (let i = 0; i < px.length; i++) {
       const c = img.channels === channels ? i % channels : 0;
@@ -78,6 +94,7 @@ async function measureNormalization(d: IndexedDataset, pipeline: SamplePipeline 
     }
     count += px.length / img.channels;
   }
+  if (count === 0) throw new DataSourceError(`${d.describe()}: no readable image among the ${n} sampled to measure normalisation`);
   const mean = Array.from(sum, (s) => s / count);
   const std = Array.from(sq, (s, c) => Math.sqrt(Math.max(s / count - (mean[c] as number) ** 2, 1e-12)));
   return { mean, std };

@@ -26,16 +26,23 @@ export interface RunSummary {
   seconds: number;
 }
 
-/** Runs the model over every batch of `source`, accumulating logits into the evaluator. */
-export async function evaluateInto(model: ZooModel, source: BatchSource, evaluator: ClassificationEvaluator): Promise<void> {
+/**
+ * Runs the model over every batch of `source`, accumulating logits into the evaluator. Returns the
+ * data-set index of each row the evaluator saw (rows are not data-set indices once bad files have
+ * been skipped and their places filled).
+ */
+export async function evaluateInto(model: ZooModel, source: BatchSource, evaluator: ClassificationEvaluator): Promise<number[]> {
   model.eval();
+  const indices: number[] = [];
   for await (const batch of source.epoch(0)) {
     try {
       scope(() => noGrad(() => evaluator.update(model.forward(batch.x), batch.y)));
+      indices.push(...batch.indices);
     } finally {
       disposeBatch(batch);
     }
   }
+  return indices;
 }
 
 async function pixelsOf(d: IndexedDataset, index: number): Promise<{ image: RawImage; id: string }> {
@@ -64,7 +71,7 @@ export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunS
   const gallery: GalleryItem[] = [];
   if (data.test) {
     const evaluator = new ClassificationEvaluator(data.classes.length, { keepHighestLoss: config.gallery });
-    await evaluateInto(i.model, data.test, evaluator);
+    const rows = await evaluateInto(i.model, data.test, evaluator);
     try {
       test = evaluator.report({ classes: [...data.classes] });
     } catch (e) {
@@ -73,7 +80,7 @@ export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunS
     }
     if (test && data.testSet)
       for (const worst of evaluator.highestLoss()) {
-        const { image, id } = await pixelsOf(data.testSet, worst.index);
+        const { image, id } = await pixelsOf(data.testSet, rows[worst.index] as number);
         gallery.push(await galleryItem(worst, image, id));
       }
     const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`);
