@@ -41,8 +41,11 @@ export interface RunData {
 
 export type Size = { channels: 1 | 3; height: number; width: number };
 
-/** Channels and size of the first readable sample (decoded pixels, or an image header); bad files are skipped. */
-async function firstSampleSize(d: Dataset, channels: 1 | 3 | undefined): Promise<Size> {
+/**
+ * Channels and size of the first readable sample (decoded pixels, or an image header), and whether
+ * the source holds decoded pixels (no per-sample decoding needed); bad files are skipped.
+ */
+async function probeFirst(d: Dataset, channels: 1 | 3 | undefined): Promise<Size & { pixels: boolean }> {
   if (d.kind !== 'indexed') throw new DataSourceError(`${d.describe()}: set data.imageSize and data.channels for a streamed source`);
   const errors: string[] = [];
   for (let i = 0; i < Math.min(d.length, 100); i++) {
@@ -50,23 +53,15 @@ async function firstSampleSize(d: Dataset, channels: 1 | 3 | undefined): Promise
       const r = await d.read(i);
       if (r.input.kind === 'pixels') {
         const img = r.input.image;
-        return { channels: channels ?? img.channels, height: img.height, width: img.width };
+        return { channels: channels ?? img.channels, height: img.height, width: img.width, pixels: true };
       }
       const info = await probeImage(r.input.bytes, r.id);
-      return { channels: channels ?? (info.bands >= 3 ? 3 : 1), height: info.height, width: info.width };
+      return { channels: channels ?? (info.bands >= 3 ? 3 : 1), height: info.height, width: info.width, pixels: false };
     } catch (e) {
       errors.push((e as Error).message);
     }
   }
   throw new DataSourceError(`${d.describe()}: none of the first ${errors.length} samples could be read (${errors.slice(0, 3).join('; ')})`);
-}
-
-/** Whether samples arrive as pixels already (no decoding, so no per-sample pipeline is needed). */
-async function holdsPixels(d: Dataset): Promise<boolean> {
-  if (d.kind !== 'indexed') return false;
-  // Only decoded-array sources hold pixels, and their reads do not fail on content; a file source
-  // whose first file is unreadable is a file source all the same.
-  return d.read(0).then((r) => r.input.kind === 'pixels', () => false);
 }
 
 /** Per-channel mean and std of up to `limit` training images, as fractions of 255. */
@@ -140,8 +135,8 @@ export function evaluationLoader(
 
 /** Whether a data set must be decoded/resized to reach `size` (else its pixels are used as they are). */
 export async function needsDecoding(d: IndexedDataset, size: Size): Promise<boolean> {
-  const first = await firstSampleSize(d, undefined);
-  return !(await holdsPixels(d)) || first.height !== size.height || first.width !== size.width || first.channels !== size.channels;
+  const first = await probeFirst(d, undefined);
+  return !first.pixels || first.height !== size.height || first.width !== size.width || first.channels !== size.channels;
 }
 
 export interface OpenRunDataOptions {
@@ -155,9 +150,11 @@ export async function openRunData(config: RunConfig, options: OpenRunDataOptions
   const opened = await openSources(data);
   const classes = opened.train.classes;
   if (classes.length < 2) throw new DataSourceError(`${opened.train.describe()} has ${classes.length} class${classes.length === 1 ? '' : 'es'}; training a classifier needs at least 2`);
-  const pixels = await holdsPixels(opened.train);
-  const first = await firstSampleSize(opened.train, data.channels);
-  const size: Size = data.imageSize ? { channels: first.channels, height: data.imageSize[0], width: data.imageSize[1] } : first;
+  const first = await probeFirst(opened.train, data.channels);
+  const pixels = first.pixels;
+  const size: Size = data.imageSize
+    ? { channels: first.channels, height: data.imageSize[0], width: data.imageSize[1] }
+    : { channels: first.channels, height: first.height, width: first.width };
   // Decoded images (and pixel sources asked to change size or channels) go through a per-sample pipeline.
   const needsPipeline = !pixels || data.imageSize !== undefined || (data.channels !== undefined && data.channels !== first.channels);
   const trainPipeline = needsPipeline ? pipelineFor(size, augment) : undefined;

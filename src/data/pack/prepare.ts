@@ -69,12 +69,8 @@ export function preparer(o: PrepareOptions = {}): Preparer {
   const onPixels = transforms && pipelineFor(0, 0, 'keep');
   const fused = transforms && pipelineFor(0, 0, channels);
   const ctx = { seed: 0, epoch: 0, index: 0 }; // no random transforms: the context is never drawn from
-  const onPixelsRun = async (img: RawImage, id: string): Promise<RawImage> => {
-    const out = await (onPixels ?? pipelineFor(img.width, img.height, 'keep')).run({ kind: 'pixels', image: img }, ctx, id);
-    // sharp resizes one-band raw pixels into three equal bands (applyGeometry does not ask for
-    // b-w output); taking the luma of three equal bands gives the grey level back exactly.
-    return img.channels === 1 && out.channels === 3 ? toChannels(out, 'grey') : out;
-  };
+  const onPixelsRun = (img: RawImage, id: string): Promise<RawImage> =>
+    (onPixels ?? pipelineFor(img.width, img.height, 'keep')).run({ kind: 'pixels', image: img }, ctx, id);
 
   return {
     description: describe(size, o.keepAspect ?? false, channels, rawMaxPixels, quality) + (o.shrinkOnLoad ? ', JPEG shrink-on-load' : ''),
