@@ -49,7 +49,7 @@ runExample(NAME, async () => {
   // 'adam' is Keras' Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7); sparse
   // categorical cross-entropy on softmax outputs = cross-entropy on logits with integer labels.
   const optimizer = new optim.Adam(model.parameters(), { lr: 0.001, betas: [0.9, 0.999], eps: 1e-7 });
-  const loss = (logits: Tensor, labels: Tensor) => nn.crossEntropy(logits, labels);
+  const loss = (logits: Tensor, labels: Tensor) => nn.functional.crossEntropy(logits, labels);
   const trainer = new train.Trainer();
 
   // model.fit(x_train, y_train, epochs=10)

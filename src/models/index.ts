@@ -13,7 +13,7 @@ export {
   type SeedCnnSpec, type SeedCnnOptions, type SeedMlpOptions, type SeedInit,
 } from './seeds.js';
 export { FashionNet, fashionNet, type FashionNetOptions } from './fashion-net.js';
-export { AdaptiveMaxPool2d, convBnAct, torchvisionInit, kerasInit } from './blocks.js';
+export { convBnAct, torchvisionInit, kerasInit } from './blocks.js';
 export { createModel, listModels, type CreateModelOptions, type ModelInfo, type ZooModel } from './registry.js';
 export {
   loadPretrained, replaceHead, freezeBackbone, unfreeze, discriminativeGroups, headPath,

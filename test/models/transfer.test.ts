@@ -106,9 +106,10 @@ describe('replaceHead, freezeBackbone, discriminativeGroups', () => {
     manualSeed(7);
     const head = models.replaceHead(model, 5);
     const expected = io.loadPt(file('head.pt'));
-    assertClose(head.param('weight'), expected.get('weight')!, { rtol: 0, atol: 0, message: 'new head weight' });
-    assertClose(head.param('bias'), expected.get('bias')!, { rtol: 0, atol: 0, message: 'new head bias' });
-    assert.equal(model.child('fc'), head);
+    assertClose(head.weight, expected.get('weight')!, { rtol: 0, atol: 0, message: 'new head weight' });
+    assertClose(head.bias!, expected.get('bias')!, { rtol: 0, atol: 0, message: 'new head bias' });
+    assert.equal(model.fc, head, 'the typed field holds the new head');
+    assert.equal(model.getSubmodule('fc'), head);
     assert.ok(scope(() => model.stateDict().get('conv1.weight')!.equal(conv)));
     assert.deepEqual(scope(() => model.forward(x).shape), [2, 5]);
     for (const t of [conv, ...expected.values()]) t.dispose();
@@ -138,7 +139,7 @@ describe('replaceHead, freezeBackbone, discriminativeGroups', () => {
     const conv = scope(() => model.stateDict().get('conv1.weight')!.clone());
     const fc = scope(() => model.stateDict().get('fc.weight')!.clone());
     scope(() => {
-      const loss = nn.crossEntropy(model.forward(x), randint(0, 5, [2]));
+      const loss = nn.functional.crossEntropy(model.forward(x), randint(0, 5, [2]));
       loss.backward();
       for (const [k, p] of model.namedParameters()) {
         if (k.startsWith('fc.')) assert.ok(p.grad, `${k} has a gradient`);

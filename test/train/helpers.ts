@@ -136,7 +136,7 @@ export function tinyModel(options: { features?: number; classes?: number; dropou
   ) as nn.Sequential & { forward(x: Tensor): Tensor };
 }
 
-export const ce = (o: Tensor, t: Tensor): Tensor => nn.crossEntropy(o, t);
+export const ce = (o: Tensor, t: Tensor): Tensor => nn.functional.crossEntropy(o, t);
 
 /** SHA-256 of every tensor of the model and the optimizer state, by name. */
 export function hashRun(model: nn.Module, optimizer: optim.Optimizer): Record<string, string> {
