@@ -1,7 +1,8 @@
 // ResNet (He et al. 2015) with torchvision's module names and initialisation, so torchvision
 // weights load by key (`layer1.0.conv1.weight`, `fc.bias`) and, under the same seed, a fresh model
-// has the same weights as torchvision's. `cifar: true` swaps the ImageNet stem (7×7/2 conv and
-// 3×3/2 max pool) for a 3×3/1 conv and no pool, the usual variant for 32×32 inputs.
+// has the same weights as torchvision's. The stem is an option: torchvision's ImageNet stem (7×7/2
+// conv, 3×3/2 max pool), which its pretrained weights need, or the small-image stem (3×3/1 conv, no
+// pool), the usual variant for 32×32 inputs, which keeps small images from shrinking 4× at once.
 import { add, relu } from '../tensor/generated/ops.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { constant_, kaimingNormal_ } from '../nn/init.js';
@@ -76,17 +77,27 @@ export class Bottleneck extends Module {
 
 type BlockClass = typeof BasicBlock | typeof Bottleneck;
 
+/**
+ * The layers before `layer1`: 'imagenet' is torchvision's (conv1 7×7 stride 2 + 3×3/2 max pool:
+ * 224 px → 56 px), 'small' a 3×3 stride-1 conv1 and no pool (32 px stays 32 px). They differ only
+ * in conv1.weight: [64, C, 7, 7] vs [64, C, 3, 3].
+ */
+export type ResNetStem = 'imagenet' | 'small';
+
+const STEM_KERNELS: Readonly<Record<ResNetStem, number>> = { imagenet: 7, small: 3 };
+
 export interface ResNetOptions {
   numClasses?: number;
-  /** 3×3 stride-1 stem without max pool, for 32×32 images (CIFAR). */
-  cifar?: boolean;
+  /** Default 'imagenet' (torchvision's model, the one its pretrained weights fit). */
+  stem?: ResNetStem;
   inChannels?: number;
 }
 
 export class ResNet extends Module {
+  readonly stem: ResNetStem;
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
-  /** A 3×3/2 max pool with the ImageNet stem, an Identity with the CIFAR one (keys are the same). */
+  /** A 3×3/2 max pool with the ImageNet stem, an Identity with the small one (keys are the same). */
   readonly maxpool: MaxPool2d | Identity;
   readonly layer1: Sequential;
   readonly layer2: Sequential;
@@ -98,10 +109,12 @@ export class ResNet extends Module {
   constructor(block: BlockClass, layers: readonly [number, number, number, number], options: ResNetOptions = {}) {
     super();
     const inChannels = options.inChannels ?? 3;
-    const small = options.cifar ?? false;
-    this.conv1 = this.registerModule('conv1', small ? conv3x3(inChannels, 64) : new Conv2d(inChannels, 64, 7, { stride: 2, padding: 3, bias: false }));
+    const stem = options.stem ?? 'imagenet';
+    if (!Object.hasOwn(STEM_KERNELS, stem)) throw new RangeError(`ResNet: stem must be 'imagenet' or 'small', got '${String(stem)}'`);
+    this.stem = stem;
+    this.conv1 = this.registerModule('conv1', stem === 'small' ? conv3x3(inChannels, 64) : new Conv2d(inChannels, 64, 7, { stride: 2, padding: 3, bias: false }));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(64));
-    this.maxpool = this.registerModule('maxpool', small ? new Identity() : new MaxPool2d(3, { stride: 2, padding: 1 }));
+    this.maxpool = this.registerModule('maxpool', stem === 'small' ? new Identity() : new MaxPool2d(3, { stride: 2, padding: 1 }));
     let inC = 64;
     // torchvision's _make_layer: the first block may stride and project; the projection is built
     // before the block, which matters for the RNG draw order.
@@ -134,10 +147,26 @@ export class ResNet extends Module {
 
   /** (B, C, H, W) → (B, numClasses) */
   forward(x: Tensor): Tensor {
-    let h = this.maxpool.forward(relu(this.bn1.forward(this.conv1.forward(x)))); // (B, 64, H/4, W/4), or (B, 64, H, W) with the CIFAR stem
+    let h = this.maxpool.forward(relu(this.bn1.forward(this.conv1.forward(x)))); // (B, 64, H/4, W/4), or (B, 64, H, W) with the small stem
     h = this.layer4.forward(this.layer3.forward(this.layer2.forward(this.layer1.forward(h)))); // (B, 512·expansion, H/32, W/32), or H/8
     return this.fc.forward(this.avgpool.forward(h).flatten(1));
   }
+}
+
+/** The stem a conv1.weight of this shape belongs to ([64, C, 7, 7]: 'imagenet', [64, C, 3, 3]: 'small'), or null. */
+export function stemOfConv1(shape: readonly number[]): ResNetStem | null {
+  if (shape.length !== 4 || shape[2] !== shape[3]) return null;
+  return (Object.keys(STEM_KERNELS) as ResNetStem[]).find((s) => STEM_KERNELS[s] === shape[2]) ?? null;
+}
+
+/**
+ * Which stem a ResNet state dict (e.g. `io.loadStateDictFile('resnet18.pt')`) was saved with, read
+ * from its `conv1.weight`; null when it has no such key or another kernel. Build the model with
+ * this stem for the weights to load (torchvision's files: 'imagenet').
+ */
+export function resnetStemOf(stateDict: ReadonlyMap<string, { readonly shape: readonly number[] }>): ResNetStem | null {
+  const w = stateDict.get('conv1.weight');
+  return w ? stemOfConv1(w.shape) : null;
 }
 
 export const resnet18 = (o: ResNetOptions = {}) => new ResNet(BasicBlock, [2, 2, 2, 2], o);

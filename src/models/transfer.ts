@@ -15,6 +15,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { loadStateDictFile, type LoadStateDictFileOptions } from '../io/state-dict.js';
 import { Linear } from '../nn/layers/linear.js';
 import { StateDictError, type Module } from '../nn/module.js';
+import { ResNet, stemOfConv1 } from './resnet.js';
 
 export interface LoadPretrainedOptions extends LoadStateDictFileOptions {
   /** Missing, unexpected or mismatched keys are an error (default); false loads what fits and reports the rest. */
@@ -90,7 +91,7 @@ export function loadPretrained(model: Module, file: string, options: LoadPretrai
     const fatal = [
       ...report.missing.filter((k) => !skippable(k) && !counters.includes(k)).map((k) => `missing key ${k}`),
       ...report.unexpected.map((k) => `unexpected key ${k}`),
-      ...report.mismatched.filter((m) => !skippable(m.key)).map((m) => `size mismatch for ${m.key}: the file has [${m.file.join(', ')}], the model [${m.model.join(', ')}]`),
+      ...report.mismatched.filter((m) => !skippable(m.key)).map((m) => `size mismatch for ${m.key}: the file has [${m.file.join(', ')}], the model [${m.model.join(', ')}]${stemHint(model, m)}`),
     ];
     if (strict && fatal.length) {
       const hint = report.mismatched.some((m) => isHeadKey(head, m.key)) && !options.skipHead ? ' (pass skipHead: true to keep a new head)' : '';
@@ -101,6 +102,13 @@ export function loadPretrained(model: Module, file: string, options: LoadPretrai
     });
     return report;
   });
+}
+
+/** For a ResNet's conv1: which stem the file's weights need, and which one the model has. */
+function stemHint(model: Module, m: ShapeMismatch): string {
+  if (!(model instanceof ResNet) || m.key !== 'conv1.weight') return '';
+  const needed = stemOfConv1(m.file);
+  return needed && needed !== model.stem ? ` (these weights need stem: '${needed}'; the model was built with stem: '${model.stem}')` : '';
 }
 
 function describeHead(r: LoadPretrainedReport, head: string): string {
