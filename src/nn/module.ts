@@ -10,19 +10,22 @@
 //     constructor() { super(); this.conv1 = this.registerModule('conv1', new Conv2d(3, 64, 7)); }
 //     forward(x: Tensor): Tensor { return this.conv1.forward(x); }
 //
-// so a misspelt part is a compile error, not a lookup that fails at run time. We register explicitly
-// instead of walking a module's own fields (tinygrad, Equinox) because the registry carries what a
-// field cannot: PyTorch's name, which is often not a field name (`running_mean`, containers' '0', '1',
-// ResNet's `layer1`…`layer4` made in a loop); PyTorch's registration order, which state-dict order
-// follows (JavaScript's field order is declaration order, base classes first); parameter vs buffer vs
-// non-persistent buffer; and parts declared absent (`bias=False` is a null parameter). The registry is
-// the one source for traversal and state dicts; the fields are typed handles on the same objects, and
-// two rules keep them from going stale:
+// so a misspelt part is a compile error, not a lookup that fails at run time. (A part that needs no
+// constructor argument can be a field initializer: `readonly act = this.registerModule('act', new
+// ReLU())`.) We register explicitly instead of walking a module's own fields (tinygrad, Equinox)
+// because the registry carries what a field cannot: PyTorch's name, which is often not a field name
+// (`running_mean`, containers' '0', '1', ResNet's `layer1`…`layer4` made in a loop); PyTorch's
+// registration order, which state-dict order follows (JavaScript's field order is declaration
+// order, base classes first); parameter vs buffer vs non-persistent buffer; and parts declared
+// absent (`bias=False` is a null parameter). The registry is the one source for traversal and state
+// dicts; the fields are typed handles on the same objects, and two rules keep them from going
+// stale:
 // - A name is registered once, and a registered tensor is never swapped for another: new values go in
 //   place (`to()`, `loadStateDict`, `copy_`, `setData`), so fields, optimizers and tied modules all
 //   keep holding the module's tensor, never a disposed one.
 // - A child module may be replaced (`setSubmodule`, e.g. a new classifier head): the parent's fields
-//   that held the old child are re-pointed to the new one.
+//   that held the old child are re-pointed to the new one (ordinary fields: a `#private` one is out
+//   of reach, so parts are kept in public or protected fields).
 // `getSubmodule('layer1.0.conv1')` stays for what is dynamic by nature (transfer learning by path).
 //
 // Ownership: a module owns its parameters and buffers. They are taken out of every memory scope
