@@ -71,6 +71,8 @@ export interface Resolved {
 /** The options with their defaults, or an error naming the option and what to write. */
 export function resolveOptions(dataset: unknown, options: unknown): Resolved {
   const kind = (dataset as { kind?: unknown } | null)?.kind;
+  if (typeof (dataset as { then?: unknown } | null)?.then === 'function')
+    throw new TypeError('DataLoader: the data set is a Promise — await it first: new DataLoader(await imageFolder(dir), { batchSize: 32 })');
   if (kind !== 'indexed' && kind !== 'streaming')
     throw new TypeError(`DataLoader: the first argument must be a data set (e.g. imageFolder('photos'), tensorDataset(...), webDataset(...)), got ${show(dataset)}`);
   const example = `new DataLoader(dataset, { batchSize: ${typeof options === 'number' ? options : 32}, shuffle: true })`;
