@@ -81,21 +81,23 @@ export function resolveOptions(dataset: unknown, options: unknown): Resolved {
   if (pytorch) throw new RangeError(`DataLoader: unknown option '${pytorch}' — ours is '${PYTORCH[pytorch]}' (see DataLoaderOptions)`);
   const o = checkOptions('DataLoader', options, Object.keys(KNOWN), example) as Partial<DataLoaderOptions>;
   if (o.batchSize === undefined) throw new TypeError(`DataLoader: batchSize is required: write ${example}`);
-  const workers = int('workers', o.workers ?? 0, 0);
-  const timeoutMs = o.sampleTimeoutMs ?? 60_000;
+  // Only a missing option takes its default: null is a value, and a wrong one (plain JavaScript, JSON).
+  const given = <T>(v: T | undefined, d: T): T => (v === undefined ? d : v);
+  const workers = int('workers', given(o.workers, 0), 0);
+  const timeoutMs = given(o.sampleTimeoutMs, 60_000);
   if (!(typeof timeoutMs === 'number' && timeoutMs > 0)) throw new RangeError(`DataLoader: sampleTimeoutMs must be a positive number of milliseconds (Infinity: no limit), got ${show(timeoutMs)}`);
-  if (o.pipeline !== undefined && typeof (o.pipeline as { run?: unknown }).run !== 'function')
+  if (o.pipeline !== undefined && typeof (o.pipeline as { run?: unknown } | null)?.run !== 'function')
     throw new TypeError(`DataLoader: pipeline must be a sample pipeline such as compose({ transforms: [...] }), got ${show(o.pipeline)}`);
   if (o.batchTransforms !== undefined && !(Array.isArray(o.batchTransforms) && o.batchTransforms.every((t) => typeof t === 'function')))
     throw new TypeError(`DataLoader: batchTransforms must be a list of batch transforms, e.g. [batch.normalize([0.5], [0.5])], got ${show(o.batchTransforms)}`);
   return {
     batchSize: int('batchSize', o.batchSize, 1),
-    shuffle: bool('shuffle', o.shuffle ?? false),
-    dropLast: bool('dropLast', o.dropLast ?? false),
-    seed: checkSeed(o.seed ?? 0, 'DataLoader: seed'),
+    shuffle: bool('shuffle', given(o.shuffle, false)),
+    dropLast: bool('dropLast', given(o.dropLast, false)),
+    seed: checkSeed(given(o.seed, 0), 'DataLoader: seed'),
     workers,
-    prefetch: int('prefetch', o.prefetch ?? 2, 1),
+    prefetch: int('prefetch', given(o.prefetch, 2), 1),
     timeoutMs,
-    maxInFlight: int('maxInFlight', o.maxInFlight ?? Math.max(16, 4 * workers), 1),
+    maxInFlight: int('maxInFlight', given(o.maxInFlight, Math.max(16, 4 * workers)), 1),
   };
 }

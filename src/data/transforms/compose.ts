@@ -107,7 +107,8 @@ export class ComposedPipeline implements SamplePipeline {
   }
 
   /** Decodes and transforms one sample. `id` names it in errors (default `sample <index>`). */
-  async run(input: SampleInput, ctx: SampleContext, id = `sample ${ctx.index}`): Promise<RawImage> {
+  async run(input: SampleInput, ctx: SampleContext, id = `sample ${ctx?.index}`): Promise<RawImage> {
+    checkContext('run', ctx);
     let size: Size;
     let info;
     if (input.kind === 'encoded') {
@@ -159,7 +160,8 @@ export class ComposedPipeline implements SamplePipeline {
    * Walks one sample through every step separately (no folding) and reports each step's output
    * size, channels and time, stopping at the step that fails and saying why.
    */
-  async summary(input: SampleInput, ctx: SampleContext, id = `sample ${ctx.index}`): Promise<PipelineSummary> {
+  async summary(input: SampleInput, ctx: SampleContext, id = `sample ${ctx?.index}`): Promise<PipelineSummary> {
+    checkContext('summary', ctx);
     const steps: SummaryStep[] = [];
     const time = async (step: string, f: () => Promise<RawImage> | RawImage): Promise<RawImage | undefined> => {
       const t0 = performance.now();
@@ -204,6 +206,14 @@ export class ComposedPipeline implements SamplePipeline {
     else lines.push(`ok; run() folds the first ${folded} transform(s) into the decode call`);
     return { ok: !failed, steps, folded, text: lines.join('\n') };
   }
+}
+
+/** What a sample's random draws are keyed by: without it they have no key (a seed, above all). */
+function checkContext(method: string, ctx: unknown): void {
+  const c = ctx as Partial<SampleContext> | null | undefined;
+  const ok = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (!c || typeof c !== 'object' || !ok(c.seed) || !ok(c.epoch) || !ok(c.index))
+    throw new TypeError(`pipeline.${method}(input, ctx): ctx is the sample's { seed, epoch, index }, non-negative integers, e.g. { seed: 0, epoch: 0, index: 0 }; got ${show(ctx)}`);
 }
 
 const DECODE_OPTIONS: { [K in keyof Required<DecodeOptions>]: true } = { maxPixels: true, channels: true, background: true, timeoutMs: true, failOn: true, shrinkOnLoad: true };

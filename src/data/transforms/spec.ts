@@ -78,8 +78,9 @@ export function specOf<T extends TransformType>(type: T, options: unknown): Spec
   if (options === undefined) throw new TypeError(`${type} needs options: write ${write(table.sample)}`);
   // A bare value where the options object goes is torchvision's positional style: put it in its place.
   const positional = !isOptionsObject(options) && (typeof options === 'number' || typeof options === 'string' || typeof options === 'boolean' || Array.isArray(options));
-  const o = checkOptions(type, options, [...Object.keys(table.options), 'type'], write(positional ? options : table.sample));
-  if (o.type !== undefined && o.type !== type) throw new RangeError(`${type}: the options say type ${show(o.type)}; leave type out (the factory sets it)`);
+  const { type: named, ...rest } = isOptionsObject(options) ? options : {};
+  if (named !== undefined && named !== type) throw new RangeError(`${type}: the options say type ${show(named)}; leave type out (the factory sets it)`);
+  const o = checkOptions(type, isOptionsObject(options) ? rest : options, Object.keys(table.options), write(positional ? options : table.sample));
   for (const k of required) if (o[k] === undefined) throw new TypeError(`${type}: option '${k}' is required, e.g. ${write(table.sample)}`);
   return { ...o, type } as SpecOf<T>;
 }
