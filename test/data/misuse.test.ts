@@ -82,6 +82,9 @@ describe('DataLoader: what PyTorch habits get told', () => {
     assert.throws(() => new DataLoader(ds, { batchSize: 8, shuffle: 'yes' } as never), /DataLoader: shuffle must be true or false, got 'yes' \(a string\)/);
     assert.throws(() => new DataLoader([1, 2, 3] as never, { batchSize: 2 }), /DataLoader: the first argument must be a data set .*got an array \[1,2,3\]/);
     assert.throws(() => new DataLoader(Promise.resolve(ds) as never, { batchSize: 2 }), /the data set is a Promise — await it first/);
+    assert.throws(() => new DataLoader(ds, { batchSize: 2, rank: 2, worldSize: 2 }), /DataLoader: rank 2 is not in 0\.\.1 \(worldSize 2\)/);
+    assert.throws(() => new DataLoader(ds, { batchSize: 2, shuffleBuffer: 0 }), /DataLoader: shuffleBuffer must be a positive integer, got 0/);
+    assert.throws(() => new DataLoader(ds, { batchSize: 2, sampler: [3, 1, 2] as never }), /DataLoader: sampler must be a Sampler such as new RandomSampler\(n, \{ seed: 0 \}\)/);
   });
 
   it('a seed is a non-negative integer, and the message says how to write one', () => {

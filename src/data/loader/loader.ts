@@ -103,8 +103,9 @@ export class DataLoader implements BatchSource {
   private readonly transforms: BatchTransform[];
   private readonly timeoutMs: number;
   private readonly limiter: Limiter;
+  private readonly stream: { shuffle: boolean; buffer: number; rank: number; worldSize: number };
   private pool: WorkerPool | undefined;
-
+  /** The epoch the next `for await` pass iterates. */
   private nextEpoch = 0;
 
   constructor(readonly dataset: Dataset, private readonly options: DataLoaderOptions) {
@@ -116,6 +117,7 @@ export class DataLoader implements BatchSource {
     this.prefetch = r.prefetch;
     this.timeoutMs = r.timeoutMs;
     this.limiter = new Limiter(r.maxInFlight);
+    this.stream = { shuffle: r.shuffle, buffer: r.shuffleBuffer, rank: r.rank, worldSize: r.worldSize };
     this.tracker = new BadSampleTracker(options.badSamples, options.logger ?? console);
     this.transforms = options.batchTransforms ?? [toFloat()];
     this.classes = dataset.classes;
@@ -143,7 +145,7 @@ export class DataLoader implements BatchSource {
   }
 
   describe(): string {
-    const how = this.sampler ? this.sampler.describe() : `stream${this.options.shuffle ? `, shuffle buffer ${this.options.shuffleBuffer ?? 1000}` : ''}`;
+    const how = this.sampler ? this.sampler.describe() : `stream${this.stream.shuffle ? `, shuffle buffer ${this.stream.buffer}` : ''}`;
     return `loader over ${this.dataset.describe()}: batches of ${this.batchSize}${this.dropLast ? ' (last short one dropped)' : ''}, ${how}, ${this.workers} workers`;
   }
 
@@ -311,10 +313,9 @@ export class DataLoader implements BatchSource {
   }
 
   private streamSource(d: StreamingDataset, epoch: number, signal: AbortSignal): EpochSource {
-    const rank = this.options.rank ?? 0;
-    const worldSize = this.options.worldSize ?? 1;
+    const { rank, worldSize } = this.stream;
     const records = d.stream({ epoch, seed: this.seed, rank, worldSize, signal });
-    const size = this.options.shuffle ? (this.options.shuffleBuffer ?? 1000) : 1;
+    const size = this.stream.shuffle ? this.stream.buffer : 1;
     const order = new RandomStream({ seed: this.seed, purpose: 'streamShuffle', epoch, stream: rank });
     const window = new StreamWindow(bufferedShuffle(records, size, order)[Symbol.asyncIterator]());
     return {

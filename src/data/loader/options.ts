@@ -66,6 +66,9 @@ export interface Resolved {
   prefetch: number;
   timeoutMs: number;
   maxInFlight: number;
+  shuffleBuffer: number;
+  rank: number;
+  worldSize: number;
 }
 
 /** The options with their defaults, or an error naming the option and what to write. */
@@ -86,6 +89,11 @@ export function resolveOptions(dataset: unknown, options: unknown): Resolved {
   const workers = int('workers', given(o.workers, 0), 0);
   const timeoutMs = given(o.sampleTimeoutMs, 60_000);
   if (!(typeof timeoutMs === 'number' && timeoutMs > 0)) throw new RangeError(`DataLoader: sampleTimeoutMs must be a positive number of milliseconds (Infinity: no limit), got ${show(timeoutMs)}`);
+  const rank = int('rank', given(o.rank, 0), 0);
+  const worldSize = int('worldSize', given(o.worldSize, 1), 1);
+  if (rank >= worldSize) throw new RangeError(`DataLoader: rank ${rank} is not in 0..${worldSize - 1} (worldSize ${worldSize})`);
+  if (o.sampler !== undefined && typeof (o.sampler as { indices?: unknown } | null)?.indices !== 'function')
+    throw new TypeError(`DataLoader: sampler must be a Sampler such as new RandomSampler(n, { seed: 0 }), got ${show(o.sampler)}`);
   if (o.pipeline !== undefined && typeof (o.pipeline as { run?: unknown } | null)?.run !== 'function')
     throw new TypeError(`DataLoader: pipeline must be a sample pipeline such as compose({ transforms: [...] }), got ${show(o.pipeline)}`);
   if (o.batchTransforms !== undefined && !(Array.isArray(o.batchTransforms) && o.batchTransforms.every((t) => typeof t === 'function')))
@@ -99,5 +107,8 @@ export function resolveOptions(dataset: unknown, options: unknown): Resolved {
     prefetch: int('prefetch', given(o.prefetch, 2), 1),
     timeoutMs,
     maxInFlight: int('maxInFlight', given(o.maxInFlight, Math.max(16, 4 * workers)), 1),
+    shuffleBuffer: int('shuffleBuffer', given(o.shuffleBuffer, 1000), 1),
+    rank,
+    worldSize,
   };
 }

@@ -13,7 +13,9 @@ import { imageFolder } from '../../../src/data/sources/image-folder.js';
 import { compose, resize } from '../../../src/data/transforms/index.js';
 import { disposeBatch } from '../../../src/data/types.js';
 import { encode, smooth } from '../fixtures/images.js';
-import { memoryLogger } from './fixtures/collect.js';
+import { collect, memoryLogger } from './fixtures/collect.js';
+import { MemoryDataset } from './fixtures/datasets.js';
+import { makeTestPipeline } from './fixtures/pipelines.js';
 
 const root = mkdtempSync(join(tmpdir(), 'loader-timing-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -59,4 +61,23 @@ describe('DataLoader: a slow consumer', () => {
       assert.deepEqual(slow, await epoch(workers, 0));
     });
   }
+
+  it('still stops a stuck sample, and only it, while the consumer blocks', async () => {
+    const make = (pipeline: ReturnType<typeof makeTestPipeline>, workers: number) =>
+      new DataLoader(new MemoryDataset(12, { encoded: true }), { batchSize: 4, workers, sampleTimeoutMs: 250, pipeline, logger: memoryLogger() });
+    const stuck = make(makeTestPipeline({ spin: [6] }), 2);
+    try {
+      const batches: number[][] = [];
+      for await (const b of stuck) {
+        batches.push([...b.indices]);
+        disposeBatch(b);
+        block(600);
+      }
+      const reference = await collect(make(makeTestPipeline({ bad: [6] }), 0), 0);
+      assert.deepEqual(batches, reference.map((b) => b.indices));
+      assert.deepEqual(stuck.badSamples, [{ id: 'mem/6.png', index: 6, reason: 'took longer than 250 ms in the pipeline (worker stopped and replaced)' }]);
+    } finally {
+      await stuck.close();
+    }
+  });
 });
