@@ -11,6 +11,7 @@
 //   Philox key     = (seed mod 2^32, ⌊seed / 2^32⌋ + 2^21 · purpose code)   seed < 2^53, 2^11 purposes
 //   Philox counter = (index, epoch, stream, block)                          each < 2^32
 // so two different keys never share a stream.
+import { show } from './options.js';
 
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
@@ -79,10 +80,6 @@ export function philox4x32(c: readonly [number, number, number, number], k: read
   return [out[0] as number, out[1] as number, out[2] as number, out[3] as number];
 }
 
-function describe(v: unknown): string {
-  return typeof v === 'string' ? `'${v}' (a string)` : v === undefined ? 'undefined' : Array.isArray(v) ? `an array` : String(v);
-}
-
 /**
  * `seed` when it can key a RandomStream, else an error that names `what` and says what to write —
  * for options read from plain JavaScript or JSON, where nothing checked the type.
@@ -90,30 +87,30 @@ function describe(v: unknown): string {
 export function checkSeed(seed: unknown, what: string): number {
   if (typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0) return seed;
   const hint = typeof seed === 'string' && /^\d+$/.test(seed.trim()) ? ` — write the number, ${seed.trim()}, not a string` : ' (e.g. 42)';
-  throw new RangeError(`${what} must be a non-negative integer below 2^53${hint}; got ${describe(seed)}`);
+  throw new RangeError(`${what} must be a non-negative integer below 2^53${hint}; got ${show(seed)}`);
 }
 
 function counterWord(key: RandomKey, name: 'epoch' | 'index' | 'stream'): number {
-  const v = key[name] ?? 0;
-  if (!Number.isInteger(v) || v < 0 || v >= TWO32) throw new RangeError(`RandomStream: ${name} must be an integer in [0, 2^32), got ${describe(v)}`);
+  const v: unknown = key[name] === undefined ? 0 : key[name];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= TWO32) throw new RangeError(`RandomStream: ${name} must be an integer in [0, 2^32), got ${show(v)}`);
   return v;
 }
 
 /** The Philox key and counter of a RandomKey, with a message that says what to write when it is wrong. */
 function keyWords(key: RandomKey): { k: [number, number]; c: [number, number, number] } {
   if (key === null || typeof key !== 'object')
-    throw new TypeError(`RandomStream takes a key object, e.g. new RandomStream({ seed: 42, purpose: 'shuffle', epoch: 0 }); got ${describe(key)}`);
+    throw new TypeError(`RandomStream takes a key object, e.g. new RandomStream({ seed: 42, purpose: 'shuffle', epoch: 0 }); got ${show(key)}`);
   const { seed, purpose } = key;
   if (seed === undefined) throw new TypeError(`RandomStream: the key has no seed; give one, e.g. { seed: 42, purpose: '${String(purpose ?? 'shuffle')}' }`);
   checkSeed(seed, 'RandomStream: seed');
   const code = RANDOM_PURPOSES.indexOf(purpose);
-  if (code < 0) throw new RangeError(`RandomStream: purpose must be one of ${RANDOM_PURPOSES.map((p) => `'${p}'`).join(', ')}; got ${describe(purpose)}`);
+  if (code < 0) throw new RangeError(`RandomStream: purpose must be one of ${RANDOM_PURPOSES.map((p) => `'${p}'`).join(', ')}; got ${show(purpose)}`);
   const hi = Math.floor(seed / TWO32); // < 2^21
   return { k: [seed >>> 0, (hi + code * 2 ** 21) >>> 0], c: [counterWord(key, 'index'), counterWord(key, 'epoch'), counterWord(key, 'stream')] };
 }
 
 function checkBound(what: string, v: unknown, call: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new RangeError(`${call}: ${what} must be a safe integer, got ${describe(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new RangeError(`${call}: ${what} must be a safe integer, got ${show(v)}`);
   return v;
 }
 
@@ -189,7 +186,7 @@ export class RandomStream {
 
   /** True with probability p. */
   bernoulli(p: number): boolean {
-    if (!(p >= 0 && p <= 1)) throw new RangeError(`RandomStream.bernoulli: p must be in [0, 1], got ${describe(p)}`);
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`RandomStream.bernoulli: p must be in [0, 1], got ${show(p)}`);
     return this.float() < p;
   }
 
@@ -212,7 +209,7 @@ export class RandomStream {
 
   /** 0, 1, ..., n-1 in a random order. */
   permutation(n: number): Int32Array {
-    if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) throw new RangeError(`RandomStream.permutation: n must be an integer in [0, 2^31), got ${describe(n)}`);
+    if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) throw new RangeError(`RandomStream.permutation: n must be an integer in [0, 2^31), got ${show(n)}`);
     const out = new Int32Array(n);
     for (let i = 0; i < n; i++) out[i] = i;
     return this.shuffle_(out);
@@ -220,7 +217,7 @@ export class RandomStream {
 
   /** Gamma(shape, 1) by Marsaglia–Tsang (with the shape < 1 boost). */
   gamma(shape: number): number {
-    if (!(shape > 0)) throw new RangeError(`RandomStream.gamma: shape must be > 0, got ${describe(shape)}`);
+    if (!(shape > 0)) throw new RangeError(`RandomStream.gamma: shape must be > 0, got ${show(shape)}`);
     if (shape < 1) return this.gamma(shape + 1) * Math.pow(this.float() || Number.MIN_VALUE, 1 / shape);
     const d = shape - 1 / 3;
     const c = 1 / Math.sqrt(9 * d);
