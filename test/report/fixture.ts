@@ -4,12 +4,13 @@ import sharp from 'sharp';
 
 import { classificationReport } from '../../src/metrics/index.js';
 import { REPORT_FORMAT, type GalleryItem, type ReportData } from '../../src/report/index.js';
+import { RandomStream } from '../../src/data/random.js';
 
 export const HOSTILE = ['<script>window.__pwned = 1</script>', '"><img src=x onerror="window.__pwned = 2">', "it's & <b>bold</b>"];
 
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const r = new RandomStream({ seed, purpose: 'test' });
+  return () => r.float();
 }
 
 export async function makeReport(options: { hostile?: boolean; galleryItems?: number } = {}): Promise<ReportData> {
