@@ -1,5 +1,5 @@
 // io: weights on disk, in other people's formats — safetensors and PyTorch .pt state dicts.
-export { WeightsFileError, UnsafePickleError } from './errors.js';
+export { WeightsFileError, UnsafePickleError, FileWriteError } from './errors.js';
 export { writeFileAtomic } from './atomic.js';
 export { mapFile } from './mmap.js';
 export {
