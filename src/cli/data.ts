@@ -1,14 +1,16 @@
 // `tessera data …`: commands about data sets. `data check` runs the dataset doctor on an image
 // folder or a manifest and prints what to fix; `data pack` writes a source into packed shards.
-// Exit codes: 0 clean, 1 problems found (bad files), 2 the command could not run (bad arguments, a
-// missing path, an unreadable manifest, an output folder that already holds a pack).
+// Exit codes: 0 nothing that stops training (warnings, duplicates and imbalance are printed, not
+// failed on), 1 problems found (unreadable files; for check also test images inside the training
+// set and empty classes), 2 the command could not run (bad arguments, a missing path, an
+// unreadable manifest, an output folder that already holds a pack).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
 
-import { checkDataset, type DoctorOptions, formatDoctorReport } from '../data/doctor/index.js';
+import { checkDataset, type DoctorOptions, type DoctorReport, formatDoctorReport } from '../data/doctor/index.js';
 import { BadSampleError, openPackInputs, packDataset, type PackOptions, type PackSummary } from '../data/pack/index.js';
 import { PACKED_INDEX } from '../data/formats/packed-index.js';
 import { DataError } from '../data/types.js';
@@ -68,7 +70,21 @@ async function runCheck(source: string, flags: CheckFlags): Promise<number> {
   }
   if (flags.out !== undefined) writeFileAtomic(flags.out, [Buffer.from(`${JSON.stringify(report, null, 2)}\n`)]);
   console.log(flags.json ? JSON.stringify(report, null, 2) : formatDoctorReport(report));
-  return report.clean ? 0 : 1;
+  if (!flags.json) for (const line of imbalanceAdvice(report)) console.log(line);
+  return report.errors > 0 || report.issues.some((i) => i.code === 'leakage' || i.code === 'empty-class') ? 1 : 0;
+}
+
+/** What training offers against class imbalance, when the largest class is over 3× the smallest. */
+function imbalanceAdvice(report: DoctorReport): string[] {
+  const ratio = report.imbalanceRatio;
+  if (ratio === null || ratio <= 3) return [];
+  return [
+    '',
+    `Class imbalance: the largest class has ${ratio}× the samples of the smallest. Training can`,
+    '  weigh the loss per class:    --set train.classWeights=inverse   (or inverse-sqrt, effective)',
+    '  or sample classes evenly:    --set train.sampler=weighted',
+    "and the report's per-class table and macro F1 show how the small classes fare.",
+  ];
 }
 
 /** `32` or `224x160` (height × width, as torchvision's size). */
