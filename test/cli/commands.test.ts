@@ -42,17 +42,19 @@ describe('tessera commands', () => {
   });
 
   it('refuses values that would exhaust the machine at once, naming the flag as typed', () => {
-    for (const [args, re] of [
+    for (const [args, re, status] of [
       [['train', '--image-size', '100000'], /^tessera: options has a problem:\n--image-size 100000 → data\.imageSize: at most 4,096 \(pixels per side; larger images exhaust memory\)\n$/],
       [['train', '--threads', '100000'], /--threads 100000 → train\.threads: at most 1,024/],
       [['train', '--batch-size', '1e9'], /--batch-size 1e9 → train\.batchSize: at most 65,536/],
       [['train', '--workers', '5000'], /--workers 5000 → data\.workers: at most 256/],
       [['eval', join(runs, 'x'), '--threads', '100000'], /--threads must be an integer in 1\.\.1024/],
       [['lr-find', '--iterations', '1e9'], /--iterations must be an integer in 2\.\.100000/],
-    ] as [string[], RegExp][]) {
+      [['data', 'pack', photos, join(root, 'packed'), '--size', '100000'], /--size must be at most 4096 pixels per side/, 2],
+      [['data', 'check', photos, '--concurrency', '100000'], /--concurrency must be at most 256/, 2],
+    ] as [string[], RegExp, number?][]) {
       const t0 = performance.now();
       const r = tessera(...args);
-      assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.status, status ?? 1, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, re);
       noStack(r.stderr);
       assert.ok(performance.now() - t0 < 30_000, `${args.join(' ')} answered at once`);
