@@ -106,14 +106,26 @@ export function listModels(): ModelInfo[] {
   return ENTRIES.map(({ create: _, ...info }) => ({ ...info }));
 }
 
-/** A fresh model by zoo name; throws naming the known models (and the closest) for an unknown one. */
-export function createModel(name: string, options: CreateModelOptions = {}): ZooModel {
+/** The zoo entry of `name` (case, `-` and `_` ignored); throws naming the known models (and the closest) for an unknown one. */
+function entryOf(name: string): Entry {
   const entry = BY_KEY.get(normalize(name));
   if (!entry) {
     const closest = ENTRIES.map((e) => [e.name, editDistance(normalize(name), normalize(e.name))] as const).sort((a, b) => a[1] - b[1])[0];
     const hint = closest && closest[1] <= Math.max(2, Math.floor(normalize(name).length / 3)) ? ` Did you mean '${closest[0]}'?` : '';
     throw new RangeError(`unknown model '${name}'.${hint} Known models: ${ENTRIES.map((e) => e.name).join(', ')}`);
   }
+  return entry;
+}
+
+/** What the zoo says about `name`, without building it; throws as createModel does for an unknown name. */
+export function modelInfo(name: string): ModelInfo {
+  const { create: _, ...info } = entryOf(name);
+  return info;
+}
+
+/** A fresh model by zoo name; throws naming the known models (and the closest) for an unknown one. */
+export function createModel(name: string, options: CreateModelOptions = {}): ZooModel {
+  const entry = entryOf(name);
   const { create: _, ...info } = entry;
   return entry.create(options, info);
 }

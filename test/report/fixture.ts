@@ -71,3 +71,44 @@ export async function makeReport(options: { hostile?: boolean; galleryItems?: nu
     environment: { info: 'tessera 0.1.0 · LibTorch 1.13.1 (CPU) · 2 threads · OpenBLAS (openmp)', node: process.version },
   };
 }
+
+/**
+ * A small run that used to render badly: 3 classes and 3 epochs, a first-epoch loss 100× the
+ * last, per-batch timings next to the run's parts, and two skipped files.
+ */
+export async function makeSmallReport(): Promise<ReportData> {
+  const full = await makeReport({ galleryItems: 2 });
+  const classes = ['cat', 'dog', 'horse'];
+  const probs: number[] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    const row = [0.1, 0.1, 0.1];
+    row[i % 7 === 0 ? (i + 1) % 3 : i % 3] = 0.8;
+    probs.push(...row);
+    labels.push(i % 3);
+  }
+  return {
+    ...full,
+    runName: 'pets resnet18',
+    dataset: {
+      description: 'image folder ./pets (3 classes)',
+      classes,
+      imageSize: { width: 64, height: 64, channels: 3 },
+      splits: [{ name: 'train', count: 480, perClass: [200, 180, 100] }, { name: 'val', count: 60, perClass: [25, 20, 15] }, { name: 'test', count: 60, perClass: [20, 20, 20] }],
+    },
+    history: [45, 0.9, 0.4].map((loss, i) => ({ epoch: i + 1, train: { loss, accuracy: 0.3 + 0.25 * i }, val: { loss: [3.2, 0.8, 0.5][i] as number, accuracy: 0.4 + 0.2 * i }, lr: 0.1 / 10 ** i, seconds: 80 })),
+    lrCurve: undefined,
+    test: classificationReport(probs, labels, 3, { classes }),
+    gallery: full.gallery!.map((g, i) => ({ ...g, trueLabel: i, predLabel: (i + 1) % 3 })),
+    timing: [
+      { name: 'training (total)', seconds: 240 },
+      { name: 'test evaluation', seconds: 7 },
+      { name: 'data', seconds: 0.05, perBatch: true },
+      { name: 'forward + backward', seconds: 52, perBatch: true },
+    ],
+    skipped: [
+      { id: '/data/pets/cat/broken.jpg', reason: 'JPEG is truncated', split: 'train' },
+      { id: '/data/pets/dog/<b>x</b>.png', reason: 'not an image', split: 'test' },
+    ],
+  };
+}
