@@ -91,7 +91,7 @@ export function registerTrainCommands(program: Command): void {
     console.log(`${acc}${Math.round(summary.seconds)} s — report: ${summary.reportPath}`);
     if (summary.stopped?.failed) {
       // A diverged or halted run is a failure, whatever it left on disk.
-      console.error(`tessera: training failed at epoch ${summary.stopped.epoch + 1}, step ${summary.stopped.step}: ${summary.stopped.reason}`);
+      console.error(`tessera: training failed: ${summary.stopped.reason}`);
       process.exitCode = 1;
     }
   });

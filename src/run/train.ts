@@ -142,9 +142,9 @@ export async function runTraining(config: RunConfig, options: TrainRunOptions = 
   const owned: { dispose(): void }[] = []; // freed when the run ends, however it ends
   try {
     log(`data: ${data.stats.description}; ${data.stats.splits.map((s) => `${s.name} ${s.count}`).join(', ')}; ${data.channels}×${data.height}×${data.width}`);
-    checkTrainable(data.train, data.stats.splits.find((s) => s.name === 'train')?.count);
     const model = buildModel(config, data, log);
     owned.push(model);
+    checkTrainable(data.train, data.stats.splits.find((s) => s.name === 'train')?.count);
     log(`model: ${config.model.name}, ${model.numParameters().toLocaleString('en-US')} parameters`);
     const t = config.train;
     const optimizer: Optimizer = buildOptimizer(model, t.optimizer);

@@ -39,6 +39,7 @@ describe('EarlyStopping', () => {
     const r = await fit(o);
     assert.equal(r.epochsCompleted, 4, '0.795 is not better than 0.8 by 0.01, nor is 0.9: stop after epoch 3');
     assert.match(r.stopped?.reason ?? '', /early stopping: val_loss has not improved on 0.8 \(epoch 1\) for 2 epochs/);
+    assert.equal(r.stopped?.failed, false, 'an early stop is a decision, not a failure');
     assert.equal(es.bestEpoch, 1);
     assert.deepEqual(Array.from(o.model.parameters()[0]?.data() as Float32Array), bestWeights);
   });
@@ -95,6 +96,7 @@ describe('NonFiniteGuard', () => {
   it("'halt' stops the fit naming the epoch, batch and step", async () => {
     const r = await fit(setup(3, { train: nanSource(), callbacks: [new callbacks.NonFiniteGuard({ action: 'halt' })] }));
     assert.equal(r.stopped?.reason, 'non-finite: loss is NaN at epoch 0, batch 1 (step 2, iteration 2)');
+    assert.equal(r.stopped?.failed, true, 'a halt on a non-finite loss is a failed run');
     assert.equal(r.step, 1);
   });
 

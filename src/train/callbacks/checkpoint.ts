@@ -7,7 +7,7 @@
 import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { NonFiniteCheckpointError, saveGeneration, writeCheckpoint, type CheckpointSnapshot } from '../checkpoint.js';
+import { describeNames, NonFiniteCheckpointError, saveGeneration, writeCheckpoint, type CheckpointSnapshot } from '../checkpoint.js';
 import { failFit, type Callback, type CallbackState, type Cancel, type TrainContext } from '../events.js';
 import { improves, modeFor, monitored, type Mode } from './monitor.js';
 
@@ -92,7 +92,8 @@ export class ModelCheckpoint implements Callback {
       if (file) this.options.onSave?.(file, ctx);
       return undefined;
     } catch (e) {
-      if (e instanceof NonFiniteCheckpointError) return failFit(`non-finite state at epoch ${ctx.epoch}, step ${ctx.step}: ${e.message}`);
+      if (e instanceof NonFiniteCheckpointError)
+        return failFit(`non-finite values in ${describeNames(e.tensors)} at epoch ${ctx.epoch}, step ${ctx.step}: checkpoint not written`);
       throw e;
     } finally {
       snap.release?.();
