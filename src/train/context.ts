@@ -115,6 +115,16 @@ export class Context implements TrainContext {
   }
 }
 
+/**
+ * f(v) for a value or a promise of one: synchronous when `v` is, so a batch whose callbacks are all
+ * synchronous creates no promises (each costs an async-context hook while memory scopes track
+ * async work). The trainer's one way of chaining maybe-async steps; `onError` sees a rejection
+ * (a synchronous throw is the caller's to catch).
+ */
+export function settle<T, U>(v: T | Promise<T>, f: (v: T) => U | Promise<U>, onError?: (e: unknown) => U): U | Promise<U> {
+  return v instanceof Promise ? v.then(f, onError) : f(v);
+}
+
 function asCancel(v: unknown): Cancel | undefined {
   return v && typeof v === 'object' && 'cancel' in v ? (v as Cancel) : undefined;
 }

@@ -32,22 +32,23 @@
 // (test/train/step.test.ts) alternates two optimizers; a distributed one all-reduces in beforeStep.
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Context } from './context.js';
+import { settle, type Context } from './context.js';
 import { callLoss } from './evaluate.js';
 import type { Cancel, EventName, TrainContext } from './events.js';
 import { withPrecision, type LossFn, type MixedPrecision, type Model } from './inference.js';
 import type { Timings } from './timings.js';
 
+/** What a step drives a batch with. Each operation resolves synchronously when its callbacks are synchronous: await it either way. */
 export interface StepTools {
   readonly ctx: TrainContext;
   /** The batch's inputs and targets on the learner's device. */
   readonly x: Tensor;
   readonly y: Tensor;
   autocast<T>(fn: () => T): T;
-  forward(fn: () => Tensor): Promise<Tensor>;
-  loss(fn: () => Tensor): Promise<Tensor>;
-  backward(loss: Tensor): Promise<void>;
-  step(optimizer: Optimizer): Promise<boolean>;
+  forward(fn: () => Tensor): Tensor | Promise<Tensor>;
+  loss(fn: () => Tensor): Tensor | Promise<Tensor>;
+  backward(loss: Tensor): void | Promise<void>;
+  step(optimizer: Optimizer): boolean | Promise<boolean>;
 }
 
 export interface TrainStep {
@@ -108,13 +109,13 @@ export class StepRunner implements StepTools {
   }
 
   /** Runs the step on the current batch; resolves to the cancel signal that ended it early, if any. */
-  async run(): Promise<Cancel | undefined> {
+  run(): Cancel | undefined | Promise<Cancel | undefined> {
     this.#counted = false;
     return this.#guard(() => this.trainStep.run(this));
   }
 
   /** Steps the gradients an epoch left held (deferred steps at the end of an epoch of unknown length). */
-  async flush(): Promise<Cancel | undefined> {
+  flush(): Cancel | undefined | Promise<Cancel | undefined> {
     this.ctx.lastBatch = true;
     return this.#guard(async () => {
       for (const o of this.#optimizers) await this.step(o);
@@ -131,56 +132,55 @@ export class StepRunner implements StepTools {
     return withPrecision(this.precision, this.device, fn);
   }
 
-  async forward(fn: () => Tensor): Promise<Tensor> {
+  forward(fn: () => Tensor): Tensor | Promise<Tensor> {
     const t0 = performance.now();
     const output = this.autocast(fn);
     this.timings.add('forward', performance.now() - t0);
     this.ctx.output = output;
-    await this.#event('afterForward');
-    return output;
+    return this.#event('afterForward', output);
   }
 
-  async loss(fn: () => Tensor): Promise<Tensor> {
+  loss(fn: () => Tensor): Tensor | Promise<Tensor> {
     const t0 = performance.now();
     const loss = this.autocast(fn);
     this.timings.add('forward', performance.now() - t0);
     this.ctx.loss = loss;
-    await this.#event('afterLoss');
-    return loss;
+    return this.#event('afterLoss', loss);
   }
 
-  async backward(loss: Tensor): Promise<void> {
+  backward(loss: Tensor): void | Promise<void> {
     this.ctx.gradLoss = loss;
-    await this.#event('beforeBackward');
-    const t0 = performance.now();
-    (this.ctx.gradLoss ?? loss).backward();
-    this.timings.add('backward', performance.now() - t0);
-    if (!this.#counted) {
-      this.ctx.pendingBatches += 1;
-      this.#counted = true;
-    }
-    await this.#event('afterBackward');
+    return settle(this.#event('beforeBackward', undefined), () => {
+      const t0 = performance.now();
+      (this.ctx.gradLoss ?? loss).backward();
+      this.timings.add('backward', performance.now() - t0);
+      if (!this.#counted) {
+        this.ctx.pendingBatches += 1;
+        this.#counted = true;
+      }
+      return this.#event('afterBackward', undefined);
+    });
   }
 
-  async step(optimizer: Optimizer): Promise<boolean> {
+  step(optimizer: Optimizer): boolean | Promise<boolean> {
     const { ctx } = this;
     ctx.stepOptimizer = optimizer;
-    const signal = await this.emit('beforeStep');
-    if (signal && signal.cancel !== 'step') throw new Cancelled(signal);
-    if (signal) {
-      if (!signal.keepGradients) this.#release(optimizer);
-      return false;
-    }
-    const t0 = performance.now();
-    optimizer.step();
-    this.#release(optimizer);
-    this.timings.add('optimizer', performance.now() - t0);
-    if (!ctx.stepped) {
-      ctx.stepped = true;
-      ctx.step += 1;
-    }
-    await this.#event('afterStep');
-    return true;
+    return settle(this.emit('beforeStep'), (signal) => {
+      if (signal && signal.cancel !== 'step') throw new Cancelled(signal);
+      if (signal) {
+        if (!signal.keepGradients) this.#release(optimizer);
+        return false;
+      }
+      const t0 = performance.now();
+      optimizer.step();
+      this.#release(optimizer);
+      this.timings.add('optimizer', performance.now() - t0);
+      if (!ctx.stepped) {
+        ctx.stepped = true;
+        ctx.step += 1;
+      }
+      return this.#event('afterStep', true);
+    });
   }
 
   #release(optimizer: Optimizer): void {
@@ -189,21 +189,25 @@ export class StepRunner implements StepTools {
     this.#counted = false;
   }
 
-  async #event(event: EventName): Promise<void> {
-    const signal = await this.emit(event);
-    if (signal) throw new Cancelled(signal);
+  /** Fires `event`; `value` once its callbacks are done, or a throw that unwinds the step when one cancelled. */
+  #event<T>(event: EventName, value: T): T | Promise<T> {
+    return settle(this.emit(event), (signal) => {
+      if (signal) throw new Cancelled(signal);
+      return value;
+    });
   }
 
-  async #guard(fn: () => Promise<void> | void): Promise<Cancel | undefined> {
-    this.active = true;
-    try {
-      await fn();
-      return undefined;
-    } catch (e) {
+  #guard(fn: () => unknown): Cancel | undefined | Promise<Cancel | undefined> {
+    const caught = (e: unknown): Cancel | undefined => {
+      this.active = false;
       if (e instanceof Cancelled) return e.signal;
       throw e;
-    } finally {
-      this.active = false;
+    };
+    this.active = true;
+    try {
+      return settle(fn(), () => void (this.active = false), caught);
+    } catch (e) {
+      return caught(e);
     }
   }
 }

@@ -22,7 +22,7 @@ import { scope } from '../tensor/memory.js';
 import { manualSeed } from '../tensor/random.js';
 import type { History } from './callbacks/history.js';
 import { fingerprintOf, type CheckpointSnapshot, type Fingerprint } from './checkpoint.js';
-import { Context, Dispatcher } from './context.js';
+import { Context, Dispatcher, settle } from './context.js';
 import { stronger, type Callback, type Cancel, type EventName } from './events.js';
 import { onDevice } from './inference.js';
 import type { Learner } from './learner.js';
@@ -127,11 +127,12 @@ export class FitRun {
   }
 
   /** An event inside a batch, its callbacks' time counted in the step-time breakdown. */
-  async emit(event: EventName): Promise<Cancel | undefined> {
+  emit(event: EventName): Cancel | undefined | Promise<Cancel | undefined> {
     const t = performance.now();
-    const signal = await this.callbacks.emit(event, this.ctx);
-    this.timings.add('callbacks', performance.now() - t);
-    return signal;
+    return settle(this.callbacks.emit(event, this.ctx), (signal) => {
+      this.timings.add('callbacks', performance.now() - t);
+      return signal;
+    });
   }
 
   /** One epoch: training, validation, afterEpoch. Advances `epoch` once the epoch is complete. */
