@@ -14,7 +14,7 @@ import { formatRuntimeInfo, runtimeInfo } from '../runtime/info.js';
 import { galleryItem, writeReport } from '../report/write.js';
 import { REPORT_FORMAT, type EpochRecord, type GalleryItem, type JsonValue, type ReportData } from '../report/types.js';
 import type { Stopped } from '../train/events.js';
-import { inference } from '../train/inference.js';
+import { inference, type InferenceOptions } from '../train/inference.js';
 import type { RunData } from './data.js';
 
 export interface RunSummary {
@@ -34,12 +34,17 @@ export interface RunSummary {
  * evaluator. Returns the data-set index of each row the evaluator saw (rows are not data-set
  * indices once bad files have been skipped and their places filled).
  */
-export async function evaluateInto(model: ZooModel, source: BatchSource, evaluator: ClassificationEvaluator): Promise<number[]> {
+export async function evaluateInto(model: ZooModel, source: BatchSource, evaluator: ClassificationEvaluator, options: InferenceOptions = {}): Promise<number[]> {
   const indices: number[] = [];
-  await inference(model, source, (output, batch) => {
-    evaluator.update(output, batch.y);
-    indices.push(...batch.indices);
-  });
+  await inference(
+    model,
+    source,
+    (output, batch) => {
+      evaluator.update(output, batch.y);
+      indices.push(...batch.indices);
+    },
+    options,
+  );
   return indices;
 }
 
@@ -71,7 +76,9 @@ export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunS
   if (i.stopped?.failed) i.log('test: not evaluated, the training failed');
   else if (data.test) {
     const evaluator = new ClassificationEvaluator(data.classes.length, { keepHighestLoss: config.gallery });
-    const rows = await evaluateInto(i.model, data.test, evaluator);
+    // The precision validation ran with, so val_loss and test_loss are computed alike.
+    const precision = config.train.mixedPrecision === 'off' ? false : config.train.mixedPrecision;
+    const rows = await evaluateInto(i.model, data.test, evaluator, { precision });
     try {
       test = evaluator.report({ classes: [...data.classes] });
     } catch (e) {

@@ -1,10 +1,12 @@
-// `tessera train`: config → data → model → Trainer.fit → test evaluation → saved model, metrics
+// `tessera train`: config → data → model → Learner.fit → test evaluation → saved model, metrics
 // and report, all in one run directory:
 //   runs/<name>/config.json     the resolved config, as used
 //   runs/<name>/log.jsonl, .csv per-epoch (and per-100-batch) logs
 //   runs/<name>/checkpoints/    last (generations), best; a rerun with the same name resumes here
 //   runs/<name>/model.safetensors + model.json   final weights and what `predict` needs to use them
-//   runs/<name>/metrics.json    test metrics; its presence marks the run finished
+//   runs/<name>/metrics.json    test metrics (or where and why the training stopped); its presence marks the run finished
+// A run that fails (diverges, halts on a non-finite loss) writes no non-finite model, records the
+// stop in metrics.json and the report, and the CLI exits 1.
 //   runs/<name>/report.html + report.json
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';

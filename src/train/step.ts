@@ -12,7 +12,8 @@
 // generator and discriminator), so one state dict checkpoints them all.
 //
 // run() drives the batch through StepTools, whose operations fire the events, so callbacks work
-// for any step:
+// for any step. Await each operation: it settles at once when the callbacks are synchronous.
+// (test/train/fixtures/gan.ts is a complete example.)
 //   t.forward(fn)    fn() under the learner's mixed precision; ctx.output ← it; afterForward
 //   t.loss(fn)       the same for the batch's loss; ctx.loss ← it; afterLoss (History sums it)
 //   t.backward(l)    ctx.gradLoss ← l; beforeBackward (loss scaling may replace it);
@@ -29,7 +30,8 @@
 // (no catch-all). A step that runs no t.step() trains nothing, and fit() says so.
 //
 // The standard step (SupervisedStep) is four lines: forward, loss, backward, step. A GAN step
-// (test/train/step.test.ts) alternates two optimizers; a distributed one all-reduces in beforeStep.
+// alternates two optimizers; data-parallel training keeps this step and all-reduces the
+// gradients in a beforeStep callback.
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { settle, type Context } from './context.js';

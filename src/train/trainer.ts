@@ -106,7 +106,7 @@ export class FitRun {
     const { ctx, o } = this;
     const why =
       ctx.iteration > 0
-        ? `${ctx.iteration} batches were trained but every optimizer step was cancelled or deferred`
+        ? `${ctx.iteration} batches ran but none reached an optimizer step (each was cancelled, or its step cancelled or deferred)`
         : `the training source gave no batch${o.train.batchesPerEpoch === 0 ? ' (0 batches per epoch: a data set smaller than one batch, with the last partial batch dropped, gives none)' : ''}; lower the batch size or keep the last partial batch`;
     return `fit: no optimizer step was taken in ${o.epochs} epoch${o.epochs === 1 ? '' : 's'}, so nothing was trained: ${why}`;
   }
