@@ -104,6 +104,11 @@ export function registerTrainCommands(program: Command): void {
     }
     const acc = summary.testAccuracy === undefined ? '' : `test accuracy ${(summary.testAccuracy * 100).toFixed(2)}% — `;
     console.log(`${acc}${Math.round(summary.seconds)} s — report: ${summary.reportPath}`);
+    if (summary.stopped?.failed) {
+      // A diverged or halted run is a failure, whatever it left on disk.
+      console.error(`tessera: training failed: ${summary.stopped.reason}`);
+      process.exitCode = 1;
+    }
   });
 
   addConfigFlags(

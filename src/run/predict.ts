@@ -9,10 +9,10 @@ import { IMAGE_EXTENSIONS } from '../data/sources/image-folder.js';
 import { normalize } from '../data/transforms/ops-batch.js';
 import { compose } from '../data/transforms/compose.js';
 import { centerCrop, resize } from '../data/transforms/geometric.js';
-import type { RawImage } from '../data/types.js';
-import { noGrad } from '../tensor/autograd.js';
+import type { Batch, RawImage } from '../data/types.js';
 import { scope } from '../tensor/memory.js';
-import { softmax, topk } from '../tensor/generated/ops.js';
+import { softmax, topk, zeros } from '../tensor/generated/ops.js';
+import { inference } from '../train/inference.js';
 import { loadRunModel } from './saved-model.js';
 
 export interface Prediction {
@@ -67,13 +67,20 @@ export async function predictFiles(runPath: string, files: readonly string[], op
       const good = loaded.map((r, j) => [r, j] as const).filter((p): p is readonly [RawImage, number] => !(p[0] instanceof Error));
       const rows = new Map<number, Prediction['top']>();
       if (good.length > 0) {
-        const { values, indices } = scope(() =>
-          noGrad(() => {
-            const x = normalize(collate(good.map((g) => g[0])), meta.mean, meta.std);
-            const [v, i] = topk(softmax(model.forward(x), 1), k, 1);
-            return { values: v.data() as Float32Array, indices: i.data() as BigInt64Array };
-          }),
-        );
+        // The chunk as one unlabelled batch through the inference pass (eval mode, no grad, the model's device).
+        const batch: Batch = {
+          x: scope(() => normalize(collate(good.map((g) => g[0])), meta.mean, meta.std)),
+          y: zeros([good.length], { dtype: 'int64' }),
+          indices: good.map(([, j]) => at + j),
+          ids: good.map(([, j]) => chunk[j] as string),
+        };
+        let values: Float32Array = new Float32Array(0);
+        let indices: BigInt64Array = new BigInt64Array(0);
+        await inference(model, { classes: meta.classes, epoch: async function* () { yield batch; } }, (out) => {
+          const [v, i] = topk(softmax(out.float(), 1).cpu(), k, 1);
+          values = v.data() as Float32Array;
+          indices = i.data() as BigInt64Array;
+        });
         good.forEach(([, j], row) => {
           rows.set(j, Array.from({ length: k }, (_, c) => {
             const index = Number(indices[row * k + c]);
