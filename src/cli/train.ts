@@ -33,7 +33,7 @@ const SHORTHANDS: [flag: string, path: string, help: string][] = [
   ['--pretrained <file>', 'model.pretrained', 'start from these weights (.pt or .safetensors)'],
 ];
 
-interface CommonFlags {
+export interface CommonFlags {
   config?: string;
   set?: string[];
   imageSize?: string;
@@ -45,7 +45,7 @@ function camel(flag: string): string {
   return flag.replace(/^--/, '').split(' ')[0]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-function addConfigFlags(cmd: Command): Command {
+export function addConfigFlags(cmd: Command): Command {
   cmd.option('-c, --config <file>', 'JSON or YAML config file');
   for (const [flag, , help] of SHORTHANDS) cmd.option(flag, help);
   cmd.option('--image-size <HxW>', 'resize images to this size, e.g. 64x64 (data.imageSize)');

@@ -29,7 +29,7 @@ import { CsvLogger, JsonlLogger } from '../train/callbacks/logs.js';
 import { ModelCheckpoint } from '../train/callbacks/checkpoint.js';
 import { NonFiniteGuard } from '../train/callbacks/nan-guard.js';
 import { Progress } from '../train/callbacks/progress.js';
-import { openRunData, type RunData } from './data.js';
+import { openRunData, prepareRun, type RunData } from './data.js';
 import { buildOptimizer, buildSchedule } from './optim.js';
 import { evaluateAndReport, type RunSummary } from './evaluate.js';
 import { saveRunModel } from './saved-model.js';
@@ -98,16 +98,19 @@ function historyFromLog(path: string): EpochRecord[] {
     });
 }
 
-export async function runTraining(config: RunConfig, options: TrainRunOptions = {}): Promise<RunSummary> {
+export async function runTraining(requested: RunConfig, options: TrainRunOptions = {}): Promise<RunSummary> {
   const log = options.log ?? ((l: string) => console.log(l));
   const started = performance.now();
+  const logger = { warn: (m: string) => log(`warning: ${m}`) };
+  // What the config leaves to the data (model 'auto', image size, test split) is decided first: the run's name and saved config carry it.
+  const { config, pipeline } = await prepareRun(requested, { log, logger });
   const { dir, name, resuming } = runDirectory(config, options.resume ?? false);
   mkdirSync(dir, { recursive: true });
   if (config.train.threads) setNumThreads(config.train.threads);
   manualSeed(config.train.seed);
   writeFileAtomic(join(dir, 'config.json'), [Buffer.from(`${JSON.stringify(config, null, 2)}\n`)]);
 
-  const data = await openRunData(config, { splitsPath: join(dir, 'splits.json'), logger: { warn: (m: string) => log(`warning: ${m}`) } });
+  const data = await openRunData(config, { splitsPath: join(dir, 'splits.json'), logger, log, pipeline });
   const owned: { dispose(): void }[] = []; // freed when the run ends, however it ends
   try {
     log(`data: ${data.stats.description}; ${data.stats.splits.map((s) => `${s.name} ${s.count}`).join(', ')}; ${data.channels}×${data.height}×${data.width}`);
@@ -161,7 +164,7 @@ export async function runTraining(config: RunConfig, options: TrainRunOptions = 
       ...(options.force ? { force: true } : {}),
     });
     if (fit.stopped) log(`stopped early: ${fit.stopped.reason}`);
-    saveRunModel(dir, model, { config, classes: data.classes, channels: data.channels, height: data.height, width: data.width, mean: data.mean, std: data.std });
+    saveRunModel(dir, model, { name: config.model.name, options: { classes: data.classes.length, inChannels: data.channels, imageSize: data.height }, preprocessing: data.preprocessing });
     return await evaluateAndReport({
       dir,
       name,
