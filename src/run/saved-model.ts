@@ -16,6 +16,8 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { loadStateDictFile, saveStateDict } from '../io/state-dict.js';
 import type { Module } from '../nn/module.js';
 import { createModel, type ZooModel } from '../models/registry.js';
+import { noGrad } from '../tensor/autograd.js';
+import { scope } from '../tensor/memory.js';
 
 export const MODEL_FORMAT = 'tessera-model/2';
 
@@ -86,6 +88,19 @@ export function readModelJson(raw: unknown, where: string): SavedModel {
   return { name: m.model.name, options: m.model.options, preprocessing };
 }
 
+/**
+ * channels_last for a model, as PyTorch's `model.to(memory_format=torch.channels_last)`: its 4-d
+ * parameters and buffers get NHWC strides, so every convolution runs the NHWC kernel (an NHWC batch
+ * alone is not enough when the input has one channel: its strides cannot say which layout it is).
+ */
+export function toChannelsLast(model: Module): void {
+  noGrad(() =>
+    scope(() => {
+      for (const t of [...model.parameters(), ...model.buffers()]) if (t.ndim === 4) t.setData(t.contiguous('channelsLast'));
+    }),
+  );
+}
+
 /** A run directory, its model.json, or its model.safetensors → the rebuilt model in eval mode. */
 export function loadRunModel(path: string): SavedModel & { model: ZooModel; dir: string } {
   const dir = path.endsWith('.json') || path.endsWith('.safetensors') ? dirname(path) : path;
@@ -108,6 +123,7 @@ export function loadRunModel(path: string): SavedModel & { model: ZooModel; dir:
   } finally {
     for (const t of weights.values()) t.dispose();
   }
+  if (saved.preprocessing.memoryFormat === 'channelsLast') toChannelsLast(model); // as it was trained
   model.eval();
   return { ...saved, model, dir };
 }

@@ -32,7 +32,7 @@ import { Progress } from '../train/callbacks/progress.js';
 import { openRunData, prepareRun, type RunData } from './data.js';
 import { buildOptimizer, buildSchedule } from './optim.js';
 import { evaluateAndReport, type RunSummary } from './evaluate.js';
-import { saveRunModel } from './saved-model.js';
+import { saveRunModel, toChannelsLast } from './saved-model.js';
 
 export interface TrainRunOptions {
   /** Continue the named run's last checkpoint (a finished run is left alone). */
@@ -75,6 +75,7 @@ function buildModel(config: RunConfig, data: RunData, log: (l: string) => void):
     log(`loaded ${r.loaded.length} tensors from ${config.model.pretrained}${r.notes.length ? ` (${r.notes.join('; ')})` : ''}`);
   }
   if (config.model.freezeBackbone) log(`froze ${freezeBackbone(model).length} backbone tensors`);
+  if (config.model.channelsLast) toChannelsLast(model); // the batches come channels_last too (data.ts)
   return model;
 }
 
