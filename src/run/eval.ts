@@ -27,14 +27,12 @@ async function runTestSet(dir: string): Promise<{ dataset: Dataset; what: string
   if (!existsSync(configPath)) throw new DataSourceError(`${dir} has no config.json; give the data with --data`);
   const config = RunConfig.parse(JSON.parse(readFileSync(configPath, 'utf8')));
   const splitsFile = config.data.splitsFile ?? join(dir, 'splits.json');
-  const spec = pipelineSpec(config, existsSync(splitsFile) ? { splitsPath: splitsFile } : {});
-  if (spec.split.file === undefined && (spec.split.test ?? 0) > 0)
-    throw new DataSourceError(`the run held out a test split, but its splits file ${splitsFile} is gone; give a test set with --data`);
-  const p = await DataPipeline.open(spec);
+  const p = await DataPipeline.open(pipelineSpec(config, { splitsPath: splitsFile }));
   try {
-    await p.setup({ measure: false }); // only the splits are needed: the model brings its preprocessing
+    // Only the splits are needed (the model brings its preprocessing), and they must be the run's own.
+    await p.setup({ measure: false, savedSplits: true });
     if (!p.testSet) throw new DataSourceError(`the run has no test set (its source has none, none was given, and data.testSplit was 0); give one with --data`);
-    const what = p.testHeldOut ? `the test split held out of the training source (${splitsFile})` : config.data.test ? `the run's test set ${config.data.test}` : `the test set of ${config.data.source}`;
+    const what = p.testHeldOut ? `the test split held out of the training source (${p.trainSet.kind === 'indexed' ? splitsFile : 'by sample id'})` : config.data.test ? `the run's test set ${config.data.test}` : `the test set of ${config.data.source}`;
     return { dataset: p.testSet, what, close: () => p.close() };
   } catch (e) {
     p.close();

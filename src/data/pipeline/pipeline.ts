@@ -95,6 +95,7 @@ export class DataPipeline {
   decodes!: boolean;
   private testShare = 0;
   private splitsFile: string | undefined;
+  private savedSplits = false;
 
   private constructor(readonly spec: DataPipelineSpec, private readonly options: PipelineOptions) {
     this.splitsFile = spec.split.file;
@@ -150,11 +151,13 @@ export class DataPipeline {
 
   /**
    * Resolves sizes, splits and normalisation; see the header. `splitsFile` replaces the spec's (a run
-   * knows its directory only once the data have named it); `measure: false` uses mean 0.5, std 0.5
-   * instead of measuring.
+   * knows its directory only once the data have named it); `savedSplits` refuses to draw held-out
+   * splits anew (evaluating a finished run: they must come from its file); `measure: false` uses
+   * mean 0.5, std 0.5 instead of measuring.
    */
-  async setup(o: { measure?: boolean; splitsFile?: string } = {}): Promise<this> {
+  async setup(o: { measure?: boolean; splitsFile?: string; savedSplits?: boolean } = {}): Promise<this> {
     if (o.splitsFile !== undefined) this.splitsFile = o.splitsFile;
+    this.savedSplits = o.savedSplits ?? false;
     const { spec } = this;
     const img = this.resolveImage();
     [this.channels, this.height, this.width] = [img.channels, img.height, img.width];
@@ -234,7 +237,9 @@ export class DataPipeline {
       this.notes.push('a streamed source is split by sample id (not stratified)');
       return;
     }
-    const s = heldOut(whole, { train: 1 - val - test, ...(val > 0 ? { val } : {}), ...(test > 0 ? { test } : {}) }, { ...split, ...(this.splitsFile ? { file: this.splitsFile } : {}) });
+    const file = this.splitsFile;
+    if (this.savedSplits && !(file && existsSync(file))) throw new DataSourceError(`the held-out splits were saved in ${file ?? 'a splits file'}, which is gone; give the data to use with --data`);
+    const s = heldOut(whole, { train: 1 - val - test, ...(val > 0 ? { val } : {}), ...(test > 0 ? { test } : {}) }, { ...split, ...(file ? { file } : {}) });
     this.trainSet = subset(whole, s.train as Int32Array);
     if (val > 0) this.valSet = subset(whole, s.val as Int32Array);
     if (test > 0) this.testSet = subset(whole, s.test as Int32Array);
