@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { resolveConfig } from '../../../src/config/load.js';
+import { DataPipeline } from '../../../src/data/pipeline/pipeline.js';
 import { Preprocessing } from '../../../src/data/pipeline/preprocessing.js';
+import { pipelineSpec } from '../../../src/run/data.js';
 import { imageFolder } from '../../../src/data/sources/image-folder.js';
 import { disposeBatch } from '../../../src/data/types.js';
 import { evaluateSavedModel } from '../../../src/run/eval.js';
@@ -80,6 +82,21 @@ describe('Preprocessing', () => {
     assert.deepEqual(preprocessing.transforms, [{ type: 'resize', size: [10, 10] }, { type: 'centerCrop', size: [10, 10] }]);
     const r = await evaluateSavedModel(old, { data: src.specs['image-folder']! });
     assert.equal(r.report.numSamples, 24);
+  });
+
+  it('a pipeline saved with toJSON() sets up again from fromJSON() the same, measuring nothing', async () => {
+    const a = await DataPipeline.open(pipelineSpec(resolveConfig({ overrides: [['data.source', JSON.stringify(src.specs['image-folder'])], ['train.batchSize', '4']] })));
+    await a.setup();
+    const json = JSON.parse(JSON.stringify(a.toJSON())) as unknown;
+    a.close();
+    assert.ok(a.notes.some((n) => /^normalisation measured on/.test(n)));
+    const b = await DataPipeline.fromJSON(json);
+    await b.setup();
+    b.close();
+    assert.deepEqual(b.preprocessing.toJSON(), a.preprocessing.toJSON());
+    assert.deepEqual([b.trainSet.describe(), b.valSet?.describe(), b.testSet?.describe()], [a.trainSet.describe(), a.valSet?.describe(), a.testSet?.describe()]);
+    assert.ok(!b.notes.some((n) => /normalisation measured|image size .* \(/.test(n)), `nothing chosen or measured again: ${b.notes.join('; ')}`);
+    await assert.rejects(DataPipeline.fromJSON({ format: 'something' }), /not a tessera pipeline/);
   });
 
   it('refuses a broken or unknown model.json, naming the file and the field', () => {
