@@ -260,6 +260,7 @@ export class DataPipeline {
       ...(this.options.logger ? { logger: this.options.logger } : {}),
     };
     const t = this.trainSet;
+    if (l.sampler === 'weighted' && t.kind !== 'indexed') throw new DataSourceError(`weighted sampling (train.sampler) needs random access, and ${t.describe()} is streamed: pack it first (tessera data pack)`);
     const sampler = l.sampler === 'weighted' && t.kind === 'indexed' ? new WeightedRandomSampler(sampleWeights(t, l.weighting ?? 'inverse'), t.length, { seed: l.seed }) : undefined;
     const pipeline = this.trainSamplePipeline();
     const train = new DataLoader(t, {
