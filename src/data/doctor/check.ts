@@ -6,11 +6,11 @@
 //
 // Work per file runs on libuv's thread pool (file reads, sharp), so the event loop stays free and
 // `concurrency` files are in flight at once; the report itself is built on the main thread.
+import { DECODE_LIMITS } from '../image/decode.js';
 import { evaluationPart, openSource, type SourcePart } from '../pipeline/open.js';
 import type { SourceSpec } from '../pipeline/source.js';
 import { DataError, type Dataset, type SampleRecord } from '../types.js';
 import { type FileFacts, inspectEncoded, inspectPixels, type InspectOptions, SEVERITY, TRAITS, type Trait } from './inspect.js';
-import { DECODE_LIMITS } from '../image/decode.js';
 import { nearPairs } from './phash.js';
 import type { DatasetIssue, DoctorReport, FileProblem, FileRef, Stat } from './report.js';
 
@@ -36,14 +36,14 @@ export interface DoctorOptions {
 }
 
 /** The parts of a source, each with the split its samples belong to (none when it has one part). */
-async function partsOf(source: DoctorSource, asTest: boolean): Promise<{ parts: SourcePart[]; describe: string; warnings: string[] }> {
-  if (typeof source === 'object' && 'kind' in source) return { parts: [{ ...(asTest ? { split: 'test' } : {}), dataset: source }], describe: source.describe(), warnings: listingWarnings(source) };
+async function partsOf(source: DoctorSource, asTest: boolean): Promise<{ parts: SourcePart[]; describe: string; warnings: string[]; dispose(): void }> {
+  if (typeof source === 'object' && 'kind' in source) return { parts: [{ ...(asTest ? { split: 'test' } : {}), dataset: source }], describe: source.describe(), warnings: listingWarnings(source), dispose: () => {} };
   const spec: SourceSpec = typeof source === 'string' ? { source } : source;
   const opened = await openSource(spec, { shuffleShards: false, wholeManifest: !asTest });
   // A test source counts as one 'test' part: its own test split, or all of it.
   const parts = asTest ? [{ split: 'test', dataset: evaluationPart(opened) }] : opened.parts;
   const describe = parts.length === 1 ? (parts[0] as SourcePart).dataset.describe() : `${spec.source} (${parts.map((p) => p.split).join(', ')})`;
-  return { parts, describe, warnings: parts.flatMap((p) => listingWarnings(p.dataset)) };
+  return { parts, describe, warnings: parts.flatMap((p) => listingWarnings(p.dataset)), dispose: () => opened.dispose() };
 }
 
 const listingWarnings = (d: Dataset) => [...((d as { warnings?: readonly string[] }).warnings ?? [])];
@@ -104,7 +104,17 @@ const ref = (it: Item): FileRef => (it.split === undefined ? { id: it.id } : { i
 /** Inspects every sample of `source` and returns the report. Rejects only when the source cannot be opened. */
 export async function checkDataset(source: DoctorSource, options: DoctorOptions = {}): Promise<DoctorReport> {
   const main = await partsOf(source, false);
-  const test = options.test === undefined ? undefined : await partsOf(options.test, true);
+  let test;
+  try {
+    test = options.test === undefined ? undefined : await partsOf(options.test, true);
+    return await inspectAll(main, test, options);
+  } finally {
+    main.dispose();
+    test?.dispose();
+  }
+}
+
+async function inspectAll(main: Awaited<ReturnType<typeof partsOf>>, test: Awaited<ReturnType<typeof partsOf>> | undefined, options: DoctorOptions): Promise<DoctorReport> {
   // With a test source, the main source's unnamed samples are its 'train' split.
   const mainParts = test ? main.parts.map((p) => (p.split === undefined ? { ...p, split: 'train' } : p)) : main.parts;
   const inspect: InspectOptions = { minSide: options.minSide ?? 32, failOn: options.failOn ?? DECODE_LIMITS.failOn };
