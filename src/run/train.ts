@@ -40,12 +40,12 @@ import { SchedulerCallback } from '../train/callbacks/schedule.js';
 import type { Callback, Stopped } from '../train/events.js';
 import { nonFiniteEntries } from '../train/finite.js';
 import { Learner } from '../train/learner.js';
-import { openRunData, type RunData } from './data.js';
+import { openRunData, prepareRun, type RunData } from './data.js';
 import { buildOptimizer, buildSchedule } from './optim.js';
 import { evaluateAndReport, type RunSummary } from './evaluate.js';
 import { checkBeforeData } from './preflight.js';
 import { openRunDirectory } from './run-dir.js';
-import { saveRunModel } from './saved-model.js';
+import { saveRunModel, toChannelsLast } from './saved-model.js';
 
 export interface TrainRunOptions {
   /** Continue the named run's last checkpoint (a finished run is left alone). */
@@ -78,6 +78,7 @@ function buildModel(config: RunConfig, data: RunData, log: (l: string) => void):
     log(`loaded ${r.loaded.length} tensors from ${config.model.pretrained}${r.notes.length ? ` (${r.notes.join('; ')})` : ''}`);
   }
   if (config.model.freezeBackbone) log(`froze ${freezeBackbone(model).length} backbone tensors`);
+  if (config.model.channelsLast) toChannelsLast(model); // the batches come channels_last too (data.ts)
   return model;
 }
 
@@ -133,17 +134,20 @@ function epochRecord(r: Record<string, number>): EpochRecord {
   };
 }
 
-export async function runTraining(config: RunConfig, options: TrainRunOptions = {}): Promise<RunSummary> {
+export async function runTraining(requested: RunConfig, options: TrainRunOptions = {}): Promise<RunSummary> {
   const log = options.log ?? ((l: string) => console.log(l));
   const started = performance.now();
-  checkBeforeData(config);
+  checkBeforeData(requested); // an unknown model or a missing --pretrained file fails before the data scan
+  const logger = { warn: (m: string) => log(`warning: ${m}`) };
+  // What the config leaves to the data (model 'auto', image size, test split) is decided first: the run's name and saved config carry it.
+  const { config, pipeline } = await prepareRun(requested, { log, logger });
   const { dir, name, resuming } = runDirectory(config, options.resume ?? false);
   using _run = openRunDirectory(dir, { log }); // locked; removed again if the run fails before its first checkpoint
   if (config.train.threads) setNumThreads(config.train.threads);
   manualSeed(config.train.seed);
   writeFileAtomic(join(dir, 'config.json'), [Buffer.from(`${JSON.stringify(config, null, 2)}\n`)]);
 
-  const data = await openRunData(config, { splitsPath: join(dir, 'splits.json'), logger: { warn: (m: string) => log(`warning: ${m}`) } });
+  const data = await openRunData(config, { splitsPath: join(dir, 'splits.json'), logger, log, pipeline });
   const owned: { dispose(): void }[] = []; // freed when the run ends, however it ends
   try {
     log(`data: ${data.stats.description}; ${data.stats.splits.map((s) => `${s.name} ${s.count}`).join(', ')}; ${data.channels}×${data.height}×${data.width}`);
@@ -195,7 +199,7 @@ export async function runTraining(config: RunConfig, options: TrainRunOptions = 
       if (!stopped?.failed) stopped = { reason: `non-finite values in ${describeNames(bad)}`, epoch: stopped?.epoch ?? fit.epochsCompleted, batch: stopped?.batch ?? 0, step: fit.step, failed: true };
       log(`model not saved: non-finite values in ${describeNames(bad)}`);
     } else {
-      saveRunModel(dir, model, { config, classes: data.classes, channels: data.channels, height: data.height, width: data.width, mean: data.mean, std: data.std });
+      saveRunModel(dir, model, { name: config.model.name, options: { classes: data.classes.length, inChannels: data.channels, imageSize: data.height }, preprocessing: data.preprocessing });
     }
     return await evaluateAndReport({
       dir,
