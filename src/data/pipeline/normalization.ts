@@ -27,6 +27,9 @@ export interface MeasureOptions {
 }
 
 /** Mean and std (fractions of 255) per channel; bad files are left out, silently (training reports them). */
+/** Below this per-channel std (one grey level of 255) a channel is taken as constant. */
+export const MIN_STD = 1 / 255;
+
 export async function measureNormalization(d: Dataset, o: MeasureOptions): Promise<Normalization> {
   const limit = o.limit ?? 2000;
   let source: Dataset = d;
@@ -73,6 +76,12 @@ export async function measureNormalization(d: Dataset, o: MeasureOptions): Promi
   }
   if (pixels === 0) throw new DataSourceError(`${d.describe()}: no readable image among those sampled to measure normalisation`);
   const mean = Array.from(sum, (s) => s / pixels);
-  const std = Array.from(sq, (s, k) => Math.sqrt(Math.max(s / pixels - (mean[k] as number) ** 2, 1e-12)));
+  // A channel that barely varies (solid-colour images, a constant border) would be divided by a
+  // near-zero std and blow the inputs up by orders of magnitude; below one grey level (1/255) it
+  // carries no signal worth amplifying, so it is only centred (std 1).
+  const std = Array.from(sq, (s, k) => {
+    const v = Math.sqrt(Math.max(s / pixels - (mean[k] as number) ** 2, 0));
+    return v < MIN_STD ? 1 : v;
+  });
   return { mean, std, samples: images };
 }

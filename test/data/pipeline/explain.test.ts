@@ -67,7 +67,7 @@ describe('DataPipeline.summary', () => {
     const r = await explain(src.specs.idx!, [['augment.normalize', '{"mean":[0.5,0.5,0.5],"std":[0.2,0.2,0.2]}'], ['model.channelsLast', 'true']]);
     assert.equal(r.ok, false);
     assert.equal(r.failed, 'normalize(mean=[0.5, 0.5, 0.5], std=[0.2, 0.2, 0.2])');
-    assert.match(r.steps.at(-1)?.error ?? '', /3 means for a batch of 1 channels/);
+    assert.match(r.steps.at(-1)?.error ?? '', /3 means and 3 stds for a batch of 1 channels/);
     assert.ok(!r.steps.some((s) => s.step === 'channelsLast'), 'later steps did not run');
     assert.match(r.text, /step "normalize\(.*\)" failed; later steps did not run/);
   });
@@ -92,7 +92,7 @@ describe('DataPipeline.summary', () => {
     assert.match(ok.stdout, /ok: the model gets 3×12×12 float32 inputs, 2 classes/);
     const failing = tessera('data', 'explain', src.specs.idx!, '--set', 'augment.normalize={"mean":[0.5,0.5,0.5],"std":[0.2,0.2,0.2]}');
     assert.equal(failing.status, 1, failing.stderr);
-    assert.match(failing.stdout, /FAILED: .*3 means for a batch of 1 channels/);
+    assert.match(failing.stdout, /FAILED: .*3 means and 3 stds for a batch of 1 channels/);
     const json = JSON.parse(tessera('data', 'explain', src.specs['npy folder']!, '--json').stdout) as { ok: boolean; preprocessing: { format: string } };
     assert.equal(json.ok, true);
     assert.equal(json.preprocessing.format, 'tessera-preprocessing/1');

@@ -106,7 +106,7 @@ describe('Preprocessing', () => {
     writeFileSync(join(bad, 'model.json'), JSON.stringify({ ...v2, format: 'tessera-model/9' }));
     assert.throws(() => loadRunModel(bad), /bad-run\/model\.json is not a tessera model description \(this Tessera reads tessera-model\/2 and tessera-model\/1; tessera-model\/9 is from another version\)/);
     writeFileSync(join(bad, 'model.json'), JSON.stringify({ ...v2, preprocessing: { ...v2.preprocessing, transforms: [{ type: 'warp' }] } }));
-    assert.throws(() => loadRunModel(bad), /model\.json: preprocessing: transforms\[0\] \{"type":"warp"\}: unknown transform type "warp"/);
+    assert.throws(() => loadRunModel(bad), /model\.json: preprocessing: transforms\[0\] \{"type":"warp"\}: unknown transform type 'warp'/);
     writeFileSync(join(bad, 'model.json'), JSON.stringify({ ...v2, preprocessing: { ...v2.preprocessing, decode: { channels: 'grey' } } }));
     assert.throws(() => loadRunModel(bad), /decode\.channels is grey but input\.channels is 3/);
   });
