@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { formatRuntimeInfo, runtimeInfo } from '../runtime/info.js';
 import { registerDataCommands } from './data.js';
 import { runDemo } from './demo.js';
+import { registerExportCommand } from './export.js';
 import { registerTrainCommands } from './train.js';
 
 function positiveInt(name: string) {
@@ -48,6 +49,7 @@ program
 
 registerDataCommands(program);
 registerTrainCommands(program);
+registerExportCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
