@@ -75,7 +75,7 @@ describe('tessera export', () => {
     assert.deepEqual(JSON.parse(header.metadata!.classes!), CLASSES);
     assert.equal(header.metadata!.model, 'fashion-net');
     const keys = [...model.stateDict().keys()];
-    assert.deepEqual(header.tensors.map((t) => t.name), keys);
+    assert.deepEqual(header.tensors.map((t) => t.name).sort(), [...keys].sort()); // the writer orders by dtype alignment
     r = tessera('export', run, '--format', 'pt', '--out', join(dir, 'weights.pt'));
     assert.equal(r.status, 0, r.stderr);
     const loaded = io.loadPt(join(dir, 'weights.pt'));
