@@ -17,18 +17,14 @@ export function operand(c: OpCall, name: string): string {
 
 const castTo = (c: OpCall, name: string, from: Parameters<OpCall['cast']>[1]) => c.cast(name, from, resultType(c));
 
-/** `self ⊕ alpha·other` (add, sub) or `other ⊕ alpha·self` (rsub). */
+/** `self ⊕ alpha·other` (add, sub) or `other − alpha·self` (rsub). */
 function arithmetic(onnx: 'Add' | 'Sub', reverse = false): Mapping {
   return (c) => {
     let a = operand(c, 'self');
     let b = operand(c, 'other');
     if (reverse) [a, b] = [b, a];
     const alpha = num(c.arg('alpha'), 1);
-    if (alpha !== 1) {
-      const scaled = c.node('Mul', [reverse ? a : b, c.constant(resultType(c), [], [alpha])]);
-      if (reverse) a = scaled;
-      else b = scaled;
-    }
+    if (alpha !== 1) b = c.node('Mul', [b, c.constant(resultType(c), [], [alpha])]);
     return c.node(onnx, [a, b]);
   };
 }

@@ -149,7 +149,7 @@ function poolAttrs(c: OpCall, n: number, withDilation: boolean): Record<string, 
 const maxPool = (n: number): Mapping => (c) => c.node('MaxPool', [c.input('self').name], poolAttrs(c, n, true));
 
 const avgPool = (n: number): Mapping => (c) => {
-  if (c.has('divisor_override')) c.fail('average pooling with divisor_override has no export');
+  if (n === 2 && c.has('divisor_override')) c.fail('average pooling with divisor_override has no export'); // avg_pool1d has no such argument
   return c.node('AveragePool', [c.input('self').name], { ...poolAttrs(c, n, false), count_include_pad: attr.int(c.arg('count_include_pad') !== false) });
 };
 
@@ -217,6 +217,9 @@ export const NN: Readonly<Record<string, Mapping>> = {
   'conv_transpose2d$input': convTranspose,
   'linear': linear,
   'matmul': (c) => c.node('MatMul', [c.input('self').name, c.input('other').name]),
+  // β·self + α·(mat1 @ mat2)
+  'addmm': (c) => c.node('Gemm', [c.input('mat1').name, c.input('mat2').name, c.input('self').name], { alpha: attr.float(num(c.arg('alpha'), 1)), beta: attr.float(num(c.arg('beta'), 1)) }),
+  'einsum': (c) => c.node('Einsum', c.inputList('tensors').map((v) => v.name), { equation: attr.string(String(c.arg('equation'))) }),
   'mm': (c) => c.node('MatMul', [c.input('self').name, c.input('mat2').name]),
   'bmm': (c) => c.node('MatMul', [c.input('self').name, c.input('mat2').name]),
   'batch_norm': batchNorm,

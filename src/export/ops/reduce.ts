@@ -1,4 +1,4 @@
-// Reductions: mean, sum, max/min, argmax/argmin, logsumexp. Up to opset 17 the Reduce* ops take
+// Reductions: mean, sum, max/min, argmax/argmin, logsumexp; and the running sum. Up to opset 17 the Reduce* ops take
 // their axes as an attribute, except ReduceSum, which takes them as an input from opset 13.
 import { attr, type Value } from '../graph.js';
 import { axis, type Mapping, type OpCall, type Output } from './call.js';
@@ -52,6 +52,13 @@ const extremum = (reduceOp: 'ReduceMax' | 'ReduceMin', argOp: 'ArgMax' | 'ArgMin
   return [values, { name: c.node(argOp, [x.name], { axis: attr.int(d), keepdims }), batchAxis }];
 };
 
+/** A running sum along one axis (CumSum takes the axis as an input). */
+const cumsum: Mapping = (c) => {
+  const x = c.input('self');
+  const d = axis(c.arg('dim'), x.shape.length);
+  return c.node('CumSum', [c.cast(x.name, x.dtype, c.results[0]!.dtype), c.ints([d])]);
+};
+
 export const REDUCE: Readonly<Record<string, Mapping>> = {
   'mean$dim': reduce('ReduceMean'),
   'mean': reduce('ReduceMean', true),
@@ -64,4 +71,5 @@ export const REDUCE: Readonly<Record<string, Mapping>> = {
   'argmin': arg('ArgMin'),
   'max$dim': extremum('ReduceMax', 'ArgMax'),
   'min$dim': extremum('ReduceMin', 'ArgMin'),
+  'cumsum': cumsum,
 };

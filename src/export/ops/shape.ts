@@ -200,6 +200,20 @@ const tile = (name: 'repeats' | 'dims'): Mapping => (c) => {
   return { name: c.node('Tile', [base, c.ints(reps)]), batchAxis: b !== null && reps[b] === 1 ? b : null };
 };
 
+/** zeros_like/ones_like/full_like: the fill value broadcast to the input's shape at run time. */
+const filledLike = (fill: number | null): Mapping => (c) => {
+  const x = self(c);
+  const value = c.constant(c.results[0]!.dtype, [], [fill ?? num(c.arg('fill_value'), 0)]);
+  return { name: c.node('Expand', [value, c.node('Shape', [x.name])]), batchAxis: x.batchAxis };
+};
+
+/** torch.gather: GatherElements, whose output has the index's shape. */
+const gather: Mapping = (c) => {
+  const x = self(c);
+  const index = c.input('index');
+  return { name: c.node('GatherElements', [x.name, index.name], { axis: attr.int(axis(c.arg('dim'), x.shape.length)) }), batchAxis: index.batchAxis };
+};
+
 export const SHAPE: Readonly<Record<string, Mapping>> = {
   'view': (c) => reshape(c, self(c), c.arg('size') as number[]),
   'reshape': (c) => reshape(c, self(c), c.arg('shape') as number[]),
@@ -243,6 +257,10 @@ export const SHAPE: Readonly<Record<string, Mapping>> = {
   'narrow': narrow,
   'select$int': select,
   'index_select': indexSelect,
+  'gather': gather,
+  'zeros_like': filledLike(0),
+  'ones_like': filledLike(1),
+  'full_like': filledLike(null),
   'pad': pad,
   'constant_pad_nd': pad,
   'flip': flip,
