@@ -19,7 +19,7 @@ import { native, type Handle } from '../tensor/native.js';
 import { Tensor } from '../tensor/tensor.js';
 import { OnnxExportError } from './errors.js';
 import { Graph, attr, decode, type Attrs, type Value } from './graph.js';
-import type { Constant, OpCall, Output } from './ops/call.js';
+import type { Constant, Mapping, OpCall, Output } from './ops/call.js';
 import { MAPPINGS } from './ops/index.js';
 import { onnxDataType } from './proto.js';
 
@@ -151,10 +151,7 @@ class Tracer {
       n[name] = make(real);
       return () => void (n[name] = real);
     };
-    const forget = (h: Handle) => {
-      this.#dynamic.delete(h);
-      this.#constants.delete(h);
-    };
+    const forget = (h: Handle) => this.#forget(h);
     const reading = (name: string) => (real: AnyFn) => (h: unknown, ...rest: unknown[]) => {
       if (this.#dynamic.has(h as Handle)) this.fail(name, 'the forward reads the value of a tensor computed from the input (item/data), so the graph would depend on this one input');
       return real(h, ...rest);
@@ -204,17 +201,14 @@ class Tracer {
     if (dynamic && !mapping) this.fail(op, RANDOM.has(base) ? 'random ops have no ONNX export' : 'no ONNX mapping for this op');
     const result = real(...args);
     const handles: Handle[] = sig.returns === 'self' ? [args[0] as Handle] : sig.returns === 'Tensor' ? [result as Handle] : sig.returns === 'TensorTuple' || sig.returns === 'TensorList' ? (result as Handle[]) : [];
-    if (!dynamic || !mapping) {
-      handles.forEach((h) => {
-        this.#dynamic.delete(h);
-        this.#constants.delete(h);
-      });
+    if (!dynamic) {
+      handles.forEach((h) => this.#forget(h)); // constants (folded), read when a dynamic op first uses them
       return result;
     }
     let outs: Output[];
     try {
       const call = new Call(this, op, sig, args, handles);
-      const produced = mapping(call);
+      const produced = (mapping as Mapping)(call); // checked above
       outs = Array.isArray(produced) ? produced : [produced];
       if (outs.length !== handles.length) throw new Error(`ONNX mapping for ${op} gave ${outs.length} outputs for ${handles.length} results`);
       handles.forEach((h, i) => {
@@ -248,6 +242,12 @@ class Tracer {
     const value: Value = { name, dtype, shape, batchAxis: null };
     this.#constants.set(h, value);
     return value;
+  }
+
+  /** A handle released, or born again: whatever it held is gone. */
+  #forget(h: Handle): void {
+    this.#dynamic.delete(h);
+    this.#constants.delete(h);
   }
 
   isDynamic(h: Handle): boolean {

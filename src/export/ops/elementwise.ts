@@ -3,19 +3,23 @@
 // functional twins: the tracer binds the result to the mutated tensor.
 import { NATIVE_OP_NAMES } from '../../tensor/generated/native-names.js';
 import { attr } from '../graph.js';
-import { num, type Mapping, type OpCall } from './call.js';
+import { axis, num, type Mapping, type OpCall } from './call.js';
 
 /** The result's dtype: PyTorch's promotion of the operands, which every input is cast to. */
 const resultType = (c: OpCall) => c.results[0]!.dtype;
 
+const castTo = (c: OpCall, name: string, from: Parameters<OpCall['cast']>[1]) => c.cast(name, from, resultType(c));
+
 /** Argument `name` (a Tensor, or a Scalar in the `$Scalar` overloads) as a value of the result's dtype. */
-export function operand(c: OpCall, name: string): string {
+function operand(c: OpCall, name: string): string {
   if (!c.typeOf(name).startsWith('Tensor')) return c.constant(resultType(c), [], [num(c.arg(name), 0)]);
   const x = c.input(name);
   return castTo(c, x.name, x.dtype);
 }
 
-const castTo = (c: OpCall, name: string, from: Parameters<OpCall['cast']>[1]) => c.cast(name, from, resultType(c));
+/** `self` in the result's dtype (sqrt of an int tensor is a float one). */
+const self = (c: OpCall) => operand(c, 'self');
+const scalar = (c: OpCall, v: number) => c.constant(resultType(c), [], [v]);
 
 /** `self ⊕ alpha·other` (add, sub) or `other − alpha·self` (rsub). */
 function arithmetic(onnx: 'Add' | 'Sub', reverse = false): Mapping {
@@ -24,7 +28,7 @@ function arithmetic(onnx: 'Add' | 'Sub', reverse = false): Mapping {
     let b = operand(c, 'other');
     if (reverse) [a, b] = [b, a];
     const alpha = num(c.arg('alpha'), 1);
-    if (alpha !== 1) b = c.node('Mul', [b, c.constant(resultType(c), [], [alpha])]);
+    if (alpha !== 1) b = c.node('Mul', [b, scalar(c, alpha)]);
     return c.node(onnx, [a, b]);
   };
 }
@@ -38,10 +42,10 @@ const div: Mapping = (c) => {
 };
 
 /** A one-input ONNX op on `self`, optionally with attributes. */
-export const unary = (onnx: string, attrs = {}): Mapping => (c) => c.node(onnx, [castTo(c, c.input('self').name, c.input('self').dtype)], attrs);
+const unary = (onnx: string, attrs = {}): Mapping => (c) => c.node(onnx, [self(c)], attrs);
 
-const self = (c: OpCall) => castTo(c, c.input('self').name, c.input('self').dtype);
-const scalar = (c: OpCall, v: number) => c.constant(resultType(c), [], [v]);
+/** `f(x, x)`: ops that use their input twice (silu, square) read it once. */
+const twice = (f: (c: OpCall, x: string) => string): Mapping => (c) => f(c, self(c));
 
 /** Clip between optional bounds given as Scalars (clamp, hardtanh, relu6). */
 function clip(c: OpCall, lo: number | null, hi: number | null): string {
@@ -87,8 +91,7 @@ const elu: Mapping = (c) => {
 
 const glu: Mapping = (c) => {
   const x = c.input('self');
-  const rank = x.shape.length;
-  const d = num(c.arg('dim'), -1) < 0 ? num(c.arg('dim'), -1) + rank : num(c.arg('dim'), -1);
+  const d = axis(c.arg('dim'), x.shape.length, -1);
   const half = (x.shape[d] as number) / 2;
   const [a, b] = c.nodes('Split', [self(c), c.ints([half, half])], 2, { axis: attr.int(d) }) as [string, string];
   return c.node('Mul', [a, c.node('Sigmoid', [b])]);
@@ -103,11 +106,7 @@ const prelu: Mapping = (c) => {
   return c.node('PRelu', [self(c), c.constant(w.dtype, shape, [...w.values])]);
 };
 
-const softmax = (onnx: 'Softmax' | 'LogSoftmax'): Mapping => (c) => {
-  const x = c.input('self');
-  const d = num(c.arg('dim'), -1);
-  return c.node(onnx, [castTo(c, x.name, x.dtype)], { axis: attr.int(d < 0 ? d + x.shape.length : d) });
-};
+const softmax = (onnx: 'Softmax' | 'LogSoftmax'): Mapping => (c) => c.node(onnx, [self(c)], { axis: attr.int(axis(c.arg('dim'), c.input('self').shape.length, -1)) });
 
 const where: Mapping = (c) => c.node('Where', [c.input('condition').name, operand(c, 'self'), operand(c, 'other')]);
 
@@ -124,7 +123,7 @@ const compare = (onnx: 'Equal' | 'Less' | 'LessOrEqual' | 'Greater' | 'GreaterOr
 
 const logical = (onnx: 'And' | 'Or' | 'Xor'): Mapping => (c) => c.node(onnx, [c.cast(c.input('self').name, c.input('self').dtype, 'bool'), c.cast(c.input('other').name, c.input('other').dtype, 'bool')]);
 
-const maskedFill: Mapping = (c) => c.node('Where', [c.input('mask').name, c.op.endsWith('Scalar') ? scalar(c, num(c.arg('value'), 0)) : operand(c, 'value'), self(c)]);
+const maskedFill: Mapping = (c) => c.node('Where', [c.input('mask').name, operand(c, 'value'), self(c)]);
 
 const NATIVE = new Set<string>(NATIVE_OP_NAMES);
 /** The functional op and, where LibTorch has one, its in-place twin (`add$Tensor`, `add_$Tensor`). */
@@ -157,7 +156,7 @@ export const ELEMENTWISE: Readonly<Record<string, Mapping>> = {
   'reciprocal': unary('Reciprocal'),
   ...both('sqrt', unary('Sqrt')),
   'rsqrt': (c) => c.node('Reciprocal', [c.node('Sqrt', [self(c)])]),
-  'square': (c) => c.node('Mul', [self(c), self(c)]),
+  'square': twice((c, x) => c.node('Mul', [x, x])),
   ...both('exp', unary('Exp')),
   ...both('log', unary('Log')),
   'log2': (c) => c.node('Div', [c.node('Log', [self(c)]), scalar(c, Math.LN2)]),
@@ -182,8 +181,8 @@ export const ELEMENTWISE: Readonly<Record<string, Mapping>> = {
   'selu': unary('Selu'),
   'celu': (c) => c.node('Celu', [self(c)], { alpha: attr.float(num(c.arg('alpha'), 1)) }),
   'gelu': gelu,
-  ...both('silu', (c) => c.node('Mul', [self(c), c.node('Sigmoid', [self(c)])])),
-  'mish': (c) => c.node('Mul', [self(c), c.node('Tanh', [c.node('Softplus', [self(c)])])]),
+  ...both('silu', twice((c, x) => c.node('Mul', [x, c.node('Sigmoid', [x])]))),
+  'mish': twice((c, x) => c.node('Mul', [x, c.node('Tanh', [c.node('Softplus', [x])])])),
   'hardswish': unary('HardSwish'),
   'hardsigmoid': (c) => c.node('HardSigmoid', [self(c)], { alpha: attr.float(1 / 6), beta: attr.float(0.5) }),
   'hardtanh': (c) => clip(c, num(c.arg('min_val'), -1), num(c.arg('max_val'), 1)),

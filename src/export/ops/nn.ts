@@ -1,11 +1,11 @@
 // Layers' ops: convolutions, linear maps, pooling, normalisation, dropout, embedding, resampling.
 // Batch norm is written as BatchNormalization here; the passes fold it into the convolution before
 // it where there is one (optimize.ts).
-import { attr, type Attrs } from '../graph.js';
+import { attr, type Attr, type Attrs } from '../graph.js';
 import { intList, num, type Mapping, type OpCall, type Output } from './call.js';
 
 /** Conv and ConvTranspose attributes from PyTorch's stride/padding/dilation lists. */
-function convAttrs(c: OpCall, kernel: readonly number[], pads: readonly number[]): Record<string, ReturnType<typeof attr.int>> {
+function convAttrs(c: OpCall, kernel: readonly number[], pads: readonly number[]): Record<string, Attr> {
   const n = kernel.length;
   return {
     kernel_shape: attr.ints(kernel),
@@ -132,11 +132,11 @@ const dropout: Mapping = (c) => {
 };
 
 /** Pooling windows: kernel, stride (default: the kernel), padding (both sides), dilation. */
-function poolAttrs(c: OpCall, n: number, withDilation: boolean): Record<string, ReturnType<typeof attr.int>> {
+function poolAttrs(c: OpCall, n: number, withDilation: boolean): Record<string, Attr> {
   const kernel = intList(c.arg('kernel_size'), n, []);
   const stride = intList(c.arg('stride'), n, kernel);
   const padding = intList(c.arg('padding'), n, Array<number>(n).fill(0));
-  const attrs: Record<string, ReturnType<typeof attr.int>> = {
+  const attrs: Record<string, Attr> = {
     kernel_shape: attr.ints(kernel),
     strides: attr.ints(stride.length ? stride : kernel),
     pads: attr.ints([...padding, ...padding]),
