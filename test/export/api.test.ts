@@ -65,6 +65,15 @@ describe('exportOnnx', () => {
     model.dispose();
   });
 
+  it('declares an output whose batch the forward merged into another axis with sizes unknown, not the trace\'s', async () => {
+    const model = new Nested((x) => [x.reshape([-1]), x.sum([1])]);
+    const r = exportOnnx(model, randn([2, 4]));
+    const dims = fromBinary(ModelProtoSchema, r.bytes).graph!.output.map((o) => (o.type!.value.value as { shape: { dim: { value: { case?: string } }[] } }).shape.dim.map((d) => d.value.case ?? 'unknown'));
+    assert.deepEqual(dims, [['unknown'], ['dimParam']]);
+    await assertMatchesModel('merged batch', model, r.bytes, [[randn([1, 4])], [randn([5, 4])]]);
+    model.dispose();
+  });
+
   it('drops what the outputs do not need, and keeps the model as it was (weights, mode)', () => {
     const model = new Nested((x) => {
       x.exp().sum(); // computed and thrown away
