@@ -111,8 +111,14 @@ function load(): NativeAddon {
     throw new NativeLoadError(`The native addon at ${path} could not be loaded: ${(e as Error).message}\n${HOW_TO}`);
   }
   for (const [kind, ctor] of Object.entries(ERROR_CLASSES)) addon.setErrorClass(kind as TorchErrorKind, ctor);
-  return addon;
+  // N-API defines the addon's entry points read-only. The library calls the same functions through a
+  // plain object, so that the ONNX exporter's tracer (src/export/trace.ts) can put recording wrappers
+  // in place for the length of one traced forward pass; outside a trace nothing is wrapped.
+  // Every own key, symbols too (a stand-in addon may carry one, see test/conformance/trace-addon.cts).
+  const view: Record<string | symbol, unknown> = {};
+  for (const k of Reflect.ownKeys(addon)) view[k] = (addon as unknown as Record<string | symbol, unknown>)[k];
+  return view as unknown as NativeAddon;
 }
 
-/** The addon, loaded on first import. */
+/** The addon's entry points, loaded on first import. */
 export const native: NativeAddon = load();
