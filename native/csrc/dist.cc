@@ -35,13 +35,16 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// Why a group can no longer be used; the first failure is kept and repeated to later callers.
+// A process group with its store and heartbeat. The first failure is kept and repeated to later
+// callers: after it, c10d's state is unknown (a collective may still be blocked inside Gloo).
+// The JS thread launches collectives while pool threads wait, probe and tear down, so the members
+// are read under `mu` once the group is made.
 struct Group {
   int rank = 0;
   int size = 0;
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroup> pg;
-  std::unique_ptr<Heartbeat> heartbeat;
+  std::shared_ptr<Heartbeat> heartbeat;
   std::mutex mu;
   std::unique_ptr<DistFailure> failure;
   bool destroyed = false;
@@ -50,17 +53,25 @@ struct Group {
 
   void check_usable(const std::string& op) {
     std::lock_guard<std::mutex> lock(mu);
-    if (destroyed) throw DistFailure(op + ": the process group was destroyed", "failed");
-    if (failure) throw DistFailure(op + ": the process group failed earlier and cannot be used again: " + failure->what(), failure->reason, failure->lost_ranks);
+    check_usable_locked(op);
+  }
+
+  // The process group, for launching `op`, unless the group failed or was destroyed.
+  c10::intrusive_ptr<c10d::ProcessGroup> usable_pg(const std::string& op) {
+    std::lock_guard<std::mutex> lock(mu);
+    check_usable_locked(op);
+    return pg;
   }
 
   // Records the first failure (after asking the heartbeats who is gone) and returns it to throw.
   DistFailure fail(const std::string& what, const std::string& reason) {
+    std::shared_ptr<Heartbeat> beats;
     {
       std::lock_guard<std::mutex> lock(mu);
       if (failure) return *failure;
+      beats = heartbeat;
     }
-    Liveness live = heartbeat ? heartbeat->probe() : Liveness{};
+    Liveness live = beats ? beats->probe() : Liveness{};
     std::string message = what;
     std::string why = reason;
     if (!live.lost.empty()) {
@@ -69,9 +80,9 @@ struct Group {
       for (int r : live.lost) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
       std::string cause = live.store_lost
                               ? "the rendezvous store it hosts stopped answering"
-                              : "no heartbeat for " + std::to_string(3 * heartbeat->interval().count()) + " ms";
+                              : "no heartbeat for " + std::to_string(3 * beats->interval().count()) + " ms";
       message = "lost rank " + ranks + " (" + cause + "); " + what;
-    } else if (heartbeat && reason == "timeout") {
+    } else if (beats && reason == "timeout") {
       message += "; every rank is still alive (heartbeats), so one is slow or not calling the same collective";
     }
     std::lock_guard<std::mutex> lock(mu);
@@ -82,19 +93,33 @@ struct Group {
   // Joins the threads of a healthy group. A failed group may still have a collective blocked inside
   // Gloo until its timeout; destroying it would block as long, so it is left to the process's end.
   void teardown() {
+    std::shared_ptr<Heartbeat> beats;
+    c10::intrusive_ptr<c10d::ProcessGroup> group;
+    c10::intrusive_ptr<c10d::Store> st;
+    bool failed = false;
     {
       std::lock_guard<std::mutex> lock(mu);
       if (destroyed) return;
       destroyed = true;
+      failed = failure != nullptr;
+      beats = std::move(heartbeat);
+      group = std::move(pg);
+      st = std::move(store);
     }
-    heartbeat.reset();
-    if (failure) {
-      pg.release();
-      store.release();
+    beats.reset();  // joins the heartbeat thread, unless a probe still holds it (then the probe does)
+    if (failed) {
+      group.release();
+      st.release();
     } else {
-      pg.reset();
-      store.reset();
+      group.reset();  // joins Gloo's threads
+      st.reset();
     }
+  }
+
+ private:
+  void check_usable_locked(const std::string& op) {
+    if (destroyed) throw DistFailure(op + ": the process group was destroyed", "failed");
+    if (failure) throw DistFailure(op + ": the process group failed earlier and cannot be used again: " + failure->what(), failure->reason, failure->lost_ranks);
   }
 };
 
@@ -168,7 +193,7 @@ c10::intrusive_ptr<c10d::ProcessGroup> make_process_group(const RendezvousOption
   }
 #endif
   if (o.backend != "gloo")
-    throw DistFailure("backend '" + o.backend + "' is not available in this build (available: gloo" + (TESSERA_WITH_NCCL ? ", nccl" : "") + ")", "failed");
+    throw DistFailure("backend '" + o.backend + "' is not available in this build (available: gloo" + (TESSERA_WITH_NCCL ? ", nccl" : "") + ")", "config");
   auto opts = c10d::ProcessGroupGloo::Options::create(o.timeout);
   opts->devices.push_back(gloo_device(o));
   try {
@@ -204,7 +229,7 @@ napi_value js_init(napi_env env, napi_callback_info info) {
         [group, opts] {
           group->store = rendezvous(opts);
           group->pg = make_process_group(opts, group->store);
-          group->heartbeat = std::make_unique<Heartbeat>(connect_store(opts), opts.rank, opts.size, opts.heartbeat);
+          group->heartbeat = std::make_shared<Heartbeat>(connect_store(opts), opts.rank, opts.size, opts.heartbeat);
         },
         [group](napi_env e) { return make_external(e, group, kGroupTag); });
   });
@@ -231,8 +256,7 @@ napi_value js_all_reduce(napi_env env, napi_callback_info info) {
     std::vector<at::Tensor> tensors{tensor_arg(env, a[1], "tensor")};
     c10d::AllreduceOptions opts;
     opts.reduceOp = to_reduce_op(to_string(env, a[2], "op"));
-    g->check_usable("allReduce");
-    return launched(env, g, g->pg->allreduce(tensors, opts), "allReduce");
+    return launched(env, g, g->usable_pg("allReduce")->allreduce(tensors, opts), "allReduce");
   });
 }
 
@@ -246,8 +270,7 @@ napi_value js_broadcast(napi_env env, napi_callback_info info) {
     opts.rootRank = to_int(env, a[2], "root");
     if (opts.rootRank < 0 || opts.rootRank >= g->size)
       throw ArgumentError("argument 'root' must be a rank in [0, " + std::to_string(g->size) + "), got " + std::to_string(opts.rootRank));
-    g->check_usable("broadcast");
-    return launched(env, g, g->pg->broadcast(tensors, opts), "broadcast");
+    return launched(env, g, g->usable_pg("broadcast")->broadcast(tensors, opts), "broadcast");
   });
 }
 
@@ -262,8 +285,7 @@ napi_value js_all_gather(napi_env env, napi_callback_info info) {
     std::vector<at::Tensor> inputs{tensor_arg(env, a[1], "tensor")};
     std::vector<std::vector<at::Tensor>> outputs(1);
     for (int r = 0; r < g->size; r++) outputs[0].push_back(at::empty_like(inputs[0], at::MemoryFormat::Contiguous));
-    g->check_usable(label);
-    auto w = g->pg->allgather(outputs, inputs);
+    auto w = g->usable_pg(label)->allgather(outputs, inputs);
     return launched(env, g, w, label, outputs[0]);
   });
 }
@@ -272,8 +294,7 @@ napi_value js_barrier(napi_env env, napi_callback_info info) {
   return dist_guard(env, "dist.barrier", [&]() -> napi_value {
     Args a(env, info, 1);
     auto g = group_arg(env, a[0]);
-    g->check_usable("barrier");
-    return launched(env, g, g->pg->barrier(), "barrier");
+    return launched(env, g, g->usable_pg("barrier")->barrier(), "barrier");
   });
 }
 

@@ -3,13 +3,15 @@
 //   - at creation, every rank checks that its model has the same parameters and buffers as the
 //     others', then takes rank 0's values (parameters and buffers broadcast from rank 0);
 //   - after each backward, `syncGradients()` averages the gradients across ranks: copied into
-//     buckets (bucket.ts), each scaled by 1/worldSize and summed with one all-reduce — the same
+//     buckets (buckets.ts), each scaled by 1/worldSize and summed with one all-reduce — the same
 //     arithmetic as PyTorch, so two ranks give bit-identical results to PyTorch's DDP;
 //   - then rank 0's buffers (batch-norm statistics) are broadcast, as DDP does before each forward;
 //   - inside `noSync(fn)`, gradients only accumulate locally, for gradient accumulation.
 //
 // The all-reduces start after backward, not during it: Tessera's autograd has no per-parameter
-// hook (see docs in the README's distributed section for what overlap would take and cost).
+// hook (the README's distributed section says what overlapping them with backward would take,
+// and bench/dist-data-parallel.ts measures the most it could save). Create the DataParallel after
+// moving the model to its device and dtype: the buckets are allocated like the parameters.
 import type { Module } from '../nn/module.js';
 import type { DType } from '../tensor/dtype.js';
 import { scope } from '../tensor/memory.js';
@@ -65,24 +67,24 @@ export class DataParallel {
     const group = options.group ?? defaultGroup();
     const named = [...model.namedParameters()];
     const buffers = [...model.namedBuffers()];
-    await checkSameModel(group, [...named, ...buffers]);
-    // Parameters and buffers alike start as rank 0's: one broadcast per dtype.
-    const everything = byDtype([...named, ...buffers].map(([, t]) => t));
-    await broadcastFrom0(group, everything);
-    for (const g of everything) g.buffer.dispose();
-
     const trained = named.filter(([, p]) => p.requiresGrad);
     const plan = assignBuckets(
       trained.map(([, p]) => ({ numel: p.numel(), dtype: p.dtype, device: p.device })),
       options.bucketCapMB ?? DEFAULT_BUCKET_CAP_MB,
       options.firstBucketCapMB ?? DEFAULT_FIRST_BUCKET_CAP_MB,
     );
+    await checkSameModel(group, [...named, ...buffers]);
+    // Parameters and buffers alike start as rank 0's: one broadcast per dtype.
+    const everything = byDtype([...named, ...buffers].map(([, t]) => t));
+    await broadcastFrom0(group, everything);
+    for (const g of everything) g.buffer.dispose();
+
     const buckets = plan.map((b) => {
       const params = b.indices.map((i) => trained[i]![1]);
       return { plan: b, params, names: b.indices.map((i) => trained[i]![0]), buffer: new FlatBuffer(params.map((p) => p.shape), b.dtype, b.device) };
     });
-    const broadcast = (options.broadcastBuffers ?? true) && group.worldSize > 1 ? byDtype(buffers.map(([, t]) => t)) : [];
-    return new DataParallel(model, group, buckets, broadcast);
+    const shared = (options.broadcastBuffers ?? true) && group.worldSize > 1 ? byDtype(buffers.map(([, t]) => t)) : [];
+    return new DataParallel(model, group, buckets, shared);
   }
 
   /** The gradient buckets, in the order their all-reduces are issued. */
@@ -165,7 +167,9 @@ function byDtype(tensors: Tensor[]): { buffer: FlatBuffer; tensors: Tensor[] }[]
   const groups = new Map<string, Tensor[]>();
   for (const t of tensors) {
     const key = `${t.dtype}@${t.device}`;
-    groups.set(key, [...(groups.get(key) ?? []), t]);
+    const group = groups.get(key);
+    if (group) group.push(t);
+    else groups.set(key, [t]);
   }
   return [...groups.values()].map((ts) => ({ tensors: ts, buffer: new FlatBuffer(ts.map((t) => t.shape), ts[0]!.dtype, ts[0]!.device) }));
 }
@@ -198,13 +202,13 @@ async function checkSameModel(group: ProcessGroup, named: [string, Tensor][]): P
     const counts = await group.allGather(makeTensor([named.length], { dtype: 'int64' }));
     const sizes = counts.map((c) => Number(c.item()));
     const odd = sizes.findIndex((n) => n !== named.length);
-    if (odd >= 0) throw new DistError(`DataParallel: rank ${odd} has a model with ${sizes[odd]} parameters and buffers, rank ${group.rank} has ${named.length}: every rank must build the same model`, 'config');
+    if (odd >= 0) throw new DistError(`DataParallel: rank ${odd} has a model with ${sizes[odd]} parameters and buffers, rank ${group.rank} has ${named.length}: every rank must build the same model`, 'mismatch');
     const mine = named.map((e) => fnv1a(describe(e)));
     const all = await group.allGather(makeTensor(mine, { dtype: 'int64' }));
     for (const [r, theirs] of all.entries()) {
       const values = Array.from(theirs.data() as BigInt64Array, Number);
       const i = values.findIndex((v, k) => v !== mine[k]);
-      if (i >= 0) throw new DistError(`DataParallel: rank ${r}'s model differs from rank ${group.rank}'s at ${describe(named[i]!)} here: every rank must build the same model`, 'config');
+      if (i >= 0) throw new DistError(`DataParallel: rank ${r}'s model differs from rank ${group.rank}'s at ${describe(named[i]!)} here: every rank must build the same model`, 'mismatch');
     }
   });
 }

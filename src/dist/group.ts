@@ -11,7 +11,7 @@ import { lookup } from 'node:dns/promises';
 
 import { dtypeCode, dtypeName, isFloatingPoint } from '../tensor/dtype.js';
 import { tensor as makeTensor } from '../tensor/factories.js';
-import { scope } from '../tensor/memory.js';
+import { persist, scope } from '../tensor/memory.js';
 import type { Handle } from '../tensor/native.js';
 import { Tensor } from '../tensor/tensor.js';
 import { resolveInitOptions, type Backend, type InitOptions, type ResolvedInit } from './env.js';
@@ -39,13 +39,11 @@ export interface CollectiveOptions {
  * the same outcome.
  */
 export class Work<T = void> implements PromiseLike<T> {
-  readonly #launched: Promise<NativeWork>;
   #native: NativeWork | undefined;
   readonly #done: Promise<T>;
 
   /** @internal Made by ProcessGroup's collectives. */
   constructor(launched: Promise<NativeWork>, timeoutMs: number, finish: (handles: Handle[] | undefined) => T) {
-    this.#launched = launched;
     this.#done = launched
       .then((native) => {
         this.#native = native;
@@ -128,25 +126,29 @@ export class ProcessGroup {
     return this.#native;
   }
 
-  #launch<T>(op: Op, arg: number, tensor: Tensor | undefined, o: CollectiveOptions, start: (g: NativeGroup, t: Handle) => NativeWork, finish: (handles: Handle[] | undefined) => T): Work<T> {
+  #launch<T>(op: Op, arg: number, tensor: Tensor | undefined, o: CollectiveOptions, start: (g: NativeGroup, t: Handle) => NativeWork, finish: (handles: Handle[] | undefined, t: Tensor | undefined) => T): Work<T> {
     const g = this.#group(op);
     const timeoutMs = o.timeoutMs ?? this.timeoutMs;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new DistError(`${op}: timeoutMs must be a positive integer, got ${timeoutMs}`, 'config');
-    // Our own reference to the tensor, so that it lives until the collective has started.
-    const held = tensor?.shallowClone();
-    const check = o.verify ?? true ? fingerprint(op, arg, tensor) : undefined;
-    const launched = this.#tail.then(async () => {
-      try {
+    // Our own reference to the tensor, outside every scope: the collective may start, and finish,
+    // after the caller's scope has disposed its handle.
+    const held = tensor ? persist(tensor.shallowClone()) : undefined;
+    const check = (o.verify ?? true) ? fingerprint(op, arg, tensor) : undefined;
+    const launched = this.#tail
+      .then(async () => {
         if (check) await this.#verify(g, op, check, timeoutMs);
         return start(g, held?.handle ?? 0);
-      } catch (e) {
+      })
+      .catch((e: unknown) => {
         throw toDistError(e);
-      } finally {
-        held?.dispose();
-      }
-    });
+      });
     this.#tail = launched.catch(() => undefined);
-    return new Work(launched, timeoutMs, finish);
+    const work = new Work(launched, timeoutMs, (handles) => finish(handles, held));
+    void work.wait().then(
+      () => held?.dispose(),
+      () => held?.dispose(),
+    );
+    return work;
   }
 
   /** Fails on every rank alike, naming what differs, unless all ranks called the same collective on the same kind of tensor. */
@@ -171,8 +173,8 @@ export class ProcessGroup {
     if (op === 'avg' && !isFloatingPoint(tensor.dtype)) throw new DistError(`allReduce: op 'avg' needs a floating-point tensor, got ${tensor.dtype}`, 'config');
     // Gloo has no average: sum, then divide once the sum has arrived.
     const native = op === 'avg' ? 'sum' : op;
-    return this.#launch('allReduce', REDUCE_OPS.indexOf(op), tensor, options, (g, t) => distNative.distAllReduce(g, t, native), () => {
-      if (op === 'avg') tensor.div_(this.worldSize);
+    return this.#launch('allReduce', REDUCE_OPS.indexOf(op), tensor, options, (g, t) => distNative.distAllReduce(g, t, native), (_, t) => {
+      if (op === 'avg') t!.div_(this.worldSize);
     });
   }
 
@@ -273,6 +275,8 @@ export async function destroy(): Promise<void> {
 
 async function join(options: InitOptions): Promise<ProcessGroup> {
   const o = resolveInitOptions(options);
+  const backends = distNative.distBackends();
+  if (!backends.includes(o.backend)) throw new DistError(`dist.init: backend '${o.backend}' is not in this build of the addon (it has ${backends.join(', ')}); NCCL needs a CUDA LibTorch that ships nccl.h`, 'config');
   const hostname = o.interface ? undefined : await addressTowards(o.masterAddr, o.masterPort);
   try {
     const native = await distNative.distInit({
