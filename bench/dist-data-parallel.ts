@@ -5,8 +5,9 @@
 // times its own steps after a warm-up, between two barriers. The four runs are interleaved
 // (A B C D, D C B A, ...) so that a machine changing speed biases none of them.
 //
-// Also printed: the time syncGradients takes per step (copy into the buckets, all-reduce, copy
-// back), the most that overlapping communication with backward could save on this machine.
+// Also printed: the time syncGradients takes per step in the loop, and alone right after a barrier
+// (copy into the buckets, all-reduce, copy back: the most that overlapping communication with
+// backward could save on this machine).
 //
 //   node dist/bench/dist-data-parallel.js [--reps 3] [--steps 30] [--warmup 5] [--batch 64]
 //
@@ -24,14 +25,16 @@ const flags = parseFlags({ reps: 3, steps: 30, warmup: 5, batch: 64 }, 'node dis
 const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-dist-'));
 const rankArgs = ['--steps', String(flags.steps), '--warmup', String(flags.warmup), '--batch', String(flags.batch)];
 const syncMs: number[][] = [[], []];
+const syncAloneMs: number[] = [];
 const stepMs: number[][] = [[], [], [], []];
 
 async function ours(nproc: number, side: number): Promise<number> {
   const out = join(dir, `ours-${nproc}.json`);
   const r = await dist.launch({ command: process.execPath, args: [join(repoRoot, 'dist', 'bench', 'dist-rank.js'), '--out', out, ...rankArgs], nprocPerNode: nproc, threadsPerRank: 1 });
   if (r.exitCode !== 0) throw new Error(`our ${nproc}-rank run failed: ${r.failure?.message}`);
-  const res = JSON.parse(readFileSync(out, 'utf8')) as { imagesPerSec: number; stepMs: number; syncMs: number };
+  const res = JSON.parse(readFileSync(out, 'utf8')) as { imagesPerSec: number; stepMs: number; syncMs: number; syncAloneMs: number };
   syncMs[nproc - 1]!.push(res.syncMs);
+  if (nproc === 2) syncAloneMs.push(res.syncAloneMs);
   stepMs[side]!.push(res.stepMs);
   return res.imagesPerSec;
 }
@@ -74,7 +77,8 @@ const r = await interleaveN({
 for (const [k, side] of sides.entries()) {
   console.log(`${side.label}: ${describeStats(stats(r.values[k]!), 'images/s')}; median step ${stats(stepMs[k]!).median.toFixed(1)} ms`);
 }
-console.log(`Tessera syncGradients per step: 2 ranks ${describeStats(stats(syncMs[1]!), 'ms')} (1 rank: ${stats(syncMs[0]!).median.toFixed(3)} ms, no communication)`);
+console.log(`Tessera syncGradients per step, 2 ranks: in the loop ${describeStats(stats(syncMs[1]!), 'ms')}`);
+console.log(`  alone after a barrier (copies + all-reduce): ${describeStats(stats(syncAloneMs), 'ms')}; 1 rank: ${stats(syncMs[0]!).median.toFixed(3)} ms (no communication)`);
 console.log(describeLoad(r));
 const median = (k: number) => stats(r.values[k]!).median;
 console.log(resultLine('dist-scaling', median(1), median(0), 'images/s'));

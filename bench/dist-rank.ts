@@ -1,7 +1,9 @@
 // One rank of bench/dist-data-parallel.ts: trains the seeds' CNN (conv32-pool-conv64-pool-
 // dense128-dense10 on 32×32×3, cross-entropy, SGD with momentum) on random batches for --warmup
 // then --steps steps under DataParallel, and writes to --out (rank 0) the timed steps' images per
-// second over all ranks, the median step time and the median time syncGradients took per step.
+// second over all ranks, the median step time, the median time syncGradients took in the loop
+// (which includes waiting for the slower rank to finish its backward) and alone, right after a
+// barrier (copies and all-reduce only: what overlapping it with backward could hide at most).
 //
 //   started by the bench through dist.launch: dist-rank.js --out FILE [--steps 30] [--warmup 5] [--batch 64]
 import { writeFileSync } from 'node:fs';
@@ -46,8 +48,21 @@ const start = performance.now();
 for (let i = 0; i < flags.steps; i++) await step(i);
 await dist.barrier();
 const seconds = (performance.now() - start) / 1000;
+const aloneMs: number[] = [];
+for (let i = 0; i < 10; i++) {
+  await dist.barrier();
+  const t = performance.now();
+  await ddp.syncGradients();
+  aloneMs.push(performance.now() - t);
+}
 if (group.rank === 0) {
-  const result = { ranks: group.worldSize, imagesPerSec: (group.worldSize * flags.batch * flags.steps) / seconds, stepMs: stats(stepMs).median, syncMs: stats(syncMs).median };
+  const result = {
+    ranks: group.worldSize,
+    imagesPerSec: (group.worldSize * flags.batch * flags.steps) / seconds,
+    stepMs: stats(stepMs).median,
+    syncMs: stats(syncMs).median,
+    syncAloneMs: stats(aloneMs).median,
+  };
   writeFileSync(flags.out, JSON.stringify(result));
 }
 await dist.destroy();
