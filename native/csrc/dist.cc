@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 
+#include "compat.h"
 #include "convert.h"
 #include "dist_async.h"
 #include "dist_heartbeat.h"
@@ -43,7 +44,7 @@ struct Group {
   int rank = 0;
   int size = 0;
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+  c10::intrusive_ptr<compat::Collectives> pg;
   std::shared_ptr<Heartbeat> heartbeat;
   std::mutex mu;
   std::unique_ptr<DistFailure> failure;
@@ -57,7 +58,7 @@ struct Group {
   }
 
   // The process group, for launching `op`, unless the group failed or was destroyed.
-  c10::intrusive_ptr<c10d::ProcessGroup> usable_pg(const std::string& op) {
+  c10::intrusive_ptr<compat::Collectives> usable_pg(const std::string& op) {
     std::lock_guard<std::mutex> lock(mu);
     check_usable_locked(op);
     return pg;
@@ -94,7 +95,7 @@ struct Group {
   // Gloo until its timeout; destroying it would block as long, so it is left to the process's end.
   void teardown() {
     std::shared_ptr<Heartbeat> beats;
-    c10::intrusive_ptr<c10d::ProcessGroup> group;
+    c10::intrusive_ptr<compat::Collectives> group;
     c10::intrusive_ptr<c10d::Store> st;
     bool failed = false;
     {
@@ -183,7 +184,7 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const RendezvousOptions& 
   }
 }
 
-c10::intrusive_ptr<c10d::ProcessGroup> make_process_group(const RendezvousOptions& o, const c10::intrusive_ptr<c10d::Store>& store) {
+c10::intrusive_ptr<compat::Collectives> make_process_group(const RendezvousOptions& o, const c10::intrusive_ptr<c10d::Store>& store) {
   auto prefixed = c10::make_intrusive<c10d::PrefixStore>("tessera/" + o.backend, store);
 #if TESSERA_WITH_NCCL
   if (o.backend == "nccl") {
