@@ -222,6 +222,11 @@ napi_value js_init(napi_env env, napi_callback_info info) {
     opts.heartbeat = milliseconds(to_int(env, prop(env, o, "heartbeatMs"), "heartbeatMs"));
     opts.interface_name = optional_string(env, o, "interface");
     opts.hostname = optional_string(env, o, "hostname");
+    // src/dist/env.ts checks these with friendlier words; this is the boundary's own guard.
+    int64_t port = to_int(env, prop(env, o, "masterPort"), "masterPort");
+    if (opts.size < 1 || opts.rank < 0 || opts.rank >= opts.size || port < 1 || port > 65535 || opts.rendezvous_timeout.count() < 1 ||
+        opts.timeout.count() < 1 || opts.heartbeat.count() < 1)
+      throw ArgumentError("need 0 <= rank < size, a port in [1, 65535] and positive timeouts");
     auto group = std::make_shared<Group>();
     group->rank = opts.rank;
     group->size = opts.size;
