@@ -72,6 +72,11 @@ bool has_end_marker(const uint8_t* b, size_t n) {
 }  // namespace
 
 struct JpegDecoder::State {
+  // jpeg_destroy never raises an error; on a struct that jpeg_create_decompress never finished,
+  // its memory manager pointer is still null (the State was zeroed) and it does nothing. Here
+  // rather than in ~JpegDecoder, which does not run when the constructor throws.
+  ~State() { jpeg_destroy_decompress(&cinfo); }
+
   jpeg_decompress_struct cinfo{};
   ErrorManager err{};
   jpeg_progress_mgr progress{};
@@ -190,11 +195,7 @@ JpegDecoder::JpegDecoder(const uint8_t* data, size_t size, FailOn fail_on) : s_(
   }
 }
 
-JpegDecoder::~JpegDecoder() {
-  // jpeg_destroy never raises an error; on a struct that jpeg_create_decompress never finished,
-  // its memory manager pointer is still null (the State was zeroed) and it does nothing.
-  jpeg_destroy_decompress(&s_->cinfo);
-}
+JpegDecoder::~JpegDecoder() = default;
 
 void JpegDecoder::start(int eighths, int* scaled_width, int* scaled_height) {
   J_COLOR_SPACE space = header_.bands == 1 ? JCS_GRAYSCALE : s_->cmyk ? JCS_CMYK : JCS_EXT_RGBX;
