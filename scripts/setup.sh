@@ -9,8 +9,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # LibTorch and an OpenMP OpenBLAS (without it, LibTorch falls back to the reference BLAS and linear
 # layers run ~25x slower); PyTorch and TorchVision for reference fixtures and benchmark peers;
-# Fashion-MNIST for the main job; Chromium to check the HTML report in a real browser.
-PACKAGES=(libtorch-dev libopenblas0-openmp python3-torch python3-torchvision dataset-fashion-mnist chromium)
+# Fashion-MNIST for the main job; Chromium to check the HTML report in a real browser;
+# libjpeg-turbo's headers and library for the addon's native JPEG path (native/csrc/jpeg_*.cc).
+PACKAGES=(libtorch-dev libopenblas0-openmp python3-torch python3-torchvision dataset-fashion-mnist chromium libjpeg62-turbo-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
