@@ -11,7 +11,8 @@
 #
 # A flag is passed only to the benches whose --help lists it (data-pipeline and jpeg-kernel are
 # one core by design and take no --threads; model-throughput takes neither); run-all says which it
-# left out. Note that --reps N makes time-to-accuracy train N times per side (about 2 minutes a training run).
+# left out. Note that --reps N makes time-to-accuracy train N times per side (about 2 minutes a
+# training run).
 #
 # Exit status: 0 when every bench ran, printed its RESULT line and exited 0 (numerics agree, no
 # leak), 1 otherwise.
