@@ -40,17 +40,32 @@ void orientation_axes(int o, AxisMap* x, AxisMap* y) {
 }
 
 // Per-thread buffers, reused from sample to sample (a pool thread lives as long as its pool).
+// One huge image must not pin its buffers for the pool's life: past kKeepBytes they are freed
+// once the sample is done.
+constexpr size_t kKeepBytes = size_t{16} << 20;
+
 struct Scratch {
   Region region;
   AxisPlan px, py;
   std::vector<uint8_t> tmp, resized;
   std::vector<int32_t> acc;
+
+  void trim() {
+    if (region.pixels.capacity() > kKeepBytes) std::vector<uint8_t>().swap(region.pixels);
+    if (tmp.capacity() > kKeepBytes) std::vector<uint8_t>().swap(tmp);
+    if (resized.capacity() > kKeepBytes) std::vector<uint8_t>().swap(resized);
+  }
 };
 
 Scratch& scratch() {
   thread_local Scratch s;
   return s;
 }
+
+struct TrimOnExit {
+  Scratch& s;
+  ~TrimOnExit() { s.trim(); }
+};
 
 std::string box_text(int w, int h, int x, int y) {
   return std::to_string(w) + "x" + std::to_string(h) + "+" + std::to_string(x) + "+" + std::to_string(y);
@@ -135,6 +150,7 @@ void run_sample(const SampleSpec& s, const BatchLayout& L) {
   const int cy0 = std::max(0, static_cast<int>(std::floor(by0))), cy1 = std::min(Hs, static_cast<int>(std::ceil(by1)));
 
   Scratch& t = scratch();
+  TrimOnExit trim{t};
   plan_axis(bx0, bx1, cx0, cx1, s.resize_w, s.offset_x, L.width, &t.px);
   plan_axis(by0, by1, cy0, cy1, s.resize_h, s.offset_y, L.height, &t.py);
 

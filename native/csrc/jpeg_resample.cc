@@ -100,12 +100,15 @@ inline void horizontal(const OrientedView& src, const AxisPlan& x, int row_lo, i
 __attribute__((target("sse4.1"))) void horizontal_rgbx_sse41(const OrientedView& src, const AxisPlan& x, int row_lo, int row_hi, uint8_t* tmp) {
   horizontal<3>(src, x, row_lo, row_hi, tmp, taps_rgbx_sse41);
 }
-const bool kHasSse41 = __builtin_cpu_supports("sse4.1");
+bool has_sse41() {
+  static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("sse4.1"));
+  return yes;
+}
 #endif
 
 void horizontal_rgbx(const OrientedView& src, const AxisPlan& x, int row_lo, int row_hi, uint8_t* tmp) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (kHasSse41) return horizontal_rgbx_sse41(src, x, row_lo, row_hi, tmp);
+  if (has_sse41()) return horizontal_rgbx_sse41(src, x, row_lo, row_hi, tmp);
 #endif
   horizontal<3>(src, x, row_lo, row_hi, tmp, taps_rgbx);
 }
