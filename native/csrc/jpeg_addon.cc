@@ -185,6 +185,19 @@ BatchLayout layout_arg(napi_env env, napi_value o, napi_typedarray_type out_type
   return L;
 }
 
+// References taken for a batch, released again unless the batch was handed to the pool (then
+// deliver() releases them): a bad argument found half-way must not pin the inputs forever.
+struct RefsGuard {
+  napi_env env;
+  std::vector<napi_ref>* refs;
+  bool handed_over = false;
+  ~RefsGuard() {
+    if (handed_over) return;
+    for (napi_ref r : *refs) napi_delete_reference(env, r);
+    refs->clear();
+  }
+};
+
 napi_value js_decode_batch(napi_env env, napi_callback_info info) {
   return guard(env, "jpegDecodeBatch", [&]() -> napi_value {
     Args a(env, info, 5);
@@ -203,6 +216,7 @@ napi_value js_decode_batch(napi_env env, napi_callback_info info) {
       throw ArgumentError("out holds " + std::to_string(out.bytes) + " bytes, not a whole number of " + std::to_string(slot_bytes) + "-byte samples");
     const size_t slots = out.bytes / slot_bytes;
 
+    RefsGuard guard_refs{env, &b->refs};
     std::set<int32_t> used;
     b->samples.resize(n);
     b->errors.resize(n);
@@ -246,7 +260,6 @@ napi_value js_decode_batch(napi_env env, napi_callback_info info) {
       napi_value empty;
       NAPI_OK(napi_create_array(env, &empty));
       NAPI_OK(napi_resolve_deferred(env, b->deferred, empty));
-      for (napi_ref r : b->refs) napi_delete_reference(env, r);
       return promise;
     }
     auto job = std::make_shared<JpegPool::Job>();
@@ -277,9 +290,9 @@ napi_value js_decode_batch(napi_env env, napi_callback_info info) {
       h->pool->submit(job);
     } catch (...) {
       if (--h->in_flight == 0) napi_unref_threadsafe_function(env, h->tsfn);
-      for (napi_ref r : b->refs) napi_delete_reference(env, r);
       throw;
     }
+    guard_refs.handed_over = true;
     b.release();  // owned by the job until deliver() takes it back
     return promise;
   });
