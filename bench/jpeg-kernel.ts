@@ -73,6 +73,7 @@ try {
       for (let k = done; k < Math.min(images, done + BATCH); k++) {
         const bytes = files[k % files.length] as Uint8Array;
         const info = probeJpeg(bytes, `img${k}`);
+        if (!info) throw new Error(`img${k}: the generated JPEG has no readable header`);
         if (kind === 'eval') samples.push({ bytes, id: `img${k}`, ...resizeCenterCrop(info, 256, 224) });
         else {
           const rng = new Rng(0, epoch, k, 0);

@@ -7,7 +7,7 @@
 // on a native thread pool of `threads` threads, never on the event loop.
 //
 // How a loader uses it (RandomResizedCrop + flip, then the batch tensor without a copy):
-//   const info = probeJpeg(bytes, id);                             // size, orientation: microseconds
+//   const info = probeJpeg(bytes, id);           // size, orientation: microseconds; undefined → decodeImage
 //   const crop = randomResizedCropBox(info, rng, scale, ratio);     // the same sampler as today
 //   samples.push({ bytes, id, crop, flip: rng.uniform() < 0.5 });
 //   const errors = await decodeJpegBatch(samples, out, { width: 224, height: 224, normalize, threads });
@@ -78,14 +78,15 @@ export function isJpeg(bytes: Uint8Array): boolean {
 }
 
 /**
- * Upright size, orientation and bands of a JPEG from its header, with the pixel limit checked.
- * A DataError naming `id` when the bytes are not a JPEG or the header cannot be read.
+ * Upright size, orientation and bands of a JPEG, from its header alone (microseconds, no decode),
+ * for drawing crop parameters. Undefined when the bytes are not a JPEG whose header this path reads
+ * (another format, an empty or damaged file, a header with the height defined later): route those
+ * samples to decodeImage, which judges them as it always has. Throws a DataError naming `id` when
+ * the image is over the pixel limit.
  */
-export function probeJpeg(bytes: Uint8Array, id: string, opts: Pick<DecodeOptions, 'maxPixels'> = {}): JpegInfo {
-  if (bytes.length === 0) throw new DataError(id, 'empty file (0 bytes)');
-  if (!isJpeg(bytes)) throw new DataError(id, 'not a JPEG file (no FF D8 FF signature)');
-  const h = readHeader(bytes);
-  if (!h) throw new DataError(id, 'cannot decode jpeg: no readable frame header (corrupt or unusual file)');
+export function probeJpeg(bytes: Uint8Array, id: string, opts: Pick<DecodeOptions, 'maxPixels'> = {}): JpegInfo | undefined {
+  const h = isJpeg(bytes) ? readHeader(bytes) : undefined;
+  if (!h) return undefined;
   const { width, height } = orientedSize(h);
   checkPixels(id, width, height, opts.maxPixels ?? 100e6);
   return { width, height, orientation: h.orientation, bands: h.bands === 1 ? 1 : 3 };
@@ -152,9 +153,10 @@ export async function decodeJpegBatch(samples: readonly JpegSample[], out: Uint8
     if (!isInt(slot, 0) || slot >= slots) throw new RangeError(`decodeJpegBatch: ${s.id}: slot ${slot} is outside out (${slots} samples)`);
     if (used.has(slot)) throw new RangeError(`decodeJpegBatch: ${s.id}: slot ${slot} is used by two samples`);
     used.add(slot);
-    let info: JpegInfo;
+    let info: JpegInfo | undefined;
     try {
       info = probeJpeg(s.bytes, s.id, options);
+      if (!info) throw new DataError(s.id, s.bytes.length === 0 ? 'empty file (0 bytes)' : isJpeg(s.bytes) ? 'cannot decode jpeg: no readable frame header (corrupt or unusual file)' : 'not a JPEG file (no FF D8 FF signature)');
     } catch (e) {
       if (!(e instanceof DataError)) throw e;
       errors[i] = e;

@@ -30,6 +30,7 @@ before(async () => {
     const path = await writeJpeg(dir, name, kind, seed, w, h, orientation);
     const bytes = new Uint8Array(readFileSync(path));
     const info = probeJpeg(bytes, name);
+    assert.ok(info, name);
     return { name, path, bytes, width: info.width, height: info.height };
   };
   // Odd sizes leave partial blocks and MCUs at the right and bottom edges.
