@@ -51,7 +51,7 @@ class JpegDecoder {
   void start(int eighths, int* scaled_width, int* scaled_height);
 
   // Decodes columns [x0, x1) and rows [y0, y1) of the scaled image (a few more columns may come:
-  // libjpeg starts a crop at an iMCU boundary) into `out`, converting CMYK/YCCK to RGB.
+  // libjpeg starts a crop at an iMCU boundary) into `out`: grey, or RGBX (CMYK/YCCK converted).
   void decode(int x0, int y0, int x1, int y1, Region* out);
 
   struct State;  // libjpeg's structs and the jump buffer, defined in jpeg_decode.cc only

@@ -68,7 +68,7 @@ export interface JpegBatchOptions extends Pick<DecodeOptions, 'maxPixels' | 'fai
   normalize?: { mean: readonly number[]; std: readonly number[] };
   /** Native threads that share the batch's samples (the loader's worker setting). Default 1. */
   threads?: number;
-  /** Decode at 1/2, 1/4 or 1/8 scale when the crop is at least that many times the output. Default true. */
+  /** Decode at 1/2, 1/4 or 1/8 scale when the crop is at least 2, 4 or 8 times its resized size on both axes. Default true. */
   dctScaling?: boolean;
 }
 
