@@ -8,7 +8,6 @@
 import { parseArgs } from 'node:util';
 
 import { manualSeed, models, nn, optim, randint, randn, scope, setNumThreads, type Tensor } from '../src/index.js';
-import { toChannelsLast } from './lib/training.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -32,7 +31,7 @@ const model =
     ? models.fashionNet({ residual: !a.plain, ...(a.widths ? { widths: a.widths.split(',').map(Number) as [number, number, number] } : {}) })
     : models.createModel(a.model, { inChannels: channels, imageSize: size, classes: 10 });
 model.train();
-if (a.channelsLast) toChannelsLast(model);
+if (a.channelsLast) model.to({ memoryFormat: 'channelsLast' });
 const opt = new optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
 const x0 = randn([batch, channels, size, size]);
 const x: Tensor = a.channelsLast ? x0.contiguous('channelsLast') : x0;
@@ -40,7 +39,7 @@ const y = randint(0, 10, [batch]);
 const step = () =>
   scope(() => {
     opt.zeroGrad();
-    const loss = nn.crossEntropy(model.forward(x), y);
+    const loss = nn.functional.crossEntropy(model.forward(x), y);
     loss.backward();
     opt.step();
     return loss.item() as number;

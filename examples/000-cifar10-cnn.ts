@@ -9,8 +9,9 @@
 // download is possible here, so the path is an argument.
 import { metrics, models, nn, optim, train, type Tensor } from '../src/index.js';
 import { cifarDataset } from '../src/data/sources/cifar.js';
-import { DataLoader, type BatchTransform } from '../src/data/loader/index.js';
+import { DataLoader } from '../src/data/loader/index.js';
 import { subset } from '../src/data/subset.js';
+import type { BatchTransform } from '../src/data/transforms/batch.js';
 import { exampleArgs, fail, firstIndices, pyFloat, runExample } from './cli.js';
 
 const NAME = '000-cifar10-cnn';
@@ -49,7 +50,7 @@ runExample(NAME, async () => {
   // 'adam' is Keras' Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7); sparse
   // categorical cross-entropy on softmax outputs = cross-entropy on logits with integer labels.
   const optimizer = new optim.Adam(model.parameters(), { lr: 0.001, betas: [0.9, 0.999], eps: 1e-7 });
-  const loss = (logits: Tensor, labels: Tensor) => nn.crossEntropy(logits, labels);
+  const loss = (logits: Tensor, labels: Tensor) => nn.functional.crossEntropy(logits, labels);
   const trainer = new train.Trainer();
 
   // model.fit(x_train, y_train, epochs=10)

@@ -76,7 +76,7 @@ runExample(NAME, async () => {
   // model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy']):
   // Keras' Adam (lr 0.001, epsilon 1e-7); softmax + sparse cross-entropy = cross-entropy on logits.
   const optimizer = new optim.Adam(model.parameters(), { lr: 0.001, betas: [0.9, 0.999], eps: 1e-7 });
-  const loss = (logits: Tensor, labels: Tensor) => nn.crossEntropy(logits, labels);
+  const loss = (logits: Tensor, labels: Tensor) => nn.functional.crossEntropy(logits, labels);
   const trainer = new train.Trainer();
 
   // model.fit(x_train, y_train, epochs=10)

@@ -16,9 +16,10 @@ import { join } from 'node:path';
 
 import { metrics, models, nn, optim, train, type Tensor } from '../src/index.js';
 import { npyDataset } from '../src/data/sources/npy.js';
-import { DataLoader, type BatchTransform } from '../src/data/loader/index.js';
-import { permutation, RngPurpose } from '../src/data/sampling/rng.js';
+import { DataLoader } from '../src/data/loader/index.js';
+import { RandomStream } from '../src/data/random.js';
 import { subset } from '../src/data/subset.js';
+import type { BatchTransform } from '../src/data/transforms/batch.js';
 import { compose, centerCrop, horizontalFlip, randomCrop, resize } from '../src/data/transforms/index.js';
 import { exampleArgs, fail, runExample } from './cli.js';
 
@@ -60,7 +61,7 @@ runExample(NAME, async () => {
 
   // indices = np.arange(N); np.random.shuffle(indices); train_size = int(0.8 * N)
   // x_train = images[:train_size] …; x_test = images[train_size:] …
-  const order = permutation(faces.length, args.seed, RngPurpose.split);
+  const order = new RandomStream({ seed: args.seed, purpose: 'split' }).permutation(faces.length);
   const trainSize = Math.floor(0.8 * faces.length);
   const trainIdx = order.subarray(0, args.limit === undefined ? trainSize : Math.min(trainSize, args.limit)); // --limit: the first N
   const testIdx = order.subarray(trainSize, args.testLimit === undefined ? undefined : trainSize + args.testLimit);
@@ -87,7 +88,7 @@ runExample(NAME, async () => {
   // model.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy']):
   // Keras' Adam (lr 0.001, epsilon 1e-7); softmax + categorical cross-entropy = cross-entropy on logits.
   const optimizer = new optim.Adam(model.parameters(), { lr: 0.001, betas: [0.9, 0.999], eps: 1e-7 });
-  const loss = (logits: Tensor, labels: Tensor) => nn.crossEntropy(logits, labels);
+  const loss = (logits: Tensor, labels: Tensor) => nn.functional.crossEntropy(logits, labels);
   const trainer = new train.Trainer();
 
   // model.fit(x_train, y_train, epochs=10, batch_size=32, validation_data=(x_test, y_test))

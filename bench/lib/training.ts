@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
-  autocast, manualSeed, memoryStats, nn, noGrad, persist, scope, setNumThreads, tensor, type optim, type Tensor,
+  autocast, manualSeed, memoryStats, nn, persist, scope, setNumThreads, tensor, type optim, type Tensor,
 } from '../../src/index.js';
 import {
   describeEngines, describeLoad, describeStats, defaultThreads, fmt, interleaveN, minorFaults, processTicks, parseFlags, Peer, resultLine, stats,
@@ -187,19 +187,6 @@ function rawTrainer(makeStep: (params: Tensor[]) => (x: Tensor, y: Tensor) => nu
 }
 
 /**
- * PyTorch's `model.to(memory_format=torch.channels_last)`: every 4-D parameter gets NHWC strides.
- * (Module.to takes a device or dtype but no memory format, so this re-registers the parameters.)
- */
-export function toChannelsLast(model: nn.Module): void {
-  for (const m of model.modules()) {
-    for (const [name, p] of [...m.namedParameters('', false)]) {
-      if (p.dim() !== 4) continue;
-      m.registerParameter(name, noGrad(() => p.contiguous('channelsLast').detach()));
-    }
-  }
-}
-
-/**
  * A fresh model with the peer's initial state, its optimizer, and the standard loop:
  *   zeroGrad (to none) → forward + cross-entropy (under autocast for a bf16 variant) → backward → step,
  * one memory scope per step (activations, gradients and temporaries are freed when it ends).
@@ -208,10 +195,10 @@ export function moduleTrainer(spec: ModuleSpec, data: TrainingData, variant: Var
   const model = spec.model();
   model.train();
   model.loadStateDict(data.stateDict); // strict: every key, the same shapes
-  if (variant.channelsLast) toChannelsLast(model);
+  if (variant.channelsLast) model.to({ memoryFormat: 'channelsLast' }); // PyTorch's model.to(memory_format=torch.channels_last)
   const opt = spec.optimizer(model.parameters());
   const xs = variant.channelsLast ? data.xs.map((x) => persist(x.contiguous('channelsLast'))) : data.xs;
-  const lossOf = (x: Tensor, y: Tensor) => nn.crossEntropy(model.forward(x), y);
+  const lossOf = (x: Tensor, y: Tensor) => nn.functional.crossEntropy(model.forward(x), y);
   const dtype = variant.autocast;
   let k = 0;
   return {

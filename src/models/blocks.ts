@@ -1,15 +1,12 @@
 // Pieces the zoo's models share: conv–BN–activation stacks, the two initialisation recipes the
-// zoo uses (torchvision's and Keras'), an adaptive max pool layer, and output-size arithmetic.
-import { adaptiveMaxPool2d } from '../tensor/generated/ops.js';
-import type { Tensor } from '../tensor/tensor.js';
+// zoo uses (torchvision's and Keras'), and output-size arithmetic.
 import { constant_, kaimingNormal_, normal_, xavierUniform_, zeros_ } from '../nn/init.js';
 import { BatchNorm2d } from '../nn/layers/batchnorm.js';
 import { Conv2d } from '../nn/layers/conv.js';
 import { Linear } from '../nn/layers/linear.js';
 import { ReLU, ReLU6 } from '../nn/layers/activation.js';
 import { Sequential } from '../nn/layers/container.js';
-import { Module } from '../nn/module.js';
-import { pyIntOrTuple } from '../nn/repr.js';
+import type { Module } from '../nn/module.js';
 
 /**
  * torchvision's Conv2dNormActivation: Conv2d (no bias, "same" padding for odd kernels) → BatchNorm2d
@@ -29,16 +26,14 @@ export function convBnAct(inC: number, outC: number, o: { kernel?: number; strid
 export function torchvisionInit(model: Module): void {
   for (const m of model.modules()) {
     if (m instanceof Conv2d) {
-      kaimingNormal_(m.param('weight'), { mode: 'fan_out', nonlinearity: 'relu' });
-      const b = m.optionalParam('bias');
-      if (b) zeros_(b);
+      kaimingNormal_(m.weight, { mode: 'fan_out', nonlinearity: 'relu' });
+      if (m.bias) zeros_(m.bias);
     } else if (m instanceof BatchNorm2d) {
-      constant_(m.param('weight'), 1);
-      constant_(m.param('bias'), 0);
+      if (m.weight) constant_(m.weight, 1);
+      if (m.bias) constant_(m.bias, 0);
     } else if (m instanceof Linear) {
-      normal_(m.param('weight'), 0, 0.01);
-      const b = m.optionalParam('bias');
-      if (b) zeros_(b);
+      normal_(m.weight, 0, 0.01);
+      if (m.bias) zeros_(m.bias);
     }
   }
 }
@@ -50,28 +45,9 @@ export function torchvisionInit(model: Module): void {
 export function kerasInit(model: Module): void {
   for (const m of model.modules()) {
     if (m instanceof Conv2d || m instanceof Linear) {
-      xavierUniform_(m.param('weight'));
-      const b = m.optionalParam('bias');
-      if (b) zeros_(b);
+      xavierUniform_(m.weight);
+      if (m.bias) zeros_(m.bias);
     }
-  }
-}
-
-/** Max over each of an output-size grid of windows, whatever the input size (PyTorch's nn.AdaptiveMaxPool2d). */
-export class AdaptiveMaxPool2d extends Module {
-  constructor(readonly outputSize: number | readonly [number, number]) {
-    super();
-  }
-
-  /** (N, C, H, W) → (N, C, *outputSize) */
-  forward(x: Tensor): Tensor {
-    const [out, indices] = adaptiveMaxPool2d(x, typeof this.outputSize === 'number' ? [this.outputSize, this.outputSize] : this.outputSize);
-    indices.dispose(); // only the backward needs them, and autograd keeps its own reference
-    return out;
-  }
-
-  override extraRepr(): string {
-    return `output_size=${pyIntOrTuple(this.outputSize)}`;
   }
 }
 

@@ -26,6 +26,8 @@ export interface MlpOptions {
  * PyTorch's `self.layers = nn.Sequential(...)`, keys `layers.0.weight`, `layers.2.weight`, ….
  */
 export class Mlp extends Module {
+  readonly layers: Sequential;
+
   constructor(readonly options: MlpOptions) {
     super();
     let inF = positiveInt('mlp', 'inputs', options.inputs);
@@ -37,7 +39,7 @@ export class Mlp extends Module {
       inF = h;
     }
     layers.push(new Linear(inF, positiveInt('mlp', 'classes', options.classes)));
-    this.registerModule('layers', new Sequential(...layers));
+    this.layers = this.registerModule('layers', new Sequential(...layers));
   }
 
   /** (B, …) with ∏… = inputs → (B, classes) */
@@ -45,7 +47,7 @@ export class Mlp extends Module {
     const flat = x.flatten(1);
     if (flat.size(1) !== this.options.inputs)
       throw new RangeError(`mlp: expected ${this.options.inputs} input features per sample, got ${flat.size(1)} (input shape [${x.shape.join(', ')}])`);
-    return this.child('layers').forward(flat);
+    return this.layers.forward(flat);
   }
 }
 
@@ -65,17 +67,20 @@ export interface LeNet5Options {
  * modern rebuild.) Keys `features.{0,3}`, `classifier.{0,2,4}`.
  */
 export class LeNet5 extends Module {
+  readonly features: Sequential;
+  readonly classifier: Sequential;
+
   constructor(options: LeNet5Options = {}) {
     super();
     const size = options.imageSize ?? 32;
     const pad = size < 32 ? (32 - size) >> 1 : 0;
     const s = outSize(outSize(outSize(outSize(size, 5, 1, pad), 2, 2), 5), 2, 2);
     requireSize('lenet5', size, s);
-    this.registerModule('features', new Sequential(
+    this.features = this.registerModule('features', new Sequential(
       new Conv2d(positiveInt('lenet5', 'inChannels', options.inChannels ?? 1), 6, 5, { padding: pad }), new Tanh(), new AvgPool2d(2),
       new Conv2d(6, 16, 5), new Tanh(), new AvgPool2d(2),
     ));
-    this.registerModule('classifier', new Sequential(
+    this.classifier = this.registerModule('classifier', new Sequential(
       new Linear(16 * s * s, 120), new Tanh(),
       new Linear(120, 84), new Tanh(),
       new Linear(84, positiveInt('lenet5', 'numClasses', options.numClasses ?? 10)),
@@ -84,7 +89,7 @@ export class LeNet5 extends Module {
 
   /** (B, C, 32, 32) or (B, C, 28, 28) → (B, numClasses) */
   forward(x: Tensor): Tensor {
-    return this.child('classifier').forward(this.child('features').forward(x).flatten(1)); // (B, 16·5·5)
+    return this.classifier.forward(this.features.forward(x).flatten(1)); // (B, 16·5·5)
   }
 }
 

@@ -35,6 +35,11 @@ export interface FashionNetOptions {
 }
 
 export class FashionNet extends Module {
+  readonly stem: Sequential;
+  readonly stage1: Sequential;
+  readonly stage2: Sequential;
+  readonly head: Sequential;
+
   constructor(options: FashionNetOptions = {}) {
     super();
     const [w0, w1, w2] = (options.widths ?? [32, 64, 128]).map((w) => positiveInt('fashionNet', 'a width', w)) as [number, number, number];
@@ -44,18 +49,18 @@ export class FashionNet extends Module {
       if (residual) layers.push(new Residual(outC));
       return new Sequential(...layers);
     };
-    this.registerModule('stem', convBnAct(positiveInt('fashionNet', 'inChannels', options.inChannels ?? 1), w0));
-    this.registerModule('stage1', stage(w0, w1));
-    this.registerModule('stage2', stage(w1, w2));
-    this.registerModule('head', new Sequential(new Dropout(options.dropout ?? 0.1), new Linear(w2, positiveInt('fashionNet', 'numClasses', options.numClasses ?? 10))));
+    this.stem = this.registerModule('stem', convBnAct(positiveInt('fashionNet', 'inChannels', options.inChannels ?? 1), w0));
+    this.stage1 = this.registerModule('stage1', stage(w0, w1));
+    this.stage2 = this.registerModule('stage2', stage(w1, w2));
+    this.head = this.registerModule('head', new Sequential(new Dropout(options.dropout ?? 0.1), new Linear(w2, positiveInt('fashionNet', 'numClasses', options.numClasses ?? 10))));
   }
 
   /** (B, C, H, W) → (B, numClasses); made for 28×28, works for any H, W ≥ 4. */
   forward(x: Tensor): Tensor {
-    let h = this.child('stem').forward(x); // (B, w0, 28, 28)
-    h = this.child('stage1').forward(h); // (B, w1, 14, 14)
-    h = this.child('stage2').forward(h); // (B, w2, 7, 7)
-    return this.child('head').forward(adaptiveAvgPool2d(h, [1, 1]).flatten(1)); // (B, w2) → (B, classes)
+    let h = this.stem.forward(x); // (B, w0, 28, 28)
+    h = this.stage1.forward(h); // (B, w1, 14, 14)
+    h = this.stage2.forward(h); // (B, w2, 7, 7)
+    return this.head.forward(adaptiveAvgPool2d(h, [1, 1]).flatten(1)); // (B, w2) → (B, classes)
   }
 }
 

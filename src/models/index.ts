@@ -1,5 +1,5 @@
 // The model zoo. Models with a torchvision twin use torchvision's module names, so weights load by key.
-export { ResNet, BasicBlock, Bottleneck, resnet18, resnet34, resnet50, type ResNetOptions } from './resnet.js';
+export { ResNet, BasicBlock, Bottleneck, resnet18, resnet34, resnet50, resnetStemOf, type ResNetOptions, type ResNetStem } from './resnet.js';
 export { ResNet9, Residual, resnet9, type ResNet9Options } from './resnet9.js';
 export { MobileNetV2, InvertedResidual, mobilenetV2, makeDivisible, type MobileNetV2Options } from './mobilenetv2.js';
 export {
@@ -13,7 +13,7 @@ export {
   type SeedCnnSpec, type SeedCnnOptions, type SeedMlpOptions, type SeedInit,
 } from './seeds.js';
 export { FashionNet, fashionNet, type FashionNetOptions } from './fashion-net.js';
-export { AdaptiveMaxPool2d, convBnAct, torchvisionInit, kerasInit } from './blocks.js';
+export { convBnAct, torchvisionInit, kerasInit } from './blocks.js';
 export { createModel, listModels, type CreateModelOptions, type ModelInfo, type ZooModel } from './registry.js';
 export {
   loadPretrained, replaceHead, freezeBackbone, unfreeze, discriminativeGroups, headPath,

@@ -24,6 +24,7 @@ export function makeDivisible(v: number, divisor = 8): number {
 
 export class InvertedResidual extends Module {
   readonly useResidual: boolean;
+  readonly conv: Sequential;
 
   constructor(inC: number, outC: number, stride: number, expandRatio: number) {
     super();
@@ -35,12 +36,12 @@ export class InvertedResidual extends Module {
     if (expandRatio !== 1) layers.push(convBnAct(inC, hidden, { kernel: 1, act: 'relu6' }));
     layers.push(convBnAct(hidden, hidden, { stride, groups: hidden, act: 'relu6' }));
     layers.push(new Conv2d(hidden, outC, 1, { bias: false }), new BatchNorm2d(outC));
-    this.registerModule('conv', new Sequential(...layers));
+    this.conv = this.registerModule('conv', new Sequential(...layers));
   }
 
   /** (B, inC, H, W) → (B, outC, H/stride, W/stride) */
   forward(x: Tensor): Tensor {
-    const y = this.child('conv').forward(x);
+    const y = this.conv.forward(x);
     return this.useResidual ? add(x, y) : y;
   }
 }
@@ -67,6 +68,8 @@ const SETTINGS: readonly (readonly [number, number, number, number])[] = [
 
 export class MobileNetV2 extends Module {
   readonly lastChannel: number;
+  readonly features: Sequential;
+  readonly classifier: Sequential;
 
   constructor(options: MobileNetV2Options = {}) {
     super();
@@ -84,15 +87,15 @@ export class MobileNetV2 extends Module {
       }
     }
     features.push(convBnAct(inC, this.lastChannel, { kernel: 1, act: 'relu6' }));
-    this.registerModule('features', new Sequential(...features));
-    this.registerModule('classifier', new Sequential(new Dropout(options.dropout ?? 0.2), new Linear(this.lastChannel, numClasses)));
+    this.features = this.registerModule('features', new Sequential(...features));
+    this.classifier = this.registerModule('classifier', new Sequential(new Dropout(options.dropout ?? 0.2), new Linear(this.lastChannel, numClasses)));
     torchvisionInit(this);
   }
 
   /** (B, C, H, W) → (B, numClasses); any H, W ≥ 1 (the features end in a global average pool). */
   forward(x: Tensor): Tensor {
-    const h = this.child('features').forward(x); // (B, lastChannel, H/32, W/32)
-    return this.child('classifier').forward(adaptiveAvgPool2d(h, [1, 1]).flatten(1));
+    const h = this.features.forward(x); // (B, lastChannel, H/32, W/32)
+    return this.classifier.forward(adaptiveAvgPool2d(h, [1, 1]).flatten(1));
   }
 }
 

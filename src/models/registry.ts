@@ -7,7 +7,7 @@ import type { Module } from '../nn/module.js';
 import { lenet5, mlp } from './classic.js';
 import { fashionNet } from './fashion-net.js';
 import { mobilenetV2 } from './mobilenetv2.js';
-import { resnet18, resnet34, resnet50 } from './resnet.js';
+import { resnet18, resnet34, resnet50, type ResNetStem } from './resnet.js';
 import { resnet9 } from './resnet9.js';
 import { seedCifarCnn, seedFaceCropCnn, seedFacesCnn, seedImagenet64Cnn, seedMlp, seedMnistCnn, seedMnistFcn, type SeedInit } from './seeds.js';
 import { smallVgg, vgg11Bn, vgg13Bn, vgg16Bn, vgg19Bn, type VggConfig } from './vgg.js';
@@ -26,8 +26,12 @@ export interface CreateModelOptions {
   hidden?: readonly number[];
   /** mobilenet-v2: width multiplier. */
   widthMult?: number;
-  /** resnet18/34/50: CIFAR stem (3×3 conv, no max pool); default when imageSize ≤ 64. */
-  cifar?: boolean;
+  /**
+   * resnet18/34/50: the stem, 'imagenet' (torchvision's: 7×7/2 conv + max pool, what its weights
+   * need) or 'small' (3×3/1 conv, no pool). Not given: 'small' when imageSize ≤ 64, else 'imagenet'
+   * (`resnetStemOf(stateDict)` tells which one a weights file needs).
+   */
+  stem?: ResNetStem;
   /** small-vgg: features configuration. */
   config?: VggConfig;
   /** Seeds' models: Keras or PyTorch initialisation. */
@@ -58,7 +62,7 @@ const k = (o: CreateModelOptions, i: ModelInfo) => o.classes ?? i.classes;
 const opt = <T>(key: string, v: T | undefined): Record<string, T> => (v === undefined ? {} : { [key]: v });
 
 const resnet = (f: typeof resnet18) => (o: CreateModelOptions, i: ModelInfo) =>
-  f({ numClasses: k(o, i), inChannels: ch(o, i), cifar: o.cifar ?? size(o, i) <= 64 });
+  f({ numClasses: k(o, i), inChannels: ch(o, i), stem: o.stem ?? (size(o, i) <= 64 ? 'small' : 'imagenet') });
 const vgg = (f: typeof vgg11Bn) => (o: CreateModelOptions, i: ModelInfo) => f({ numClasses: k(o, i), inChannels: ch(o, i), ...opt('dropout', o.dropout) });
 const seed = (f: typeof seedCifarCnn) => (o: CreateModelOptions, i: ModelInfo) =>
   f({ numClasses: k(o, i), inChannels: ch(o, i), imageSize: size(o, i), ...opt('init', o.init) });
@@ -72,9 +76,9 @@ const ENTRIES: readonly Entry[] = [
     create: (o, i) => lenet5({ numClasses: k(o, i), inChannels: ch(o, i), imageSize: size(o, i) }) },
   { name: 'resnet9', description: 'ResNet-9 of the DAWNBench CIFAR-10 entry (6.5 M parameters)', input: [3, 32, 32], classes: 10,
     create: (o, i) => resnet9({ numClasses: k(o, i), inChannels: ch(o, i) }) },
-  { name: 'resnet18', description: 'ResNet-18; CIFAR stem when imageSize ≤ 64', input: [3, 224, 224], classes: 1000, twin: 'torchvision.models.resnet18', create: resnet(resnet18) },
-  { name: 'resnet34', description: 'ResNet-34; CIFAR stem when imageSize ≤ 64', input: [3, 224, 224], classes: 1000, twin: 'torchvision.models.resnet34', create: resnet(resnet34) },
-  { name: 'resnet50', description: 'ResNet-50 (bottleneck, v1.5); CIFAR stem when imageSize ≤ 64', input: [3, 224, 224], classes: 1000, twin: 'torchvision.models.resnet50', create: resnet(resnet50) },
+  { name: 'resnet18', description: 'ResNet-18; `stem`: small (default at ≤ 64 px) or imagenet', input: [3, 224, 224], classes: 1000, twin: 'torchvision.models.resnet18', create: resnet(resnet18) },
+  { name: 'resnet34', description: 'ResNet-34; `stem`: small (default at ≤ 64 px) or imagenet', input: [3, 224, 224], classes: 1000, twin: 'torchvision.models.resnet34', create: resnet(resnet34) },
+  { name: 'resnet50', description: 'ResNet-50 (bottleneck, v1.5); `stem`: small (default at ≤ 64 px) or imagenet', input: [3, 224, 224], classes: 1000, twin: 'torchvision.models.resnet50', create: resnet(resnet50) },
   { name: 'mobilenet-v2', description: 'MobileNetV2 (width multiplier via `widthMult`)', input: [3, 224, 224], classes: 1000, twin: 'torchvision.models.mobilenet_v2',
     create: (o, i) => mobilenetV2({ numClasses: k(o, i), inChannels: ch(o, i), ...opt('widthMult', o.widthMult), ...opt('dropout', o.dropout) }) },
   { name: 'vgg11-bn', description: 'VGG-11 with batch norm', input: [3, 224, 224], classes: 1000, twin: 'torchvision.models.vgg11_bn', create: vgg(vgg11Bn) },
@@ -102,14 +106,26 @@ export function listModels(): ModelInfo[] {
   return ENTRIES.map(({ create: _, ...info }) => ({ ...info }));
 }
 
-/** A fresh model by zoo name; throws naming the known models (and the closest) for an unknown one. */
-export function createModel(name: string, options: CreateModelOptions = {}): ZooModel {
+/** The zoo entry of `name` (case, `-` and `_` ignored); throws naming the known models (and the closest) for an unknown one. */
+function entryOf(name: string): Entry {
   const entry = BY_KEY.get(normalize(name));
   if (!entry) {
     const closest = ENTRIES.map((e) => [e.name, editDistance(normalize(name), normalize(e.name))] as const).sort((a, b) => a[1] - b[1])[0];
     const hint = closest && closest[1] <= Math.max(2, Math.floor(normalize(name).length / 3)) ? ` Did you mean '${closest[0]}'?` : '';
     throw new RangeError(`unknown model '${name}'.${hint} Known models: ${ENTRIES.map((e) => e.name).join(', ')}`);
   }
+  return entry;
+}
+
+/** What the zoo says about `name`, without building it; throws as createModel does for an unknown name. */
+export function modelInfo(name: string): ModelInfo {
+  const { create: _, ...info } = entryOf(name);
+  return info;
+}
+
+/** A fresh model by zoo name; throws naming the known models (and the closest) for an unknown one. */
+export function createModel(name: string, options: CreateModelOptions = {}): ZooModel {
+  const entry = entryOf(name);
   const { create: _, ...info } = entry;
   return entry.create(options, info);
 }

@@ -8,10 +8,10 @@
 import { add } from '../tensor/generated/ops.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Linear } from '../nn/layers/linear.js';
-import { MaxPool2d } from '../nn/layers/pooling.js';
+import { AdaptiveMaxPool2d, MaxPool2d } from '../nn/layers/pooling.js';
 import { Sequential } from '../nn/layers/container.js';
 import { Module } from '../nn/module.js';
-import { AdaptiveMaxPool2d, convBnAct, positiveInt } from './blocks.js';
+import { convBnAct, positiveInt } from './blocks.js';
 
 /** x + f(x), f = two conv–BN–ReLU blocks keeping the channel count. */
 export class Residual extends Sequential {
@@ -33,25 +33,34 @@ export interface ResNet9Options {
 
 export class ResNet9 extends Module {
   readonly logitScale: number;
+  readonly prep: Sequential;
+  readonly layer1: Sequential;
+  readonly res1: Residual;
+  readonly layer2: Sequential;
+  readonly layer3: Sequential;
+  readonly res3: Residual;
+  readonly pool: AdaptiveMaxPool2d;
+  readonly fc: Linear;
 
   constructor(options: ResNet9Options = {}) {
     super();
     this.logitScale = options.logitScale ?? 0.125;
-    this.registerModule('prep', convBnAct(positiveInt('resnet9', 'inChannels', options.inChannels ?? 3), 64));
-    this.registerModule('layer1', new Sequential(...convBnAct(64, 128), new MaxPool2d(2)));
-    this.registerModule('res1', new Residual(128));
-    this.registerModule('layer2', new Sequential(...convBnAct(128, 256), new MaxPool2d(2)));
-    this.registerModule('layer3', new Sequential(...convBnAct(256, 512), new MaxPool2d(2)));
-    this.registerModule('res3', new Residual(512));
-    this.registerModule('pool', new AdaptiveMaxPool2d(1));
-    this.registerModule('fc', new Linear(512, positiveInt('resnet9', 'numClasses', options.numClasses ?? 10), { bias: false }));
+    this.prep = this.registerModule('prep', convBnAct(positiveInt('resnet9', 'inChannels', options.inChannels ?? 3), 64));
+    this.layer1 = this.registerModule('layer1', new Sequential(...convBnAct(64, 128), new MaxPool2d(2)));
+    this.res1 = this.registerModule('res1', new Residual(128));
+    this.layer2 = this.registerModule('layer2', new Sequential(...convBnAct(128, 256), new MaxPool2d(2)));
+    this.layer3 = this.registerModule('layer3', new Sequential(...convBnAct(256, 512), new MaxPool2d(2)));
+    this.res3 = this.registerModule('res3', new Residual(512));
+    this.pool = this.registerModule('pool', new AdaptiveMaxPool2d(1));
+    this.fc = this.registerModule('fc', new Linear(512, positiveInt('resnet9', 'numClasses', options.numClasses ?? 10), { bias: false }));
   }
 
   /** (B, C, H, W) → (B, numClasses); H, W ≥ 8 (three 2×2 pools). */
   forward(x: Tensor): Tensor {
-    let h = x;
-    for (const n of ['prep', 'layer1', 'res1', 'layer2', 'layer3', 'res3', 'pool']) h = this.child(n).forward(h);
-    const logits = this.child('fc').forward(h.flatten(1)); // (B, 512) → (B, numClasses)
+    let h = this.layer1.forward(this.prep.forward(x)); // (B, 128, H/2, W/2)
+    h = this.layer2.forward(this.res1.forward(h)); // (B, 256, H/4, W/4)
+    h = this.pool.forward(this.res3.forward(this.layer3.forward(h))); // (B, 512, 1, 1)
+    const logits = this.fc.forward(h.flatten(1)); // (B, 512) → (B, numClasses)
     return this.logitScale === 1 ? logits : logits.mul(this.logitScale);
   }
 }

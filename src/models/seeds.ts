@@ -54,6 +54,9 @@ export interface SeedCnnSpec {
  * Flatten / Dense, keys `features.0.weight`, `classifier.0.weight`, ….
  */
 export class SeedCnn extends Module {
+  readonly features: Sequential;
+  readonly classifier: Sequential;
+
   constructor(readonly spec: SeedCnnSpec, options: SeedCnnOptions = {}) {
     super();
     const [c0, size0, k0] = spec.defaults;
@@ -79,15 +82,15 @@ export class SeedCnn extends Module {
       inF = d;
     }
     head.push(new Linear(inF, positiveInt(spec.name, 'numClasses', options.numClasses ?? k0)));
-    this.registerModule('features', new Sequential(...features));
-    this.registerModule('classifier', new Sequential(...head));
+    this.features = this.registerModule('features', new Sequential(...features));
+    this.classifier = this.registerModule('classifier', new Sequential(...head));
     if ((options.init ?? 'keras') === 'keras') kerasInit(this);
     else if (options.init !== 'pytorch') throw new RangeError(`${spec.name}: init must be 'keras' or 'pytorch', got '${String(options.init)}'`);
   }
 
   /** (B, C, H, W) → (B, numClasses) logits */
   forward(x: Tensor): Tensor {
-    return this.child('classifier').forward(this.child('features').forward(x).flatten(1)); // Keras' Flatten
+    return this.classifier.forward(this.features.forward(x).flatten(1)); // Keras' Flatten
   }
 }
 
@@ -127,17 +130,20 @@ export interface SeedMlpOptions {
  * The article feeds flat 784-vectors; we flatten (B, 1, 28, 28) images first.
  */
 export class SeedMlp extends Module {
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+
   constructor(options: SeedMlpOptions = {}) {
     super();
     const hidden = positiveInt('seedMlp', 'hidden', options.hidden ?? 500);
-    this.registerModule('fc1', new Linear(positiveInt('seedMlp', 'inputs', options.inputs ?? 784), hidden));
-    this.registerModule('fc2', new Linear(hidden, positiveInt('seedMlp', 'numClasses', options.numClasses ?? 10)));
+    this.fc1 = this.registerModule('fc1', new Linear(positiveInt('seedMlp', 'inputs', options.inputs ?? 784), hidden));
+    this.fc2 = this.registerModule('fc2', new Linear(hidden, positiveInt('seedMlp', 'numClasses', options.numClasses ?? 10)));
     if (options.init === 'keras') kerasInit(this);
   }
 
   /** (B, …) → (B, numClasses) */
   forward(x: Tensor): Tensor {
-    return this.child('fc2').forward(relu(this.child('fc1').forward(x.flatten(1))));
+    return this.fc2.forward(relu(this.fc1.forward(x.flatten(1))));
   }
 }
 

@@ -14,8 +14,8 @@ import { scope } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { loadStateDictFile, type LoadStateDictFileOptions } from '../io/state-dict.js';
 import { Linear } from '../nn/layers/linear.js';
-import { Sequential, type Layer } from '../nn/layers/container.js';
-import { Module, StateDictError } from '../nn/module.js';
+import { StateDictError, type Module } from '../nn/module.js';
+import { ResNet, stemOfConv1 } from './resnet.js';
 
 export interface LoadPretrainedOptions extends LoadStateDictFileOptions {
   /** Missing, unexpected or mismatched keys are an error (default); false loads what fits and reports the rest. */
@@ -91,7 +91,7 @@ export function loadPretrained(model: Module, file: string, options: LoadPretrai
     const fatal = [
       ...report.missing.filter((k) => !skippable(k) && !counters.includes(k)).map((k) => `missing key ${k}`),
       ...report.unexpected.map((k) => `unexpected key ${k}`),
-      ...report.mismatched.filter((m) => !skippable(m.key)).map((m) => `size mismatch for ${m.key}: the file has [${m.file.join(', ')}], the model [${m.model.join(', ')}]`),
+      ...report.mismatched.filter((m) => !skippable(m.key)).map((m) => `size mismatch for ${m.key}: the file has [${m.file.join(', ')}], the model [${m.model.join(', ')}]${stemHint(model, m)}`),
     ];
     if (strict && fatal.length) {
       const hint = report.mismatched.some((m) => isHeadKey(head, m.key)) && !options.skipHead ? ' (pass skipHead: true to keep a new head)' : '';
@@ -102,6 +102,13 @@ export function loadPretrained(model: Module, file: string, options: LoadPretrai
     });
     return report;
   });
+}
+
+/** For a ResNet's conv1: which stem the file's weights need, and which one the model has. */
+function stemHint(model: Module, m: ShapeMismatch): string {
+  if (!(model instanceof ResNet) || m.key !== 'conv1.weight') return '';
+  const needed = stemOfConv1(m.file);
+  return needed && needed !== model.stem ? ` (these weights need stem: '${needed}'; the model was built with stem: '${model.stem}')` : '';
 }
 
 function describeHead(r: LoadPretrainedReport, head: string): string {
@@ -130,12 +137,11 @@ function renameKeys(sd: Map<string, Tensor>, prefixMap: Readonly<Record<string, 
 export function replaceHead(model: Module, classes: number): Linear {
   if (!Number.isInteger(classes) || classes < 1) throw new RangeError(`replaceHead: classes must be a positive integer, got ${classes}`);
   const path = headPath(model);
-  const old = moduleAt(model, path) as Linear;
-  const weight = old.param('weight');
-  const fresh = new Linear(old.inFeatures, classes, { bias: old.optionalParam('bias') !== null });
-  fresh.to({ device: weight.device, dtype: weight.dtype });
+  const old = model.getSubmodule(path) as Linear;
+  const fresh = new Linear(old.inFeatures, classes, { bias: old.bias !== null });
+  fresh.to({ device: old.weight.device, dtype: old.weight.dtype });
   fresh.train(old.training);
-  setModule(model, path, fresh);
+  model.setSubmodule(path, fresh); // re-points the parent's field (a ResNet's `fc`) too
   old.dispose();
   return fresh;
 }
@@ -176,30 +182,4 @@ export function discriminativeGroups(model: Module, lrs: { backboneLr: number; h
     { params: backbone, lr: lrs.backboneLr },
     { params: headParams, lr: lrs.headLr },
   ].filter((g) => g.params.length > 0);
-}
-
-function moduleAt(root: Module, path: string): Module {
-  for (const [p, m] of root.namedModules()) if (p === path) return m;
-  throw new Error(`${root.constructor.name} has no module at '${path}'`);
-}
-
-/**
- * Puts `m` at `path`. A Sequential parent keeps a list of its layers besides its registry, so it is
- * rebuilt with the same keys (and put in place the same way); other parents take the new child by name.
- */
-function setModule(root: Module, path: string, m: Module): void {
-  const dot = path.lastIndexOf('.');
-  const parentPath = dot < 0 ? '' : path.slice(0, dot);
-  const name = path.slice(dot + 1);
-  const parent = moduleAt(root, parentPath);
-  if (!(parent instanceof Sequential)) {
-    parent.registerModule(name, m);
-    return;
-  }
-  if (parent.constructor !== Sequential || parentPath === '')
-    throw new Error(`replaceHead: the head '${path}' sits in a ${parent.constructor.name} that cannot be rebuilt; replace it by hand`);
-  const layers = Object.fromEntries([...parent.namedChildren()].map(([k, c]) => [k, (k === name ? m : c) as Layer]));
-  const rebuilt = new Sequential(layers);
-  rebuilt.train(parent.training);
-  setModule(root, parentPath, rebuilt);
 }

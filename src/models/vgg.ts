@@ -51,12 +51,15 @@ export interface VggOptions {
 
 /** torchvision's VGG with batch norm: features → adaptive average pool to 7×7 → 3-layer classifier. */
 export class Vgg extends Module {
+  readonly features: Sequential;
+  readonly classifier: Sequential;
+
   constructor(config: VggConfig, options: VggOptions = {}) {
     super();
     const { features, channels } = vggFeatures(config, positiveInt('vgg', 'inChannels', options.inChannels ?? 3));
     const p = options.dropout ?? 0.5;
-    this.registerModule('features', features);
-    this.registerModule('classifier', new Sequential(
+    this.features = this.registerModule('features', features);
+    this.classifier = this.registerModule('classifier', new Sequential(
       new Linear(channels * 7 * 7, 4096), new ReLU(), new Dropout(p),
       new Linear(4096, 4096), new ReLU(), new Dropout(p),
       new Linear(4096, positiveInt('vgg', 'numClasses', options.numClasses ?? 1000)),
@@ -66,8 +69,8 @@ export class Vgg extends Module {
 
   /** (B, C, H, W) → (B, numClasses); H, W ≥ 32 (five 2×2 pools). */
   forward(x: Tensor): Tensor {
-    const h = this.child('features').forward(x);
-    return this.child('classifier').forward(adaptiveAvgPool2d(h, [7, 7]).flatten(1)); // (B, 512·7·7)
+    const h = this.features.forward(x);
+    return this.classifier.forward(adaptiveAvgPool2d(h, [7, 7]).flatten(1)); // (B, 512·7·7)
   }
 }
 
@@ -88,18 +91,21 @@ export const SMALL_VGG_CONFIG: VggConfig = [32, 32, 'M', 64, 64, 'M', 128, 128, 
  * images: with the default configuration a 28×28 input ends as 3×3×128, a 32×32 one as 4×4×128.
  */
 export class SmallVgg extends Module {
+  readonly features: Sequential;
+  readonly classifier: Sequential;
+
   constructor(options: SmallVggOptions = {}) {
     super();
     const { features, channels } = vggFeatures(options.config ?? SMALL_VGG_CONFIG, positiveInt('smallVgg', 'inChannels', options.inChannels ?? 1));
-    this.registerModule('features', features);
-    this.registerModule('classifier', new Sequential(new Dropout(options.dropout ?? 0.2), new Linear(channels, positiveInt('smallVgg', 'numClasses', options.numClasses ?? 10))));
+    this.features = this.registerModule('features', features);
+    this.classifier = this.registerModule('classifier', new Sequential(new Dropout(options.dropout ?? 0.2), new Linear(channels, positiveInt('smallVgg', 'numClasses', options.numClasses ?? 10))));
     torchvisionInit(this);
   }
 
   /** (B, C, H, W) → (B, numClasses) */
   forward(x: Tensor): Tensor {
-    const h = this.child('features').forward(x);
-    return this.child('classifier').forward(adaptiveAvgPool2d(h, [1, 1]).flatten(1)); // (B, channels)
+    const h = this.features.forward(x);
+    return this.classifier.forward(adaptiveAvgPool2d(h, [1, 1]).flatten(1)); // (B, channels)
   }
 }
 

@@ -1,12 +1,13 @@
-// nn: modules, layers, initialisation.
-export { Module, StateDictError, type StateDict, type LoadResult } from './module.js';
+// nn: modules, layers, their functional forms, initialisation.
+export { Module, StateDictError, type StateDict, type LoadResult, type ModuleToOptions, type UnaryModule } from './module.js';
+export * as functional from './functional.js';
 export * as init from './init.js';
 export { Linear, type LinearOptions } from './layers/linear.js';
 export { Conv1d, Conv2d, ConvTranspose2d, type ConvOptions, type ConvTransposeOptions, type PaddingString } from './layers/conv.js';
 export { BatchNorm1d, BatchNorm2d, InstanceNorm2d, NormBase, type NormOptions } from './layers/batchnorm.js';
 export { LayerNorm, GroupNorm, type LayerNormOptions, type GroupNormOptions } from './layers/normalization.js';
 export { Dropout, Dropout2d } from './layers/dropout.js';
-export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type MaxPool2dOptions, type AvgPool2dOptions } from './layers/pooling.js';
+export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, type MaxPool2dOptions, type AvgPool2dOptions } from './layers/pooling.js';
 export { Identity, Flatten, Unflatten } from './layers/shape.js';
 export { Upsample, type UpsampleOptions, type UpsampleMode } from './layers/upsample.js';
 export { Embedding, type EmbeddingOptions } from './layers/embedding.js';
@@ -17,11 +18,10 @@ export {
 } from './layers/activation.js';
 export { Sequential, ModuleList, ModuleDict, type Layer } from './layers/container.js';
 export {
-  crossEntropy, nllLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, mseLoss, l1Loss, smoothL1Loss, huberLoss, klDiv, sigmoidFocalLoss, focalLoss,
-  type CrossEntropyOptions, type NLLOptions, type BCEOptions, type BCEWithLogitsOptions, type SigmoidFocalOptions, type FocalOptions, type KLReduction,
-} from './losses.js';
-export {
   CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, KLDivLoss, SigmoidFocalLoss, FocalLoss,
 } from './layers/loss.js';
+export {
+  type CrossEntropyOptions, type NLLOptions, type BCEOptions, type BCEWithLogitsOptions, type SigmoidFocalOptions, type FocalOptions, type KLReduction,
+} from './losses.js';
 export { l1Penalty, l2Penalty, isNormLayer, splitDecayParameters, weightDecayGroups, type DecaySplit, type DecaySplitOptions, type DecayGroup } from './regularization.js';
 export { summary, summarize, type SummaryOptions, type SummaryRow, type ModelSummary } from './summary.js';

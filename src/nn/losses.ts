@@ -1,6 +1,8 @@
-// Losses: functions (PyTorch's F.*_loss, same defaults and reductions) and small modules around
-// them. Reduction 'mean' averages over elements (weighted losses: divides by the summed weights
-// of the counted targets, as PyTorch does), 'sum' adds up, 'none' keeps the per-element losses.
+// The losses' functional forms that are more than one LibTorch op (nn.functional re-exports these
+// with the ops that need nothing added: mseLoss, l1Loss, smoothL1Loss, huberLoss, binaryCrossEntropy,
+// binaryCrossEntropyWithLogits), and the options of the loss modules. Same defaults and reductions as
+// PyTorch: 'mean' averages over elements (weighted losses: divides by the summed weights of the
+// counted targets, as PyTorch does), 'sum' adds up, 'none' keeps the per-element losses.
 import * as ops from '../tensor/generated/ops.js';
 import type { Reduction } from '../tensor/generated/enums.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -19,11 +21,10 @@ export interface CrossEntropyOptions {
 
 /**
  * Cross-entropy of logits (N, C) or (N, C, d1, …) against class indices (N) / (N, d1, …) int64,
- * or against class probabilities of the input's shape (soft targets).
+ * or against class probabilities of the input's shape (soft targets). PyTorch's F.cross_entropy:
+ * LibTorch's `cross_entropy_loss` op under PyTorch's functional name (the same function as `crossEntropyLoss`).
  */
-export function crossEntropy(input: Tensor, target: Tensor, o: CrossEntropyOptions = {}): Tensor {
-  return ops.crossEntropyLoss(input, target, o.weight ?? null, o.reduction ?? 'mean', o.ignoreIndex ?? -100, o.labelSmoothing ?? 0);
-}
+export const crossEntropy: (input: Tensor, target: Tensor, options?: CrossEntropyOptions) => Tensor = ops.crossEntropyLoss;
 
 export interface NLLOptions {
   weight?: Tensor | null;
@@ -31,8 +32,11 @@ export interface NLLOptions {
   reduction?: Reduction;
 }
 
-/** Negative log-likelihood of log-probabilities (N, C) or (N, C, d1, …) at class indices. */
-export function nllLoss(input: Tensor, target: Tensor, o: NLLOptions = {}): Tensor {
+/**
+ * Negative log-likelihood of log-probabilities (N, C) or (N, C, d1, …, dk), any k, at class indices
+ * (N) / (N, d1, …, dk): PyTorch's F.nll_loss (ATen's `nll_loss_nd`). The op `nllLoss` takes (N, C) only.
+ */
+export function nllLossNd(input: Tensor, target: Tensor, o: NLLOptions = {}): Tensor {
   const [w, r, ig] = [o.weight ?? null, o.reduction ?? 'mean', o.ignoreIndex ?? -100];
   const d = input.dim();
   if (d <= 2) return ops.nllLoss(input, target, w, r, ig);
@@ -51,59 +55,26 @@ export interface BCEOptions {
   reduction?: Reduction;
 }
 
-function checkSameShape(fn: string, input: Tensor, target: Tensor): void {
-  const [a, b] = [input.shape, target.shape];
-  if (a.length !== b.length || a.some((s, i) => s !== b[i]))
-    throw new RangeError(`${fn}: using a target size ([${b.join(', ')}]) that is different to the input size ([${a.join(', ')}]) is not supported`);
-}
-
-/** Binary cross-entropy of probabilities in [0, 1]: -w·(y·log x + (1 - y)·log(1 - x)). */
-export function binaryCrossEntropy(input: Tensor, target: Tensor, o: BCEOptions = {}): Tensor {
-  checkSameShape('binaryCrossEntropy', input, target);
-  const w = o.weight ? o.weight.expand(target.shape) : null;
-  return ops.binaryCrossEntropy(input, target, w, o.reduction ?? 'mean');
-}
-
 export interface BCEWithLogitsOptions extends BCEOptions {
   /** Weight of the positive term per class (broadcast over the last dim): > 1 raises recall. */
   posWeight?: Tensor | null;
 }
 
-/** BCE on logits, via the log-sum-exp trick (stabler than sigmoid followed by BCE). */
-export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, o: BCEWithLogitsOptions = {}): Tensor {
-  checkSameShape('binaryCrossEntropyWithLogits', input, target);
-  return ops.binaryCrossEntropyWithLogits(input, target, o.weight ?? null, o.posWeight ?? null, o.reduction ?? 'mean');
-}
-
-/** (x - y)² */
-export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
-  return ops.mseLoss(input, target, reduction);
-}
-
-/** |x - y| */
-export function l1Loss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
-  return ops.l1Loss(input, target, reduction);
-}
-
-/** 0.5·d²/β for |d| < β, else |d| - 0.5·β (d = x - y); β = 0 is the L1 loss. */
-export function smoothL1Loss(input: Tensor, target: Tensor, o: { reduction?: Reduction; beta?: number } = {}): Tensor {
-  const beta = o.beta ?? 1;
-  if (beta < 0) throw new RangeError('smoothL1Loss does not support negative values for beta');
-  return beta === 0 ? ops.l1Loss(input, target, o.reduction ?? 'mean') : ops.smoothL1Loss(input, target, o.reduction ?? 'mean', beta);
-}
-
-/** 0.5·d² for |d| ≤ δ, else δ·(|d| - 0.5·δ): smoothL1 times δ with β = δ. */
-export function huberLoss(input: Tensor, target: Tensor, o: { reduction?: Reduction; delta?: number } = {}): Tensor {
-  return ops.huberLoss(input, target, o.reduction ?? 'mean', o.delta ?? 1);
+/** PyTorch's check in F.binary_cross_entropy(_with_logits): a target of another shape is refused, never broadcast. */
+export function checkSameShape(fn: string, input: Tensor, target: Tensor): void {
+  const [a, b] = [input.shape, target.shape];
+  if (a.length !== b.length || a.some((s, i) => s !== b[i]))
+    throw new RangeError(`${fn}: using a target size ([${b.join(', ')}]) that is different to the input size ([${a.join(', ')}]) is not supported`);
 }
 
 export type KLReduction = Reduction | 'batchmean';
 
 /**
- * KL(target ‖ input) with `input` log-probabilities: Σ target·(log target - input). Use
- * 'batchmean' (sum / batch size) for the true KL divergence; 'mean' averages over all elements.
+ * KL(target ‖ input) with `input` log-probabilities: Σ target·(log target - input); PyTorch's
+ * F.kl_div with every reduction of nn.KLDivLoss. Use 'batchmean' (sum / batch size) for the true
+ * KL divergence; 'mean' averages over all elements. (The op `klDiv` has no 'batchmean'.)
  */
-export function klDiv(input: Tensor, target: Tensor, o: { reduction?: KLReduction; logTarget?: boolean } = {}): Tensor {
+export function klDivLoss(input: Tensor, target: Tensor, o: { reduction?: KLReduction; logTarget?: boolean } = {}): Tensor {
   const r = o.reduction ?? 'mean';
   const logTarget = o.logTarget ?? false;
   if (r !== 'batchmean') return ops.klDiv(input, target, r, { logTarget });
@@ -130,8 +101,9 @@ export interface SigmoidFocalOptions {
  */
 export function sigmoidFocalLoss(input: Tensor, target: Tensor, o: SigmoidFocalOptions = {}): Tensor {
   const [alpha, gamma] = [o.alpha ?? 0.25, o.gamma ?? 2];
+  checkSameShape('sigmoidFocalLoss', input, target);
   const p = input.sigmoid();
-  const ce = binaryCrossEntropyWithLogits(input, target, { reduction: 'none' });
+  const ce = ops.binaryCrossEntropyWithLogits(input, target, { reduction: 'none' });
   const pt = p.mul(target).add(ops.rsub(p, 1).mul(ops.rsub(target, 1)));
   let loss = ce.mul(ops.rsub(pt, 1).pow(gamma));
   if (alpha >= 0) loss = target.mul(alpha).add(ops.rsub(target, 1).mul(1 - alpha)).mul(loss);

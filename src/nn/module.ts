@@ -3,10 +3,36 @@
 // (`layer1.0.conv1.weight`, `bn.running_mean`, `bn.num_batches_tracked`) and weights move between
 // Tessera and PyTorch by key.
 //
+// Typed fields. A module keeps each part in a typed field, assigned from the call that registers it
+// (register* return what they register), and its forward reads the fields:
+//
+//     readonly conv1: Conv2d;
+//     constructor() { super(); this.conv1 = this.registerModule('conv1', new Conv2d(3, 64, 7)); }
+//     forward(x: Tensor): Tensor { return this.conv1.forward(x); }
+//
+// so a misspelt part is a compile error, not a lookup that fails at run time. (A part that needs no
+// constructor argument can be a field initializer: `readonly act = this.registerModule('act', new
+// ReLU())`.) We register explicitly instead of walking a module's own fields (tinygrad, Equinox)
+// because the registry carries what a field cannot: PyTorch's name, which is often not a field name
+// (`running_mean`, containers' '0', '1', ResNet's `layer1`…`layer4` made in a loop); PyTorch's
+// registration order, which state-dict order follows (JavaScript's field order is declaration
+// order, base classes first); parameter vs buffer vs non-persistent buffer; and parts declared
+// absent (`bias=False` is a null parameter). The registry is the one source for traversal and state
+// dicts; the fields are typed handles on the same objects, and two rules keep them from going
+// stale:
+// - A name is registered once, and a registered tensor is never swapped for another: new values go in
+//   place (`to()`, `loadStateDict`, `copy_`, `setData`), so fields, optimizers and tied modules all
+//   keep holding the module's tensor, never a disposed one.
+// - A child module may be replaced (`setSubmodule`, e.g. a new classifier head): the parent's fields
+//   that held the old child are re-pointed to the new one (ordinary fields: a `#private` one is out
+//   of reach, so parts are kept in public or protected fields).
+// `getSubmodule('layer1.0.conv1')` stays for what is dynamic by nature (transfer learning by path).
+//
 // Ownership: a module owns its parameters and buffers. They are taken out of every memory scope
 // when registered (`persist`), and freed by `module.dispose()`.
 import { noGrad } from '../tensor/autograd.js';
 import { isFloatingPoint, type DType } from '../tensor/dtype.js';
+import type { MemoryFormat } from '../tensor/generated/enums.js';
 import { persist, scope } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -25,6 +51,15 @@ export class StateDictError extends Error {
 /** A module whose forward maps one tensor to one tensor: most layers. */
 export type UnaryModule = Module & { forward(x: Tensor): Tensor };
 
+/** What `Module.to` converts to; a string is a dtype or a device. */
+export interface ModuleToOptions {
+  device?: string;
+  /** Floating-point tensors only: integer buffers such as `num_batches_tracked` keep their dtype. */
+  dtype?: DType;
+  /** Strides of the 4-D tensors (convolution weights): 'channelsLast' is PyTorch's `channels_last`. */
+  memoryFormat?: MemoryFormat;
+}
+
 export abstract class Module {
   /** Train mode (dropout active, batch norm uses batch statistics) or eval mode. */
   training = true;
@@ -41,83 +76,86 @@ export abstract class Module {
     return '';
   }
 
-  // ---- registration ----
+  // ---- registration (each returns what it registered, for a typed field) ----
 
-  /** Registers (or replaces, disposing the old one) a parameter; null declares an absent one (bias=False). */
-  registerParameter(name: string, t: Tensor | null): void {
-    checkName(name, this);
-    const old = this.#parameters.get(name);
-    if (old && old !== t) old.dispose();
+  /** Registers a parameter (it is made to require grad); null declares an absent one (bias=False). */
+  registerParameter<T extends Tensor | null>(name: string, t: T): T {
+    this.#checkNewName(name);
     if (t) {
       persist(t);
       if (!t.requiresGrad && t.isLeaf) t.requiresGrad_(true);
     }
     this.#parameters.set(name, t);
+    return t;
   }
 
-  /** Registers a buffer (state that is not trained: running statistics, counters). */
-  registerBuffer(name: string, t: Tensor | null, options: { persistent?: boolean } = {}): void {
-    checkName(name, this);
-    const old = this.#buffers.get(name);
-    if (old && old !== t) old.dispose();
+  /** Registers a buffer (state that is not trained: running statistics, counters); null declares an absent one. */
+  registerBuffer<T extends Tensor | null>(name: string, t: T, options: { persistent?: boolean } = {}): T {
+    this.#checkNewName(name);
     if (t) persist(t);
     this.#buffers.set(name, t);
     if (options.persistent === false) this.#nonPersistent.add(name);
-    else this.#nonPersistent.delete(name);
+    return t;
   }
 
+  /** Registers a child module (null declares an absent one, e.g. a block without downsampling). */
   registerModule<M extends Module | null>(name: string, m: M): M {
-    checkName(name, this);
+    this.#checkNewName(name);
     this.#modules.set(name, m);
     return m;
   }
 
-  /** A registered child module by name (throws if absent), typed as a one-tensor layer by default. */
-  child<M extends Module = UnaryModule>(name: string): M {
-    const m = this.#modules.get(name);
-    if (!m) throw new Error(`${this.constructor.name} has no child module '${name}'`);
-    return m as M;
+  /**
+   * Replaces the child at a dotted path ('fc', 'classifier.1') with `m`, at the same place in the
+   * registration order (state-dict keys keep their order), and re-points the parent's fields that
+   * held the old child. Returns the old child, not disposed. PyTorch's `set_submodule`. A field
+   * keeps its declared type: replace a part with one of the same kind to keep that type true.
+   */
+  setSubmodule(path: string, m: Module): Module {
+    const dot = path.lastIndexOf('.');
+    const parent = dot < 0 ? this : this.getSubmodule(path.slice(0, dot));
+    return parent.#replaceChild(path.slice(dot + 1), m);
   }
 
-  /** The child if registered and not null (e.g. an optional downsample). */
-  optionalChild<M extends Module = UnaryModule>(name: string): M | null {
-    return (this.#modules.get(name) ?? null) as M | null;
-  }
-
-  /** Removes a child module (PyTorch's `del module.name`); returns it, or undefined if absent. */
-  deleteModule(name: string): Module | null | undefined {
-    const m = this.#modules.get(name);
-    this.#modules.delete(name);
+  /** The module at a dotted path ('' is this one), as PyTorch's `get_submodule`: for paths known only at run time. */
+  getSubmodule(path: string): Module {
+    let m: Module = this;
+    if (path === '') return m;
+    for (const [i, name] of path.split('.').entries()) {
+      const next = m.#modules.get(name);
+      if (!next) {
+        const at = path.split('.').slice(0, i).join('.');
+        throw new Error(`${this.constructor.name} has no submodule '${path}': ${at ? `'${at}' (${m.constructor.name})` : 'it'} has no child '${name}'`);
+      }
+      m = next;
+    }
     return m;
   }
 
-  /** A registered parameter by name (throws if absent: a typo should not read as `undefined`). */
-  param(name: string): Tensor {
-    const t = this.#parameters.get(name);
-    if (!t) throw new Error(`${this.constructor.name} has no parameter '${name}'`);
-    return t;
+  /** The registered children, null ones included, in order: for containers, whose items they are. */
+  protected childTable(): ReadonlyMap<string, Module | null> {
+    return this.#modules;
   }
 
-  /** The parameter if registered and not null (e.g. an optional bias). */
-  optionalParam(name: string): Tensor | null {
-    return this.#parameters.get(name) ?? null;
+  #checkNewName(name: string): void {
+    if (!name || name.includes('.')) throw new Error(`${this.constructor.name}: '${name}' is not a valid name (non-empty, no dots)`);
+    const kind = this.#parameters.has(name) ? 'a parameter' : this.#buffers.has(name) ? 'a buffer' : this.#modules.has(name) ? 'a child module' : null;
+    if (kind === null) return;
+    const remedy = kind === 'a child module'
+      ? `replace it with setSubmodule('${name}', m)`
+      : 'a registered tensor is changed in place (copy_ for the same shape, setData for any), so the fields and optimizers that hold it stay valid';
+    throw new Error(`${this.constructor.name} already has ${kind} named '${name}': ${remedy}`);
   }
 
-  /** The buffer if registered and not null (e.g. an optional class-weight buffer). */
-  optionalBuffer(name: string): Tensor | null {
-    return this.#buffers.get(name) ?? null;
-  }
-
-  buffer(name: string): Tensor {
-    const t = this.#buffers.get(name);
-    if (!t) throw new Error(`${this.constructor.name} has no buffer '${name}'`);
-    return t;
-  }
-
-  /** Replaces a buffer's tensor (e.g. batch norm's counter); the old one is disposed. */
-  setBuffer(name: string, t: Tensor): void {
-    if (!this.#buffers.has(name)) throw new Error(`${this.constructor.name} has no buffer '${name}'`);
-    this.registerBuffer(name, t, { persistent: !this.#nonPersistent.has(name) });
+  #replaceChild(name: string, m: Module): Module {
+    const old = this.#modules.get(name);
+    if (old === undefined) throw new Error(`${this.constructor.name} has no child module '${name}' to replace`);
+    // A field that holds null cannot be told apart from any other null field, so it could not be re-pointed.
+    if (old === null) throw new Error(`${this.constructor.name}: child '${name}' was registered as absent (null) and cannot be replaced`);
+    this.#modules.set(name, m);
+    const fields = this as unknown as Record<string, unknown>;
+    for (const [key, value] of Object.entries(this)) if (value === old) fields[key] = m;
+    return old;
   }
 
   // ---- traversal (registration order, as PyTorch) ----
@@ -250,16 +288,19 @@ export abstract class Module {
 
   /**
    * Moves or converts every parameter and buffer in place, keeping each Tensor object (PyTorch's
-   * `param.data = fn(param.data)`): an optimizer built before `to()` still holds the right
-   * tensors. Gradients are converted too. Only floating-point tensors change dtype; integer
-   * buffers such as `num_batches_tracked` keep theirs.
+   * `param.data = fn(param.data)`): an optimizer built before `to()`, and the module's own fields,
+   * still hold the right tensors. Gradients are converted too. Only floating-point tensors change
+   * dtype (integer buffers such as `num_batches_tracked` keep theirs); only 4-D ones change memory
+   * format, as in PyTorch.
    */
-  to(target: { device?: string; dtype?: DType } | string): this {
-    const t = typeof target === 'string' ? (target.startsWith('cpu') || target.startsWith('cuda') ? { device: target } : { dtype: target as DType }) : target;
+  to(target: ModuleToOptions | string): this {
+    const t: ModuleToOptions = typeof target === 'string' ? (target.startsWith('cpu') || target.startsWith('cuda') ? { device: target } : { dtype: target as DType }) : target;
     const convert = (x: Tensor): Tensor | null => {
-      const dtype = isFloatingPoint(x.dtype) ? t.dtype : undefined;
-      if ((dtype === undefined || dtype === x.dtype) && (t.device === undefined || t.device === x.device)) return null;
-      return x.to({ ...(dtype ? { dtype } : {}), ...(t.device ? { device: t.device } : {}) });
+      const dtype = isFloatingPoint(x.dtype) && t.dtype !== x.dtype ? t.dtype : undefined;
+      const device = t.device !== x.device ? t.device : undefined;
+      const memoryFormat = t.memoryFormat !== undefined && x.dim() === 4 && !x.isContiguous(t.memoryFormat) ? t.memoryFormat : undefined;
+      if (dtype === undefined && device === undefined && memoryFormat === undefined) return null;
+      return x.to({ ...(dtype ? { dtype } : {}), ...(device ? { device } : {}), ...(memoryFormat ? { memoryFormat } : {}) });
     };
     noGrad(() =>
       scope(() => {
@@ -319,8 +360,3 @@ export abstract class Module {
 function sameShape(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
-
-function checkName(name: string, m: Module): void {
-  if (!name || name.includes('.')) throw new Error(`${m.constructor.name}: '${name}' is not a valid name (non-empty, no dots)`);
-}
-

@@ -43,7 +43,7 @@ describe('createModel / listModels', () => {
       m.dispose();
     }
     const small = models.createModel('resnet18', { imageSize: 32, classes: 10 });
-    assert.deepEqual(small.stateDict().get('conv1.weight')!.shape, [64, 3, 3, 3], 'CIFAR stem for small images');
+    assert.deepEqual(small.stateDict().get('conv1.weight')!.shape, [64, 3, 3, 3], 'the small stem for small images');
     small.dispose();
     const big = models.createModel('resnet18');
     assert.deepEqual(big.stateDict().get('conv1.weight')!.shape, [64, 3, 7, 7]);

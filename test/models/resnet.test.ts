@@ -40,11 +40,11 @@ print(json.dumps({k: [list(v.shape), float(v.double().sum()), float(v.double().a
     model.dispose();
   });
 
-  it('resnet18 (CIFAR stem): same forward output and input gradient as PyTorch with the same weights', () => {
+  it('resnet18 (small stem): same forward output and input gradient as PyTorch with the same weights', () => {
     const threads = getNumThreads();
     setNumThreads(1);
     manualSeed(1);
-    const model = models.resnet18({ numClasses: 10, cifar: true });
+    const model = models.resnet18({ numClasses: 10, stem: 'small' });
     const out = torchvision(`
 import torch.nn as nn
 torch.manual_seed(1)
@@ -70,5 +70,35 @@ print(json.dumps({'sd': {k: v.flatten().tolist() for k, v in m.state_dict().item
     for (const t of [...sd.values(), ...shaped.values()]) t.dispose();
     model.dispose();
     setNumThreads(threads);
+  });
+});
+
+describe('ResNet stem option', () => {
+  it("createModel picks the small stem at ≤ 64 px only when none is given; the stem is the model's data", () => {
+    const cases: [models.CreateModelOptions, models.ResNetStem, number][] = [
+      [{}, 'imagenet', 7],
+      [{ imageSize: 64 }, 'small', 3],
+      [{ imageSize: 65 }, 'imagenet', 7],
+      [{ imageSize: 32, stem: 'imagenet' }, 'imagenet', 7],
+      [{ imageSize: 224, stem: 'small' }, 'small', 3],
+    ];
+    for (const [o, stem, k] of cases) {
+      const m = models.createModel('resnet18', { classes: 2, ...o }) as models.ResNet;
+      assert.equal(m.stem, stem, JSON.stringify(o));
+      assert.deepEqual(m.conv1.weight.shape, [64, 3, k, k]);
+      assert.equal(m.maxpool.constructor.name, stem === 'small' ? 'Identity' : 'MaxPool2d');
+      assert.equal(models.resnetStemOf(m.stateDict()), stem);
+      m.dispose();
+    }
+  });
+
+  it('resnetStemOf: null without conv1.weight or for another kernel; a bad stem is refused by name', () => {
+    scope(() => {
+      assert.equal(models.resnetStemOf(new Map([['fc.weight', tensor([[1]])]])), null);
+      assert.equal(models.resnetStemOf(new Map([['conv1.weight', tensor([0]).expand([64, 3, 5, 5])]])), null);
+      assert.equal(models.resnetStemOf(new Map([['conv1.weight', { shape: [64, 1, 7, 7] }]])), 'imagenet');
+    });
+    assert.throws(() => models.resnet18({ stem: 'cifar' as models.ResNetStem }), /ResNet: stem must be 'imagenet' or 'small', got 'cifar'/);
+    assert.throws(() => models.resnet18({ stem: 'toString' as models.ResNetStem }), /stem must be 'imagenet' or 'small'/);
   });
 });

@@ -98,6 +98,32 @@ describe('loadPretrained', () => {
   });
 });
 
+describe('the ResNet stem', () => {
+  it("torchvision resnet18 weights load into stem: 'imagenet' at 64 px and give PyTorch's outputs", () => {
+    const model = models.createModel('resnet18', { imageSize: 64, stem: 'imagenet' }) as models.ResNet;
+    assert.equal(model.stem, 'imagenet');
+    const sd = io.loadStateDictFile(file('resnet18.pt'));
+    assert.equal(models.resnetStemOf(sd), 'imagenet', 'the file says which stem it needs');
+    for (const t of sd.values()) t.dispose();
+    const report = models.loadPretrained(model, file('resnet18.pt'));
+    assert.equal(report.loaded.length, model.stateDict().size);
+    model.eval();
+    scope(() => assertClose(model.forward(x), ref.get('y')!, { rtol: 1e-4, atol: 1e-5, message: 'resnet18 output at 64 px' }));
+    model.dispose();
+  });
+
+  it('the small stem (the default at 64 px) refuses them with a message naming the stem they need', () => {
+    const model = models.createModel('resnet18', { imageSize: 64 }) as models.ResNet;
+    assert.equal(model.stem, 'small');
+    assert.equal(models.resnetStemOf(model.stateDict()), 'small');
+    assert.throws(() => models.loadPretrained(model, file('resnet18.pt')), (e: Error) => {
+      assert.match(e.message, /size mismatch for conv1\.weight: the file has \[64, 3, 7, 7\], the model \[64, 3, 3, 3\] \(these weights need stem: 'imagenet'; the model was built with stem: 'small'\)/);
+      return e.name === 'StateDictError';
+    });
+    model.dispose();
+  });
+});
+
 describe('replaceHead, freezeBackbone, discriminativeGroups', () => {
   it('replaceHead: a 5-class fc initialised as PyTorch nn.Linear under the same seed, the backbone kept', () => {
     const model = models.resnet18();
@@ -106,9 +132,10 @@ describe('replaceHead, freezeBackbone, discriminativeGroups', () => {
     manualSeed(7);
     const head = models.replaceHead(model, 5);
     const expected = io.loadPt(file('head.pt'));
-    assertClose(head.param('weight'), expected.get('weight')!, { rtol: 0, atol: 0, message: 'new head weight' });
-    assertClose(head.param('bias'), expected.get('bias')!, { rtol: 0, atol: 0, message: 'new head bias' });
-    assert.equal(model.child('fc'), head);
+    assertClose(head.weight, expected.get('weight')!, { rtol: 0, atol: 0, message: 'new head weight' });
+    assertClose(head.bias!, expected.get('bias')!, { rtol: 0, atol: 0, message: 'new head bias' });
+    assert.equal(model.fc, head, 'the typed field holds the new head');
+    assert.equal(model.getSubmodule('fc'), head);
     assert.ok(scope(() => model.stateDict().get('conv1.weight')!.equal(conv)));
     assert.deepEqual(scope(() => model.forward(x).shape), [2, 5]);
     for (const t of [conv, ...expected.values()]) t.dispose();
@@ -138,7 +165,7 @@ describe('replaceHead, freezeBackbone, discriminativeGroups', () => {
     const conv = scope(() => model.stateDict().get('conv1.weight')!.clone());
     const fc = scope(() => model.stateDict().get('fc.weight')!.clone());
     scope(() => {
-      const loss = nn.crossEntropy(model.forward(x), randint(0, 5, [2]));
+      const loss = nn.functional.crossEntropy(model.forward(x), randint(0, 5, [2]));
       loss.backward();
       for (const [k, p] of model.namedParameters()) {
         if (k.startsWith('fc.')) assert.ok(p.grad, `${k} has a gradient`);

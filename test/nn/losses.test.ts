@@ -68,12 +68,12 @@ it('focal loss with γ = 0 is cross-entropy (per-class α = class weights)', () 
     const x = tensor([[0.2, -1, 0.5], [1.5, 0.3, -0.2], [0, 0.1, 0.2], [-1, 2, 0.5]]);
     const y = tensor([2n, 0n, 1n, 1n]);
     const w = tensor([0.3, 1, 2]);
-    assertClose(nn.focalLoss(x, y, { gamma: 0 }), nn.crossEntropy(x, y));
-    assertClose(nn.focalLoss(x, y, { gamma: 0, alpha: w }), nn.crossEntropy(x, y, { weight: w }));
-    assertClose(nn.focalLoss(x, y, { gamma: 0, alpha: w, reduction: 'none' }), nn.crossEntropy(x, y, { weight: w, reduction: 'none' }));
+    assertClose(nn.functional.focalLoss(x, y, { gamma: 0 }), nn.functional.crossEntropy(x, y));
+    assertClose(nn.functional.focalLoss(x, y, { gamma: 0, alpha: w }), nn.functional.crossEntropy(x, y, { weight: w }));
+    assertClose(nn.functional.focalLoss(x, y, { gamma: 0, alpha: w, reduction: 'none' }), nn.functional.crossEntropy(x, y, { weight: w, reduction: 'none' }));
     // Focusing lowers the loss of every example (1 - p ≤ 1).
-    const focused = nn.focalLoss(x, y, { gamma: 2, reduction: 'none' }).data();
-    const plain = nn.crossEntropy(x, y, { reduction: 'none' }).data();
+    const focused = nn.functional.focalLoss(x, y, { gamma: 2, reduction: 'none' }).data();
+    const plain = nn.functional.crossEntropy(x, y, { reduction: 'none' }).data();
     focused.forEach((v, i) => assert.ok((v as number) < (plain[i] as number)));
   });
 });

@@ -50,7 +50,7 @@ describe('weight decay split', () => {
     assert.deepEqual(s.decayNames, ['embed.weight', 'conv.weight', 'rnn.weight_ih_l0', 'rnn.weight_hh_l0', 'head.weight']);
     assert.deepEqual(s.noDecayNames, ['conv.bias', 'bn.weight', 'bn.bias', 'rnn.bias_ih_l0', 'rnn.bias_hh_l0', 'ln.weight', 'ln.bias', 'gn.weight', 'gn.bias']);
     assert.equal(s.decay.length + s.noDecay.length, m.parameters().length);
-    assert.equal(s.decay[0], m.embed.param('weight'));
+    assert.equal(s.decay[0], m.embed.weight);
     m.dispose();
   });
 

@@ -9,9 +9,11 @@ import { Deviation, fromWire, Rng, runReference, toleranceFor, values, wireValue
 
 /** weight (3, 2) and bias (2) parameters, a float buffer and an int64 counter buffer. */
 class Tiny extends nn.Module {
+  readonly weight: Tensor;
+
   constructor(dtype: FloatDType) {
     super();
-    this.registerParameter('weight', tensor([[0, 0], [0, 0], [0, 0]], { dtype }));
+    this.weight = this.registerParameter('weight', tensor([[0, 0], [0, 0], [0, 0]], { dtype }));
     this.registerParameter('bias', tensor([0, 0], { dtype }));
     this.registerBuffer('running', tensor([0, 0, 0, 0], { dtype }));
     this.registerBuffer('count', tensor([0], { dtype: 'int64' }));
@@ -102,8 +104,8 @@ describe('ModelEMA follows its formula', () => {
     const target = new Tiny('float32');
     ema.copyTo(target);
     for (const [k, v] of target.stateDict()) assert.deepEqual(values(v), values(ema.weights.get(k) as Tensor), k);
-    noGrad(() => target.param('weight').add_(1)); // the copy is independent of the average
-    assert.notDeepEqual(values(target.param('weight')), values(ema.weights.get('weight') as Tensor));
+    noGrad(() => target.weight.add_(1)); // the copy is independent of the average
+    assert.notDeepEqual(values(target.weight), values(ema.weights.get('weight') as Tensor));
     for (const m of [ema, resumed, model, target]) m.dispose();
   });
 });

@@ -6,15 +6,12 @@ import { describe, it } from 'node:test';
 import { nn, memoryStats, optim, randn, scope, type Tensor } from '../../src/index.js';
 
 class TwoLayer extends nn.Module {
-  constructor() {
-    super();
-    this.registerParameter('w1', randn([8, 4]).mul(0.3));
-    this.registerParameter('w2', randn([1, 8]).mul(0.3));
-    this.registerBuffer('seen', randn([1]));
-  }
+  readonly w1 = this.registerParameter('w1', randn([8, 4]).mul(0.3));
+  readonly w2 = this.registerParameter('w2', randn([1, 8]).mul(0.3));
+  readonly seen = this.registerBuffer('seen', randn([1]));
 
   forward(x: Tensor): Tensor {
-    return x.matmul(this.param('w1').t()).relu().matmul(this.param('w2').t()); // (B, 4) → (B, 8) → (B, 1)
+    return x.matmul(this.w1.t()).relu().matmul(this.w2.t()); // (B, 4) → (B, 8) → (B, 1)
   }
 }
 

@@ -1,8 +1,8 @@
 // Activations as modules: each wraps one op (or a two-op formula), shape (*) → same shape.
 // In-place variants are not offered: they save one buffer and break autograd in subtle ways.
-import * as ops from '../../tensor/generated/ops.js';
 import { empty } from '../../tensor/generated/ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import * as F from '../functional.js';
 import { constant_ } from '../init.js';
 import { Module } from '../module.js';
 import { pyFloat, pyNumber } from '../repr.js';
@@ -10,14 +10,14 @@ import { pyFloat, pyNumber } from '../repr.js';
 /** max(0, x) */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
-    return ops.relu(x);
+    return F.relu(x);
   }
 }
 
 /** min(max(0, x), 6) */
 export class ReLU6 extends Module {
   forward(x: Tensor): Tensor {
-    return ops.relu6(x);
+    return F.relu6(x);
   }
 }
 
@@ -28,7 +28,7 @@ export class LeakyReLU extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return ops.leakyRelu(x, this.negativeSlope);
+    return F.leakyRelu(x, this.negativeSlope);
   }
 
   override extraRepr(): string {
@@ -43,7 +43,7 @@ export class ELU extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return ops.elu(x, this.alpha);
+    return F.elu(x, this.alpha);
   }
 
   override extraRepr(): string {
@@ -54,7 +54,7 @@ export class ELU extends Module {
 /** scale·(max(0, x) + min(0, α·(eˣ - 1))) with the self-normalizing constants */
 export class SELU extends Module {
   forward(x: Tensor): Tensor {
-    return ops.selu(x);
+    return F.selu(x);
   }
 }
 
@@ -65,7 +65,7 @@ export class CELU extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return ops.celu(x, this.alpha);
+    return F.celu(x, this.alpha);
   }
 
   override extraRepr(): string {
@@ -80,7 +80,7 @@ export class GELU extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return ops.gelu(x, { approximate: this.approximate });
+    return F.gelu(x, { approximate: this.approximate });
   }
 
   override extraRepr(): string {
@@ -91,40 +91,40 @@ export class GELU extends Module {
 /** x·σ(x) (swish) */
 export class SiLU extends Module {
   forward(x: Tensor): Tensor {
-    return ops.silu(x);
+    return F.silu(x);
   }
 }
 
 /** x·tanh(softplus(x)) */
 export class Mish extends Module {
   forward(x: Tensor): Tensor {
-    return ops.mish(x);
+    return F.mish(x);
   }
 }
 
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
-    return ops.sigmoid(x);
+    return F.sigmoid(x);
   }
 }
 
 export class Tanh extends Module {
   forward(x: Tensor): Tensor {
-    return ops.tanh(x);
+    return F.tanh(x);
   }
 }
 
 /** x·relu6(x + 3)/6 */
 export class Hardswish extends Module {
   forward(x: Tensor): Tensor {
-    return ops.hardswish(x);
+    return F.hardswish(x);
   }
 }
 
 /** relu6(x + 3)/6 */
 export class Hardsigmoid extends Module {
   forward(x: Tensor): Tensor {
-    return ops.hardsigmoid(x);
+    return F.hardsigmoid(x);
   }
 }
 
@@ -135,7 +135,7 @@ export class Hardtanh extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return ops.hardtanh(x, this.minVal, this.maxVal);
+    return F.hardtanh(x, this.minVal, this.maxVal);
   }
 
   override extraRepr(): string {
@@ -150,7 +150,7 @@ export class Softplus extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return ops.softplus(x, this.beta, this.threshold);
+    return F.softplus(x, this.beta, this.threshold);
   }
 
   override extraRepr(): string {
@@ -161,40 +161,43 @@ export class Softplus extends Module {
 /** log σ(x) */
 export class LogSigmoid extends Module {
   forward(x: Tensor): Tensor {
-    return ops.logSigmoid(x);
+    return F.logSigmoid(x);
   }
 }
 
 /** x / (1 + |x|) */
 export class Softsign extends Module {
   forward(x: Tensor): Tensor {
-    return x.div(x.abs().add(1));
+    return F.softsign(x);
   }
 }
 
 /** x - tanh(x) */
 export class Tanhshrink extends Module {
   forward(x: Tensor): Tensor {
-    return x.sub(x.tanh());
+    return F.tanhshrink(x);
   }
 }
 
 /** Leaky ReLU with a learned slope: one shared (numParameters=1) or one per channel (dim 1). */
 export class PReLU extends Module {
   /** `numSlopes` is PyTorch's `num_parameters` (renamed: Module.numParameters() counts elements). */
+  /** The slopes, (numSlopes) */
+  readonly weight: Tensor;
+
   constructor(readonly numSlopes = 1, readonly init = 0.25) {
     super();
-    this.registerParameter('weight', empty([numSlopes]));
+    this.weight = this.registerParameter('weight', empty([numSlopes]));
     this.resetParameters();
   }
 
   /** weight = init (constant) */
   resetParameters(): void {
-    constant_(this.param('weight'), this.init);
+    constant_(this.weight, this.init);
   }
 
   forward(x: Tensor): Tensor {
-    return ops.prelu(x, this.param('weight'));
+    return F.prelu(x, this.weight);
   }
 
   override extraRepr(): string {
@@ -209,7 +212,7 @@ export class GLU extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return ops.glu(x, this.dim);
+    return F.glu(x, this.dim);
   }
 
   override extraRepr(): string {
@@ -231,7 +234,7 @@ export class Softmax extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return ops.softmax(x, softmaxDim(this.dim, x));
+    return F.softmax(x, softmaxDim(this.dim, x));
   }
 
   override extraRepr(): string {
@@ -246,7 +249,7 @@ export class LogSoftmax extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return ops.logSoftmax(x, softmaxDim(this.dim, x));
+    return F.logSoftmax(x, softmaxDim(this.dim, x));
   }
 
   override extraRepr(): string {

@@ -4,9 +4,10 @@
 // unbiased batch variance); in eval the running ones are used.
 import { noGrad } from '../../tensor/autograd.js';
 import { tensor } from '../../tensor/factories.js';
-import { batchNorm, empty, instanceNorm } from '../../tensor/generated/ops.js';
+import { empty } from '../../tensor/generated/ops.js';
 import { scope } from '../../tensor/memory.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { batchNorm, instanceNorm } from '../functional.js';
 import { ones_, zeros_ } from '../init.js';
 import { Module } from '../module.js';
 import { pyBool, pyFloat } from '../repr.js';
@@ -27,6 +28,16 @@ export abstract class NormBase extends Module {
   readonly momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
+  /** γ (C), or null without affine */
+  readonly weight: Tensor | null;
+  /** β (C), or null without affine */
+  readonly bias: Tensor | null;
+  /** (C), or null without running statistics */
+  readonly runningMean: Tensor | null;
+  /** (C), or null without running statistics */
+  readonly runningVar: Tensor | null;
+  /** int64 scalar counting training batches (updated in place), or null without running statistics */
+  readonly numBatchesTracked: Tensor | null;
 
   constructor(readonly numFeatures: number, o: NormOptions, defaults: Required<Pick<NormOptions, 'affine' | 'trackRunningStats'>>) {
     super();
@@ -34,34 +45,27 @@ export abstract class NormBase extends Module {
     this.momentum = o.momentum === undefined ? 0.1 : o.momentum;
     this.affine = o.affine ?? defaults.affine;
     this.trackRunningStats = o.trackRunningStats ?? defaults.trackRunningStats;
-    this.registerParameter('weight', this.affine ? empty([numFeatures]) : null);
-    this.registerParameter('bias', this.affine ? empty([numFeatures]) : null);
+    this.weight = this.registerParameter('weight', this.affine ? empty([numFeatures]) : null);
+    this.bias = this.registerParameter('bias', this.affine ? empty([numFeatures]) : null);
     const track = this.trackRunningStats;
-    this.registerBuffer('running_mean', track ? empty([numFeatures]) : null);
-    this.registerBuffer('running_var', track ? empty([numFeatures]) : null);
-    this.registerBuffer('num_batches_tracked', track ? tensor(0n, { dtype: 'int64' }) : null);
+    this.runningMean = this.registerBuffer('running_mean', track ? empty([numFeatures]) : null);
+    this.runningVar = this.registerBuffer('running_var', track ? empty([numFeatures]) : null);
+    this.numBatchesTracked = this.registerBuffer('num_batches_tracked', track ? tensor(0n, { dtype: 'int64' }) : null);
     this.resetParameters();
   }
 
   /** running_mean = 0, running_var = 1, num_batches_tracked = 0. */
   resetRunningStats(): void {
-    if (!this.trackRunningStats) return;
-    zeros_(this.buffer('running_mean'));
-    ones_(this.buffer('running_var'));
-    zeros_(this.buffer('num_batches_tracked'));
+    if (this.runningMean) zeros_(this.runningMean);
+    if (this.runningVar) ones_(this.runningVar);
+    if (this.numBatchesTracked) zeros_(this.numBatchesTracked);
   }
 
   /** γ = 1, β = 0 (no random draws). */
   resetParameters(): void {
     this.resetRunningStats();
-    const w = this.optionalParam('weight');
-    const b = this.optionalParam('bias');
-    if (w) ones_(w);
-    if (b) zeros_(b);
-  }
-
-  protected runningStat(name: 'running_mean' | 'running_var'): Tensor | null {
-    return this.trackRunningStats ? this.buffer(name) : null;
+    if (this.weight) ones_(this.weight);
+    if (this.bias) zeros_(this.bias);
   }
 
   override extraRepr(): string {
@@ -80,8 +84,9 @@ abstract class BatchNormNd extends NormBase {
   forward(x: Tensor): Tensor {
     this.checkInputDim(x);
     let factor = this.momentum ?? 0;
-    if (this.training && this.trackRunningStats) {
-      const count = this.buffer('num_batches_tracked');
+    const count = this.numBatchesTracked;
+    if (this.training && count) {
+      // In place: the field, the state dict and any optimizer or EMA holding the counter see it.
       noGrad(() => scope(() => void count.add_(1)));
       if (this.momentum === null) factor = 1 / Number(count.item());
     }
@@ -93,8 +98,7 @@ abstract class BatchNormNd extends NormBase {
         throw new RangeError(`Expected more than 1 value per channel when training, got input size [${s.join(', ')}]`);
     }
     const stats = !this.training || this.trackRunningStats;
-    return batchNorm(x, this.optionalParam('weight'), this.optionalParam('bias'),
-      stats ? this.runningStat('running_mean') : null, stats ? this.runningStat('running_var') : null, useBatchStats, factor, this.eps, true);
+    return batchNorm(x, this.weight, this.bias, stats ? this.runningMean : null, stats ? this.runningVar : null, useBatchStats, factor, this.eps, true);
   }
 }
 
@@ -137,7 +141,6 @@ export class InstanceNorm2d extends NormBase {
     const useInputStats = this.training || !this.trackRunningStats;
     if (useInputStats && x.shape.slice(2).reduce((a, b) => a * b, 1) === 1)
       throw new RangeError(`Expected more than 1 spatial element when training, got input size [${x.shape.join(', ')}]`);
-    return instanceNorm(x, this.optionalParam('weight'), this.optionalParam('bias'), this.runningStat('running_mean'), this.runningStat('running_var'),
-      useInputStats, this.momentum ?? 0.1, this.eps, true);
+    return instanceNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, useInputStats, this.momentum ?? 0.1, this.eps, true);
   }
 }

@@ -1,30 +1,34 @@
 // Containers: Sequential, ModuleList, ModuleDict. Children are registered under '0', '1', … (or
-// their keys), so state dict paths read `features.0.weight` exactly as in PyTorch.
+// their keys), so state dict paths read `features.0.weight` exactly as in PyTorch. A container's
+// items are its registered children themselves, so replacing one by path (`setSubmodule`) is seen by
+// its forward and its iteration alike.
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module, type UnaryModule } from '../module.js';
 
-/** A module that maps one tensor to one tensor: what a Sequential can chain. */
 /** What a Sequential holds: modules mapping one tensor to one tensor. */
 export type Layer = UnaryModule;
 
 /** A list of child modules named by position; indexable (negative from the end) and iterable. */
 abstract class IndexedContainer<M extends Module> extends Module {
-  #items: M[] = [];
-  #keys: string[] = [];
+  /** The children, in order. Only M is ever registered here, and never null. */
+  #items(): M[] {
+    return [...this.childTable().values()] as M[];
+  }
 
   get length(): number {
-    return this.#items.length;
+    return this.childTable().size;
   }
 
   /** The i-th module (negative: from the end), like PyTorch's `seq[i]`. */
   at(i: number): M {
-    const m = this.#items.at(i);
+    const m = this.#items().at(i);
     if (m === undefined) throw new RangeError(`index ${i} is out of range for ${this.constructor.name} of length ${this.length}`);
     return m;
   }
 
   append(m: M): this {
-    return this.add(String(this.length), m);
+    this.registerModule(String(this.length), m);
+    return this;
   }
 
   extend(ms: Iterable<M>): this {
@@ -34,32 +38,27 @@ abstract class IndexedContainer<M extends Module> extends Module {
 
   /** Inserts at `index`, shifting later modules up one position (their keys renumber, as in PyTorch). */
   insert(index: number, m: M): this {
-    const n = this.length;
+    const items = this.#items();
+    const keys = [...this.childTable().keys()];
+    const n = items.length;
     const i = index < 0 ? Math.max(0, n + index) : Math.min(index, n);
-    const items = [...this.#items.slice(0, i), m, ...this.#items.slice(i)];
-    // Re-registering existing keys keeps their position in the module table; key n is new.
-    items.forEach((x, k) => this.registerModule(String(k), x));
-    this.#items = items;
-    this.#keys = items.map((_, k) => String(k));
+    items.splice(i, 0, m);
+    // Existing keys take their new module in place (keeping their position in the table); key n is new.
+    items.forEach((x, k) => {
+      if (k < n) this.setSubmodule(keys[k] as string, x);
+      else this.registerModule(String(k), x);
+    });
     return this;
   }
 
   [Symbol.iterator](): Iterator<M> {
-    return this.#items[Symbol.iterator]();
+    return this.#items()[Symbol.iterator]();
   }
 
   /** A container of the modules in [start, end), sharing them and keeping their keys (PyTorch's slice). */
   protected sliceInto<C extends IndexedContainer<M>>(out: C, start?: number, end?: number): C {
-    const keys = this.#keys.slice(start, end);
-    this.#items.slice(start, end).forEach((m, k) => out.add(keys[k] as string, m));
+    for (const [key, m] of [...this.childTable()].slice(start, end)) out.registerModule(key, m as M);
     return out;
-  }
-
-  protected add(key: string, m: M): this {
-    this.registerModule(key, m);
-    this.#items.push(m);
-    this.#keys.push(key);
-    return this;
   }
 }
 
@@ -70,7 +69,7 @@ export class Sequential extends IndexedContainer<Layer> {
     super();
     const [first] = layers;
     if (layers.length === 1 && !(first instanceof Module)) {
-      for (const [k, m] of Object.entries(first as Record<string, Layer>)) this.add(k, m);
+      for (const [k, m] of Object.entries(first as Record<string, Layer>)) this.registerModule(k, m);
     } else {
       for (const m of layers as Layer[]) this.append(m);
     }
@@ -107,49 +106,52 @@ export class ModuleList<M extends Module = Module> extends IndexedContainer<M> {
 
 /** Submodules by name, in insertion order; no forward of its own. */
 export class ModuleDict<M extends Module = Module> extends Module {
-  #items = new Map<string, M>();
-
   constructor(modules: Record<string, M> | Iterable<[string, M]> = {}) {
     super();
     const entries = Symbol.iterator in modules ? modules : Object.entries(modules);
     for (const [k, m] of entries) this.set(k, m);
   }
 
+  /** Only M is ever registered here, and never null. */
+  #table(): ReadonlyMap<string, M> {
+    return this.childTable() as ReadonlyMap<string, M>;
+  }
+
   get size(): number {
-    return this.#items.size;
+    return this.#table().size;
   }
 
   get(key: string): M {
-    const m = this.#items.get(key);
-    if (m === undefined) throw new RangeError(`ModuleDict has no module '${key}' (keys: ${[...this.#items.keys()].join(', ')})`);
+    const m = this.#table().get(key);
+    if (m === undefined) throw new RangeError(`ModuleDict has no module '${key}' (keys: ${[...this.#table().keys()].join(', ')})`);
     return m;
   }
 
   has(key: string): boolean {
-    return this.#items.has(key);
+    return this.#table().has(key);
   }
 
   /** Adds or replaces (a replaced key keeps its position, as in a Python dict). */
   set(key: string, m: M): this {
-    this.registerModule(key, m);
-    this.#items.set(key, m);
+    if (this.has(key)) this.setSubmodule(key, m);
+    else this.registerModule(key, m);
     return this;
   }
 
   keys(): IterableIterator<string> {
-    return this.#items.keys();
+    return this.#table().keys();
   }
 
   values(): IterableIterator<M> {
-    return this.#items.values();
+    return this.#table().values();
   }
 
   entries(): IterableIterator<[string, M]> {
-    return this.#items.entries();
+    return this.#table().entries();
   }
 
   [Symbol.iterator](): IterableIterator<[string, M]> {
-    return this.#items.entries();
+    return this.#table().entries();
   }
 
   forward(): never {

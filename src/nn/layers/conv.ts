@@ -1,7 +1,8 @@
 // Convolutions: Conv1d, Conv2d and ConvTranspose2d, sharing PyTorch's _ConvNd bookkeeping (weight
 // shape, default init, description). Only zero padding is supported (`padding_mode='zeros'`).
-import { conv1d, conv2d, convTranspose2d, empty } from '../../tensor/generated/ops.js';
+import { empty } from '../../tensor/generated/ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { conv1d, conv2d, convTranspose2d } from '../functional.js';
 import { fans, kaimingUniform_, uniform_ } from '../init.js';
 import { Module } from '../module.js';
 import { ntuple, pyTuple } from '../repr.js';
@@ -33,6 +34,10 @@ abstract class ConvNd extends Module {
   readonly dilation: number[];
   readonly outputPadding: number[];
   readonly groups: number;
+  /** (out, in/groups, *k), or (in, out/groups, *k) when transposed */
+  readonly weight: Tensor;
+  /** (out), or null without bias */
+  readonly bias: Tensor | null;
 
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | readonly number[], dims: number, readonly transposed: boolean, o: AnyConvOptions) {
     super();
@@ -54,19 +59,17 @@ abstract class ConvNd extends Module {
     }
     // PyTorch's layout: (out, in/groups, *k) for convolutions, (in, out/groups, *k) for transposed ones.
     const shape = transposed ? [inChannels, outChannels / groups, ...this.kernelSize] : [outChannels, inChannels / groups, ...this.kernelSize];
-    this.registerParameter('weight', empty(shape));
-    this.registerParameter('bias', o.bias ?? true ? empty([outChannels]) : null);
+    this.weight = this.registerParameter('weight', empty(shape));
+    this.bias = this.registerParameter('bias', o.bias ?? true ? empty([outChannels]) : null);
     this.resetParameters();
   }
 
   /** W ~ U(-1/√fan_in, 1/√fan_in) (kaiming_uniform with a=√5), b ~ U(-1/√fan_in, 1/√fan_in); fan_in = weight.size(1)·∏k. */
   resetParameters(): void {
-    const w = this.param('weight');
-    kaimingUniform_(w, { a: Math.sqrt(5) });
-    const b = this.optionalParam('bias');
-    if (b) {
-      const { fanIn } = fans(w);
-      if (fanIn !== 0) uniform_(b, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));
+    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
+    if (this.bias) {
+      const { fanIn } = fans(this.weight);
+      if (fanIn !== 0) uniform_(this.bias, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));
     }
   }
 
@@ -77,7 +80,7 @@ abstract class ConvNd extends Module {
     if (this.dilation.some((d) => d !== 1)) s += `, dilation=${pyTuple(this.dilation)}`;
     if (this.outputPadding.some((p) => p !== 0)) s += `, output_padding=${pyTuple(this.outputPadding)}`;
     if (this.groups !== 1) s += `, groups=${this.groups}`;
-    if (this.optionalParam('bias') === null) s += ', bias=False';
+    if (this.bias === null) s += ', bias=False';
     return s;
   }
 }
@@ -89,10 +92,9 @@ export class Conv1d extends ConvNd {
 
   /** (N, C_in, L) → (N, C_out, L_out) */
   forward(x: Tensor): Tensor {
-    const [w, b] = [this.param('weight'), this.optionalParam('bias')];
     return typeof this.padding === 'string'
-      ? conv1d(x, w, b, this.stride, this.padding, this.dilation, this.groups)
-      : conv1d(x, w, b, this.stride, this.padding, this.dilation, this.groups);
+      ? conv1d(x, this.weight, this.bias, this.stride, this.padding, this.dilation, this.groups)
+      : conv1d(x, this.weight, this.bias, this.stride, this.padding, this.dilation, this.groups);
   }
 }
 
@@ -103,10 +105,9 @@ export class Conv2d extends ConvNd {
 
   /** (N, C_in, H, W) → (N, C_out, H_out, W_out) */
   forward(x: Tensor): Tensor {
-    const [w, b] = [this.param('weight'), this.optionalParam('bias')];
     return typeof this.padding === 'string'
-      ? conv2d(x, w, b, this.stride, this.padding, this.dilation, this.groups)
-      : conv2d(x, w, b, this.stride, this.padding, this.dilation, this.groups);
+      ? conv2d(x, this.weight, this.bias, this.stride, this.padding, this.dilation, this.groups)
+      : conv2d(x, this.weight, this.bias, this.stride, this.padding, this.dilation, this.groups);
   }
 }
 
@@ -124,7 +125,7 @@ export class ConvTranspose2d extends ConvNd {
    */
   forward(x: Tensor, outputSize?: readonly number[]): Tensor {
     const outputPadding = outputSize ? this.#outputPaddingFor(x, outputSize) : this.outputPadding;
-    return convTranspose2d(x, this.param('weight'), this.optionalParam('bias'), this.stride, this.padding, outputPadding, this.groups, this.dilation);
+    return convTranspose2d(x, this.weight, this.bias, this.stride, this.padding, outputPadding, this.groups, this.dilation);
   }
 
   #outputPaddingFor(x: Tensor, outputSize: readonly number[]): number[] {

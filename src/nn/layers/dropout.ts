@@ -1,7 +1,7 @@
 // Dropout layers. Active only in train mode; they draw from the default (seeded) generator through
 // the same ATen kernels as PyTorch, so `manualSeed(s)` gives PyTorch's masks bit for bit.
-import { dropout, featureDropout } from '../../tensor/generated/ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { dropout, featureDropout } from '../functional.js';
 import { Module } from '../module.js';
 import { pyFloat } from '../repr.js';
 

@@ -1,8 +1,9 @@
 // Embedding: a lookup table of numEmbeddings vectors of size embeddingDim.
 import { noGrad } from '../../tensor/autograd.js';
-import { embedding, empty } from '../../tensor/generated/ops.js';
+import { empty } from '../../tensor/generated/ops.js';
 import { scope } from '../../tensor/memory.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { embedding } from '../functional.js';
 import { normal_ } from '../init.js';
 import { Module } from '../module.js';
 
@@ -16,6 +17,8 @@ export interface EmbeddingOptions {
 export class Embedding extends Module {
   readonly paddingIdx: number | null;
   readonly scaleGradByFreq: boolean;
+  /** The table, (numEmbeddings, embeddingDim) */
+  readonly weight: Tensor;
 
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingOptions = {}) {
     super();
@@ -26,13 +29,13 @@ export class Embedding extends Module {
     }
     this.paddingIdx = p;
     this.scaleGradByFreq = options.scaleGradByFreq ?? false;
-    this.registerParameter('weight', empty([numEmbeddings, embeddingDim]));
+    this.weight = this.registerParameter('weight', empty([numEmbeddings, embeddingDim]));
     this.resetParameters();
   }
 
   /** W ~ N(0, 1), then the padding row set to 0. */
   resetParameters(): void {
-    const w = this.param('weight');
+    const w = this.weight;
     normal_(w);
     const p = this.paddingIdx;
     if (p !== null) noGrad(() => scope(() => void w.select(0, p).fill_(0)));
@@ -40,7 +43,7 @@ export class Embedding extends Module {
 
   /** (*) int64 indices → (*, embeddingDim) */
   forward(indices: Tensor): Tensor {
-    return embedding(this.param('weight'), indices, this.paddingIdx ?? -1, this.scaleGradByFreq, false);
+    return embedding(this.weight, indices, this.paddingIdx ?? -1, this.scaleGradByFreq, false);
   }
 
   override extraRepr(): string {

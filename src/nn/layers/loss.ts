@@ -1,74 +1,89 @@
-// Loss modules around the functions of ../losses.ts. Class weights are buffers, so they appear
-// in the state dict under PyTorch's names ('weight', 'pos_weight').
+// Loss modules around the functional forms (../functional.ts). Class weights are buffers, so they
+// appear in the state dict under PyTorch's names ('weight', 'pos_weight').
 import type { Tensor } from '../../tensor/tensor.js';
 import {
-  binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, focalLoss, huberLoss, klDiv, l1Loss, mseLoss, nllLoss, sigmoidFocalLoss, smoothL1Loss,
-  type BCEOptions, type BCEWithLogitsOptions, type CrossEntropyOptions, type FocalOptions, type KLReduction, type NLLOptions, type Reduction, type SigmoidFocalOptions,
+  binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, focalLoss, huberLoss, klDivLoss, l1Loss, mseLoss, nllLossNd, sigmoidFocalLoss, smoothL1Loss,
+} from '../functional.js';
+import {
+  checkSameShape, type BCEOptions, type BCEWithLogitsOptions, type CrossEntropyOptions, type FocalOptions, type KLReduction, type NLLOptions, type Reduction,
+  type SigmoidFocalOptions,
 } from '../losses.js';
 import { Module } from '../module.js';
 import { pyFloat } from '../repr.js';
-
 
 export class CrossEntropyLoss extends Module {
   readonly ignoreIndex: number;
   readonly reduction: Reduction;
   readonly labelSmoothing: number;
+  /** Per-class weights (C), or null */
+  readonly weight: Tensor | null;
 
   constructor(o: CrossEntropyOptions = {}) {
     super();
-    this.registerBuffer('weight', o.weight ?? null);
+    this.weight = this.registerBuffer('weight', o.weight ?? null);
     this.ignoreIndex = o.ignoreIndex ?? -100;
     this.reduction = o.reduction ?? 'mean';
     this.labelSmoothing = o.labelSmoothing ?? 0;
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
-    return crossEntropy(input, target, { weight: this.optionalBuffer('weight'), ignoreIndex: this.ignoreIndex, reduction: this.reduction, labelSmoothing: this.labelSmoothing });
+    return crossEntropy(input, target, { weight: this.weight, ignoreIndex: this.ignoreIndex, reduction: this.reduction, labelSmoothing: this.labelSmoothing });
   }
 }
 
 export class NLLLoss extends Module {
   readonly ignoreIndex: number;
   readonly reduction: Reduction;
+  /** Per-class weights (C), or null */
+  readonly weight: Tensor | null;
 
   constructor(o: NLLOptions = {}) {
     super();
-    this.registerBuffer('weight', o.weight ?? null);
+    this.weight = this.registerBuffer('weight', o.weight ?? null);
     this.ignoreIndex = o.ignoreIndex ?? -100;
     this.reduction = o.reduction ?? 'mean';
   }
 
+  /** Log-probabilities (N, C) or (N, C, d1, …), class indices (N) or (N, d1, …) */
   forward(input: Tensor, target: Tensor): Tensor {
-    return nllLoss(input, target, { weight: this.optionalBuffer('weight'), ignoreIndex: this.ignoreIndex, reduction: this.reduction });
+    return nllLossNd(input, target, { weight: this.weight, ignoreIndex: this.ignoreIndex, reduction: this.reduction });
   }
 }
 
 export class BCELoss extends Module {
   readonly reduction: Reduction;
+  /** Per-element weights (broadcast to the input), or null */
+  readonly weight: Tensor | null;
 
   constructor(o: BCEOptions = {}) {
     super();
     this.reduction = o.reduction ?? 'mean';
-    this.registerBuffer('weight', o.weight ?? null);
+    this.weight = this.registerBuffer('weight', o.weight ?? null);
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
-    return binaryCrossEntropy(input, target, { weight: this.optionalBuffer('weight'), reduction: this.reduction });
+    checkSameShape('BCELoss', input, target);
+    return binaryCrossEntropy(input, target, { weight: this.weight, reduction: this.reduction });
   }
 }
 
 export class BCEWithLogitsLoss extends Module {
   readonly reduction: Reduction;
+  /** Per-element weights (broadcast to the input), or null */
+  readonly weight: Tensor | null;
+  /** Per-class weights of the positive term (broadcast over the last dim), or null */
+  readonly posWeight: Tensor | null;
 
   constructor(o: BCEWithLogitsOptions = {}) {
     super();
     this.reduction = o.reduction ?? 'mean';
-    this.registerBuffer('weight', o.weight ?? null);
-    this.registerBuffer('pos_weight', o.posWeight ?? null);
+    this.weight = this.registerBuffer('weight', o.weight ?? null);
+    this.posWeight = this.registerBuffer('pos_weight', o.posWeight ?? null);
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
-    return binaryCrossEntropyWithLogits(input, target, { weight: this.optionalBuffer('weight'), posWeight: this.optionalBuffer('pos_weight'), reduction: this.reduction });
+    checkSameShape('BCEWithLogitsLoss', input, target);
+    return binaryCrossEntropyWithLogits(input, target, { weight: this.weight, posWeight: this.posWeight, reduction: this.reduction });
   }
 }
 
@@ -118,7 +133,7 @@ export class KLDivLoss extends Module {
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
-    return klDiv(input, target, this.o);
+    return klDivLoss(input, target, this.o);
   }
 }
 
@@ -143,6 +158,8 @@ export class FocalLoss extends Module {
   readonly ignoreIndex: number;
   readonly reduction: Reduction;
   readonly scalarAlpha: number | null;
+  /** Per-class α (C), or null (no α, or one number: scalarAlpha) */
+  readonly alpha: Tensor | null;
 
   constructor(o: FocalOptions = {}) {
     super();
@@ -150,16 +167,14 @@ export class FocalLoss extends Module {
     this.ignoreIndex = o.ignoreIndex ?? -100;
     this.reduction = o.reduction ?? 'mean';
     this.scalarAlpha = typeof o.alpha === 'number' ? o.alpha : null;
-    this.registerBuffer('alpha', o.alpha && typeof o.alpha !== 'number' ? o.alpha : null);
+    this.alpha = this.registerBuffer('alpha', o.alpha && typeof o.alpha !== 'number' ? o.alpha : null);
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
-    const alpha = this.scalarAlpha ?? this.optionalBuffer('alpha');
-    return focalLoss(input, target, { gamma: this.gamma, alpha, ignoreIndex: this.ignoreIndex, reduction: this.reduction });
+    return focalLoss(input, target, { gamma: this.gamma, alpha: this.scalarAlpha ?? this.alpha, ignoreIndex: this.ignoreIndex, reduction: this.reduction });
   }
 
   override extraRepr(): string {
     return `gamma=${pyFloat(this.gamma)}, reduction='${this.reduction}'`;
   }
 }
-

@@ -1,6 +1,6 @@
 // 2-D pooling. Arguments print as given (an int stays an int), as in PyTorch's repr.
-import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from '../../tensor/generated/ops.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { adaptiveAvgPool2d, adaptiveMaxPool2d, avgPool2d, maxPool2d } from '../functional.js';
 import { Module } from '../module.js';
 import { pyBool, pyIntOrTuple } from '../repr.js';
 
@@ -89,6 +89,24 @@ export class AdaptiveAvgPool2d extends Module {
     const o = this.outputSize;
     const size = typeof o === 'number' ? [o, o] : o.map((s, i) => s ?? x.size(x.dim() - 2 + i));
     return adaptiveAvgPool2d(x, size);
+  }
+
+  override extraRepr(): string {
+    return `output_size=${pyIntOrTuple(this.outputSize)}`;
+  }
+}
+
+/** Max over each of an output-size grid of windows, whatever the input size. */
+export class AdaptiveMaxPool2d extends Module {
+  constructor(readonly outputSize: number | readonly [number, number]) {
+    super();
+  }
+
+  /** (N, C, H, W) → (N, C, *outputSize) */
+  forward(x: Tensor): Tensor {
+    const [out, indices] = adaptiveMaxPool2d(x, typeof this.outputSize === 'number' ? [this.outputSize, this.outputSize] : this.outputSize);
+    indices.dispose(); // only the backward needs them, and autograd keeps its own reference
+    return out;
   }
 
   override extraRepr(): string {

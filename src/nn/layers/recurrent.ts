@@ -28,8 +28,12 @@ abstract class RNNBase extends Module {
   readonly batchFirst: boolean;
   readonly dropout: number;
   readonly bidirectional: boolean;
-  /** Parameter names in the order of the fused kernel's flat weight list. */
-  readonly flatWeightNames: string[] = [];
+  /**
+   * Every weight and bias, in the order of the fused kernel's flat list (w_ih, w_hh, b_ih, b_hh per
+   * layer and direction), registered as `weight_ih_l0`, …: PyTorch's `_flat_weights`. Kept in
+   * place by `to()` and `loadStateDict`, so the list never goes stale.
+   */
+  readonly flatWeights: readonly Tensor[];
 
   constructor(mode: Mode, readonly inputSize: number, readonly hiddenSize: number, o: RNNOptions) {
     super();
@@ -42,18 +46,17 @@ abstract class RNNBase extends Module {
       throw new RangeError('dropout should be a number in range [0, 1] representing the probability of an element being zeroed');
     const gateSize = GATES[mode] * hiddenSize;
     const directions = this.numDirections;
+    const flat: Tensor[] = [];
     for (let layer = 0; layer < this.numLayers; layer++) {
       for (let d = 0; d < directions; d++) {
         const suffix = `l${layer}${d === 1 ? '_reverse' : ''}`;
         const layerInput = layer === 0 ? inputSize : hiddenSize * directions;
         const shapes: [string, number[]][] = [[`weight_ih_${suffix}`, [gateSize, layerInput]], [`weight_hh_${suffix}`, [gateSize, hiddenSize]]];
         if (this.bias) shapes.push([`bias_ih_${suffix}`, [gateSize]], [`bias_hh_${suffix}`, [gateSize]]);
-        for (const [name, shape] of shapes) {
-          this.registerParameter(name, empty(shape));
-          this.flatWeightNames.push(name);
-        }
+        for (const [name, shape] of shapes) flat.push(this.registerParameter(name, empty(shape)));
       }
     }
+    this.flatWeights = flat;
     this.resetParameters();
   }
 
@@ -65,11 +68,6 @@ abstract class RNNBase extends Module {
   resetParameters(): void {
     const stdv = this.hiddenSize > 0 ? 1 / Math.sqrt(this.hiddenSize) : 0;
     for (const p of this.parameters()) uniform_(p, -stdv, stdv);
-  }
-
-  /** Looked up at every call: `to()` replaces parameter tensors. */
-  protected flatWeights(): Tensor[] {
-    return this.flatWeightNames.map((n) => this.param(n));
   }
 
   /**
@@ -123,7 +121,7 @@ export class LSTM extends RNNBase {
     const { input, batched, batch } = this.prepare(x);
     const h0 = this.hidden(hx?.[0], input, batched, batch);
     const c0 = this.hidden(hx?.[1], input, batched, batch);
-    const [out, h, c] = lstm(input, [h0, c0], this.flatWeights(), this.bias, this.numLayers, this.dropout, this.training, this.bidirectional, this.batchFirst);
+    const [out, h, c] = lstm(input, [h0, c0], this.flatWeights, this.bias, this.numLayers, this.dropout, this.training, this.bidirectional, this.batchFirst);
     return batched ? [out, [h, c]] : [this.unbatch(out, false), [h.squeeze(1), c.squeeze(1)]];
   }
 }
@@ -137,7 +135,7 @@ export class GRU extends RNNBase {
   forward(x: Tensor, h0?: Tensor): [Tensor, Tensor] {
     const { input, batched, batch } = this.prepare(x);
     const h = this.hidden(h0, input, batched, batch);
-    const [out, hn] = gru(input, h, this.flatWeights(), this.bias, this.numLayers, this.dropout, this.training, this.bidirectional, this.batchFirst);
+    const [out, hn] = gru(input, h, this.flatWeights, this.bias, this.numLayers, this.dropout, this.training, this.bidirectional, this.batchFirst);
     return [this.unbatch(out, batched), batched ? hn : hn.squeeze(1)];
   }
 }
@@ -160,7 +158,7 @@ export class RNN extends RNNBase {
     const { input, batched, batch } = this.prepare(x);
     const h = this.hidden(h0, input, batched, batch);
     const kernel = this.nonlinearity === 'relu' ? rnnRelu : rnnTanh;
-    const [out, hn] = kernel(input, h, this.flatWeights(), this.bias, this.numLayers, this.dropout, this.training, this.bidirectional, this.batchFirst);
+    const [out, hn] = kernel(input, h, this.flatWeights, this.bias, this.numLayers, this.dropout, this.training, this.bidirectional, this.batchFirst);
     return [this.unbatch(out, batched), batched ? hn : hn.squeeze(1)];
   }
 }

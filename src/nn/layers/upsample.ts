@@ -1,10 +1,10 @@
-// Upsample (F.interpolate) for 4-D inputs, modes 'nearest' and 'bilinear'.
-import { upsampleBilinear2d, upsampleNearest2d } from '../../tensor/generated/ops.js';
+// Upsample: F.interpolate as a layer, for 4-D inputs, modes 'nearest' and 'bilinear'.
 import type { Tensor } from '../../tensor/tensor.js';
+import { interpolate, type InterpolateMode } from '../functional.js';
 import { Module } from '../module.js';
-import { ntuple, pyFloat, pyIntOrTuple } from '../repr.js';
+import { pyFloat, pyIntOrTuple } from '../repr.js';
 
-export type UpsampleMode = 'nearest' | 'bilinear';
+export type UpsampleMode = InterpolateMode;
 
 export interface UpsampleOptions {
   /** Output [H, W] (or one int for both). Exactly one of size and scaleFactor. */
@@ -29,6 +29,7 @@ export class Upsample extends Module {
     this.scaleFactor = options.scaleFactor || null;
     this.mode = options.mode ?? 'nearest';
     this.alignCorners = options.alignCorners ?? null;
+    // Refused here too, so a bad layer fails where it is built rather than at its first batch.
     if (this.mode === 'nearest' && this.alignCorners !== null)
       throw new RangeError('align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear');
     if ((this.size === null) === (this.scaleFactor === null)) throw new RangeError('Upsample: give exactly one of size and scaleFactor');
@@ -36,10 +37,7 @@ export class Upsample extends Module {
 
   /** (N, C, H, W) → (N, C, H_out, W_out) */
   forward(x: Tensor): Tensor {
-    if (x.dim() !== 4) throw new RangeError(`Upsample(mode=${this.mode}) supports 4-D input (N, C, H, W), got ${x.dim()}-D`);
-    const size = this.size === null ? null : ntuple(this.size, 2, 'size');
-    const scales = this.scaleFactor === null ? null : ntuple(this.scaleFactor, 2, 'scale_factor');
-    return this.mode === 'nearest' ? upsampleNearest2d(x, size, scales) : upsampleBilinear2d(x, size, this.alignCorners ?? false, scales);
+    return interpolate(x, { size: this.size, scaleFactor: this.scaleFactor, mode: this.mode, alignCorners: this.alignCorners });
   }
 
   override extraRepr(): string {
