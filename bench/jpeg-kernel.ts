@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 
 import { decodeJpegBatch, probeJpeg, resizeCenterCrop, type JpegSample } from '../src/data/image/jpeg-native.js';
+import { RandomStream } from '../src/data/random.js';
 import { randomResizedCropBox } from '../src/data/transforms/geometric.js';
-import { Rng } from '../src/data/transforms/rng.js';
 import { describeLoad, describeStats, interleaveN, parseFlags, Peer, resultLine, stats } from './lib/harness.js';
 
 const flags = parseFlags(
@@ -76,8 +76,8 @@ try {
         if (!info) throw new Error(`img${k}: the generated JPEG has no readable header`);
         if (kind === 'eval') samples.push({ bytes, id: `img${k}`, ...resizeCenterCrop(info, 256, 224) });
         else {
-          const rng = new Rng(0, epoch, k, 0);
-          samples.push({ bytes, id: `img${k}`, crop: randomResizedCropBox(info, rng, [0.08, 1], [3 / 4, 4 / 3]), flip: rng.uniform() < 0.5 });
+          const rng = new RandomStream({ seed: 0, purpose: 'augment', epoch, index: k });
+          samples.push({ bytes, id: `img${k}`, crop: randomResizedCropBox(info, rng, [0.08, 1], [3 / 4, 4 / 3]), flip: rng.bernoulli(0.5) });
         }
       }
       const errors = await decodeJpegBatch(samples, out.subarray(0, samples.length * 3 * 224 * 224), { width: 224, height: 224, normalize: { mean: MEAN, std: STD }, threads: 1 });

@@ -9,7 +9,7 @@
 // How a loader uses it (RandomResizedCrop + flip, then the batch tensor without a copy):
 //   const info = probeJpeg(bytes, id);           // size, orientation: microseconds; undefined → decodeImage
 //   const crop = randomResizedCropBox(info, rng, scale, ratio);     // the same sampler as today
-//   samples.push({ bytes, id, crop, flip: rng.uniform() < 0.5 });
+//   samples.push({ bytes, id, crop, flip: rng.bernoulli(0.5) });
 //   const errors = await decodeJpegBatch(samples, out, { width: 224, height: 224, normalize, threads });
 //   const x = fromBufferShared(out, [samples.length, 3, 224, 224]);
 // Evaluation (Resize(256) + CenterCrop(224)): `{ bytes, id, ...resizeCenterCrop(info, 256, 224) }`.
