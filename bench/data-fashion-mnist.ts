@@ -6,8 +6,9 @@
 // Metric: images per second delivered to the consumer.
 //
 //   node dist/bench/data-fashion-mnist.js [--threads N] [--reps 5] [--batch 128]
-import { DataLoader, normalize, tensorDataset } from '../src/data/loader/index.js';
+import { DataLoader, tensorDataset } from '../src/data/loader/index.js';
 import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, loadFashionMnist } from '../src/data/sources/fashion-mnist.js';
+import { normalize } from '../src/data/transforms/batch.js';
 import { disposeBatch } from '../src/data/types.js';
 import { memoryStats, setNumThreads } from '../src/index.js';
 import {

@@ -36,7 +36,9 @@ process.env.UV_THREADPOOL_SIZE = String(flags.uv);
 const { default: sharp } = await import('sharp');
 const { imageFolder } = await import('../src/data/sources/image-folder.js');
 const { compose, horizontalFlip, randomResizedCrop } = await import('../src/data/transforms/index.js');
-const { DataLoader, normalize } = await import('../src/data/loader/index.js');
+const { DataLoader } = await import('../src/data/loader/index.js');
+const { normalize } = await import('../src/data/transforms/batch.js');
+const { RandomStream } = await import('../src/data/random.js');
 const { disposeBatch } = await import('../src/data/types.js');
 const { memoryStats, setNumThreads } = await import('../src/index.js');
 
@@ -56,8 +58,8 @@ async function writeImages(root: string, n: number): Promise<number> {
   const w = 500;
   const h = 375;
   let bytes = 0;
-  let seed = 12345;
-  const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const r = new RandomStream({ seed: 12345, purpose: 'test' });
+  const rand = () => r.float();
   for (let c = 0; c < CLASSES; c++) mkdirSync(join(root, `class${c}`));
   const px = new Uint8Array(w * h * 3);
   for (let k = 0; k < n; k++) {

@@ -9,6 +9,7 @@
 //   node dist/bench/trainer-overhead.js [--steps 40] [--reps 5] [--batch 32] [--threads N]
 import { crossEntropyLoss, manualSeed, nn, optim, scope, setNumThreads, tensor, type Tensor } from '../src/index.js';
 import type { Batch, BatchSource } from '../src/data/types.js';
+import { RandomStream } from '../src/data/random.js';
 import { Trainer } from '../src/train/index.js';
 import { defaultThreads, describeLoad, describeStats, interleaveN, parseFlags, resultLine, stats } from './lib/harness.js';
 
@@ -24,8 +25,8 @@ const model = (): nn.Sequential & { forward(x: Tensor): Tensor } =>
 
 // A handful of fixed random batches, cycled; every step makes fresh tensors from them (as a loader does).
 const pool = Array.from({ length: 8 }, (_, b) => {
-  let s = b * 7919 + 1;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const r = new RandomStream({ seed: b, purpose: 'test' });
+  const rand = () => r.float();
   return { x: Float32Array.from({ length: flags.batch * 784 }, () => rand() * 2 - 1), y: BigInt64Array.from({ length: flags.batch }, () => BigInt(Math.floor(rand() * 10))) };
 });
 const makeBatch = (i: number): Batch => {

@@ -9,8 +9,9 @@
 // download is possible here, so the path is an argument.
 import { metrics, models, nn, optim, train, type Tensor } from '../src/index.js';
 import { cifarDataset } from '../src/data/sources/cifar.js';
-import { DataLoader, type BatchTransform } from '../src/data/loader/index.js';
+import { DataLoader } from '../src/data/loader/index.js';
 import { subset } from '../src/data/subset.js';
+import type { BatchTransform } from '../src/data/transforms/batch.js';
 import { exampleArgs, fail, firstIndices, pyFloat, runExample } from './cli.js';
 
 const NAME = '000-cifar10-cnn';

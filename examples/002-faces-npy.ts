@@ -16,9 +16,10 @@ import { join } from 'node:path';
 
 import { metrics, models, nn, optim, train, type Tensor } from '../src/index.js';
 import { npyDataset } from '../src/data/sources/npy.js';
-import { DataLoader, type BatchTransform } from '../src/data/loader/index.js';
-import { permutation, RngPurpose } from '../src/data/sampling/rng.js';
+import { DataLoader } from '../src/data/loader/index.js';
+import { RandomStream } from '../src/data/random.js';
 import { subset } from '../src/data/subset.js';
+import type { BatchTransform } from '../src/data/transforms/batch.js';
 import { compose, centerCrop, horizontalFlip, randomCrop, resize } from '../src/data/transforms/index.js';
 import { exampleArgs, fail, runExample } from './cli.js';
 
@@ -60,7 +61,7 @@ runExample(NAME, async () => {
 
   // indices = np.arange(N); np.random.shuffle(indices); train_size = int(0.8 * N)
   // x_train = images[:train_size] …; x_test = images[train_size:] …
-  const order = permutation(faces.length, args.seed, RngPurpose.split);
+  const order = new RandomStream({ seed: args.seed, purpose: 'split' }).permutation(faces.length);
   const trainSize = Math.floor(0.8 * faces.length);
   const trainIdx = order.subarray(0, args.limit === undefined ? trainSize : Math.min(trainSize, args.limit)); // --limit: the first N
   const testIdx = order.subarray(trainSize, args.testLimit === undefined ? undefined : trainSize + args.testLimit);

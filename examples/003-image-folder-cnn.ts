@@ -17,9 +17,10 @@
 // what we do.
 import { metrics, models, nn, optim, train, type Tensor } from '../src/index.js';
 import { imageFolder } from '../src/data/sources/image-folder.js';
-import { DataLoader, type BatchTransform } from '../src/data/loader/index.js';
-import { permutation, RngPurpose } from '../src/data/sampling/rng.js';
+import { DataLoader } from '../src/data/loader/index.js';
+import { RandomStream } from '../src/data/random.js';
 import { subset } from '../src/data/subset.js';
+import type { BatchTransform } from '../src/data/transforms/batch.js';
 import { compose, resize } from '../src/data/transforms/index.js';
 import type { IndexedDataset } from '../src/data/types.js';
 import { exampleArgs, fail, firstIndices, pyFloat, runExample } from './cli.js';
@@ -47,7 +48,7 @@ runExample(NAME, async () => {
   // files, shuffles the list with the seed, and holds out its last int(0.2 × N) files.
   const all = await imageFolder(args.data);
   for (const w of all.warnings) console.warn(`warning: ${w}`);
-  const order = permutation(all.length, args.seed, RngPurpose.split);
+  const order = new RandomStream({ seed: args.seed, purpose: 'split' }).permutation(all.length);
   let trainIdx: Int32Array;
   let testSet: IndexedDataset;
   const testDir = args.options['test'];

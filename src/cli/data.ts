@@ -1,14 +1,17 @@
 // `tessera data …`: commands about data sets. `data check` runs the dataset doctor on an image
 // folder or a manifest and prints what to fix; `data pack` writes a source into packed shards.
-// Exit codes: 0 clean, 1 problems found (bad files), 2 the command could not run (bad arguments, a
-// missing path, an unreadable manifest, an output folder that already holds a pack).
+// Exit codes: 0 nothing that stops training (warnings, duplicates and imbalance are printed, not
+// failed on), 1 problems found (unreadable files; for check also test images inside the training
+// set and empty classes), 2 the command could not run (bad arguments, a missing path, an
+// unreadable manifest, an output folder that already holds a pack).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
 
-import { checkDataset, type DoctorOptions, formatDoctorReport } from '../data/doctor/index.js';
+import { LIMITS } from '../config/limits.js';
+import { checkDataset, type DoctorOptions, type DoctorReport, formatDoctorReport } from '../data/doctor/index.js';
 import { BadSampleError, openPackInputs, packDataset, type PackOptions, type PackSummary } from '../data/pack/index.js';
 import { PACKED_INDEX } from '../data/formats/packed-index.js';
 import { DataError } from '../data/types.js';
@@ -16,10 +19,11 @@ import { writeFileAtomic } from '../io/atomic.js';
 
 const USAGE = 2;
 
-function intAtLeast(name: string, min: number) {
+function intAtLeast(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
+    if (n > max) throw new InvalidArgumentError(`${name} must be at most ${max}`);
     return n;
   };
 }
@@ -68,7 +72,21 @@ async function runCheck(source: string, flags: CheckFlags): Promise<number> {
   }
   if (flags.out !== undefined) writeFileAtomic(flags.out, [Buffer.from(`${JSON.stringify(report, null, 2)}\n`)]);
   console.log(flags.json ? JSON.stringify(report, null, 2) : formatDoctorReport(report));
-  return report.clean ? 0 : 1;
+  if (!flags.json) for (const line of imbalanceAdvice(report)) console.log(line);
+  return report.errors > 0 || report.issues.some((i) => i.code === 'leakage' || i.code === 'empty-class') ? 1 : 0;
+}
+
+/** What training offers against class imbalance, when the largest class is over 3× the smallest. */
+function imbalanceAdvice(report: DoctorReport): string[] {
+  const ratio = report.imbalanceRatio;
+  if (ratio === null || ratio <= 3) return [];
+  return [
+    '',
+    `Class imbalance: the largest class has ${ratio}× the samples of the smallest. Training can`,
+    '  weigh the loss per class:    --set train.classWeights=inverse   (or inverse-sqrt, effective)',
+    '  or sample classes evenly:    --set train.sampler=weighted',
+    "and the report's per-class table and macro F1 show how the small classes fare.",
+  ];
 }
 
 /** `32` or `224x160` (height × width, as torchvision's size). */
@@ -77,6 +95,7 @@ function parseSize(v: string): number | [number, number] {
   const h = Number(m?.[1]);
   const w = Number(m?.[2] ?? m?.[1]);
   if (!m || !(h > 0 && w > 0)) throw new InvalidArgumentError('--size must be N or HxW with positive integers, e.g. 32 or 224x224');
+  if (h > LIMITS.imageSide || w > LIMITS.imageSide) throw new InvalidArgumentError(`--size must be at most ${LIMITS.imageSide} pixels per side`);
   return m[2] === undefined ? h : [h, w];
 }
 
@@ -189,8 +208,8 @@ export function registerDataCommands(program: Command): void {
       .option('--out <file>', 'also write the JSON report to this file')
       .option('--test <source>', 'a test set to check for leakage against (its images must not appear in <source>)')
       .option('--min-side <px>', 'flag images whose shorter side is below this', intAtLeast('--min-side', 1), 32)
-      .option('--near-distance <bits>', 'pHash distance (of 64 bits) up to which images count as near duplicates', intAtLeast('--near-distance', 0), 8)
-      .option('--concurrency <n>', 'files inspected at once', intAtLeast('--concurrency', 1))
+      .option('--near-distance <bits>', 'pHash distance (of 64 bits) up to which images count as near duplicates', intAtLeast('--near-distance', 0, 64), 8)
+      .option('--concurrency <n>', 'files inspected at once', intAtLeast('--concurrency', 1, LIMITS.workers))
       .option('--no-progress', 'no progress bar'),
   ).action(async (source: string, flags: CheckFlags) => {
     process.exitCode = await runCheck(source, flags);
@@ -211,8 +230,8 @@ export function registerDataCommands(program: Command): void {
       .option('--shrink-on-load', 'decode large JPEGs at 1/2, 1/4 or 1/8 scale when the output is that much smaller (faster, not bit-exact)')
       .option('--fail-on-bad', 'stop at the first file that cannot be read or decoded (default: skip and list it)')
       .option('--overwrite', 'replace a pack already in <out>')
-      .option('--concurrency <n>', 'files decoded at once', intAtLeast('--concurrency', 1))
-      .option('--shard-mb <n>', 'shard size in MiB (default 256)', intAtLeast('--shard-mb', 1))
+      .option('--concurrency <n>', 'files decoded at once', intAtLeast('--concurrency', 1, LIMITS.workers))
+      .option('--shard-mb <n>', 'shard size in MiB (default 256)', intAtLeast('--shard-mb', 1, 65_536))
       .option('--json', 'print the summary as JSON')
       .option('--no-progress', 'no progress bar'),
   ).action(async (source: string, out: string, flags: PackFlags) => {

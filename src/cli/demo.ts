@@ -1,6 +1,7 @@
 // `tessera demo`: a few hundred SGD steps of a small MLP on Fashion-MNIST, written with raw ops,
 // printing the loss as it falls. A smoke test of the whole engine on real data; `tessera train`
 // (the training issue) is the real job.
+import { RandomStream } from '../data/random.js';
 import { loadFashionMnist } from '../data/sources/fashion-mnist.js';
 import {
   crossEntropyLoss, fromBufferShared, keep, linear, manualSeed, memoryStats, noGrad, randn, relu, scope, tensor, zeros,
@@ -41,11 +42,8 @@ export function runDemo(o: DemoOptions): { firstLoss: number; lastLoss: number; 
   const velocity = Object.values(params).map((p) => zeros(p.shape));
   const forward = (x: Tensor) => linear(relu(linear(x, params.w1, params.b1)), params.w2, params.b2);
 
-  let rng = o.seed >>> 0;
-  const nextIndex = (n: number) => {
-    rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0;
-    return rng % n;
-  };
+  const draws = new RandomStream({ seed: o.seed, purpose: 'shuffle' });
+  const nextIndex = (n: number) => draws.int(0, n);
   const t0 = performance.now();
   let window = 0;
   let firstLoss = NaN;

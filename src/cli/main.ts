@@ -1,15 +1,17 @@
 // The `tessera` command line.
 import { Command, InvalidArgumentError } from 'commander';
 
+import { LIMITS } from '../config/limits.js';
 import { formatRuntimeInfo, runtimeInfo } from '../runtime/info.js';
 import { registerDataCommands } from './data.js';
 import { runDemo } from './demo.js';
 import { registerTrainCommands } from './train.js';
 
-function positiveInt(name: string) {
+function positiveInt(name: string, max: number) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+    if (n > max) throw new InvalidArgumentError(`${name} must be at most ${max.toLocaleString('en-US')}`);
     return n;
   };
 }
@@ -38,10 +40,10 @@ program
 program
   .command('demo')
   .description('train a small MLP on Fashion-MNIST for a few hundred steps, printing the loss')
-  .option('--steps <n>', 'SGD steps', positiveInt('--steps'), 400)
-  .option('--batch-size <n>', 'images per step', positiveInt('--batch-size'), 64)
+  .option('--steps <n>', 'SGD steps', positiveInt('--steps', 1_000_000), 400)
+  .option('--batch-size <n>', 'images per step', positiveInt('--batch-size', LIMITS.batchSize), 64)
   .option('--lr <x>', 'learning rate', positiveNumber('--lr'), 0.05)
-  .option('--seed <n>', 'random seed', positiveInt('--seed'), 1)
+  .option('--seed <n>', 'random seed', positiveInt('--seed', 2 ** 31 - 1), 1)
   .action((opts: { steps: number; batchSize: number; lr: number; seed: number }) => {
     runDemo({ ...opts, log: (l) => console.log(l) });
   });

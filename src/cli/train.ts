@@ -1,42 +1,25 @@
 // `tessera train`, `eval`, `predict`, `lr-find`, `models`: the CLI over src/run/. Flags are
 // shorthands for config fields (`--epochs 5` is `train.epochs`); `--set path=value` reaches any
 // field; a --config file (JSON or YAML) is read first and flags override it.
-import { writeFileSync } from 'node:fs';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 
-import { type Command, Option } from 'commander';
-
-import { resolveConfig } from '../config/load.js';
+import { SHORTHANDS } from '../config/flags.js';
+import { fitCount, fitToMachine, LIMITS } from '../config/limits.js';
+import { ConfigError, resolveConfig, type Override } from '../config/load.js';
 import type { RunConfig } from '../config/schema.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { listModels } from '../models/registry.js';
 import { evaluateSavedModel } from '../run/eval.js';
 import { runLrFind } from '../run/lr-find.js';
+import { checkBeforeData } from '../run/preflight.js';
 import { listImageFiles, predictFiles, predictionsToCsv } from '../run/predict.js';
 import { runTraining } from '../run/train.js';
-
-/** Flag → config path. Values are parsed by the schema, so `--epochs x` is reported as `train.epochs`. */
-const SHORTHANDS: [flag: string, path: string, help: string][] = [
-  ['--model <name>', 'model.name', 'model from the zoo (see `tessera models`)'],
-  ['--epochs <n>', 'train.epochs', 'passes over the training set'],
-  ['--batch-size <n>', 'train.batchSize', 'images per step'],
-  ['--lr <x>', 'train.optimizer.lr', 'peak learning rate'],
-  ['--optimizer <name>', 'train.optimizer.name', 'sgd, adam, adamw, rmsprop or lion'],
-  ['--schedule <name>', 'train.schedule.name', 'one-cycle, cosine, step or constant'],
-  ['--label-smoothing <x>', 'train.labelSmoothing', 'label smoothing of the cross-entropy'],
-  ['--seed <n>', 'train.seed', 'seed for weights, order and augmentation'],
-  ['--threads <n>', 'train.threads', 'LibTorch threads (default: every core)'],
-  ['--mixed-precision <mode>', 'train.mixedPrecision', 'off, bf16 (CPU/CUDA) or fp16 (CUDA)'],
-  ['--val-split <x>', 'data.valSplit', 'share of the training set held out for validation'],
-  ['--test <source>', 'data.test', 'a separate test set'],
-  ['--workers <n>', 'data.workers', 'decoding/augmentation worker threads'],
-  ['--name <name>', 'name', 'run name (the directory under --out-dir)'],
-  ['--out-dir <dir>', 'outDir', 'where run directories go (default runs)'],
-  ['--pretrained <file>', 'model.pretrained', 'start from these weights (.pt or .safetensors)'],
-];
+import { setNumThreads } from '../runtime/threads.js';
+import { CheckpointError } from '../train/checkpoint.js';
 
 interface CommonFlags {
   config?: string;
   set?: string[];
-  imageSize?: string;
   printConfig?: boolean;
   [k: string]: unknown;
 }
@@ -47,33 +30,58 @@ function camel(flag: string): string {
 
 function addConfigFlags(cmd: Command): Command {
   cmd.option('-c, --config <file>', 'JSON or YAML config file');
-  for (const [flag, , help] of SHORTHANDS) cmd.option(flag, help);
-  cmd.option('--image-size <HxW>', 'resize images to this size, e.g. 64x64 (data.imageSize)');
+  for (const { flag, help } of SHORTHANDS) cmd.option(flag, help);
   cmd.addOption(new Option('--set <path=value...>', 'set any config field, e.g. --set train.schedule.warmup=0.3'));
   cmd.option('--print-config', 'print the resolved config and exit');
   return cmd;
 }
 
-/** The run config from --config, shorthand flags, --set and an optional positional source. */
+/**
+ * The run config from --config, shorthand flags, --set and an optional positional source. Values
+ * are parsed by the schema, and a bad one is reported with what the user typed: `--epochs many →
+ * train.epochs: …`.
+ */
 export function configFromFlags(flags: CommonFlags, source?: string): RunConfig {
-  const overrides: [string, string | number | boolean][] = [];
-  if (source !== undefined) overrides.push(['data.source', JSON.stringify(source)]);
-  for (const [flag, path] of SHORTHANDS) {
+  const overrides: Override[] = [];
+  if (source !== undefined) overrides.push(['data.source', JSON.stringify(source), `source ${source}`]);
+  for (const { flag, path, text } of SHORTHANDS) {
     const v = flags[camel(flag)];
-    // Strings that are names or paths stay strings; the schema checks numbers.
-    if (v !== undefined) overrides.push([path, /^(data\.test|name|outDir|model\.(name|pretrained)|train\.(optimizer|schedule)\.name|train\.mixedPrecision)$/.test(path) ? JSON.stringify(v) : String(v)]);
-  }
-  if (flags.imageSize !== undefined) {
-    const m = /^(\d+)(?:x(\d+))?$/.exec(flags.imageSize);
-    if (!m) throw new Error(`--image-size must look like 64 or 64x48, got '${flags.imageSize}'`);
-    overrides.push(['data.imageSize', `[${m[1]},${m[2] ?? m[1]}]`]);
+    if (v === undefined) continue;
+    const name = flag.split(' ')[0] as string;
+    if (path === 'data.imageSize') {
+      const m = /^(\d+)(?:x(\d+))?$/.exec(String(v));
+      if (!m) throw new ConfigError(`${name} must look like 64 or 64x48, got '${String(v)}'`);
+      overrides.push([path, `[${m[1]},${m[2] ?? m[1]}]`, `${name} ${String(v)}`]);
+    } else overrides.push([path, text ? JSON.stringify(v) : String(v), `${name} ${String(v)}`]);
   }
   for (const kv of flags.set ?? []) {
     const eq = kv.indexOf('=');
-    if (eq <= 0) throw new Error(`--set needs path=value, got '${kv}'`);
-    overrides.push([kv.slice(0, eq), kv.slice(eq + 1)]);
+    if (eq <= 0) throw new ConfigError(`--set needs path=value, got '${kv}'`);
+    overrides.push([kv.slice(0, eq), kv.slice(eq + 1), `--set ${kv}`]);
   }
   return resolveConfig({ ...(flags.config ? { file: flags.config } : {}), overrides });
+}
+
+const warn = (line: string) => console.error(`tessera: warning: ${line}`);
+
+/** `--threads` of eval and predict: bounded like train.threads, lowered to the cores here. */
+function threadsOption(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > LIMITS.threads) throw new InvalidArgumentError(`--threads must be an integer in 1..${LIMITS.threads}`);
+  return n;
+}
+
+function useThreads(threads: number | undefined): void {
+  if (threads !== undefined) setNumThreads(fitCount('train.threads', threads, warn));
+}
+
+/** A number flag in [min, max] (commander calls this with the text the user typed). */
+function numberIn(name: string, min: number, max: number, integer = false) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!(n >= min && n <= max) || (integer && !Number.isInteger(n))) throw new InvalidArgumentError(`${name} must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}`);
+    return n;
+  };
 }
 
 export function registerTrainCommands(program: Command): void {
@@ -86,7 +94,14 @@ export function registerTrainCommands(program: Command): void {
   ).action(async (source: string | undefined, flags: CommonFlags & { resume?: boolean; force?: boolean }) => {
     const config = configFromFlags(flags, source);
     if (flags.printConfig) return void console.log(JSON.stringify(config, null, 2));
-    const summary = await runTraining(config, { resume: flags.resume ?? false, force: flags.force ?? false });
+    let summary;
+    try {
+      summary = await runTraining(fitToMachine(config, warn), { resume: flags.resume ?? false, force: flags.force ?? false });
+    } catch (e) {
+      // The library's option is `force: true`; on the command line it is --force.
+      if (e instanceof CheckpointError) e.message = e.message.replace('pass force: true', 'pass --force');
+      throw e;
+    }
     const acc = summary.testAccuracy === undefined ? '' : `test accuracy ${(summary.testAccuracy * 100).toFixed(2)}% — `;
     console.log(`${acc}${Math.round(summary.seconds)} s — report: ${summary.reportPath}`);
   });
@@ -95,13 +110,15 @@ export function registerTrainCommands(program: Command): void {
     program
       .command('lr-find [source]')
       .description('sweep the learning rate over a few hundred batches and suggest one')
-      .option('--start-lr <x>', 'smallest lr', Number, 1e-6)
-      .option('--end-lr <x>', 'largest lr', Number, 10)
-      .option('--iterations <n>', 'batches in the sweep', Number, 200),
+      .option('--start-lr <x>', 'smallest lr', numberIn('--start-lr', 1e-12, 1e6), 1e-6)
+      .option('--end-lr <x>', 'largest lr', numberIn('--end-lr', 1e-12, 1e6), 10)
+      .option('--iterations <n>', 'batches in the sweep', numberIn('--iterations', 2, 100_000, true), 200),
   ).action(async (source: string | undefined, flags: CommonFlags & { startLr: number; endLr: number; iterations: number }) => {
     const config = configFromFlags(flags, source);
     if (flags.printConfig) return void console.log(JSON.stringify(config, null, 2));
-    await runLrFind(config, { startLr: flags.startLr, endLr: flags.endLr, numIter: flags.iterations });
+    if (!(flags.startLr < flags.endLr)) throw new InvalidArgumentError(`--start-lr (${flags.startLr}) must be below --end-lr (${flags.endLr})`);
+    checkBeforeData(config);
+    await runLrFind(fitToMachine(config, warn), { startLr: flags.startLr, endLr: flags.endLr, numIter: flags.iterations });
   });
 
   program
@@ -109,7 +126,9 @@ export function registerTrainCommands(program: Command): void {
     .description("evaluate a trained run's model on its test set, or on --data")
     .option('--data <source>', 'another labelled data set (same classes)')
     .option('--json', 'print the metrics as JSON')
-    .action(async (run: string, flags: { data?: string; json?: boolean }) => {
+    .option('--threads <n>', 'LibTorch threads (default: every core)', threadsOption)
+    .action(async (run: string, flags: { data?: string; json?: boolean; threads?: number }) => {
+      useThreads(flags.threads);
       const r = await evaluateSavedModel(run, { ...(flags.data ? { data: flags.data } : {}) });
       console.log(flags.json ? JSON.stringify(r.report, null, 2) : r.text);
     });
@@ -120,14 +139,16 @@ export function registerTrainCommands(program: Command): void {
     .option('-k, --top-k <n>', 'classes per image', (v) => Number(v), 5)
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
     .option('-o, --out <file>', 'write to a file instead of stdout')
-    .action(async (run: string, inputs: string[], flags: { topK: number; format: 'csv' | 'json'; out?: string }) => {
+    .option('--threads <n>', 'LibTorch threads (default: every core)', threadsOption)
+    .action(async (run: string, inputs: string[], flags: { topK: number; format: 'csv' | 'json'; out?: string; threads?: number }) => {
       if (!(Number.isInteger(flags.topK) && flags.topK > 0)) throw new Error(`--top-k must be a positive integer, got ${flags.topK}`);
+      useThreads(flags.threads);
       const files = await listImageFiles(inputs);
       if (files.length === 0) throw new Error(`no image files in ${inputs.join(', ')}`);
       const predictions = await predictFiles(run, files, { topK: flags.topK });
       const k = Math.max(0, ...predictions.map((p) => p.top.length));
       const text = flags.format === 'json' ? `${JSON.stringify(predictions, null, 2)}\n` : predictionsToCsv(predictions, k);
-      if (flags.out) writeFileSync(flags.out, text);
+      if (flags.out) writeFileAtomic(flags.out, [Buffer.from(text)]);
       else process.stdout.write(text);
       const bad = predictions.filter((p) => p.error).length;
       if (bad > 0) console.error(`tessera: ${bad} of ${files.length} images could not be read (see the error column)`);

@@ -63,35 +63,49 @@ export function setPath(target: Record<string, unknown>, path: string, raw: stri
   node[keys[keys.length - 1] as string] = value;
 }
 
-/** `train.optimizer.lr: Too small: expected number to be >0` — one line per problem. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .map((i) => {
-      const where = i.path.length > 0 ? i.path.join('.') : '(top level)';
-      if (i.code === 'unrecognized_keys') {
-        const keys = (i as { keys: string[] }).keys;
-        return `${where === '(top level)' ? '' : `${where}: `}unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')}`;
-      }
-      return `${where}: ${i.message}`;
-    })
-    .join('\n');
+/**
+ * `train.optimizer.lr: Too small: expected number to be >0` — one line per problem. A field that
+ * a flag set is introduced by what the user typed: `--lr -1 → train.optimizer.lr: Too small: …`.
+ */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], origins: ReadonlyMap<string, string> = new Map()): string {
+  const lines = issues.map((i) => {
+    const where = i.path.length > 0 ? i.path.join('.') : '(top level)';
+    if (i.code === 'unrecognized_keys') {
+      const keys = (i as { keys: string[] }).keys;
+      return `${where === '(top level)' ? '' : `${where}: `}unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')}`;
+    }
+    // The override that set this field or a field above it: `--image-size 100000` sets both
+    // data.imageSize.0 and .1, and is one mistake, reported once, at the field the user set.
+    const set = [...origins.keys()].filter((p) => where === p || where.startsWith(`${p}.`)).sort((a, b) => b.length - a.length)[0];
+    return set === undefined ? `${where}: ${i.message}` : `${origins.get(set)} → ${set}: ${i.message}`;
+  });
+  return [...new Set(lines)].join('\n');
 }
+
+/** A dotted-path override: path, raw value, and optionally what the user typed to set it (`--epochs many`). */
+export type Override = readonly [path: string, value: string | number | boolean, origin?: string];
 
 export interface ResolveOptions {
   /** Config file path, when one was given. */
   file?: string;
   /** Dotted-path overrides from flags, applied after the file, in order. */
-  overrides?: readonly [path: string, value: string | number | boolean][];
+  overrides?: readonly Override[];
 }
 
 /** File, then overrides, then defaults; throws a ConfigError naming the source and the fields. */
 export function resolveConfig(options: ResolveOptions = {}): RunConfig {
   const raw: Record<string, unknown> = options.file ? readConfigFile(options.file) : {};
-  for (const [path, value] of options.overrides ?? []) setPath(raw, path, value);
+  const origins = new Map<string, string>();
+  for (const [path, value, origin] of options.overrides ?? []) {
+    setPath(raw, path, value);
+    if (origin !== undefined) origins.set(path, origin);
+    else origins.delete(path);
+  }
   const parsed = RunConfig.safeParse(raw as RunConfigInput);
   if (!parsed.success) {
     const where = options.file ? `config ${options.file}` : 'options';
-    throw new ConfigError(`${where} ${parsed.error.issues.length > 1 ? 'have problems' : 'has a problem'}:\n${formatIssues(parsed.error.issues)}`);
+    const lines = formatIssues(parsed.error.issues, origins);
+    throw new ConfigError(`${where} ${lines.includes('\n') ? 'have problems' : 'has a problem'}:\n${lines}`);
   }
   return parsed.data;
 }

@@ -3,7 +3,11 @@
 // job's recipe: `tessera train` with no arguments trains the default model on Fashion-MNIST.
 import { z } from 'zod';
 
+import { LIMITS } from './limits.js';
+
 const positiveInt = z.number().int().positive();
+/** A positive integer with an upper bound, and a message that says why there is one. */
+const upTo = (max: number, why: string) => positiveInt.max(max, `at most ${max.toLocaleString('en-US')} (${why})`);
 const fraction = z.number().min(0).max(1);
 
 export const DataConfig = z
@@ -20,10 +24,10 @@ export const DataConfig = z
     /** Stratify the splits by class. */
     stratify: z.boolean().default(true),
     /** Images are resized to this size (height, width) before augmentation; default: the source's own. */
-    imageSize: z.tuple([positiveInt, positiveInt]).optional(),
+    imageSize: z.tuple([upTo(LIMITS.imageSide, 'pixels per side; larger images exhaust memory'), upTo(LIMITS.imageSide, 'pixels per side; larger images exhaust memory')]).optional(),
     channels: z.union([z.literal(1), z.literal(3)]).optional(),
     /** Worker threads that decode and augment; 0 runs them on the main thread's event loop. */
-    workers: z.number().int().min(0).default(0),
+    workers: z.number().int().min(0).max(LIMITS.workers, `at most ${LIMITS.workers} (each worker is a thread with its own memory)`).default(0),
     badFiles: z.enum(['skip', 'fail']).default('skip'),
     /** Reuse (or create) a splits file, so that every run sees the same split. */
     splitsFile: z.string().optional(),
@@ -79,13 +83,13 @@ export const ScheduleConfig = z
 
 export const TrainConfig = z
   .object({
-    epochs: positiveInt.default(8),
-    batchSize: positiveInt.default(128),
+    epochs: upTo(LIMITS.epochs, 'passes over the data').default(8),
+    batchSize: upTo(LIMITS.batchSize, 'images per step').default(128),
     optimizer: OptimizerConfig.default(OptimizerConfig.parse({})),
     schedule: ScheduleConfig.default(ScheduleConfig.parse({})),
     labelSmoothing: z.number().min(0).max(0.5).default(0.1),
     mixedPrecision: z.enum(['off', 'bf16', 'fp16']).default('off'),
-    gradAccumulation: positiveInt.default(1),
+    gradAccumulation: upTo(LIMITS.gradAccumulation, 'batches per optimizer step').default(1),
     clipGradNorm: z.number().positive().optional(),
     ema: z.number().gt(0).lt(1).optional(),
     classWeights: z.enum(['none', 'inverse', 'inverse-sqrt', 'effective']).default('none'),
@@ -93,7 +97,7 @@ export const TrainConfig = z
     earlyStopping: z.object({ patience: positiveInt, monitor: z.string().default('val_loss') }).strict().optional(),
     seed: z.number().int().min(0).default(0),
     /** LibTorch threads; default: every core. */
-    threads: positiveInt.optional(),
+    threads: upTo(LIMITS.threads, 'threads; more than the cores only adds contention').optional(),
     nanGuard: z.enum(['halt', 'skip']).default('halt'),
   })
   .strict();
@@ -102,7 +106,7 @@ export const CheckpointConfig = z
   .object({
     /** Save `last` every this many steps as well as at each epoch's end (0 = epochs only). */
     everySteps: z.number().int().min(0).default(0),
-    keep: positiveInt.default(2),
+    keep: upTo(LIMITS.checkpointsKept, 'each is a full copy of model and optimizer').default(2),
     /** Metric that picks `best` (and its direction). */
     monitor: z.string().default('val_accuracy'),
     mode: z.enum(['max', 'min']).default('max'),
@@ -119,7 +123,7 @@ export const RunConfig = z
     train: TrainConfig.default(TrainConfig.parse({})),
     checkpoint: CheckpointConfig.default(CheckpointConfig.parse({})),
     /** Report gallery size (highest-loss test images). */
-    gallery: z.number().int().min(0).default(24),
+    gallery: z.number().int().min(0).max(LIMITS.gallery, `at most ${LIMITS.gallery} (every image is inlined in the report)`).default(24),
   })
   .strict();
 

@@ -24,6 +24,7 @@ export * as transforms from './transforms/index.js';
 // Loading.
 export * from './loader/index.js';
 export * from './sampling/index.js';
+export { RandomStream, RANDOM_PURPOSES, type RandomKey, type RandomPurpose } from './random.js';
 export { randomSplit, stratifiedSplit, groupSplit, kFold, saveSplits, loadSplits, datasetFingerprint, SplitsFileError, type Splits, type Ratios, type Fold } from './splits.js';
 export { classCounts, classWeights, sampleWeights, type ClassWeighting } from './imbalance.js';
 // The dataset doctor.

@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 import { writeFileAtomic } from '../io/atomic.js';
-import { permutation, Rng, RngPurpose } from './sampling/rng.js';
+import { checkSeed, RandomStream } from './random.js';
 import type { IndexedDataset } from './types.js';
 
 /** Split name → share of the samples, e.g. { train: 0.8, val: 0.1, test: 0.1 } (shares sum to 1). */
@@ -27,6 +27,14 @@ export type Splits = Record<string, Int32Array>;
 
 export interface SplitOptions {
   seed?: number;
+}
+
+// Each split function draws from its own stream, so changing one never moves another's samples.
+const STREAM = { random: 0, stratified: 1, group: 2, kFoldStratified: 3, kFold: 4 } as const;
+
+/** The split stream `stream`; `index` tells apart the strata (label + 1, so unlabelled -1 is 0). */
+function splitStream(options: SplitOptions, stream: number, index = 0): RandomStream {
+  return new RandomStream({ seed: checkSeed(options.seed ?? 0, 'split: seed'), purpose: 'split', stream, index });
 }
 
 function checkRatios(ratios: Ratios): [string[], number[]] {
@@ -79,7 +87,7 @@ function labelsOf(data: IndexedDataset | ArrayLike<number>): ArrayLike<number> {
 export function randomSplit(data: number | IndexedDataset, ratios: Ratios, options: SplitOptions = {}): Splits {
   const [names, shares] = checkRatios(ratios);
   const n = lengthOf(data);
-  const perm = permutation(n, options.seed ?? 0, RngPurpose.split, 0);
+  const perm = splitStream(options, STREAM.random).permutation(n);
   const sizes = apportion(n, shares);
   let at = 0;
   return finish(names, sizes.map((size) => Array.from(perm.subarray(at, (at += size)))));
@@ -101,7 +109,7 @@ export function stratifiedSplit(data: IndexedDataset | ArrayLike<number>, ratios
   let done = 0;
   for (const label of [...strata.keys()].sort((a, b) => a - b)) {
     const members = strata.get(label) as number[];
-    new Rng(options.seed ?? 0, RngPurpose.split, 1, label).shuffle(members);
+    splitStream(options, STREAM.stratified, label + 1).shuffle_(members);
     done += members.length;
     // A leftover sample goes to the split furthest below its share of the samples placed so far.
     const sizes = apportion(members.length, shares, (s, base) => (shares[s] as number) * done - (parts[s] as number[]).length - base);
@@ -138,7 +146,7 @@ export function groupSplit(data: IndexedDataset | readonly (string | undefined)[
     }
     list.push(i);
   });
-  const order = permutation(groups.length, options.seed ?? 0, RngPurpose.split, 2);
+  const order = splitStream(options, STREAM.group).permutation(groups.length);
   const sorted = Array.from(order, (g) => groups[g] as number[]).sort((a, b) => b.length - a.length); // stable: ties stay shuffled
   const targets = shares.map((r) => r * keys.length);
   const parts: number[][] = names.map(() => []);
@@ -171,7 +179,6 @@ export interface Fold {
  */
 export function kFold(data: number | IndexedDataset | ArrayLike<number>, k: number, options: KFoldOptions = {}): Fold[] {
   if (!Number.isInteger(k) || k < 2) throw new RangeError(`kFold: k must be an integer ≥ 2, got ${k}`);
-  const seed = options.seed ?? 0;
   const folds: number[][] = Array.from({ length: k }, () => []);
   if (options.stratified) {
     if (typeof data === 'number') throw new RangeError('kFold: stratified folds need labels (a data set or a label array)');
@@ -180,19 +187,20 @@ export function kFold(data: number | IndexedDataset | ArrayLike<number>, k: numb
     const strata = new Map<number, number[]>();
     for (let i = 0; i < labels.length; i++) {
       const l = labels[i] as number;
+      if (!Number.isInteger(l) || l < -1) throw new RangeError(`kFold: sample ${i} has label ${l}`);
       let list = strata.get(l);
       if (!list) strata.set(l, (list = []));
       list.push(i);
     }
     let next = 0;
     for (const label of [...strata.keys()].sort((a, b) => a - b)) {
-      const members = new Rng(seed, RngPurpose.split, 3, label).shuffle(strata.get(label) as number[]);
+      const members = splitStream(options, STREAM.kFoldStratified, label + 1).shuffle_(strata.get(label) as number[]);
       for (const i of members) (folds[next++ % k] as number[]).push(i);
     }
   } else {
     const n = typeof data === 'number' ? lengthOf(data) : 'kind' in data ? (data as IndexedDataset).length : (data as ArrayLike<number>).length;
     if (n < k) throw new RangeError(`kFold: ${n} samples cannot fill ${k} folds`);
-    const perm = permutation(n, seed, RngPurpose.split, 4);
+    const perm = splitStream(options, STREAM.kFold).permutation(n);
     let at = 0;
     for (let f = 0; f < k; f++) {
       const size = Math.floor(n / k) + (f < n % k ? 1 : 0);

@@ -38,6 +38,12 @@ export class Subset implements IndexedDataset {
     return this.base.read(this.indices[index] as number);
   }
 
+  /** The base's id for the sample, or its index there. */
+  sampleId(index: number): string {
+    const j = this.indices[index] as number;
+    return this.base.sampleId?.(j) ?? `sample ${j} of ${this.base.describe()}`;
+  }
+
   describe(): string {
     return `${this.length.toLocaleString('en-US')} samples of ${this.base.describe()}`;
   }
@@ -51,10 +57,6 @@ class TensorSubset extends Subset implements TensorBacked {
 
   gatherBatch(indices: Int32Array): { x: Tensor; y: Tensor } {
     return this.base.gatherBatch(indices.map((i) => this.indices[i] as number));
-  }
-
-  sampleId(index: number): string {
-    return this.base.sampleId(this.indices[index] as number);
   }
 }
 

@@ -41,6 +41,8 @@ export interface IndexedDataset {
   groups?(): readonly (string | undefined)[] | undefined;
   /** The sample's stored form. Rejects with a DataError naming `id` when it cannot be read. */
   read(index: number): Promise<SampleRecord>;
+  /** The id `read` would give (a path, `file[17]`), without reading: names a sample whose read failed or hung. */
+  sampleId?(index: number): string;
   /** One line for logs and reports, e.g. `image folder /data/pets (2 classes, 7,390 files)`. */
   describe(): string;
 }

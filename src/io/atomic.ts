@@ -6,12 +6,24 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
+import { FileWriteError } from './errors.js';
+
 /**
  * Writes `chunks` (produced lazily, so a large file never needs to be in memory at once) to
  * `path` atomically. If producing or writing any chunk fails, the previous file is untouched and
- * the temporary file is removed.
+ * the temporary file is removed; a system error (disk full, permissions) becomes a
+ * FileWriteError naming `path`.
  */
 export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): void {
+  try {
+    writeAtomic(path, chunks);
+  } catch (e) {
+    // System errors name the temporary file, or no file at all (a failed write): name the target.
+    throw (e as NodeJS.ErrnoException).syscall !== undefined ? new FileWriteError(path, e) : e;
+  }
+}
+
+function writeAtomic(path: string, chunks: Iterable<Uint8Array>): void {
   // Replace what a symlink points to, not the link itself (as write-file-atomic does).
   let target = path;
   let mode: number | undefined;
@@ -22,7 +34,7 @@ export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): voi
     // No previous file: the new one gets the default mode (0666 less the umask).
   }
   const dir = dirname(target);
-  const tmp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`); // see isAtomicTemp
   const fd = openSync(tmp, 'wx');
   let closed = false;
   try {
@@ -61,4 +73,9 @@ function syncDirectory(dir: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Whether `name` is a temporary file of writeFileAtomic (left behind only by a process that was killed mid-write). */
+export function isAtomicTemp(name: string): boolean {
+  return /^\..+\.\d+\.[0-9a-f]{12}\.tmp$/.test(name);
 }

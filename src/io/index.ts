@@ -1,5 +1,5 @@
 // io: weights on disk, in other people's formats — safetensors and PyTorch .pt state dicts.
-export { WeightsFileError, UnsafePickleError } from './errors.js';
+export { WeightsFileError, UnsafePickleError, FileWriteError } from './errors.js';
 export { writeFileAtomic } from './atomic.js';
 export { mapFile } from './mmap.js';
 export {
@@ -15,7 +15,9 @@ export {
   type SaveSafetensorsOptions,
   type TensorsIn,
 } from './safetensors.js';
-export { loadPt, savePt, serializePt, type LoadPtOptions } from './pt.js';
+export { loadPt, type LoadPtOptions } from './pt.js';
+export { savePt, serializePt } from './pt-write.js';
+export { type ZipWriteOptions } from './zip.js';
 export { ALLOWED_GLOBALS as PT_ALLOWED_GLOBALS } from './torch-pickle.js';
 export {
   saveStateDict,

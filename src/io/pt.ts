@@ -1,14 +1,11 @@
-// PyTorch .pt state dicts: the zip archive torch.save writes since PyTorch 1.6 (records
-// `<archive>/data.pkl`, `<archive>/data/<key>` per storage, `<archive>/version`).
-// Writing goes through LibTorch's own pickler (native savePt), so torch.load opens our files.
+// Reading PyTorch .pt state dicts: the zip archive torch.save writes since PyTorch 1.6 (records
+// `<archive>/data.pkl`, `<archive>/data/<key>` per storage, `<archive>/version`), from Python or
+// from Tessera (pt-write.ts; older Tessera files were written by LibTorch's pickler and read too).
 // Reading uses our restricted unpickler, because LibTorch 1.13's reader turns the OrderedDict of
 // every Python state_dict into None, and because a pickle must never run code on load.
-import { native } from '../tensor/native.js';
 import { scope, type Tensor } from '../tensor/index.js';
-import { writeFileAtomic } from './atomic.js';
 import { WeightsFileError } from './errors.js';
 import { aPyType, PyDict, pyTypeName, unpickle, type PyValue } from './pickle.js';
-import { entriesOf, type TensorsIn } from './safetensors.js';
 import { withSource, type ByteSource } from './source.js';
 import { elementSize, invalidBoolAt, tensorFromBytes } from './tensor-bytes.js';
 import { findGlobal, storageLoader, TensorRef, type StorageRef } from './torch-pickle.js';
@@ -143,20 +140,4 @@ function materialize(src: ByteSource, records: Map<string, ZipRecord>, prefix: s
     }
     return out;
   });
-}
-
-/**
- * Writes `tensors` as a .pt state dict that `torch.load` opens (a dict of str → tensor), atomically.
- * Tensors are saved detached, from the CPU, with their storages (views keep their strides, and
- * two keys on one storage stay shared, as with torch.save).
- */
-export function savePt(path: string, tensors: TensorsIn): void {
-  writeFileAtomic(path, [serializePt(tensors, path)]);
-}
-
-/** The bytes of a .pt file holding `tensors`. */
-export function serializePt(tensors: TensorsIn, file = '<bytes>'): Uint8Array {
-  const entries = entriesOf(tensors);
-  for (const [name, t] of entries) if (t.disposed) throw new WeightsFileError(file, `tensor '${name}' was disposed`);
-  return new Uint8Array(native.savePt(entries.map(([n]) => n), entries.map(([, t]) => t.handle)));
 }

@@ -7,7 +7,8 @@
 import { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/index.js';
 import { WeightsFileError } from './errors.js';
-import { loadPt, savePt } from './pt.js';
+import { loadPt } from './pt.js';
+import { savePt } from './pt-write.js';
 import { loadSafetensors, saveSafetensors, type TensorsIn } from './safetensors.js';
 
 export type WeightsFormat = 'safetensors' | 'pt';

@@ -1,8 +1,10 @@
-// Reading the zip container of PyTorch's .pt format. torch.save and LibTorch store every record
-// uncompressed (so tensors can be memory-mapped), which keeps this reader small: find the central
+// The zip container of PyTorch's .pt format, both ways. torch.save and LibTorch store every record
+// uncompressed (so tensors can be memory-mapped), which keeps this small. Reading: find the central
 // directory (zip64 included, for files over 4 GB), list the records, and read one record's bytes
-// on demand. Every offset and count is checked against the file size before it is used, and
+// on demand; every offset and count is checked against the file size before it is used, and
 // record contents are checked against their CRC-32 when Node provides zlib.crc32 (20.15+).
+// Writing: stored records whose data start on 64-byte boundaries, as PyTorch's writer lays them
+// out (so `torch.load(mmap=True)` can map them), produced one record at a time.
 import * as zlib from 'node:zlib';
 
 import { WeightsFileError } from './errors.js';
@@ -132,4 +134,147 @@ export function readZipRecord(src: ByteSource, r: ZipRecord): Uint8Array {
 function u64(dv: DataView, at: number, fail: (p: string) => never): number {
   const v = dv.getBigUint64(at, true);
   return v > BigInt(Number.MAX_SAFE_INTEGER) ? fail(`zip64 field at ${at} is ${v}, beyond any file size`) : Number(v);
+}
+
+/** One record to write: its name and a function that produces its bytes when its turn comes. */
+export interface ZipEntry {
+  name: string;
+  data: () => Uint8Array;
+}
+
+export interface ZipWriteOptions {
+  /**
+   * 'auto' (default) switches to zip64 fields only where a size, an offset or the record count
+   * needs them (files over 4 GB); 'always' writes them for every record, as some tools prefer.
+   */
+  zip64?: 'auto' | 'always';
+}
+
+/** PyTorch aligns record data to this many bytes, padding the local header's extra field. */
+const ALIGNMENT = 64;
+const PAD_FIELD_ID = 0x4246; // 'FB', PyTorch's padding field
+const MAX32 = 0xffffffff;
+const VERSION_MADE_BY = 0x031e; // Unix, spec 3.0
+const DOS_DATE = 0x21; // 1980-01-01: records carry no time, so archives of equal tensors are equal
+
+/**
+ * The bytes of a stored (uncompressed) zip archive holding `entries`, as a sequence of chunks:
+ * each entry's `data()` is called when the writer reaches it, so only one record is in memory at
+ * a time. Feed the chunks to `writeFileAtomic`, or concatenate them.
+ */
+export function* zipStoredChunks(entries: Iterable<ZipEntry>, options: ZipWriteOptions = {}): Generator<Uint8Array> {
+  const always = options.zip64 === 'always';
+  const crc = crc32 ?? ((): never => {
+    throw new Error('writing zip archives needs zlib.crc32 (Node 20.15 or newer)');
+  });
+  const central: Uint8Array[] = [];
+  const names = new Set<string>();
+  let offset = 0;
+  let count = 0;
+  for (const entry of entries) {
+    if (names.has(entry.name)) throw new Error(`zip: two records named '${entry.name}'`);
+    names.add(entry.name);
+    const data = entry.data();
+    const sum = crc(data) >>> 0;
+    const name = new TextEncoder().encode(entry.name);
+    const big = always || data.byteLength >= MAX32 || offset >= MAX32;
+    // Local zip64 field: uncompressed and compressed size, both always present.
+    const local64 = big ? field(1, u64le(data.byteLength), u64le(data.byteLength)) : new Uint8Array(0);
+    const unpadded = offset + 30 + name.byteLength + local64.byteLength;
+    const pad = (ALIGNMENT - ((unpadded + 4) % ALIGNMENT)) % ALIGNMENT;
+    const extra = concat([local64, field(PAD_FIELD_ID, new Uint8Array(pad))]);
+    const size32 = big ? MAX32 : data.byteLength;
+    const header = new Uint8Array(30 + name.byteLength + extra.byteLength);
+    const h = view(header);
+    h.setUint32(0, LOCAL_SIG, true);
+    h.setUint16(4, big ? 45 : 20, true);
+    h.setUint16(8, 0x0800, true); // names are UTF-8
+    h.setUint16(12, DOS_DATE, true);
+    h.setUint32(14, sum, true);
+    h.setUint32(18, size32, true);
+    h.setUint32(22, size32, true);
+    h.setUint16(26, name.byteLength, true);
+    h.setUint16(28, extra.byteLength, true);
+    header.set(name, 30);
+    header.set(extra, 30 + name.byteLength);
+    // Central zip64 field: only the values that overflow (or all, under 'always'), in spec order.
+    const offset64 = always || offset >= MAX32;
+    const central64 = big || offset64 ? field(1, ...(big ? [u64le(data.byteLength), u64le(data.byteLength)] : []), ...(offset64 ? [u64le(offset)] : [])) : new Uint8Array(0);
+    const entryBytes = new Uint8Array(46 + name.byteLength + central64.byteLength);
+    const c = view(entryBytes);
+    c.setUint32(0, CENTRAL_SIG, true);
+    c.setUint16(4, VERSION_MADE_BY, true);
+    c.setUint16(6, big || offset64 ? 45 : 20, true);
+    c.setUint16(8, 0x0800, true);
+    c.setUint16(14, DOS_DATE, true);
+    c.setUint32(16, sum, true);
+    c.setUint32(20, size32, true);
+    c.setUint32(24, size32, true);
+    c.setUint16(28, name.byteLength, true);
+    c.setUint16(30, central64.byteLength, true);
+    c.setUint32(42, offset64 ? MAX32 : offset, true);
+    entryBytes.set(name, 46);
+    entryBytes.set(central64, 46 + name.byteLength);
+    central.push(entryBytes);
+    yield header;
+    yield data;
+    offset += header.byteLength + data.byteLength;
+    count++;
+  }
+  const cdSize = central.reduce((n, b) => n + b.byteLength, 0);
+  yield* central;
+  const needs64 = always || count >= 0xffff || cdSize >= MAX32 || offset >= MAX32;
+  if (needs64) {
+    const end64 = new Uint8Array(56);
+    const e = view(end64);
+    e.setUint32(0, ZIP64_EOCD_SIG, true);
+    e.setBigUint64(4, 44n, true); // size of the rest of this record
+    e.setUint16(12, VERSION_MADE_BY, true);
+    e.setUint16(14, 45, true);
+    e.setBigUint64(24, BigInt(count), true);
+    e.setBigUint64(32, BigInt(count), true);
+    e.setBigUint64(40, BigInt(cdSize), true);
+    e.setBigUint64(48, BigInt(offset), true);
+    const locator = new Uint8Array(20);
+    const l = view(locator);
+    l.setUint32(0, ZIP64_LOCATOR_SIG, true);
+    l.setBigUint64(8, BigInt(offset + cdSize), true);
+    l.setUint32(16, 1, true); // disks in all
+    yield end64;
+    yield locator;
+  }
+  const eocd = new Uint8Array(22);
+  const d = view(eocd);
+  d.setUint32(0, EOCD_SIG, true);
+  d.setUint16(8, needs64 ? 0xffff : count, true);
+  d.setUint16(10, needs64 ? 0xffff : count, true);
+  d.setUint32(12, needs64 ? MAX32 : cdSize, true);
+  d.setUint32(16, needs64 ? MAX32 : offset, true);
+  yield eocd;
+}
+
+function u64le(n: number): Uint8Array {
+  const b = new Uint8Array(8);
+  view(b).setBigUint64(0, BigInt(n), true);
+  return b;
+}
+
+/** An extra field: id, length, then the parts. */
+function field(id: number, ...parts: Uint8Array[]): Uint8Array {
+  const body = concat(parts);
+  const out = new Uint8Array(4 + body.byteLength);
+  view(out).setUint16(0, id, true);
+  view(out).setUint16(2, body.byteLength, true);
+  out.set(body, 4);
+  return out;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
 }

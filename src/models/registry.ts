@@ -173,7 +173,7 @@ export function listModels(filter: { task?: ModelTask } = {}): ModelInfo[] {
   return ENTRIES.filter((e) => filter.task === undefined || e.task === filter.task).map(infoOf);
 }
 
-/** One model's entry by zoo name (its task, input, output); throws for an unknown name, as createModel. */
+/** What the zoo says about `name` (its task, input, output), without building it; throws as createModel does for an unknown name. */
 export function modelInfo(name: string): ModelInfo {
   return infoOf(entryOf(name));
 }
@@ -184,6 +184,7 @@ export function createModel(name: string, options: CreateModelOptions = {}): Zoo
   return entry.create(options, infoOf(entry));
 }
 
+/** The zoo entry of `name` (case, `-` and `_` ignored); throws naming the known models (and the closest) for an unknown one. */
 function entryOf(name: string): Entry {
   const entry = BY_KEY.get(normalize(name));
   if (entry) return entry;

@@ -5,7 +5,7 @@
 import type { ClassificationReport } from '../metrics/report.js';
 import { escapeHtml as e } from './escape.js';
 import { barChart, formatNumber, heatmap, lineChart, type Series } from './svg.js';
-import type { EpochRecord, GalleryItem, ReportData } from './types.js';
+import type { EpochRecord, GalleryItem, ReportData, TimingEntry } from './types.js';
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#222;margin:0;background:#f6f7f9}
@@ -15,7 +15,7 @@ h3{font-size:15px;margin:18px 0 6px}.sub{color:#666}
 section{background:#fff;border:1px solid #e3e3e3;border-radius:6px;padding:4px 18px 16px;margin-top:18px}
 .cards{display:flex;flex-wrap:wrap;gap:12px;margin-top:14px}
 .card{background:#fff;border:1px solid #e3e3e3;border-radius:6px;padding:10px 16px;min-width:120px}
-.card .v{font-size:22px;font-weight:600}.card .k{color:#666;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
+.card .v{font-size:22px;font-weight:600}a.card{color:inherit;text-decoration:none;display:block}.card.bad{border-color:#b00020}.card.bad .v{color:#b00020}.card .k{color:#666;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
 .charts{display:flex;flex-wrap:wrap;gap:16px}
 svg.chart{max-width:100%;height:auto;font-size:11px}svg .chart-title{font-size:13px;font-weight:600}
 svg .tick{fill:#555}svg .axis-label,svg .legend{fill:#333}
@@ -32,6 +32,7 @@ figcaption{font-size:12px;text-align:left;word-break:break-word}.bad{color:#b000
 const fmt = (v: number | null | undefined, digits = 4): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : Number(v.toFixed(digits)).toString());
 const pct = (v: number | null | undefined): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(2)}%`);
 const seconds = (s: number): string => (s >= 120 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${s.toFixed(s < 10 ? 2 : 1)} s`);
+const milliseconds = (s: number): string => (s >= 1 ? seconds(s) : `${Number((s * 1000).toPrecision(3))} ms`);
 
 /** The report page for `data`. Pure: the same data gives the same string. */
 export function renderReportHtml(data: ReportData): string {
@@ -45,6 +46,7 @@ export function renderReportHtml(data: ReportData): string {
     data.test ? testSection(data.test) : '',
     data.gallery && data.gallery.length > 0 ? gallerySection(data.gallery, name) : '',
     datasetSection(data),
+    skippedSection(data),
     timingSection(data),
     `<section><h2>Configuration</h2><pre>${e(JSON.stringify(data.config, null, 2))}</pre></section>`,
     environmentSection(data),
@@ -60,8 +62,10 @@ ${body.filter(Boolean).join('\n')}
 `;
 }
 
-function card(label: string, value: string): string {
-  return `<div class="card"><div class="k">${e(label)}</div><div class="v">${e(value)}</div></div>`;
+/** A figure with its label; `alarm` cards are red and link to the section that explains them. */
+function card(label: string, value: string, alarm?: { href: string }): string {
+  const inner = `<div class="k">${e(label)}</div><div class="v">${e(value)}</div>`;
+  return alarm ? `<a class="card bad" href="${e(alarm.href)}">${inner}</a>` : `<div class="card">${inner}</div>`;
 }
 
 function summaryCards(data: ReportData): string {
@@ -71,9 +75,15 @@ function summaryCards(data: ReportData): string {
     cards.push(card('test accuracy', pct(t.accuracy)), card('macro F1', fmt(t.macro.f1)), card('macro AUC', fmt(t.macro.auc)), card('ECE', fmt(t.calibration.ece)), card('test loss', fmt(t.loss)));
   }
   cards.push(card('epochs', String(data.history.length)));
-  const total = data.timing?.reduce((s, x) => s + x.seconds, 0) ?? data.history.reduce((s, h) => s + (h.seconds ?? 0), 0);
+  const total = data.timing ? runSeconds(data.timing) : data.history.reduce((s, h) => s + (h.seconds ?? 0), 0);
   if (total > 0) cards.push(card('time', seconds(total)));
+  if (data.skipped && data.skipped.length > 0) cards.push(card('skipped files', String(data.skipped.length), { href: '#skipped' }));
   return `<div class="cards">${cards.join('')}</div>`;
+}
+
+/** The run's time: the parts of the timing, not its per-batch averages. */
+function runSeconds(timing: readonly TimingEntry[]): number {
+  return timing.reduce((s, t) => s + (t.perBatch ? 0 : t.seconds), 0);
 }
 
 /** Metric names in the history, `loss` first, then in order of first appearance. */
@@ -87,12 +97,14 @@ function historySection(history: readonly EpochRecord[]): string {
   if (history.length === 0) return '<section><h2>Training</h2><p>No epochs recorded.</p></section>';
   const keys = metricKeys(history);
   const charts = keys.map((key) => {
-    const series: Series[] = [{ name: `train ${key}`, points: history.map((h) => [h.epoch, h.train[key] ?? null] as const) }];
-    if (history.some((h) => h.val && key in h.val)) series.push({ name: `val ${key}`, points: history.map((h) => [h.epoch, h.val?.[key] ?? null] as const) });
-    return lineChart(series, { title: key, xLabel: 'epoch', yLabel: key, width: 480, height: 280 });
+    // A metric measured on one split only (f1 on validation) gets no empty line or legend for the other.
+    const series: Series[] = [];
+    if (history.some((h) => typeof h.train[key] === 'number')) series.push({ name: `train ${key}`, points: history.map((h) => [h.epoch, h.train[key] ?? null] as const) });
+    if (history.some((h) => typeof h.val?.[key] === 'number')) series.push({ name: `val ${key}`, points: history.map((h) => [h.epoch, h.val?.[key] ?? null] as const) });
+    return lineChart(series, { title: key, xLabel: 'epoch', yLabel: key, logY: 'auto', integerX: true, width: 480, height: 280 });
   });
   const speed = history.some((h) => h.imagesPerSecond !== undefined)
-    ? lineChart([{ name: 'train images/s', points: history.map((h) => [h.epoch, h.imagesPerSecond ?? null] as const) }], { title: 'throughput', xLabel: 'epoch', yLabel: 'images/s', width: 480, height: 280 })
+    ? lineChart([{ name: 'train images/s', points: history.map((h) => [h.epoch, h.imagesPerSecond ?? null] as const) }], { title: 'throughput', xLabel: 'epoch', yLabel: 'images/s', integerX: true, width: 480, height: 280 })
     : '';
   const head = ['epoch', ...keys.flatMap((k) => [`train ${k}`, `val ${k}`]), 'lr', 'time', 'images/s'];
   const rows = history.map((h) =>
@@ -107,16 +119,14 @@ function historySection(history: readonly EpochRecord[]): string {
 function lrSection(data: ReportData): string {
   const points: [number, number][] = data.lrCurve && data.lrCurve.length > 0 ? data.lrCurve.map((p) => [p.step, p.lr]) : data.history.flatMap((h) => (h.lr === undefined ? [] : [[h.epoch, h.lr] as [number, number]]));
   if (points.length === 0) return '';
-  const positive = points.map((p) => p[1]).filter((v) => v > 0);
-  const logY = positive.length === points.length && Math.max(...positive) / Math.min(...positive) > 20;
   const perStep = data.lrCurve !== undefined && data.lrCurve.length > 0;
-  return `<section><h2>Learning rate</h2>${lineChart([{ name: 'lr', points }], { title: perStep ? 'learning rate per step' : 'learning rate per epoch', xLabel: perStep ? 'step' : 'epoch', yLabel: 'lr', logY, width: 720, height: 280 })}</section>`;
+  return `<section><h2>Learning rate</h2>${lineChart([{ name: 'lr', points }], { title: perStep ? 'learning rate per step' : 'learning rate per epoch', xLabel: perStep ? 'step' : 'epoch', yLabel: 'lr', logY: 'auto', integerX: true, width: 720, height: 280 })}</section>`;
 }
 
 function testSection(t: ClassificationReport): string {
   const K = t.classes.length;
   const cm = heatmap(t.confusion.normalized, t.classes, {
-    title: 'Confusion matrix (row-normalised; numbers are counts)',
+    title: 'colour: share of the true class; numbers: counts',
     rowLabel: 'true class',
     colLabel: 'predicted class',
     cellText: (r, c) => String(t.confusion.counts[r]?.[c] ?? 0),
@@ -165,7 +175,7 @@ function datasetSection(data: ReportData): string {
   const rows = d.classes.map((c, k) => `<tr><td class="l">${e(c)}</td>${splits.map((s) => `<td>${s.perClass?.[k] ?? '—'}</td>`).join('')}</tr>`).join('');
   const totals = `<tr><th class="l">total</th>${splits.map((s) => `<th>${s.count}</th>`).join('')}</tr>`;
   const counts = splits.find((s) => s.perClass)?.perClass;
-  const bars = counts ? barChart(counts.map((v, k) => ({ label: String(k), value: v, title: `${d.classes[k] ?? k}: ${v}` })), { title: `Samples per class (${splits.find((s) => s.perClass)?.name ?? ''})`, xLabel: 'class index', yLabel: 'samples', width: 480, height: 240 }) : '';
+  const bars = counts ? barChart(counts.map((v, k) => ({ label: d.classes[k] ?? `#${k}`, value: v, title: `${d.classes[k] ?? `#${k}`}: ${v}` })), { title: `Samples per class (${splits.find((s) => s.perClass)?.name ?? ''})`, xLabel: 'class', yLabel: 'samples', width: 480, height: 240 }) : '';
   return `<section><h2>Data set</h2>${d.description ? `<p>${e(d.description)}</p>` : ''}
 <div class="cards">${card('classes', String(d.classes.length))}${card('image size', size)}${splits.map((s) => card(s.name, s.count.toLocaleString('en-US'))).join('')}</div>
 <table class="splits">${head}${rows}${totals}</table>${bars}</section>`;
@@ -174,11 +184,27 @@ function datasetSection(data: ReportData): string {
 function timingSection(data: ReportData): string {
   const timing = data.timing ?? [];
   if (timing.length === 0) return '';
-  const total = timing.reduce((s, t) => s + t.seconds, 0);
-  const rows = timing
+  const parts = timing.filter((t) => !t.perBatch);
+  const perBatch = timing.filter((t) => t.perBatch);
+  const total = runSeconds(timing);
+  const rows = parts
     .map((t) => `<tr><td class="l">${e(t.name)}</td><td>${seconds(t.seconds)}</td><td>${pct(total > 0 ? t.seconds / total : 0)}</td><td class="l"><span class="meter" style="width:${Math.round((total > 0 ? t.seconds / total : 0) * 200)}px"></span></td></tr>`)
     .join('');
-  return `<section><h2>Timing</h2><table class="timing"><tr><th class="l">phase</th><th>time</th><th>share</th><th></th></tr>${rows}<tr><th class="l">total</th><th>${seconds(total)}</th><th></th><th></th></tr></table></section>`;
+  const averages = perBatch.length === 0 ? '' : `<h3>Per batch (averages)</h3><table class="per-batch"><tr><th class="l">phase</th><th>time per batch</th></tr>${perBatch
+    .map((t) => `<tr><td class="l">${e(t.name)}</td><td>${milliseconds(t.seconds)}</td></tr>`)
+    .join('')}</table>`;
+  return `<section><h2>Timing</h2><table class="timing"><tr><th class="l">phase</th><th>time</th><th>share</th><th></th></tr>${rows}<tr><th class="l">total</th><th>${seconds(total)}</th><th></th><th></th></tr></table>${averages}</section>`;
+}
+
+/** Every file the run skipped, with its reason (the first ones; report.json has them all). */
+function skippedSection(data: ReportData): string {
+  const skipped = data.skipped ?? [];
+  if (skipped.length === 0) return '';
+  const shown = skipped.slice(0, 500);
+  const rows = shown.map((s) => `<tr><td class="l">${e(s.id)}</td><td class="l">${e(s.split ?? '')}</td><td class="l">${e(s.reason)}</td></tr>`).join('');
+  const more = skipped.length > shown.length ? `<p class="sub">… and ${skipped.length - shown.length} more: report.json and metrics.json list them all.</p>` : '';
+  return `<section id="skipped"><h2>Skipped files (${skipped.length})</h2><p>The run could not use these files and trained without them.</p>
+<table class="skipped"><tr><th class="l">file</th><th class="l">split</th><th class="l">reason</th></tr>${rows}</table>${more}</section>`;
 }
 
 function environmentSection(data: ReportData): string {

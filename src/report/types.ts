@@ -25,7 +25,17 @@ export interface ReportData {
   gallery?: GalleryItem[];
   /** Where the time went: data loading, forward/backward, evaluation, ... */
   timing?: TimingEntry[];
+  /** Files the run could not use (unreadable, corrupt, too slow to decode), each with its reason. */
+  skipped?: SkippedFile[];
   environment: Environment;
+}
+
+export interface SkippedFile {
+  /** The sample's id: a path, `shard.tar#key`, `file[17]`. */
+  id: string;
+  reason: string;
+  /** The split it was met in: `train`, `val`, `test`. */
+  split?: string;
 }
 
 export interface DatasetStats {
@@ -84,6 +94,11 @@ export interface TimingEntry {
   /** What the time was spent on, e.g. `data loading`, `forward + backward`, `evaluation`. */
   name: string;
   seconds: number;
+  /**
+   * An average per batch rather than a part of the run's time: shown apart, never added to the
+   * total (a 4 min 7 s run is not 5 min because its batches took 52 s each on average).
+   */
+  perBatch?: boolean;
 }
 
 export interface Environment {

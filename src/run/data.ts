@@ -5,7 +5,6 @@ import { existsSync } from 'node:fs';
 
 import type { RunConfig } from '../config/schema.js';
 import { classCounts } from '../data/imbalance.js';
-import { type BatchTransform, normalize, randomCropFlip } from '../data/loader/batch-transforms.js';
 import { DataLoader, type DataLoaderOptions } from '../data/loader/loader.js';
 import { WeightedRandomSampler } from '../data/sampling/samplers.js';
 import { sampleWeights } from '../data/imbalance.js';
@@ -13,6 +12,7 @@ import { datasetFingerprint, loadSplits, randomSplit, saveSplits, type Splits, s
 import { subset } from '../data/subset.js';
 import { probeImage } from '../data/image/decode.js';
 import { centerCrop, horizontalFlip, resize, verticalFlip } from '../data/transforms/geometric.js';
+import { type BatchTransform, normalize, randomCropFlip } from '../data/transforms/batch.js';
 import { compose } from '../data/transforms/compose.js';
 import type { Transform } from '../data/transforms/spec.js';
 import type { Dataset, IndexedDataset, RawImage, SamplePipeline } from '../data/types.js';

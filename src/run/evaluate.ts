@@ -86,14 +86,16 @@ export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunS
     if (test) i.log(`test: accuracy ${pct(test.accuracy)}, macro F1 ${pct(test.macro.f1)}, loss ${test.loss?.toFixed(4)} (${test.numSamples} images)`);
   }
   const evalSeconds = (performance.now() - t0) / 1000;
+  const skipped = (['train', 'val', 'test'] as const).flatMap((split) => (data[split]?.badSamples ?? []).map((b) => ({ id: b.id, reason: b.reason, split })));
   const metrics = {
     run: i.name,
     ...(test ? { test_accuracy: test.accuracy, test_f1_macro: test.macro.f1, test_loss: test.loss, test_samples: test.numSamples } : {}),
     last_epoch: i.history.at(-1) ?? null,
     train_seconds: i.trainSeconds,
+    skipped_files: skipped,
   };
   writeFileAtomic(join(i.dir, 'metrics.json'), [Buffer.from(`${JSON.stringify(metrics, null, 2)}\n`)]);
-  const perBatch = Object.entries(i.timings.perBatchMs).map(([phase, ms]) => ({ name: `${phase} (per batch)`, seconds: ms / 1000 }));
+  const perBatch = Object.entries(i.timings.perBatchMs).map(([phase, ms]) => ({ name: phase, seconds: ms / 1000, perBatch: true }));
   const report: ReportData = {
     format: REPORT_FORMAT,
     runName: i.name,
@@ -105,6 +107,7 @@ export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunS
     ...(test ? { test } : {}),
     gallery,
     timing: [{ name: 'training (total)', seconds: i.trainSeconds }, { name: 'test evaluation', seconds: evalSeconds }, ...perBatch],
+    ...(skipped.length > 0 ? { skipped } : {}),
     environment: { info: formatRuntimeInfo(runtimeInfo()).split('\n')[0] ?? '', node: process.version },
   };
   const paths = writeReport(i.dir, report);

@@ -4,8 +4,9 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { collate } from '../data/loader/collate.js';
 import { IMAGE_EXTENSIONS } from '../data/sources/image-folder.js';
-import { collate, normalize, toFloatTensor } from '../data/transforms/batch.js';
+import { normalize } from '../data/transforms/ops-batch.js';
 import { compose } from '../data/transforms/compose.js';
 import { centerCrop, resize } from '../data/transforms/geometric.js';
 import type { RawImage } from '../data/types.js';
@@ -68,7 +69,7 @@ export async function predictFiles(runPath: string, files: readonly string[], op
       if (good.length > 0) {
         const { values, indices } = scope(() =>
           noGrad(() => {
-            const x = normalize(toFloatTensor(collate(good.map((g) => g[0]))), meta.mean, meta.std);
+            const x = normalize(collate(good.map((g) => g[0])), meta.mean, meta.std);
             const [v, i] = topk(softmax(model.forward(x), 1), k, 1);
             return { values: v.data() as Float32Array, indices: i.data() as BigInt64Array };
           }),

@@ -6,7 +6,7 @@
 //   runs/<name>/model.safetensors + model.json   final weights and what `predict` needs to use them
 //   runs/<name>/metrics.json    test metrics; its presence marks the run finished
 //   runs/<name>/report.html + report.json
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
 import type { RunConfig } from '../config/schema.js';
@@ -32,6 +32,8 @@ import { Progress } from '../train/callbacks/progress.js';
 import { openRunData, type RunData } from './data.js';
 import { buildOptimizer, buildSchedule } from './optim.js';
 import { evaluateAndReport, type RunSummary } from './evaluate.js';
+import { checkBeforeData } from './preflight.js';
+import { openRunDirectory } from './run-dir.js';
 import { saveRunModel } from './saved-model.js';
 
 export interface TrainRunOptions {
@@ -101,8 +103,9 @@ function historyFromLog(path: string): EpochRecord[] {
 export async function runTraining(config: RunConfig, options: TrainRunOptions = {}): Promise<RunSummary> {
   const log = options.log ?? ((l: string) => console.log(l));
   const started = performance.now();
+  checkBeforeData(config);
   const { dir, name, resuming } = runDirectory(config, options.resume ?? false);
-  mkdirSync(dir, { recursive: true });
+  using _run = openRunDirectory(dir, { log }); // locked; removed again if the run fails before its first checkpoint
   if (config.train.threads) setNumThreads(config.train.threads);
   manualSeed(config.train.seed);
   writeFileAtomic(join(dir, 'config.json'), [Buffer.from(`${JSON.stringify(config, null, 2)}\n`)]);

@@ -74,7 +74,8 @@ export interface NativeCore {
   getRngState(device?: string): Handle;
   setRngState(state: Handle, device?: string): void;
   initialSeed(device?: string): number;
-  savePt(names: string[], tensors: Handle[]): ArrayBuffer;
+  /** The storage a tensor lives in (identity and size in bytes), for the .pt writer. */
+  storageOf(h: Handle): { id: string; nbytes: number };
   getAutocast(deviceType: 'cpu' | 'cuda'): [boolean, number];
   setAutocast(deviceType: 'cpu' | 'cuda', enabled: boolean, dtype: number): void;
   enterAutocast(): number;

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { ConfigError, resolveConfig, setPath } from '../../src/config/load.js';
+import { fitToMachine, LIMITS, ResourceLimitError } from '../../src/config/limits.js';
+import { ConfigError, resolveConfig, setPath, type Override } from '../../src/config/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-config-'));
 
@@ -70,4 +71,64 @@ test('setPath parses JSON values, keeps other strings, and refuses prototype key
   assert.deepEqual(o, { a: { b: [1, 2], c: true, d: 'hello' } });
   assert.throws(() => setPath(o, '__proto__.x', '1'), /bad config key/);
   assert.throws(() => setPath(o, 'a.d.e', '1'), /'d' is not an object/);
+});
+
+test('every field that can exhaust the machine has an upper bound, and the message says why', () => {
+  const cases: [string, string, RegExp][] = [
+    ['data.imageSize', '[100000,100000]', /data\.imageSize\.0: at most 4,096 \(pixels per side/],
+    ['train.threads', '100000', /train\.threads: at most 1,024/],
+    ['data.workers', '100000', /data\.workers: at most 256/],
+    ['train.batchSize', '1000000000', /train\.batchSize: at most 65,536/],
+    ['train.epochs', '1000000000', /train\.epochs: at most 100,000/],
+    ['train.gradAccumulation', '1000000', /train\.gradAccumulation: at most 4,096/],
+    ['checkpoint.keep', '100000', /checkpoint\.keep: at most 100/],
+    ['gallery', '1000000', /gallery: at most 1000/],
+  ];
+  for (const [path, value, re] of cases) assert.throws(() => resolveConfig({ overrides: [[path, value]] }), re, path);
+  // The limits themselves are allowed.
+  const c = resolveConfig({ overrides: [['data.imageSize', `[${LIMITS.imageSide},${LIMITS.imageSide}]`], ['train.threads', String(LIMITS.threads)], ['train.batchSize', String(LIMITS.batchSize)]] });
+  assert.equal(c.train.batchSize, LIMITS.batchSize);
+});
+
+test('a problem in a value a flag set names the flag as typed, once', () => {
+  const overrides: Override[] = [['data.imageSize', '[100000,100000]', '--image-size 100000'], ['train.epochs', '"many"', '--epochs many'], ['train.seed', '-1']];
+  assert.throws(() => resolveConfig({ overrides }), (e: unknown) => {
+    const lines = (e as Error).message.split('\n');
+    assert.equal(lines[0], 'options have problems:');
+    assert.match(lines[1]!, /^--image-size 100000 → data\.imageSize: at most 4,096/);
+    assert.match(lines[2]!, /^--epochs many → train\.epochs: /);
+    assert.match(lines[3]!, /^train\.seed: /, 'a field no flag set is named by its path alone');
+    assert.equal(lines.length, 4, 'both sides of the image size are one mistake');
+    return true;
+  });
+  // A later override without a flag (a config set in code) takes the field back from the flag.
+  assert.throws(() => resolveConfig({ overrides: [['train.epochs', '0', '--epochs 0'], ['train.epochs', '-3']] }), /\ntrain\.epochs: /);
+});
+
+test('fitToMachine lowers threads and workers to the cores, with a warning naming the flag', () => {
+  const machine = { cores: 4, memoryBytes: 16e9 };
+  const warnings: string[] = [];
+  const c = fitToMachine(resolveConfig({ overrides: [['train.threads', '64'], ['data.workers', '32']] }), (l) => warnings.push(l), machine);
+  assert.equal(c.train.threads, 4);
+  assert.equal(c.data.workers, 4);
+  assert.deepEqual(warnings, [
+    'train.threads (--threads) is 64, more than the 4 cores here: using 4',
+    'data.workers (--workers) is 32, more than the 4 cores here: using 4',
+  ]);
+  const same = fitToMachine(resolveConfig({ overrides: [['train.threads', '2']] }), (l) => warnings.push(l), machine);
+  assert.equal(same.train.threads, 2);
+  assert.equal(same.data.workers, 0);
+  assert.equal(warnings.length, 2);
+});
+
+test('fitToMachine refuses a batch of inputs larger than a quarter of the memory, naming both flags', () => {
+  const machine = { cores: 2, memoryBytes: 8e9 };
+  const config = resolveConfig({ overrides: [['data.imageSize', '[2048,2048]'], ['train.batchSize', '64']] });
+  assert.throws(() => fitToMachine(config, () => {}, machine), (e: unknown) => {
+    assert.ok(e instanceof ResourceLimitError);
+    assert.match(e.message, /train\.batchSize \(--batch-size\) 64 × data\.imageSize \(--image-size\) 2048×2048 × 3 channels needs 3\.2 GB for one batch of inputs, more than a quarter of this machine's 8\.0 GB/);
+    return true;
+  });
+  const grey = resolveConfig({ overrides: [['data.imageSize', '[2048,2048]'], ['train.batchSize', '64'], ['data.channels', '1']] });
+  assert.equal(fitToMachine(grey, () => {}, machine).train.batchSize, 64, 'one channel: 1.07 GB fits');
 });

@@ -3,6 +3,7 @@
 // import it without an import cycle.
 import type { DType, Tensor } from '../../src/index.js';
 import type { NativeOpName } from '../../src/tensor/generated/native-names.js';
+import { RandomStream } from '../../src/data/random.js';
 
 /** A deterministic pseudo-random source in [0, 1). */
 export type Rng = () => number;
@@ -94,16 +95,10 @@ export const ALL_NUM: readonly DType[] = ['float32', 'float64', 'float16', 'bflo
 
 // ---- deterministic generators ----
 
-/** mulberry32: small, fast and good enough for test data. */
+/** Uniforms in [0, 1) from the one generator (src/data/random.ts), keyed by the seed. */
 export function makeRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new RandomStream({ seed, purpose: 'test' });
+  return () => r.float();
 }
 
 /** FNV-1a of a string: the seed of an input is a function of (row, input name) only. */

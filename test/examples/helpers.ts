@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { RandomStream } from '../../src/data/random.js';
 
 /** The compiled example, dist/examples/<name>.js (this file runs from dist/test/examples/). */
 export function examplePath(name: string): string {
@@ -56,16 +57,10 @@ export function tempDir(prefix: string): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A small deterministic generator (mulberry32), so the data are the same on every run. */
+/** Uniforms in [0, 1) from the one generator (src/data/random.ts), so the data are the same on every run. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new RandomStream({ seed, purpose: 'test' });
+  return () => r.float();
 }
 
 /** Distinct RGB colours, one per class (up to 6). */

@@ -11,6 +11,7 @@ import * as zlib from 'node:zlib';
 import { arange, tensor, type Tensor } from '../../src/index.js';
 import { WeightsFileError } from '../../src/io/index.js';
 import { tensorBytes } from '../../src/io/tensor-bytes.js';
+import { RandomStream } from '../../src/data/random.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const PYTHON = process.env.TESSERA_PYTHON ?? '/usr/bin/python3';
@@ -70,16 +71,10 @@ export function assertRefused(fn: () => unknown, re: RegExp, label = ''): Weight
   return assert.fail(`${label}: expected an error matching ${re}`);
 }
 
-/** A deterministic PRNG (mulberry32), so a failing fuzz case can be replayed. */
+/** Uniforms in [0, 1) from the one generator (src/data/random.ts), so a failing fuzz case can be replayed. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new RandomStream({ seed, purpose: 'test' });
+  return () => r.float();
 }
 
 /** A zip of stored (uncompressed) records, as PyTorch writes them, minus the 64-byte padding. */

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+
+import { fileURLToPath } from 'node:url';
 
 import { memoryStats, scope, type Tensor } from '../../src/index.js';
 import { loadPt, savePt, serializePt, UnsafePickleError, WeightsFileError } from '../../src/io/index.js';
@@ -12,10 +14,13 @@ interface Described {
   shape: number[];
   hex: string;
   ptr?: number;
+  offset?: number;
+  stride?: number[];
 }
 interface Reference {
   torch: string;
   tessera: { type: string; tensors: Record<string, Described> };
+  tessera64: { type: string; tensors: Record<string, Described> };
   python: Record<string, Record<string, Described>>;
   has_metadata: boolean;
 }
@@ -61,6 +66,7 @@ describe('PyTorch .pt', () => {
     samples = sampleTensors();
     samples.set('shared', samples.get('transposed')!); // two keys, one tensor
     savePt(join(dir, 'tessera.pt'), samples);
+    savePt(join(dir, 'tessera64.pt'), samples, { zip64: 'always' });
     ref = runReference<Reference>('pt', dir);
   });
   after(() => {
@@ -80,15 +86,48 @@ describe('PyTorch .pt', () => {
     });
   });
 
-  it('writes files that torch.load opens with identical values and shared storages', () => {
-    assert.equal(ref.tessera.type, 'dict');
-    for (const [k, t] of samples) {
-      const py = ref.tessera.tensors[k]!;
-      assert.equal(py.dtype, DTYPE_CODES[t.dtype], k);
-      assert.deepEqual(py.shape, t.shape, k);
-      assert.equal(py.hex, hex(t), k);
+  it('writes files that torch.load(weights_only=True) opens: an OrderedDict, identical values, strides and shared storages', () => {
+    for (const written of [ref.tessera, ref.tessera64]) {
+      assert.equal(written.type, 'OrderedDict', 'as torch.save(model.state_dict()) writes it');
+      for (const [k, t] of samples) {
+        const py = written.tensors[k]!;
+        assert.equal(py.dtype, DTYPE_CODES[t.dtype], k);
+        assert.deepEqual(py.shape, t.shape, k);
+        assert.equal(py.hex, hex(t), k);
+        assert.deepEqual(py.stride, t.strides(), `${k}: views keep their strides`);
+      }
+      assert.equal(written.tensors['shared']!.ptr, written.tensors['transposed']!.ptr);
+      assert.equal(written.tensors['strided']!.offset, 1);
+      assert.equal(written.tensors['row']!.offset, 12);
+      assert.equal(written.tensors['row']!.ptr, written.tensors['transposed']!.ptr, 'views of one tensor keep one storage');
     }
-    assert.equal(ref.tessera.tensors['shared']!.ptr, ref.tessera.tensors['transposed']!.ptr);
+  });
+
+  it('lays record data on 64-byte boundaries, as PyTorch does (torch.load(mmap=True) maps them)', () => {
+    for (const name of ['tessera.pt', 'tessera64.pt']) {
+      const b = readFileSync(join(dir, name));
+      let records = 0;
+      for (let p = 0; b.readUInt32LE(p) === 0x04034b50; records++) {
+        const start = p + 30 + b.readUInt16LE(p + 26) + b.readUInt16LE(p + 28);
+        assert.equal(start % 64, 0, `${name}: record ${records} starts at ${start}`);
+        const size = b.readUInt32LE(p + 18);
+        p = start + (size === 0xffffffff ? Number(b.readBigUInt64LE(p + 30 + b.readUInt16LE(p + 26) + 4)) : size);
+      }
+      assert.ok(records >= 4, `${name}: ${records} records`);
+    }
+  });
+
+  it('reads the files earlier Tessera versions wrote (LibTorch pickler, restore_type_tag)', () => {
+    const old = fileURLToPath(new URL('../../../test/io/fixtures/tessera-0.1.pt', import.meta.url));
+    assert.match(readFileSync(old).toString('latin1'), /restore_type_tag/);
+    scope(() => {
+      const loaded = loadPt(old);
+      assert.deepEqual([...loaded.keys()], ['fc.weight', 'fc.weight_t', 'fc.bias', 'steps']);
+      assert.deepEqual(loaded.get('fc.weight')!.toArray(), [[0, 1, 2], [3, 4, 5]]);
+      assert.deepEqual(loaded.get('fc.weight_t')!.toArray(), [[0, 3], [1, 4], [2, 5]]);
+      assert.deepEqual(loaded.get('fc.bias')!.toArray(), [0.5, -1.5]);
+      assert.equal(loaded.get('steps')!.item(), 7);
+    });
   });
 
   it('loads state dicts saved by torch.save (Linear, Conv2d, BatchNorm2d, Sequential, half, Parameters)', () => {

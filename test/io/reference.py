@@ -1,6 +1,6 @@
 # The Python side of the io interop tests, run once per test file by test/io/*.test.ts:
 #   reference.py safetensors DIR   reads DIR/tessera.safetensors, writes Python-made files
-#   reference.py pt DIR            torch.loads DIR/tessera.pt, torch.saves fixtures
+#   reference.py pt DIR            torch.loads DIR/tessera.pt (weights_only), torch.saves fixtures
 # It prints one JSON object. The safetensors reader and writer here are written from the spec
 # (struct + json + torch.frombuffer), since the `safetensors` package is not in Debian 12.
 import json
@@ -116,13 +116,18 @@ class Evil:
         return (self.fn, (self.arg,))
 
 
-def mode_pt(d):
-    out = {}
-    loaded = torch.load(os.path.join(d, 'tessera.pt'))
-    out['tessera'] = {
+def describe_loaded(path):
+    # weights_only=True: the restricted unpickler that PyTorch 2.6+ uses by default.
+    loaded = torch.load(path, weights_only=True)
+    return {
         'type': type(loaded).__name__,
-        'tensors': {k: dict(describe(v), ptr=v.storage().data_ptr()) for k, v in loaded.items()},
+        'tensors': {k: dict(describe(v), ptr=v.storage().data_ptr(), offset=v.storage_offset(), stride=list(v.stride()))
+                    for k, v in loaded.items()},
     }
+
+
+def mode_pt(d):
+    out = {'tessera': describe_loaded(os.path.join(d, 'tessera.pt')), 'tessera64': describe_loaded(os.path.join(d, 'tessera64.pt'))}
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Flatten(), torch.nn.Linear(4 * 6 * 6, 5))

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { nn, scope, tensor, zeros } from '../../src/index.js';
-import { formatOf, loadStateDictFile, saveSafetensors, saveStateDict, WeightsFileError } from '../../src/io/index.js';
+import { FileWriteError, formatOf, loadStateDictFile, savePt, saveSafetensors, saveStateDict, WeightsFileError } from '../../src/io/index.js';
 import { writeFileAtomic } from '../../src/io/atomic.js';
 import { assertRefused, hex, tempDir } from './helpers.js';
 
@@ -52,6 +53,36 @@ describe('atomic writes', () => {
     assert.deepEqual([...readFileSync(p)], [9]);
     assert.ok(statSync(join(dir, 'link.bin'), { throwIfNoEntry: true }).isFile());
     assert.deepEqual(readdirSync(dir).sort(), ['link.bin', 'real.bin']);
+  });
+});
+
+describe('write errors name the file', () => {
+  it('a missing folder: FileWriteError naming the target, not the temporary file, with the code kept', () => {
+    const target = join(tempDir(), 'missing', 'model.safetensors');
+    assert.throws(() => writeFileAtomic(target, [new Uint8Array(4)]), (e: unknown) => {
+      assert.ok(e instanceof FileWriteError);
+      assert.equal(e.message, `cannot write ${target}: its folder does not exist (ENOENT)`);
+      assert.equal(e.code, 'ENOENT');
+      assert.equal(e.file, target);
+      return true;
+    });
+  });
+
+  it('a full disk (a 64 KiB tmpfs): ENOSPC names the file, and nothing is left behind', (t) => {
+    const dir = tempDir();
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { encoding: 'utf8' });
+    if (mounted.status !== 0) return t.skip(`cannot mount a tmpfs here (needs root): ${mounted.stderr.trim()}`);
+    try {
+      const target = join(dir, 'model.pt');
+      assert.throws(() => scope(() => savePt(target, { w: zeros([64, 1024]) })), (e: unknown) => {
+        assert.ok(e instanceof FileWriteError);
+        assert.equal(e.message, `cannot write ${target}: no space left on the device (ENOSPC)`);
+        return true;
+      });
+      assert.deepEqual(readdirSync(dir), [], 'the temporary file is removed');
+    } finally {
+      spawnSync('umount', [dir]);
+    }
   });
 });
 

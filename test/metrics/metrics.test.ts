@@ -12,6 +12,7 @@ import {
   Accuracy, CalibrationError, ClassificationEvaluator, classificationReport, confusionMatrix, ConfusionMatrix, createMetric, F1Score,
   MeanLoss, Precision, Recall, RocAuc, TopKAccuracy, argmaxRows, binaryAuc, expectedCalibrationError, rocAucOvr, topKAccuracy, type Metric,
 } from '../../src/metrics/index.js';
+import { RandomStream } from '../../src/data/random.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REFERENCE = join(HERE, '..', '..', '..', 'test', 'metrics', 'reference.py');
@@ -36,14 +37,8 @@ function reference(cases: Case[]): Ref[] {
 }
 
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const r = new RandomStream({ seed, purpose: 'test' });
+  return () => r.float();
 }
 
 /** Probabilities in multiples of 1/64 (many exact ties across rows and within rows; never on a 1/15 bin edge). */

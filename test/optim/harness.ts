@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { tensor, type DType, type Tensor } from '../../src/index.js';
+import { RandomStream } from '../../src/data/random.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const REFERENCE = join(ROOT, 'test', 'optim', 'reference.py');
@@ -67,19 +68,15 @@ export function decodeNumber(v: number | string): number {
 
 // ---- synthetic data ----
 
-/** A small seeded generator (mulberry32), so both sides see the same "random" data. */
+/** Seeded test data from the one generator (src/data/random.ts), so both sides see the same "random" data. */
 export class Rng {
-  #s: number;
+  readonly #r: RandomStream;
   constructor(seed: number) {
-    this.#s = seed >>> 0;
+    this.#r = new RandomStream({ seed, purpose: 'test' });
   }
 
   uniform(): number {
-    this.#s = (this.#s + 0x6d2b79f5) >>> 0;
-    let t = this.#s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.#r.float();
   }
 
   /** Standard normal values (Box–Muller), rounded to float32 when asked so both sides hold them exactly. */

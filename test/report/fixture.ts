@@ -4,12 +4,13 @@ import sharp from 'sharp';
 
 import { classificationReport } from '../../src/metrics/index.js';
 import { REPORT_FORMAT, type GalleryItem, type ReportData } from '../../src/report/index.js';
+import { RandomStream } from '../../src/data/random.js';
 
 export const HOSTILE = ['<script>window.__pwned = 1</script>', '"><img src=x onerror="window.__pwned = 2">', "it's & <b>bold</b>"];
 
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const r = new RandomStream({ seed, purpose: 'test' });
+  return () => r.float();
 }
 
 export async function makeReport(options: { hostile?: boolean; galleryItems?: number } = {}): Promise<ReportData> {
@@ -68,5 +69,46 @@ export async function makeReport(options: { hostile?: boolean; galleryItems?: nu
     gallery,
     timing: [{ name: 'data loading', seconds: 8.2 }, { name: 'forward + backward', seconds: 61.3 }, { name: 'evaluation', seconds: 6.1 }],
     environment: { info: 'tessera 0.1.0 · LibTorch 1.13.1 (CPU) · 2 threads · OpenBLAS (openmp)', node: process.version },
+  };
+}
+
+/**
+ * A small run that used to render badly: 3 classes and 3 epochs, a first-epoch loss 100× the
+ * last, per-batch timings next to the run's parts, and two skipped files.
+ */
+export async function makeSmallReport(): Promise<ReportData> {
+  const full = await makeReport({ galleryItems: 2 });
+  const classes = ['cat', 'dog', 'horse'];
+  const probs: number[] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    const row = [0.1, 0.1, 0.1];
+    row[i % 7 === 0 ? (i + 1) % 3 : i % 3] = 0.8;
+    probs.push(...row);
+    labels.push(i % 3);
+  }
+  return {
+    ...full,
+    runName: 'pets resnet18',
+    dataset: {
+      description: 'image folder ./pets (3 classes)',
+      classes,
+      imageSize: { width: 64, height: 64, channels: 3 },
+      splits: [{ name: 'train', count: 480, perClass: [200, 180, 100] }, { name: 'val', count: 60, perClass: [25, 20, 15] }, { name: 'test', count: 60, perClass: [20, 20, 20] }],
+    },
+    history: [45, 0.9, 0.4].map((loss, i) => ({ epoch: i + 1, train: { loss, accuracy: 0.3 + 0.25 * i }, val: { loss: [3.2, 0.8, 0.5][i] as number, accuracy: 0.4 + 0.2 * i }, lr: 0.1 / 10 ** i, seconds: 80 })),
+    lrCurve: undefined,
+    test: classificationReport(probs, labels, 3, { classes }),
+    gallery: full.gallery!.map((g, i) => ({ ...g, trueLabel: i, predLabel: (i + 1) % 3 })),
+    timing: [
+      { name: 'training (total)', seconds: 240 },
+      { name: 'test evaluation', seconds: 7 },
+      { name: 'data', seconds: 0.05, perBatch: true },
+      { name: 'forward + backward', seconds: 52, perBatch: true },
+    ],
+    skipped: [
+      { id: '/data/pets/cat/broken.jpg', reason: 'JPEG is truncated', split: 'train' },
+      { id: '/data/pets/dog/<b>x</b>.png', reason: 'not an image', split: 'test' },
+    ],
   };
 }

@@ -12,7 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 
 import { REPORT_FORMAT, renderReportHtml, writeReport, type ReportData } from '../../src/report/index.js';
-import { HOSTILE, makeReport } from './fixture.js';
+import { HOSTILE, makeReport, makeSmallReport } from './fixture.js';
 
 const CHROMIUM = process.env.TESSERA_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -168,6 +168,64 @@ describe('run report in headless Chromium', () => {
       assert.equal(facts.h1, data.runName);
       assert.equal(facts.title, `${data.runName} · Tessera report`);
       assert.ok(facts.config.includes('"note": "<script>alert(1)</script>"'));
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('lays out a small run legibly: run time, confusion title, log loss, whole epochs, legends off the lines, class names, skipped files', async () => {
+    const data = await makeSmallReport();
+    const { page, errors, requests } = await open(data, 'small');
+    try {
+      assert.deepEqual(errors, []);
+      assert.deepEqual(requests, []);
+      const facts = await page.evaluate(() => {
+        const box = (el: any) => { const r = el.getBoundingClientRect(); return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, height: r.height }; };
+        const cards = Object.fromEntries([...document.querySelectorAll('body > main > .cards .card')].map((c: any) => [c.querySelector('.k').textContent, c.querySelector('.v').textContent]));
+        const charts = [...document.querySelectorAll('svg.line-chart')].map((svg: any) => ({
+          title: svg.querySelector('.chart-title').textContent,
+          yLabel: [...svg.querySelectorAll('.axis-label')].map((t: any) => t.textContent).find((t: string) => t !== 'epoch' && t !== 'step'),
+          frame: box(svg.querySelector('rect.frame')),
+          legends: [...svg.querySelectorAll('.legend-item')].map(box),
+          paths: Object.fromEntries([...svg.querySelectorAll('path.series')].map((p: any) => [p.getAttribute('data-series'), box(p)])),
+          xTicks: [...svg.querySelectorAll('text.x-tick')].map((t: any) => t.textContent),
+        }));
+        const heat = document.querySelector('svg.heatmap');
+        const title = heat.querySelector('.chart-title');
+        const cells = [...heat.querySelectorAll('rect.cell')].map(box);
+        const colLabels = [...heat.querySelectorAll('text.tick')].map(box);
+        return {
+          cards,
+          charts,
+          heatTitleRight: box(title).right,
+          heatRight: box(heat).right,
+          gapAboveCells: Math.min(...cells.map((c) => c.top)) - Math.max(...colLabels.filter((l) => l.bottom <= Math.min(...cells.map((c) => c.top)) + 1).map((l) => l.bottom)),
+          labelsAboveTitle: Math.min(...colLabels.map((l) => l.top)) - box(title).bottom,
+          barLabels: [...document.querySelectorAll('svg.bar-chart')].map((svg: any) => [...svg.querySelectorAll('text.bar-label')].map((t: any) => t.lastChild.textContent)),
+          skipped: [...document.querySelectorAll('#skipped table tr')].slice(1).map((tr: any) => [...tr.querySelectorAll('td')].map((td: any) => td.textContent)),
+          perBatch: [...document.querySelectorAll('table.per-batch tr')].slice(1).map((tr: any) => tr.textContent),
+        };
+      });
+      // The time card is the run's time (240 s + 7 s), not that plus the per-batch averages.
+      assert.equal(facts.cards.time, '4 min 7 s');
+      assert.equal(facts.cards['skipped files'], '2');
+      assert.deepEqual(facts.perBatch, ['data50 ms', 'forward + backward52.0 s']);
+      // The confusion matrix: its title fits the drawing, and the column labels sit right above the cells.
+      assert.ok(facts.heatTitleRight <= facts.heatRight + 0.5, `title ends at ${facts.heatTitleRight}, the drawing at ${facts.heatRight}`);
+      assert.ok(facts.gapAboveCells < 12, `gap between column labels and cells: ${facts.gapAboveCells}px`);
+      assert.ok(facts.labelsAboveTitle > 0 && facts.labelsAboveTitle < 24, `labels start ${facts.labelsAboveTitle}px under the title`);
+      const loss = facts.charts.find((c) => c.title === 'loss')!;
+      assert.equal(loss.yLabel, 'loss (log scale)', 'a loss spanning two decades is drawn on a log axis');
+      assert.ok(loss.paths['val loss']!.height > 0.3 * loss.frame.height, `val loss spans ${loss.paths['val loss']!.height}px of ${loss.frame.height}px`);
+      const accuracy = facts.charts.find((c) => c.title === 'accuracy')!;
+      assert.equal(accuracy.yLabel, 'accuracy', 'accuracy stays linear');
+      for (const c of facts.charts.filter((x) => x.title !== 'learning rate per step')) {
+        assert.deepEqual(c.xTicks, ['1', '2', '3'], `${c.title}: ticks on whole epochs`);
+        for (const l of c.legends) assert.ok(l.bottom <= c.frame.top, `${c.title}: legend (bottom ${l.bottom}) above the plot (top ${c.frame.top})`);
+      }
+      assert.deepEqual(facts.barLabels.at(-1), ['cat', 'dog', 'horse'], 'samples per class are labelled by class name');
+      assert.deepEqual(facts.skipped, [['/data/pets/cat/broken.jpg', 'train', 'JPEG is truncated'], ['/data/pets/dog/<b>x</b>.png', 'test', 'not an image']]);
+      await page.screenshot({ path: join(dir, 'small.png'), fullPage: true });
     } finally {
       await page.context().close();
     }

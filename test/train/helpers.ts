@@ -7,17 +7,12 @@ import type { Batch, BatchSource } from '../../src/data/types.js';
 import type { Metric } from '../../src/metrics/types.js';
 import { nn, optim, tensor, type Tensor } from '../../src/index.js';
 import type { Callback, EventName, TrainContext } from '../../src/train/index.js';
+import { RandomStream } from '../../src/data/random.js';
 
-/** mulberry32: a tiny seeded PRNG, so data and order need no torch RNG. */
+/** Uniforms in [0, 1) from the one generator (src/data/random.ts), so data and order need no torch RNG. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new RandomStream({ seed, purpose: 'test' });
+  return () => r.float();
 }
 
 export interface MemorySourceOptions {
@@ -76,12 +71,7 @@ export class MemorySource implements BatchSource {
     const n = this.y.length;
     const idx = Array.from({ length: n }, (_, i) => i);
     if (this.o.shuffle === false) return idx;
-    const rand = prng(this.seed * 1_000_003 + epoch * 7 + 1);
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [idx[i], idx[j]] = [idx[j] as number, idx[i] as number];
-    }
-    return idx;
+    return new RandomStream({ seed: this.seed, purpose: 'test', epoch, stream: 1 }).shuffle_(idx);
   }
 
   async *epoch(epoch: number, options: { skipBatches?: number; signal?: AbortSignal } = {}): AsyncGenerator<Batch> {

@@ -1,6 +1,7 @@
-// Turning decoded samples into batch tensors. Pixels are stacked as N×H×W×C uint8 (one memcpy a
-// sample) and LibTorch does the HWC → CHW transpose, multi-threaded, instead of a per-pixel JS loop.
-import { fromBufferShared, tensor, type Tensor } from '../../tensor/index.js';
+// Turning decoded samples into batch tensors — the one collation the loader and prediction share.
+// Pixels are stacked as N×H×W×C uint8 (one memcpy a sample) and LibTorch does the HWC → CHW
+// transpose, multi-threaded, instead of a per-pixel JS loop.
+import { fromBufferShared, scope, tensor, type Tensor } from '../../tensor/index.js';
 import type { RawImage } from '../types.js';
 
 export interface LoadedSample {
@@ -11,31 +12,35 @@ export interface LoadedSample {
   index: number;
 }
 
-/** A batch's samples could not be stacked: the pipeline does not end in a fixed-size image. */
+/** A batch's images could not be stacked (the pipeline does not end in a fixed size); `id` names the first that does not fit. */
 export class CollateError extends Error {
   override name = 'CollateError';
+  constructor(message: string, readonly id: string) {
+    super(message);
+  }
 }
 
-/** uint8 N×C×H×W. */
-export function collateImages(samples: readonly LoadedSample[], batch: number): Tensor {
-  const first = samples[0];
-  if (!first) throw new CollateError(`batch ${batch} is empty`);
-  const { width: w, height: h, channels: c } = first.image;
+/**
+ * uint8 N×C×H×W from images of one size and channel count. `ids` name the samples in the error
+ * (default `sample i`), `what` the batch (e.g. `batch 3`).
+ */
+export function collate(images: readonly RawImage[], ids?: readonly string[], what = 'the batch'): Tensor {
+  const first = images[0];
+  if (!first) throw new CollateError(`cannot stack ${what}: it has no images`, '');
+  const { width: w, height: h, channels: c } = first;
   const size = w * h * c;
-  const buf = new Uint8Array(samples.length * size);
-  samples.forEach((s, i) => {
-    const im = s.image;
+  const name = (i: number) => ids?.[i] ?? `sample ${i}`;
+  const buf = new Uint8Array(images.length * size);
+  images.forEach((im, i) => {
     if (im.width !== w || im.height !== h || im.channels !== c)
-      throw new CollateError(
-        `cannot stack batch ${batch}: ${s.id} is ${im.width}×${im.height}×${im.channels} but ${first.id} is ${w}×${h}×${c}; end the pipeline in a fixed-size resize or crop`,
-      );
-    if (im.data.length !== size)
-      throw new CollateError(`cannot stack batch ${batch}: ${s.id} says ${im.width}×${im.height}×${im.channels} (${size} bytes) but holds ${im.data.length} bytes`);
+      throw new CollateError(`cannot stack ${what}: ${name(i)} is ${im.width}×${im.height}×${im.channels} but ${name(0)} is ${w}×${h}×${c} (images ${i} and 0); end the pipeline in a fixed-size resize or crop`, name(i));
+    if (im.data.length !== size) throw new CollateError(`cannot stack ${what}: ${name(i)} says ${im.width}×${im.height}×${im.channels} (${size} bytes) but holds ${im.data.length} bytes`, name(i));
     buf.set(im.data, i * size);
   });
-  const nhwc = fromBufferShared(buf, [samples.length, h, w, c]);
-  if (c === 1) return nhwc.view([samples.length, 1, h, w]);
-  return nhwc.permute([0, 3, 1, 2]).contiguous();
+  return scope(() => {
+    const nhwc = fromBufferShared(buf, [images.length, h, w, c]);
+    return c === 1 ? nhwc.view([images.length, 1, h, w]) : nhwc.permute([0, 3, 1, 2]).contiguous();
+  });
 }
 
 /** int64 N. */

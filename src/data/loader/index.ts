@@ -1,8 +1,9 @@
-// Batches from data sets: ordering, workers, prefetch, bad samples, collation, batch transforms.
+// Batches from data sets: ordering, workers, prefetch, bad samples, collation. (Batch transforms are
+// transforms.batch; the loader runs them.)
 export { DataLoader, LoaderConfigError, type DataLoaderOptions } from './loader.js';
 export { ArrayDataset, tensorDataset, isTensorBacked, type ArrayDatasetOptions, type TensorBacked } from './array-dataset.js';
 export { BadSampleError, BadSampleBudgetError, type BadSampleOptions, type LoaderLogger } from './bad-samples.js';
-export { toFloat, normalize, randomCropFlip, type BatchTransform, type BatchContext, type RandomCropFlipOptions, type XY } from './batch-transforms.js';
-export { CollateError } from './collate.js';
-export { SampleTimeoutError, WorkerInitError } from './worker-pool.js';
+export { collate, CollateError } from './collate.js';
+export { SampleTimeoutError } from './limits.js';
+export { WorkerInitError } from './worker-pool.js';
 export { bufferedShuffle } from './stream-order.js';

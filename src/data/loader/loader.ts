@@ -1,5 +1,11 @@
 // DataLoader: the epochs of a data set as batches of tensors (the BatchSource a trainer consumes).
 //
+// Iteration. `loader.epoch(e, { skipBatches })` yields epoch e (from batch skipBatches on). As in
+// PyTorch, `for await (const batch of loader)` makes one pass: the first pass is epoch 0 and each
+// pass after it the next epoch, so a plain loop over epochs reshuffles every time; setEpoch(e) says
+// which epoch the next pass is (DistributedSampler's set_epoch). Pass and epoch are the same thing:
+// `for await` over epoch e yields exactly what epoch(e) does.
+//
 // Order. An epoch is a sequence of positions. For an indexed data set position p is sample
 // `sampler.indices(epoch)[p]` (default sampler: sequential, or random keyed by (seed, epoch) with
 // `shuffle`); for a stream it is the p-th record of the stream after a buffered shuffle keyed by
@@ -7,9 +13,9 @@
 // `skipBatches: k` starts at position kB and yields exactly the tail of a full epoch.
 //
 // Output. Samples are stacked as uint8 N×C×H×W and labels as int64 N; then the batch transforms
-// run, in order. With no `batchTransforms` the loader applies `toFloat()` (÷255 → float32 in
-// [0, 1]); pass your own list (e.g. [randomCropFlip(), normalize(mean, std)]) to replace it, or
-// [] to get the uint8 batch.
+// (src/data/transforms/batch.ts) run, in order. With no `batchTransforms` the loader applies
+// `toFloat()` (÷255 → float32 in [0, 1]); pass your own list (e.g. [randomCropFlip(), normalize(mean,
+// std)]) to replace it, or [] to get the uint8 batch.
 //
 // Bad samples (a read or pipeline that rejects, or runs past `sampleTimeoutMs`). Policy 'skip':
 // one warning per file through `logger`, an entry in `loader.badSamples`, and the hole is filled
@@ -22,6 +28,10 @@
 // the epoch throws a BadSampleError naming the sample. Either way the error budget applies. Bad
 // samples are accounted when their batch is handed out, in position order (not in the order loads
 // finish), so warnings, `badSamples` and budget aborts do not depend on the worker count.
+//
+// Whether a sample is bad never depends on the consumer: an error is the sample's own, and the time
+// limit counts only the sample's work — time during which this thread was blocked (by a training
+// step, say) does not count (limits.ts). So a slow model skips nothing a fast one keeps.
 //
 // Fast path. A tensor-backed data set (ArrayDataset, or a subset of one) with no pipeline is cut
 // into batches by one index_select each: no per-sample reads, no workers, nothing that can go bad.
@@ -38,47 +48,18 @@
 import { persist, scope } from '../../tensor/index.js';
 import { DataError } from '../types.js';
 import type { BadSample, Batch, BatchSource, Dataset, IndexedDataset, SampleInput, SamplePipeline, SampleRecord, StreamingDataset, RawImage } from '../types.js';
+import { RandomStream } from '../random.js';
 import { RandomSampler, SequentialSampler, type Sampler } from '../sampling/samplers.js';
-import { Rng, RngPurpose } from '../sampling/rng.js';
+import { toFloat, type BatchTransform, type XY } from '../transforms/batch.js';
 import { isTensorBacked, type TensorBacked } from './array-dataset.js';
-import { BadSampleTracker, errorReason, type BadSampleOptions, type LoaderLogger } from './bad-samples.js';
-import { toFloat, type BatchTransform, type XY } from './batch-transforms.js';
-import { collateImages, collateLabels, type LoadedSample } from './collate.js';
+import { BadSampleTracker, errorReason } from './bad-samples.js';
+import { collate, collateLabels, type LoadedSample } from './collate.js';
 import { Limiter, withTimeout } from './limits.js';
+import { resolveOptions, type DataLoaderOptions } from './options.js';
 import { bufferedShuffle, StreamWindow } from './stream-order.js';
 import { WorkerInitError, WorkerPool } from './worker-pool.js';
 
-export interface DataLoaderOptions {
-  batchSize: number;
-  /** Random order each epoch (indexed: global permutation; streams: buffered shuffle). Default false. */
-  shuffle?: boolean;
-  /** Drop the last batch when it is short. Default false. */
-  dropLast?: boolean;
-  /** Seeds the order and every per-sample random choice. Default 0. */
-  seed?: number;
-  /** Decode and per-sample transforms; without one, samples must be `pixels` inputs. */
-  pipeline?: SamplePipeline;
-  /** Applied to each collated batch, in order; default [toFloat()] (see above). */
-  batchTransforms?: BatchTransform[];
-  /** Which indices an epoch visits (indexed data only); excludes `shuffle`. */
-  sampler?: Sampler;
-  /** Worker threads for the pipeline (default 0: run it in this thread). */
-  workers?: number;
-  /** Batches prepared ahead of the one being consumed (default 2). */
-  prefetch?: number;
-  /** Records held by a stream's buffered shuffle (default 1000). */
-  shuffleBuffer?: number;
-  badSamples?: BadSampleOptions;
-  /** Limit for one sample's read, and for its pipeline run (default 60,000 ms). */
-  sampleTimeoutMs?: number;
-  /** Samples read or processed at once (default max(16, 4 × workers)). */
-  maxInFlight?: number;
-  /** Where bad-sample warnings go (default console). */
-  logger?: LoaderLogger;
-  /** This process's share of a stream (default rank 0 of 1); indexed data splits by sampler instead. */
-  rank?: number;
-  worldSize?: number;
-}
+export type { DataLoaderOptions } from './options.js';
 
 /** A configuration error found while loading (not a bad sample): the epoch stops. */
 export class LoaderConfigError extends Error {
@@ -107,12 +88,6 @@ interface Assembled {
   ended: boolean;
 }
 
-function positiveInt(name: string, v: number): number {
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`DataLoader: ${name} must be a positive integer, got ${v}`);
-  return v;
-}
-
-
 export class DataLoader implements BatchSource {
   readonly classes: readonly string[];
   readonly batchesPerEpoch: number | undefined;
@@ -128,25 +103,27 @@ export class DataLoader implements BatchSource {
   private readonly transforms: BatchTransform[];
   private readonly timeoutMs: number;
   private readonly limiter: Limiter;
+  private readonly stream: { shuffle: boolean; buffer: number; rank: number; worldSize: number };
   private pool: WorkerPool | undefined;
+  /** The epoch the next `for await` pass iterates. */
+  private nextEpoch = 0;
 
   constructor(readonly dataset: Dataset, private readonly options: DataLoaderOptions) {
-    this.batchSize = positiveInt('batchSize', options.batchSize);
-    this.dropLast = options.dropLast ?? false;
-    this.seed = options.seed ?? 0;
-    if (!Number.isSafeInteger(this.seed)) throw new RangeError(`DataLoader: seed must be an integer, got ${this.seed}`);
-    this.workers = options.workers ?? 0;
-    if (!Number.isInteger(this.workers) || this.workers < 0) throw new RangeError(`DataLoader: workers must be a non-negative integer, got ${this.workers}`);
-    this.prefetch = positiveInt('prefetch', options.prefetch ?? 2);
-    this.timeoutMs = options.sampleTimeoutMs ?? 60_000;
-    if (!(this.timeoutMs > 0)) throw new RangeError(`DataLoader: sampleTimeoutMs must be positive, got ${this.timeoutMs}`);
-    this.limiter = new Limiter(positiveInt('maxInFlight', options.maxInFlight ?? Math.max(16, 4 * this.workers)));
+    const r = resolveOptions(dataset, options);
+    this.batchSize = r.batchSize;
+    this.dropLast = r.dropLast;
+    this.seed = r.seed;
+    this.workers = r.workers;
+    this.prefetch = r.prefetch;
+    this.timeoutMs = r.timeoutMs;
+    this.limiter = new Limiter(r.maxInFlight);
+    this.stream = { shuffle: r.shuffle, buffer: r.shuffleBuffer, rank: r.rank, worldSize: r.worldSize };
     this.tracker = new BadSampleTracker(options.badSamples, options.logger ?? console);
     this.transforms = options.batchTransforms ?? [toFloat()];
     this.classes = dataset.classes;
     if (dataset.kind === 'indexed') {
-      if (options.sampler && options.shuffle) throw new RangeError('DataLoader: give either sampler or shuffle, not both (the sampler decides the order)');
-      this.sampler = options.sampler ?? (options.shuffle ? new RandomSampler(dataset.length, { seed: this.seed }) : new SequentialSampler(dataset.length));
+      if (options.sampler && r.shuffle) throw new RangeError('DataLoader: give either sampler or shuffle, not both (the sampler decides the order)');
+      this.sampler = options.sampler ?? (r.shuffle ? new RandomSampler(dataset.length, { seed: this.seed }) : new SequentialSampler(dataset.length));
       const n = this.sampler.length;
       this.batchesPerEpoch = this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
     } else {
@@ -168,7 +145,7 @@ export class DataLoader implements BatchSource {
   }
 
   describe(): string {
-    const how = this.sampler ? this.sampler.describe() : `stream${this.options.shuffle ? `, shuffle buffer ${this.options.shuffleBuffer ?? 1000}` : ''}`;
+    const how = this.sampler ? this.sampler.describe() : `stream${this.stream.shuffle ? `, shuffle buffer ${this.stream.buffer}` : ''}`;
     return `loader over ${this.dataset.describe()}: batches of ${this.batchSize}${this.dropLast ? ' (last short one dropped)' : ''}, ${how}, ${this.workers} workers`;
   }
 
@@ -179,6 +156,17 @@ export class DataLoader implements BatchSource {
     const d = this.dataset;
     if (d.kind === 'indexed' && !this.options.pipeline && isTensorBacked(d)) return this.gathered(d, epoch, skip, options.signal);
     return this.assembled(epoch, skip, options.signal);
+  }
+
+  /** One pass: epoch 0 the first time, then the next epoch each time (see the header). */
+  [Symbol.asyncIterator](): AsyncIterator<Batch> {
+    return this.epoch(this.nextEpoch++)[Symbol.asyncIterator]();
+  }
+
+  /** Which epoch the next `for await` pass iterates (like DistributedSampler.set_epoch). */
+  setEpoch(epoch: number): void {
+    if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError(`DataLoader.setEpoch: epoch must be a non-negative integer, got ${epoch}`);
+    this.nextEpoch = epoch;
   }
 
   /** Stops the worker threads. The loader can still be used afterwards (it starts new ones). */
@@ -317,7 +305,7 @@ export class DataLoader implements BatchSource {
       length: order.length,
       load: (p) => {
         const index = order[p] as number;
-        return this.process(epoch, index, `${d.describe()} [${index}]`, () => d.read(index), signal);
+        return this.process(epoch, index, d.sampleId?.(index) ?? `sample ${index} of ${d.describe()}`, () => d.read(index), signal);
       },
       release: () => {},
       close: async () => {},
@@ -325,11 +313,11 @@ export class DataLoader implements BatchSource {
   }
 
   private streamSource(d: StreamingDataset, epoch: number, signal: AbortSignal): EpochSource {
-    const rank = this.options.rank ?? 0;
-    const worldSize = this.options.worldSize ?? 1;
+    const { rank, worldSize } = this.stream;
     const records = d.stream({ epoch, seed: this.seed, rank, worldSize, signal });
-    const size = this.options.shuffle ? (this.options.shuffleBuffer ?? 1000) : 1;
-    const window = new StreamWindow(bufferedShuffle(records, size, new Rng(this.seed, epoch, RngPurpose.streamShuffle, rank))[Symbol.asyncIterator]());
+    const size = this.stream.shuffle ? this.stream.buffer : 1;
+    const order = new RandomStream({ seed: this.seed, purpose: 'streamShuffle', epoch, stream: rank });
+    const window = new StreamWindow(bufferedShuffle(records, size, order)[Symbol.asyncIterator]());
     return {
       batches: undefined,
       length: undefined,
@@ -374,13 +362,14 @@ export class DataLoader implements BatchSource {
 
   private makeBatch(samples: LoadedSample[], epoch: number, b: number): Batch {
     const indices = samples.map((s) => s.index);
-    const out = scope(() => this.transform({ x: collateImages(samples, b), y: collateLabels(samples) }, epoch, b, indices));
-    return { x: persist(out.x), y: persist(out.y), indices, ids: samples.map((s) => s.id) };
+    const ids = samples.map((s) => s.id);
+    const out = scope(() => this.transform({ x: collate(samples.map((s) => s.image), ids, `batch ${b}`), y: collateLabels(samples) }, epoch, b, indices));
+    return { x: persist(out.x), y: persist(out.y), indices, ids };
   }
 
   private transform(xy: XY, epoch: number, batch: number, indices: number[]): XY {
     let out = xy;
-    for (const t of this.transforms) out = t(out, { seed: this.seed, epoch, batch, indices });
+    this.transforms.forEach((t, position) => (out = t(out, { seed: this.seed, epoch, batch, indices, position })));
     return out;
   }
 }

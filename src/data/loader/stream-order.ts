@@ -3,13 +3,13 @@
 // gives the records of that order by position, so the loader can treat a stream like an array it
 // reads forwards: batch b is positions [bB, bB+B), bad samples are replaced from the positions
 // after it, and positions the loader has finished with are released.
-import { Rng } from '../sampling/rng.js';
+import type { RandomStream } from '../random.js';
 
 /**
  * Yields `source` in a shuffled order that depends only on the source's order and `rng`. With
  * size ≤ 1 the order is unchanged. Larger buffers mix better and hold more records in memory.
  */
-export async function* bufferedShuffle<T>(source: AsyncIterable<T>, size: number, rng: Rng): AsyncGenerator<T> {
+export async function* bufferedShuffle<T>(source: AsyncIterable<T>, size: number, rng: RandomStream): AsyncGenerator<T> {
   if (size <= 1) {
     yield* source;
     return;
@@ -20,13 +20,13 @@ export async function* bufferedShuffle<T>(source: AsyncIterable<T>, size: number
       buf.push(x);
       continue;
     }
-    const j = rng.int(size);
+    const j = rng.int(0, size);
     const out = buf[j] as T;
     buf[j] = x;
     yield out;
   }
   while (buf.length > 0) {
-    const j = rng.int(buf.length);
+    const j = rng.int(0, buf.length);
     const out = buf[j] as T;
     buf[j] = buf[buf.length - 1] as T;
     buf.pop();

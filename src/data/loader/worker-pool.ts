@@ -10,16 +10,12 @@
 import { Worker } from 'node:worker_threads';
 
 import type { RawImage, SampleContext, SampleInput } from '../types.js';
+import { Deadline, SampleTimeoutError } from './limits.js';
 import type { FromWorker, ToWorker, WorkerSpec } from './worker-main.js';
 
 /** The pipeline could not be rebuilt in a worker: a configuration error, not a bad sample. */
 export class WorkerInitError extends Error {
   override name = 'WorkerInitError';
-}
-
-/** The sample ran past its time limit. */
-export class SampleTimeoutError extends Error {
-  override name = 'SampleTimeoutError';
 }
 
 interface Task {
@@ -35,7 +31,7 @@ interface Slot {
   worker: Worker;
   ready: boolean;
   task: Task | undefined;
-  timer: NodeJS.Timeout | undefined;
+  deadline: Deadline | undefined;
 }
 
 const workerUrl = new URL('./worker-main.js', import.meta.url);
@@ -90,7 +86,7 @@ export class WorkerPool {
     this.closed = true;
     for (const t of this.queue.splice(0)) t.reject(new Error('WorkerPool: closed'));
     await Promise.all(this.slots.map(async (s) => {
-      if (s.timer) clearTimeout(s.timer);
+      s.deadline?.cancel();
       s.task?.reject(new Error('WorkerPool: closed'));
       s.task = undefined;
       s.worker.ref(); // an unref'd worker would let the process exit before termination completes
@@ -100,7 +96,7 @@ export class WorkerPool {
 
   private spawn(): Slot {
     const worker = new Worker(workerUrl, { workerData: this.spec });
-    const slot: Slot = { worker, ready: false, task: undefined, timer: undefined };
+    const slot: Slot = { worker, ready: false, task: undefined, deadline: undefined };
     worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
     worker.on('error', (e) => this.onExit(slot, `worker crashed: ${e.message}`));
     worker.on('exit', (code) => this.onExit(slot, `worker exited with code ${code}`));
@@ -148,8 +144,8 @@ export class WorkerPool {
   }
 
   private finish(slot: Slot): void {
-    if (slot.timer) clearTimeout(slot.timer);
-    slot.timer = undefined;
+    slot.deadline?.cancel();
+    slot.deadline = undefined;
     slot.task = undefined;
   }
 
@@ -161,17 +157,16 @@ export class WorkerPool {
       slot.task = task;
       const { input, transfer } = compactInput(task.input);
       slot.worker.postMessage({ id: task.id, input, ctx: task.ctx } satisfies ToWorker, transfer);
-      if (Number.isFinite(this.timeoutMs)) {
-        slot.timer = setTimeout(() => {
-          if (slot.task !== task) return;
-          const i = this.slots.indexOf(slot);
-          this.finish(slot);
-          if (i >= 0) this.slots[i] = this.spawn(); // replace first, so the exit of the old one is ignored
-          void slot.worker.terminate();
-          task.reject(new SampleTimeoutError(`took longer than ${this.timeoutMs} ms in the pipeline (worker stopped and replaced)`));
-          this.dispatch();
-        }, this.timeoutMs);
-      }
+      // Free time on this thread (limits.ts): a consumer blocking it cannot make a finished sample late.
+      slot.deadline = new Deadline(this.timeoutMs, () => {
+        if (slot.task !== task) return;
+        const i = this.slots.indexOf(slot);
+        this.finish(slot);
+        if (i >= 0) this.slots[i] = this.spawn(); // replace first, so the exit of the old one is ignored
+        void slot.worker.terminate();
+        task.reject(new SampleTimeoutError(`took longer than ${this.timeoutMs} ms in the pipeline (worker stopped and replaced)`));
+        this.dispatch();
+      });
     }
     this.updateRefs();
   }

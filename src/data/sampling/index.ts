@@ -1,5 +1,4 @@
 // Which indices an epoch visits, in which order, on which rank.
-export { Rng, RngPurpose, permutation } from './rng.js';
 export {
   SequentialSampler, RandomSampler, WeightedRandomSampler,
   type Sampler, type RandomSamplerOptions, type WeightedRandomSamplerOptions,

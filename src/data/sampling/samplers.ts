@@ -3,7 +3,7 @@
 // sample — 240 KB for 60,000), so resuming mid-epoch is slicing, and every worker and rank can
 // compute the same order without talking to each other. SamplerCursor (cursor.ts) adds the
 // stateful position for code that walks a sampler by hand.
-import { permutation, Rng, RngPurpose } from './rng.js';
+import { checkSeed, RandomStream } from '../random.js';
 
 export interface Sampler {
   /** How many indices one epoch yields. */
@@ -56,7 +56,7 @@ export class RandomSampler implements Sampler {
 
   constructor(readonly n: number, options: RandomSamplerOptions = {}) {
     checkCount('RandomSampler: n', n);
-    this.seed = options.seed ?? 0;
+    this.seed = checkSeed(options.seed ?? 0, 'RandomSampler: seed');
     this.replacement = options.replacement ?? false;
     this.length = options.numSamples ?? n;
     checkCount('RandomSampler: numSamples', this.length);
@@ -67,13 +67,13 @@ export class RandomSampler implements Sampler {
     checkEpoch(epoch);
     const out = new Int32Array(this.length);
     if (this.replacement) {
-      const rng = new Rng(this.seed, epoch, RngPurpose.shuffle);
-      for (let i = 0; i < out.length; i++) out[i] = rng.int(this.n);
+      const rng = new RandomStream({ seed: this.seed, purpose: 'shuffle', epoch });
+      for (let i = 0; i < out.length; i++) out[i] = rng.int(0, this.n);
       return out;
     }
     // One permutation per n samples, each keyed by its own round, as torch does for numSamples > n.
     for (let start = 0, round = 0; start < out.length; start += this.n, round++) {
-      const p = permutation(this.n, this.seed, epoch, RngPurpose.shuffle, round);
+      const p = new RandomStream({ seed: this.seed, purpose: 'shuffle', epoch, stream: round }).permutation(this.n);
       out.set(p.subarray(0, Math.min(this.n, out.length - start)), start);
     }
     return out;
@@ -103,7 +103,7 @@ export class WeightedRandomSampler implements Sampler {
 
   constructor(weights: ArrayLike<number>, readonly length: number, options: WeightedRandomSamplerOptions = {}) {
     checkCount('WeightedRandomSampler: numSamples', length);
-    this.seed = options.seed ?? 0;
+    this.seed = checkSeed(options.seed ?? 0, 'WeightedRandomSampler: seed');
     this.replacement = options.replacement ?? true;
     this.weights = Float64Array.from(weights);
     this.cumulative = new Float64Array(this.weights.length);
@@ -123,7 +123,7 @@ export class WeightedRandomSampler implements Sampler {
 
   indices(epoch: number): Int32Array {
     checkEpoch(epoch);
-    const rng = new Rng(this.seed, epoch, RngPurpose.weighted);
+    const rng = new RandomStream({ seed: this.seed, purpose: 'weighted', epoch });
     const out = new Int32Array(this.length);
     if (this.replacement) {
       const c = this.cumulative;

@@ -181,6 +181,7 @@ export async function imageFolder(root: string, options: ImageFolderOptions = {}
       }
       return { input: { kind: 'encoded', bytes }, label: labelArray[index] as number, id: path };
     },
+    sampleId: (index: number) => paths[index] ?? `${root}[${index}]`,
     describe: () => describe,
   };
 }

@@ -202,6 +202,7 @@ export async function manifest(path: string, options: ManifestOptions = {}): Pro
       if (row.group !== undefined) rec.group = row.group;
       return rec;
     },
+    sampleId: (index: number) => paths[index] ?? `${path}[${index}]`,
     describe: () => describe,
   };
 }

@@ -10,6 +10,7 @@
 import { expandBraces } from '../formats/braces.js';
 import { openShard, type ShardStreamOptions } from '../formats/shard-stream.js';
 import { readTar, type TarMember } from '../formats/tar.js';
+import { RandomStream } from '../random.js';
 import { DataError, type SampleRecord, type StreamContext, type StreamingDataset } from '../types.js';
 
 export interface WebDatasetOptions extends Omit<ShardStreamOptions, 'signal'> {
@@ -127,21 +128,7 @@ function parseLabel(bytes: Uint8Array, ext: string, classes: readonly string[], 
   throw new DataError(id, `no label in ${JSON.stringify(value)?.slice(0, 80)} (expected a number, a class name, or {"label": …})`);
 }
 
-/** Fisher–Yates with a PRNG seeded from (seed, epoch): the same order on every rank and run. */
+/** The shards in an order keyed by (seed, epoch): the same on every rank and run. */
 function shuffled<T>(items: readonly T[], seed: number, epoch: number): T[] {
-  const out = [...items];
-  let s = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca77)) >>> 0;
-  const next = (): number => {
-    // mulberry32
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
+  return new RandomStream({ seed, purpose: 'shardShuffle', epoch }).shuffle_([...items]);
 }

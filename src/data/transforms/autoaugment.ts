@@ -1,10 +1,10 @@
 // RandAugment (Cubuk et al. 2019) and TrivialAugmentWide (Müller & Hutter 2021) with torchvision's
 // op lists, magnitude bins and op semantics (transforms/autoaugment.py, torchvision 0.14).
+import type { RandomStream } from '../random.js';
 import type { RawImage } from '../types.js';
 import { adjustBrightness, adjustContrast, adjustSaturation, adjustSharpness, autocontrast, equalize, posterize, solarize } from './ops-color.js';
 import { affine, rotate, type Fill } from './ops-geometry.js';
-import type { Rng } from './rng.js';
-import type { Transform, TransformSpec } from './spec.js';
+import { specOf, type Transform, type TransformSpec } from './spec.js';
 
 type Spec<T extends TransformSpec['type']> = Extract<TransformSpec, { type: T }>;
 
@@ -90,12 +90,12 @@ export function applyAugmentOp(img: RawImage, op: AugmentOp, magnitude: number, 
   }
 }
 
-function signed(rng: Rng, m: number, isSigned: boolean): number {
+function signed(rng: RandomStream, m: number, isSigned: boolean): number {
   return isSigned && rng.int(0, 2) === 1 ? -m : m;
 }
 
 export function randAugment(spec: Omit<Spec<'randAugment'>, 'type'> = {}): Transform<Spec<'randAugment'>> {
-  const s: Spec<'randAugment'> = { type: 'randAugment', ...spec };
+  const s = specOf('randAugment', spec);
   const bins = s.numMagnitudeBins ?? 31;
   const m = s.magnitude ?? 9;
   if (!(Number.isInteger(m) && m >= 0 && m < bins)) throw new RangeError(`randAugment: magnitude must be an integer in [0, ${bins}), got ${m}`);
@@ -115,7 +115,7 @@ export function randAugment(spec: Omit<Spec<'randAugment'>, 'type'> = {}): Trans
 }
 
 export function trivialAugmentWide(spec: Omit<Spec<'trivialAugmentWide'>, 'type'> = {}): Transform<Spec<'trivialAugmentWide'>> {
-  const s: Spec<'trivialAugmentWide'> = { type: 'trivialAugmentWide', ...spec };
+  const s = specOf('trivialAugmentWide', spec);
   const space = trivialAugmentSpace(s.numMagnitudeBins ?? 31);
   return {
     spec: s,

@@ -1,14 +1,23 @@
 // A per-sample pipeline: decode, then transforms. The leading crops and resizes fold into the one
 // sharp call that decodes (crop → resize → crop, JPEG shrink-on-load when it pays), and the rest
-// runs in JS on the small result. Transform i draws from rngFor(ctx, i) whether it was folded or
-// not, so folding never changes which numbers a sample gets.
+// runs in JS on the small result. Transform i draws from transformStream(ctx, i) whether it was
+// folded or not, so folding never changes which numbers a sample gets.
 import { applyGeometry, decodeRegion, probeImage, toChannels, type DecodeOptions, type Geometry } from '../image/decode.js';
+import { checkOptions, isOptionsObject, show } from '../options.js';
+import { RandomStream } from '../random.js';
 import { DataError, type RawImage, type SampleContext, type SampleInput, type SamplePipeline } from '../types.js';
 import { randAugment, trivialAugmentWide } from './autoaugment.js';
 import { affine, centerCrop, horizontalFlip, randomCrop, randomResizedCrop, resize, rotation, verticalFlip } from './geometric.js';
 import { colorJitter, cutout, gaussianBlur, gaussianNoise, grayscale, randomErasing } from './photometric.js';
-import { rngFor } from './rng.js';
-import type { GeometryOp, Size, Transform, TransformSpec } from './spec.js';
+import { TRANSFORM_TYPES, type GeometryOp, type Size, type Transform, type TransformSpec } from './spec.js';
+
+/**
+ * The numbers transform `position` of a pipeline draws for one sample: keyed by (seed, epoch, sample
+ * index, position), so they do not depend on worker count, order, or the other transforms.
+ */
+export function transformStream(ctx: SampleContext, position: number): RandomStream {
+  return new RandomStream({ seed: ctx.seed, purpose: 'augment', epoch: ctx.epoch, index: ctx.index, stream: position });
+}
 
 /** Rebuilds a transform from its spec (what a worker thread receives). */
 export function buildTransform(spec: TransformSpec): Transform {
@@ -29,7 +38,7 @@ export function buildTransform(spec: TransformSpec): Transform {
     case 'cutout': return cutout(spec);
     case 'randAugment': return randAugment(spec);
     case 'trivialAugmentWide': return trivialAugmentWide(spec);
-    default: throw new TypeError(`unknown transform type ${JSON.stringify((spec as { type?: unknown }).type)}`);
+    default: throw new TypeError(`unknown transform type ${show((spec as { type?: unknown }).type)} (types: ${TRANSFORM_TYPES.join(', ')})`);
   }
 }
 
@@ -88,12 +97,18 @@ export class ComposedPipeline implements SamplePipeline {
   readonly decode: DecodeOptions;
 
   constructor(options: ComposeOptions) {
-    this.decode = { ...options.decode };
-    this.transforms = options.transforms.map((t) => ('apply' in t ? t : buildTransform(t)));
+    const o = composeOptions(options);
+    this.decode = { ...o.decode };
+    this.transforms = o.transforms.map((t, i) => {
+      if (typeof t === 'function') throw new TypeError(`compose: transforms[${i}] is ${show(t)}; call it with its options, e.g. ${(t as { name: string }).name}({ ... })`);
+      if (!isOptionsObject(t) && !(t !== null && typeof t === 'object' && 'apply' in t)) throw new TypeError(`compose: transforms[${i}] is ${show(t)}, not a transform (e.g. resize({ size: 32 })) or a spec ({ type: 'resize', size: 32 })`);
+      return 'apply' in t ? t : buildTransform(t);
+    });
   }
 
   /** Decodes and transforms one sample. `id` names it in errors (default `sample <index>`). */
-  async run(input: SampleInput, ctx: SampleContext, id = `sample ${ctx.index}`): Promise<RawImage> {
+  async run(input: SampleInput, ctx: SampleContext, id = `sample ${ctx?.index}`): Promise<RawImage> {
+    checkContext('run', ctx);
     let size: Size;
     let info;
     if (input.kind === 'encoded') {
@@ -107,7 +122,7 @@ export class ComposedPipeline implements SamplePipeline {
       const t = this.transforms[i] as Transform;
       let ops;
       try {
-        ops = t.plan?.(size, rngFor(ctx, i));
+        ops = t.plan?.(size, transformStream(ctx, i));
       } catch (e) {
         throw stepError(id, i, t, size, e);
       }
@@ -125,7 +140,7 @@ export class ComposedPipeline implements SamplePipeline {
     for (; i < this.transforms.length; i++) {
       const t = this.transforms[i] as Transform;
       try {
-        img = await t.apply(img, rngFor(ctx, i));
+        img = await t.apply(img, transformStream(ctx, i));
       } catch (e) {
         throw stepError(id, i, t, img, e);
       }
@@ -145,7 +160,8 @@ export class ComposedPipeline implements SamplePipeline {
    * Walks one sample through every step separately (no folding) and reports each step's output
    * size, channels and time, stopping at the step that fails and saying why.
    */
-  async summary(input: SampleInput, ctx: SampleContext, id = `sample ${ctx.index}`): Promise<PipelineSummary> {
+  async summary(input: SampleInput, ctx: SampleContext, id = `sample ${ctx?.index}`): Promise<PipelineSummary> {
+    checkContext('summary', ctx);
     const steps: SummaryStep[] = [];
     const time = async (step: string, f: () => Promise<RawImage> | RawImage): Promise<RawImage | undefined> => {
       const t0 = performance.now();
@@ -165,14 +181,14 @@ export class ComposedPipeline implements SamplePipeline {
     for (let i = 0; img && i < this.transforms.length; i++) {
       const t = this.transforms[i] as Transform;
       const cur: RawImage = img;
-      img = await time(describeSpec(t.spec), () => t.apply(cur, rngFor(ctx, i)));
+      img = await time(describeSpec(t.spec), () => t.apply(cur, transformStream(ctx, i)));
     }
     let folded = 0;
     if (steps.every((s) => !s.error)) {
       let size: Size = { width: steps[0]?.width ?? 0, height: steps[0]?.height ?? 0 };
       const g: Geometry = {};
       for (; folded < this.transforms.length; folded++) {
-        const ops = this.transforms[folded]?.plan?.(size, rngFor(ctx, folded));
+        const ops = this.transforms[folded]?.plan?.(size, transformStream(ctx, folded));
         if (!ops) break;
         let s: Size | undefined = size;
         for (const op of ops) if (s) s = fold(g, op, s);
@@ -190,6 +206,26 @@ export class ComposedPipeline implements SamplePipeline {
     else lines.push(`ok; run() folds the first ${folded} transform(s) into the decode call`);
     return { ok: !failed, steps, folded, text: lines.join('\n') };
   }
+}
+
+/** What a sample's random draws are keyed by: without it they have no key (a seed, above all). */
+function checkContext(method: string, ctx: unknown): void {
+  const c = ctx as Partial<SampleContext> | null | undefined;
+  const ok = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (!c || typeof c !== 'object' || !ok(c.seed) || !ok(c.epoch) || !ok(c.index))
+    throw new TypeError(`pipeline.${method}(input, ctx): ctx is the sample's { seed, epoch, index }, non-negative integers, e.g. { seed: 0, epoch: 0, index: 0 }; got ${show(ctx)}`);
+}
+
+const DECODE_OPTIONS: { [K in keyof Required<DecodeOptions>]: true } = { maxPixels: true, channels: true, background: true, timeoutMs: true, failOn: true, shrinkOnLoad: true };
+
+/** The options as compose takes them, or a message saying what to write (torchvision's `Compose([...])` included). */
+function composeOptions(options: unknown): ComposeOptions {
+  const example = 'compose({ transforms: [resize({ size: 32 }), horizontalFlip()] })';
+  if (Array.isArray(options)) throw new TypeError(`compose takes { transforms: [...] }, not a list (torchvision's Compose([...])): write compose({ transforms: [${options.length} transform${options.length === 1 ? '' : 's'}] }), e.g. ${example}`);
+  const o = checkOptions('compose', options, ['transforms', 'decode'], example);
+  if (!Array.isArray(o.transforms)) throw new TypeError(`compose: transforms must be a list of transforms, e.g. ${example}; got ${show(o.transforms)}`);
+  if (o.decode !== undefined) checkOptions('compose: decode', o.decode, Object.keys(DECODE_OPTIONS), "compose({ decode: { channels: 'rgb' }, transforms: [...] })");
+  return o as unknown as ComposeOptions;
 }
 
 /** The per-sample pipeline: decode options plus transforms (objects or specs). */

@@ -1,10 +1,10 @@
 // Geometric sample transforms with torchvision's semantics (parameter sampling included). Crops and
 // resizes can fold into decoding (plan); flips and warps run in JS on the small decoded image.
 import { applyGeometry, cropRaw, type Interpolation } from '../image/decode.js';
+import type { RandomStream } from '../random.js';
 import type { RawImage } from '../types.js';
 import { affine as affineOp, cropPadded, hflip, rotate as rotateOp, vflip } from './ops-geometry.js';
-import type { Rng } from './rng.js';
-import { hw, range, roundHalfEven, type GeometryOp, type Size, type Transform, type TransformSpec } from './spec.js';
+import { hw, range, roundHalfEven, specOf, type GeometryOp, type Size, type Transform, type TransformSpec } from './spec.js';
 
 type Spec<T extends TransformSpec['type']> = Extract<TransformSpec, { type: T }>;
 
@@ -33,7 +33,7 @@ export function resizedSize(s: Spec<'resize'>, size: Size): Size {
 }
 
 export function resize(spec: Omit<Spec<'resize'>, 'type'>): Transform<Spec<'resize'>> {
-  const s: Spec<'resize'> = { type: 'resize', ...spec };
+  const s = specOf('resize', spec);
   const interpolation: Interpolation = s.interpolation ?? 'bilinear';
   const plan = (size: Size): GeometryOp => {
     const out = resizedSize(s, size);
@@ -44,7 +44,7 @@ export function resize(spec: Omit<Spec<'resize'>, 'type'>): Transform<Spec<'resi
 }
 
 export function centerCrop(spec: Omit<Spec<'centerCrop'>, 'type'>): Transform<Spec<'centerCrop'>> {
-  const s: Spec<'centerCrop'> = { type: 'centerCrop', ...spec };
+  const s = specOf('centerCrop', spec);
   const [ch, cw] = hw(s.size);
   // torchvision: top = round((H − h)/2); a crop larger than the image pads with zeros first.
   const box = (size: Size): { left: number; top: number } => ({ left: roundHalfEven((size.width - cw) / 2), top: roundHalfEven((size.height - ch) / 2) });
@@ -72,11 +72,11 @@ function paddingLTRB(p: number | readonly number[] | undefined): [number, number
 }
 
 export function randomCrop(spec: Omit<Spec<'randomCrop'>, 'type'>): Transform<Spec<'randomCrop'>> {
-  const s: Spec<'randomCrop'> = { type: 'randomCrop', ...spec };
+  const s = specOf('randomCrop', spec);
   const [th, tw] = hw(s.size);
   const [pl, pt, pr, pb] = paddingLTRB(s.padding);
   // The box in the unpadded image's coordinates (it may reach into the padding).
-  const params = (size: Size, rng: Rng): { left: number; top: number } => {
+  const params = (size: Size, rng: RandomStream): { left: number; top: number } => {
     let offX = pl;
     let offY = pt;
     let w = size.width + pl + pr;
@@ -104,7 +104,7 @@ export function randomCrop(spec: Omit<Spec<'randomCrop'>, 'type'>): Transform<Sp
 }
 
 /** torchvision RandomResizedCrop.get_params: 10 tries at a random area and log-uniform ratio, then a central fallback. */
-export function randomResizedCropBox(size: Size, rng: Rng, scale: readonly [number, number], ratio: readonly [number, number]): { left: number; top: number; width: number; height: number } {
+export function randomResizedCropBox(size: Size, rng: RandomStream, scale: readonly [number, number], ratio: readonly [number, number]): { left: number; top: number; width: number; height: number } {
   const { width, height } = size;
   const area = width * height;
   const logRatio = [Math.log(ratio[0]), Math.log(ratio[1])] as const;
@@ -128,7 +128,7 @@ export function randomResizedCropBox(size: Size, rng: Rng, scale: readonly [numb
 }
 
 export function randomResizedCrop(spec: Omit<Spec<'randomResizedCrop'>, 'type'>): Transform<Spec<'randomResizedCrop'>> {
-  const s: Spec<'randomResizedCrop'> = { type: 'randomResizedCrop', ...spec };
+  const s = specOf('randomResizedCrop', spec);
   const [th, tw] = hw(s.size);
   const scale = s.scale ?? [0.08, 1];
   const ratio = s.ratio ?? [3 / 4, 4 / 3];
@@ -147,25 +147,25 @@ export function randomResizedCrop(spec: Omit<Spec<'randomResizedCrop'>, 'type'>)
 }
 
 export function horizontalFlip(spec: Omit<Spec<'horizontalFlip'>, 'type'> = {}): Transform<Spec<'horizontalFlip'>> {
-  const s: Spec<'horizontalFlip'> = { type: 'horizontalFlip', ...spec };
+  const s = specOf('horizontalFlip', spec);
   return { spec: s, apply: (img, rng) => (rng.uniform() < (s.p ?? 0.5) ? hflip(img) : img) };
 }
 
 export function verticalFlip(spec: Omit<Spec<'verticalFlip'>, 'type'> = {}): Transform<Spec<'verticalFlip'>> {
-  const s: Spec<'verticalFlip'> = { type: 'verticalFlip', ...spec };
+  const s = specOf('verticalFlip', spec);
   return { spec: s, apply: (img, rng) => (rng.uniform() < (s.p ?? 0.5) ? vflip(img) : img) };
 }
 
 /** RandomRotation: angle uniform in degrees (counter-clockwise), same size, nearest by default. */
 export function rotation(spec: Omit<Spec<'rotation'>, 'type'>): Transform<Spec<'rotation'>> {
-  const s: Spec<'rotation'> = { type: 'rotation', ...spec };
+  const s = specOf('rotation', spec);
   const [lo, hi] = range(s.degrees);
   const center = s.center ? ([s.center[0], s.center[1]] as [number, number]) : undefined;
   return { spec: s, apply: (img, rng) => rotateOp(img, rng.uniform(lo, hi), s.interpolation ?? 'nearest', s.fill ?? 0, center) };
 }
 
 /** RandomAffine.get_params. */
-export function affineParams(s: Spec<'affine'>, size: Size, rng: Rng): { angle: number; translate: [number, number]; scale: number; shear: [number, number] } {
+export function affineParams(s: Spec<'affine'>, size: Size, rng: RandomStream): { angle: number; translate: [number, number]; scale: number; shear: [number, number] } {
   const [d0, d1] = range(s.degrees);
   const angle = rng.uniform(d0, d1);
   let translate: [number, number] = [0, 0];
@@ -185,7 +185,7 @@ export function affineParams(s: Spec<'affine'>, size: Size, rng: Rng): { angle: 
 }
 
 export function affine(spec: Omit<Spec<'affine'>, 'type'>): Transform<Spec<'affine'>> {
-  const s: Spec<'affine'> = { type: 'affine', ...spec };
+  const s = specOf('affine', spec);
   const center = s.center ? ([s.center[0], s.center[1]] as [number, number]) : undefined;
   return { spec: s, apply: (img, rng) => affineOp(img, affineParams(s, img, rng), s.interpolation ?? 'nearest', s.fill ?? 0, center) };
 }

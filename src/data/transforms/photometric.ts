@@ -1,10 +1,10 @@
 // Photometric and occlusion transforms with torchvision's parameter sampling: ColorJitter (its four
 // adjustments in random order), Grayscale/RandomGrayscale, GaussianBlur, Gaussian noise, RandomErasing
-// and Cutout. All draw only from the sample's Rng.
+// and Cutout. All draw only from the sample's RandomStream.
+import type { RandomStream } from '../random.js';
 import type { RawImage } from '../types.js';
 import { adjustBrightness, adjustContrast, adjustHue, adjustSaturation, erase, gaussianBlur as blurOp, grayscale as greyOp } from './ops-color.js';
-import type { Rng } from './rng.js';
-import { range, roundHalfEven, type Transform, type TransformSpec } from './spec.js';
+import { range, roundHalfEven, specOf, type Transform, type TransformSpec } from './spec.js';
 
 type Spec<T extends TransformSpec['type']> = Extract<TransformSpec, { type: T }>;
 
@@ -19,7 +19,7 @@ function jitterRange(v: Spec<'colorJitter'>['brightness'], center: number, name:
 }
 
 export function colorJitter(spec: Omit<Spec<'colorJitter'>, 'type'>): Transform<Spec<'colorJitter'>> {
-  const s: Spec<'colorJitter'> = { type: 'colorJitter', ...spec };
+  const s = specOf('colorJitter', spec);
   const b = jitterRange(s.brightness, 1, 'brightness');
   const c = jitterRange(s.contrast, 1, 'contrast');
   const sat = jitterRange(s.saturation, 1, 'saturation');
@@ -47,7 +47,7 @@ export function colorJitter(spec: Omit<Spec<'colorJitter'>, 'type'>): Transform<
 
 /** Grayscale (p omitted: always, `channels` out, default 1) or RandomGrayscale (p given: keeps the channel count). */
 export function grayscale(spec: Omit<Spec<'grayscale'>, 'type'> = {}): Transform<Spec<'grayscale'>> {
-  const s: Spec<'grayscale'> = { type: 'grayscale', ...spec };
+  const s = specOf('grayscale', spec);
   return {
     spec: s,
     apply(img, rng) {
@@ -58,7 +58,7 @@ export function grayscale(spec: Omit<Spec<'grayscale'>, 'type'> = {}): Transform
 }
 
 export function gaussianBlur(spec: Omit<Spec<'gaussianBlur'>, 'type'>): Transform<Spec<'gaussianBlur'>> {
-  const s: Spec<'gaussianBlur'> = { type: 'gaussianBlur', ...spec };
+  const s = specOf('gaussianBlur', spec);
   // torchvision: kernel_size is (x, y); both odd and positive.
   const k: [number, number] = typeof s.kernelSize === 'number' ? [s.kernelSize, s.kernelSize] : [s.kernelSize[0], s.kernelSize[1]];
   if (k.some((n) => !Number.isInteger(n) || n <= 0 || n % 2 === 0)) throw new RangeError(`gaussianBlur: kernel sizes must be odd positive integers, got ${JSON.stringify(s.kernelSize)}`);
@@ -75,19 +75,18 @@ export function gaussianBlur(spec: Omit<Spec<'gaussianBlur'>, 'type'>): Transfor
 
 /** Adds N(mean, sigma²) noise, in units of the full range (sigma 0.1 = 25.5 levels), rounded and clipped. */
 export function gaussianNoise(spec: Omit<Spec<'gaussianNoise'>, 'type'>): Transform<Spec<'gaussianNoise'>> {
-  const s: Spec<'gaussianNoise'> = { type: 'gaussianNoise', ...spec };
+  const s = specOf('gaussianNoise', spec);
   return {
     spec: s,
     apply(img, rng) {
       if (s.p !== undefined && !(rng.uniform() < s.p)) return img;
-      const u = rng.bulk();
       const out = new Uint8Array(img.data.length);
       const mean = 255 * (s.mean ?? 0);
       const sd = 255 * s.sigma;
       for (let i = 0; i < out.length; i += 2) {
         // Box–Muller: two normals per pair of uniforms.
-        const r = Math.sqrt(-2 * Math.log(1 - u()));
-        const t = 2 * Math.PI * u();
+        const r = Math.sqrt(-2 * Math.log(1 - rng.float()));
+        const t = 2 * Math.PI * rng.float();
         out[i] = Math.min(255, Math.max(0, Math.round((img.data[i] as number) + mean + sd * r * Math.cos(t))));
         if (i + 1 < out.length) out[i + 1] = Math.min(255, Math.max(0, Math.round((img.data[i + 1] as number) + mean + sd * r * Math.sin(t))));
       }
@@ -97,7 +96,7 @@ export function gaussianNoise(spec: Omit<Spec<'gaussianNoise'>, 'type'>): Transf
 }
 
 /** RandomErasing.get_params: a box of random area and log-uniform ratio, 10 tries, else no erase. */
-export function erasingBox(img: { width: number; height: number }, rng: Rng, scale: readonly [number, number], ratio: readonly [number, number]): { top: number; left: number; height: number; width: number } | undefined {
+export function erasingBox(img: { width: number; height: number }, rng: RandomStream, scale: readonly [number, number], ratio: readonly [number, number]): { top: number; left: number; height: number; width: number } | undefined {
   const area = img.width * img.height;
   const lr = [Math.log(ratio[0]), Math.log(ratio[1])] as const;
   for (let attempt = 0; attempt < 10; attempt++) {
@@ -115,7 +114,7 @@ export function erasingBox(img: { width: number; height: number }, rng: Rng, sca
 
 /** RandomErasing on 8-bit pixels: value a level (0..255), one per channel, or 'random' (uniform bytes). */
 export function randomErasing(spec: Omit<Spec<'randomErasing'>, 'type'> = {}): Transform<Spec<'randomErasing'>> {
-  const s: Spec<'randomErasing'> = { type: 'randomErasing', ...spec };
+  const s = specOf('randomErasing', spec);
   const scale = s.scale ?? [0.02, 0.33];
   const ratio = s.ratio ?? [0.3, 3.3];
   return {
@@ -125,7 +124,7 @@ export function randomErasing(spec: Omit<Spec<'randomErasing'>, 'type'> = {}): T
       const box = erasingBox(img, rng, scale, ratio);
       if (!box) return img;
       const value = s.value ?? 0;
-      const fill = value === 'random' ? ((u) => () => Math.floor(u() * 256))(rng.bulk()) : value;
+      const fill = value === 'random' ? () => rng.int(0, 256) : value;
       return erase(img, box.top, box.left, box.height, box.width, fill);
     },
   };
@@ -133,7 +132,7 @@ export function randomErasing(spec: Omit<Spec<'randomErasing'>, 'type'> = {}): T
 
 /** Cutout (DeVries & Taylor 2017): `holes` squares of side `size` at uniform centres, clipped to the image. */
 export function cutout(spec: Omit<Spec<'cutout'>, 'type'>): Transform<Spec<'cutout'>> {
-  const s: Spec<'cutout'> = { type: 'cutout', ...spec };
+  const s = specOf('cutout', spec);
   return {
     spec: s,
     apply(img, rng) {

@@ -2,9 +2,10 @@
 // code that applies it. Geometric transforms may also "plan": say, before any pixel exists, which
 // crop or resize they would do, so the pipeline can fold them into the sharp call that decodes.
 import type { Box, Interpolation } from '../image/decode.js';
+import { checkOptions, code, isOptionsObject, show } from '../options.js';
 import type { RawImage } from '../types.js';
 import type { Fill, PaddingMode } from './ops-geometry.js';
-import type { Rng } from './rng.js';
+import type { RandomStream } from '../random.js';
 
 export type Size2 = number | readonly [number, number];
 export type Range = number | readonly [number, number];
@@ -28,6 +29,61 @@ export type TransformSpec =
   | { type: 'trivialAugmentWide'; numMagnitudeBins?: number; interpolation?: 'nearest' | 'bilinear'; fill?: Fill };
 
 export type TransformType = TransformSpec['type'];
+type SpecOf<T extends TransformType> = Extract<TransformSpec, { type: T }>;
+
+/**
+ * Each transform's options — required or optional, checked against TransformSpec by the compiler —
+ * and the one torchvision takes first, with a typical value, for messages like "write resize({ size: 32 })".
+ */
+type OptionTable = {
+  [T in TransformType]: {
+    first: Exclude<keyof SpecOf<T>, 'type'>;
+    sample: unknown;
+    options: { [K in Exclude<keyof SpecOf<T>, 'type'>]-?: undefined extends SpecOf<T>[K] ? 'optional' : 'required' };
+  };
+};
+
+const OPTIONS: OptionTable = {
+  resize: { first: 'size', sample: 32, options: { size: 'required', maxSize: 'optional', interpolation: 'optional' } },
+  centerCrop: { first: 'size', sample: 224, options: { size: 'required' } },
+  randomCrop: { first: 'size', sample: 32, options: { size: 'required', padding: 'optional', padIfNeeded: 'optional', fill: 'optional', paddingMode: 'optional' } },
+  randomResizedCrop: { first: 'size', sample: 224, options: { size: 'required', scale: 'optional', ratio: 'optional', interpolation: 'optional' } },
+  horizontalFlip: { first: 'p', sample: 0.5, options: { p: 'optional' } },
+  verticalFlip: { first: 'p', sample: 0.5, options: { p: 'optional' } },
+  rotation: { first: 'degrees', sample: 15, options: { degrees: 'required', interpolation: 'optional', fill: 'optional', center: 'optional' } },
+  affine: { first: 'degrees', sample: 15, options: { degrees: 'required', translate: 'optional', scale: 'optional', shear: 'optional', interpolation: 'optional', fill: 'optional', center: 'optional' } },
+  colorJitter: { first: 'brightness', sample: 0.4, options: { brightness: 'optional', contrast: 'optional', saturation: 'optional', hue: 'optional' } },
+  grayscale: { first: 'channels', sample: 3, options: { channels: 'optional', p: 'optional' } },
+  gaussianBlur: { first: 'kernelSize', sample: 5, options: { kernelSize: 'required', sigma: 'optional' } },
+  gaussianNoise: { first: 'sigma', sample: 0.1, options: { sigma: 'required', mean: 'optional', p: 'optional' } },
+  randomErasing: { first: 'p', sample: 0.5, options: { p: 'optional', scale: 'optional', ratio: 'optional', value: 'optional' } },
+  cutout: { first: 'size', sample: 8, options: { size: 'required', holes: 'optional', fill: 'optional', p: 'optional' } },
+  randAugment: { first: 'numOps', sample: 2, options: { numOps: 'optional', magnitude: 'optional', numMagnitudeBins: 'optional', interpolation: 'optional', fill: 'optional' } },
+  trivialAugmentWide: { first: 'numMagnitudeBins', sample: 31, options: { numMagnitudeBins: 'optional', interpolation: 'optional', fill: 'optional' } },
+};
+
+/** Every transform type, for messages. */
+export const TRANSFORM_TYPES = Object.keys(OPTIONS) as TransformType[];
+
+/**
+ * The spec of a `type` transform from the options its factory was called with, checked the way
+ * plain JavaScript needs: `resize(32)` or `resize({ sizes: 32 })` get a message saying to write
+ * `resize({ size: 32 })`. A spec that already names its type (a worker rebuilding it) passes too.
+ */
+export function specOf<T extends TransformType>(type: T, options: unknown): SpecOf<T> {
+  const table = OPTIONS[type] as { first: string; sample: unknown; options: Record<string, 'required' | 'optional'> };
+  const write = (v: unknown) => `${type}({ ${table.first}: ${code(v)} })`;
+  const required = Object.keys(table.options).filter((k) => table.options[k] === 'required');
+  if (options === undefined && required.length === 0) return { type } as SpecOf<T>;
+  if (options === undefined) throw new TypeError(`${type} needs options: write ${write(table.sample)}`);
+  // A bare value where the options object goes is torchvision's positional style: put it in its place.
+  const positional = !isOptionsObject(options) && (typeof options === 'number' || typeof options === 'string' || typeof options === 'boolean' || Array.isArray(options));
+  const { type: named, ...rest } = isOptionsObject(options) ? options : {};
+  if (named !== undefined && named !== type) throw new RangeError(`${type}: the options say type ${show(named)}; leave type out (the factory sets it)`);
+  const o = checkOptions(type, isOptionsObject(options) ? rest : options, Object.keys(table.options), write(positional ? options : table.sample));
+  for (const k of required) if (o[k] === undefined) throw new TypeError(`${type}: option '${k}' is required, e.g. ${write(table.sample)}`);
+  return { ...o, type } as SpecOf<T>;
+}
 
 export interface Size { width: number; height: number }
 
@@ -41,8 +97,8 @@ export interface Transform<S extends TransformSpec = TransformSpec> {
    * `size` (in order), drawing from `rng` exactly as `apply` would; undefined when they cannot fold (then
    * `apply` runs on pixels, with a fresh rng of the same stream, so the result is the same).
    */
-  plan?(size: Size, rng: Rng): GeometryOp[] | undefined;
-  apply(img: RawImage, rng: Rng): RawImage | Promise<RawImage>;
+  plan?(size: Size, rng: RandomStream): GeometryOp[] | undefined;
+  apply(img: RawImage, rng: RandomStream): RawImage | Promise<RawImage>;
 }
 
 /** (height, width) from an int or a pair, as torchvision reads `size`. */

@@ -4,7 +4,17 @@
 import { appendFileSync, closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
+import { FileWriteError } from '../../io/errors.js';
 import type { Callback, TrainContext } from '../events.js';
+
+/** appendFileSync, failing with the log's path in the message (a full disk otherwise names no file). */
+function append(path: string, text: string): void {
+  try {
+    appendFileSync(path, text);
+  } catch (e) {
+    throw new FileWriteError(path, e);
+  }
+}
 
 export interface LogFileOptions {
   path: string;
@@ -27,8 +37,12 @@ abstract class FileLogger implements Callback {
 
   beforeFit(ctx: TrainContext): void {
     mkdirSync(dirname(this.path), { recursive: true });
-    if (!ctx.resumed) writeFileSync(this.path, '');
-    else closeSync(openSync(this.path, 'a'));
+    try {
+      if (!ctx.resumed) writeFileSync(this.path, '');
+      else closeSync(openSync(this.path, 'a'));
+    } catch (e) {
+      throw new FileWriteError(this.path, e);
+    }
     this.start(ctx);
   }
 
@@ -56,7 +70,7 @@ export class JsonlLogger extends FileLogger {
   }
 
   protected write(row: Record<string, number | string>): void {
-    appendFileSync(this.path, `${JSON.stringify(row)}\n`);
+    append(this.path, `${JSON.stringify(row)}\n`);
   }
 }
 
@@ -82,16 +96,16 @@ export class CsvLogger extends FileLogger {
     ctx.lrs.forEach((_, i) => cols.push(i === 0 ? 'lr' : `lr_${i}`));
     cols.push('epoch_time');
     this.#columns = cols;
-    if (!ctx.resumed) appendFileSync(this.path, `${cols.join(',')}\n`);
+    if (!ctx.resumed) append(this.path, `${cols.join(',')}\n`);
   }
 
   protected write(row: Record<string, number | string>): void {
     const fresh = Object.keys(row).filter((k) => !this.#columns.includes(k));
     if (fresh.length) {
       this.#columns.push(...fresh);
-      appendFileSync(this.path, `${this.#columns.join(',')}\n`);
+      append(this.path, `${this.#columns.join(',')}\n`);
     }
-    appendFileSync(this.path, `${this.#columns.map((c) => cell(row[c])).join(',')}\n`);
+    append(this.path, `${this.#columns.map((c) => cell(row[c])).join(',')}\n`);
   }
 }
 

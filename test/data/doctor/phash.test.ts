@@ -6,6 +6,7 @@ import sharp from 'sharp';
 
 import { hamming, nearPairs, type PHash, phashFromGrey, phashHex } from '../../../src/data/doctor/phash.js';
 import { inspectEncoded } from '../../../src/data/doctor/inspect.js';
+import { RandomStream } from '../../../src/data/random.js';
 import { smoothImage } from '../fixtures/corpus.js';
 
 const OPTS = { minSide: 1, failOn: 'error' as const };
@@ -69,11 +70,8 @@ for g in json.loads(sys.argv[1]):
   });
 
   it('nearPairs (BK-tree) finds exactly the pairs a full comparison finds', () => {
-    let s = 12345;
-    const rand32 = () => {
-      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-      return (s ^ (s >>> 13) ^ Math.imul(s, 0x9e3779b1)) >>> 0;
-    };
+    const r = new RandomStream({ seed: 12345, purpose: 'test' });
+    const rand32 = () => r.uint32();
     const hashes: (PHash | undefined)[] = [];
     for (let k = 0; k < 600; k++) {
       const base = hashes[k - 1];

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 
 import { DataError } from '../../../src/data/types.js';
+import { RandomStream } from '../../../src/data/random.js';
 
 export const PYTHON = process.env.TESSERA_PYTHON ?? '/usr/bin/python3';
 
@@ -15,16 +16,10 @@ export function py(script: string, cwd: string): string {
   return r.stdout;
 }
 
-/** mulberry32: small, fast, and the same sequence on every machine. */
+/** Integers in [0, n) from the one generator (src/data/random.ts): the same sequence on every machine. */
 export function rng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * n);
-  };
+  const r = new RandomStream({ seed, purpose: 'test' });
+  return (n) => r.int(0, n);
 }
 
 /**

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 
 import { IdxFormatError, parseIdx, readIdx } from '../../../src/data/formats/idx.js';
+import { rng } from './fuzz.js';
 
 /** An IDX file: magic, type, dims, big-endian sizes, payload. */
 function idx(type: number, shape: number[], payload: Uint8Array): Uint8Array {
@@ -54,11 +55,7 @@ describe('IDX reader', () => {
 
   it('survives random mutations with clean errors (fuzz)', () => {
     const good = idx(0x08, [4, 5, 5], Uint8Array.from({ length: 100 }, (_, i) => i));
-    let seed = 12345;
-    const rnd = (n: number) => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed % n;
-    };
+    const rnd = rng(12345);
     let clean = 0;
     for (let trial = 0; trial < 2000; trial++) {
       const bytes = Uint8Array.from(good);

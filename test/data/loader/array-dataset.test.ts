@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 
-import { DataLoader, normalize, randomCropFlip, tensorDataset } from '../../../src/data/loader/index.js';
-import { cropParams } from '../../../src/data/loader/batch-transforms.js';
+import { DataLoader, tensorDataset } from '../../../src/data/loader/index.js';
+import { normalize, randomCropFlip, randomCropFlipParams } from '../../../src/data/transforms/batch.js';
 import { subset } from '../../../src/data/subset.js';
 import type { IndexedDataset } from '../../../src/data/types.js';
 import { memoryStats, tensor } from '../../../src/tensor/index.js';
@@ -75,7 +75,7 @@ describe('ArrayDataset (the in-memory fast path)', () => {
 });
 
 describe('batch transforms', () => {
-  const ctx = { seed: 4, epoch: 2, batch: 0, indices: [10, 11, 12, 13, 14, 15] };
+  const ctx = { seed: 4, epoch: 2, batch: 0, indices: [10, 11, 12, 13, 14, 15], position: 0 };
 
   it('randomCropFlip equals torchvision pad + crop + hflip with the same per-sample parameters', () => {
     const [n, c, h, w, p] = [6, 3, 5, 7, 2];
@@ -83,7 +83,7 @@ describe('batch transforms', () => {
     const x = tensor(data, { shape: [n, c, h, w] });
     const y = tensor([0, 1, 2, 3, 4, 5]);
     const out = randomCropFlip({ padding: p })({ x, y }, ctx);
-    const params = cropParams(n, h, w, p, true, ctx);
+    const params = randomCropFlipParams(ctx, p, true);
     assert.ok(params.flipped.some((f) => f) && params.flipped.some((f) => !f), 'the test should cover flipped and unflipped samples');
     assert.ok(new Set(params.dx).size > 1, 'and different offsets');
     const expected = python(`
@@ -104,8 +104,8 @@ print(json.dumps(torch.stack(out).flatten().tolist()))
   });
 
   it('draws crop parameters per sample index, not per batch position', () => {
-    const a = cropParams(3, 4, 4, 4, true, { seed: 1, epoch: 0, batch: 0, indices: [5, 6, 7] });
-    const b = cropParams(2, 4, 4, 4, true, { seed: 1, epoch: 0, batch: 9, indices: [7, 5] });
+    const a = randomCropFlipParams({ seed: 1, epoch: 0, batch: 0, indices: [5, 6, 7], position: 1 }, 4, true);
+    const b = randomCropFlipParams({ seed: 1, epoch: 0, batch: 9, indices: [7, 5], position: 1 }, 4, true);
     assert.deepEqual([b.dy[1], b.dx[1], b.flipped[1]], [a.dy[0], a.dx[0], a.flipped[0]]);
     assert.deepEqual([b.dy[0], b.dx[0], b.flipped[0]], [a.dy[2], a.dx[2], a.flipped[2]]);
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { BadSampleBudgetError, BadSampleError, DataLoader } from '../../../src/data/loader/index.js';
+import { subset } from '../../../src/data/subset.js';
 import { collect, memoryLogger } from './fixtures/collect.js';
 import { MemoryDataset } from './fixtures/datasets.js';
 import { makeTestPipeline } from './fixtures/pipelines.js';
@@ -73,8 +74,21 @@ describe('DataLoader: bad samples', () => {
     const batches = await collect(loader, 0);
     assert.deepEqual(batches.map((b) => b.indices), [[0, 1, 4, 3], [4, 0, 6, 7]]);
     assert.deepEqual(loader.badSamples.map((b) => [b.id, b.reason]), [
-      ['memory (8 samples) [2]', 'reading took longer than 100 ms'],
+      ['mem/2.png', 'reading took longer than 100 ms'],
       ['mem/5.png', 'the pipeline took longer than 100 ms'],
     ]);
+  });
+
+  it('names a sample whose read never answers by its file, through a subset too (not "N samples of … [i]")', async () => {
+    const log = memoryLogger();
+    const base = new MemoryDataset(8, { hangs: [2] });
+    const loader = new DataLoader(subset(base, [7, 2, 5, 0]), { batchSize: 4, sampleTimeoutMs: 100, logger: log });
+    await collect(loader, 0);
+    assert.deepEqual(log.lines, ['skipping bad sample mem/2.png (index 1): reading took longer than 100 ms']);
+    // A source that cannot name its samples without reading them: the index and the source.
+    const anonymous = { kind: 'indexed' as const, length: 4, classes: base.classes, labels: () => base.labels().subarray(0, 4), read: (i: number) => base.read(i), describe: () => 'anonymous' };
+    const plain = new DataLoader(anonymous, { batchSize: 4, sampleTimeoutMs: 100, logger: memoryLogger() });
+    await collect(plain, 0);
+    assert.deepEqual(plain.badSamples.map((b) => b.id), ['sample 2 of anonymous']);
   });
 });

@@ -49,6 +49,30 @@ describe('DataLoader: batches', () => {
     assert.notDeepEqual(e0, other);
   });
 
+  it('is async-iterable as in PyTorch: each for-await pass is the next epoch; setEpoch picks one', async () => {
+    const loader = new DataLoader(new MemoryDataset(13), { batchSize: 4, shuffle: true, seed: 2, batchTransforms: [] });
+    const pass = async () => {
+      const out: number[][] = [];
+      for await (const b of loader) {
+        out.push([...b.indices]);
+        disposeBatch(b);
+      }
+      return out;
+    };
+    const epoch = async (e: number) => (await collect(loader, e)).map((b) => b.indices);
+    const first = await pass();
+    assert.deepEqual(first, await epoch(0));
+    assert.deepEqual(await pass(), await epoch(1), 'the second pass reshuffles: epoch 1');
+    for await (const b of loader) {
+      disposeBatch(b);
+      break; // a pass left early still counts (epoch 2), as a new iterator does in PyTorch
+    }
+    assert.deepEqual(await pass(), await epoch(3));
+    loader.setEpoch(0);
+    assert.deepEqual(await pass(), first);
+    assert.throws(() => loader.setEpoch(-1), /setEpoch: epoch must be a non-negative integer, got -1/);
+  });
+
   it('skipBatches resumes mid-epoch exactly (the tail of the full epoch)', async () => {
     const loader = new DataLoader(new MemoryDataset(30, { encoded: true }), { batchSize: 4, shuffle: true, seed: 3, pipeline: makeTestPipeline() });
     const full = await collect(loader, 2);

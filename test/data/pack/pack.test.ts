@@ -12,7 +12,7 @@ import { BadSampleError, packDataset, preparer, type PackSummary } from '../../.
 import { imageFolder } from '../../../src/data/sources/image-folder.js';
 import { fashionMnist, FASHION_MNIST_DIR } from '../../../src/data/sources/fashion-mnist.js';
 import { packedDataset } from '../../../src/data/sources/packed.js';
-import { centerCrop, resize, rngFor } from '../../../src/data/transforms/index.js';
+import { centerCrop, resize, transformStream } from '../../../src/data/transforms/index.js';
 import { DataError, type IndexedDataset, type RawImage, type SampleRecord, type StreamingDataset } from '../../../src/data/types.js';
 import { encode, pattern, smooth } from '../fixtures/images.js';
 
@@ -22,7 +22,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 /** What the training pipeline would compute without a pack: decode, then Resize(s) + CenterCrop(s). */
 async function reference(path: string, size: number): Promise<RawImage> {
   const img = await decodeImage(readFileSync(path), { id: path, channels: 'rgb' });
-  const rng = rngFor({ seed: 0, epoch: 0, index: 0 }, 0); // unused: Resize and CenterCrop draw nothing
+  const rng = transformStream({ seed: 0, epoch: 0, index: 0 }, 0); // unused: Resize and CenterCrop draw nothing
   return centerCrop({ size }).apply(await resize({ size }).apply(img, rng), rng);
 }
 

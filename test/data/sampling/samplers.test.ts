@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import {
-  DistributedSampler, RandomSampler, Rng, SamplerCursor, SequentialSampler, WeightedRandomSampler, permutation,
-} from '../../../src/data/sampling/index.js';
+import { DistributedSampler, RandomSampler, SamplerCursor, SequentialSampler, WeightedRandomSampler } from '../../../src/data/sampling/index.js';
 
 /** Pearson's χ² of observed counts against expected probabilities. */
 function chiSquare(counts: ArrayLike<number>, probs: readonly number[], total: number): number {
@@ -21,29 +19,6 @@ function histogram(xs: ArrayLike<number>, k: number): Int32Array {
 }
 
 const sorted = (a: ArrayLike<number>) => Array.from(a).sort((x, y) => x - y);
-
-describe('Rng', () => {
-  it('is a pure function of its keys', () => {
-    const a = new Rng(1, 2, 3);
-    const b = new Rng(1, 2, 3);
-    const xs = Array.from({ length: 5 }, () => a.uint32());
-    assert.deepEqual(Array.from({ length: 5 }, () => b.uint32()), xs);
-    assert.notDeepEqual(Array.from({ length: 5 }, () => new Rng(1, 2, 4).uint32()), xs);
-    assert.notDeepEqual(permutation(20, 1, 0), permutation(20, 0, 1));
-    assert.notDeepEqual(permutation(20, 2 ** 40), permutation(20, 0), 'the high half of a key counts');
-    assert.throws(() => new Rng(1.5), /safe integers/);
-  });
-
-  it('draws uniform integers and floats (χ², 9 degrees of freedom, p > 0.001)', () => {
-    const rng = new Rng(42);
-    const n = 100_000;
-    const ints = Int32Array.from({ length: n }, () => rng.int(10));
-    assert.ok(chiSquare(histogram(ints, 10), Array(10).fill(0.1), n) < 27.9);
-    const floats = Array.from({ length: n }, () => rng.float());
-    assert.ok(floats.every((f) => f >= 0 && f < 1));
-    assert.ok(chiSquare(histogram(floats.map((f) => Math.floor(f * 10)), 10), Array(10).fill(0.1), n) < 27.9);
-  });
-});
 
 describe('samplers', () => {
   it('sequential: 0..n-1 every epoch', () => {

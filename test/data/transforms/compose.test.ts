@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { DataError, type RawImage, type SampleInput, type SamplePipeline } from '../../../src/data/types.js';
-import { compose, type TransformSpec } from '../../../src/data/transforms/index.js';
+import { compose, transformStream, type TransformSpec } from '../../../src/data/transforms/index.js';
 import { encode, pattern, smooth } from '../fixtures/images.js';
 
 const train: TransformSpec[] = [
@@ -47,8 +47,7 @@ test('folded and unfolded runs agree exactly (pixels input takes the unfolded pa
     // Apply every transform by hand, unfolded.
     let manual = img;
     for (let i = 0; i < viaPixels.transforms.length; i++) {
-      const { rngFor } = await import('../../../src/data/transforms/index.js');
-      manual = await viaPixels.transforms[i]!.apply(manual, rngFor(ctx, i));
+      manual = await viaPixels.transforms[i]!.apply(manual, transformStream(ctx, i));
     }
     assert.deepEqual(manual.data, a.data, `index ${index}: folded = step by step`);
   }

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 
 import { applyGeometry } from '../../../src/data/image/index.js';
 import type { RawImage } from '../../../src/data/types.js';
-import { F, centerCrop, normalize, resize, rngFor, toFloatTensor, collate } from '../../../src/data/transforms/index.js';
+import { collate } from '../../../src/data/loader/collate.js';
+import { F, batch, centerCrop, resize, transformStream } from '../../../src/data/transforms/index.js';
 import { pattern, smooth } from '../fixtures/images.js';
 import { diff, torchvisionRef, type RefCase } from './torchvision-ref.js';
 
@@ -28,8 +29,8 @@ const cases: Case[] = [
   { name: 'vflip', input: P, expr: 'F.vflip(img)', ours: () => F.vflip(P) },
   { name: 'crop inside', input: P, expr: 'F.crop(img, 5, 7, 20, 30)', ours: () => F.cropPadded(P, 7, 5, 30, 20) },
   { name: 'crop past the edges pads zeros', input: P, expr: 'F.crop(img, -4, 50, 20, 30)', ours: () => F.cropPadded(P, 50, -4, 30, 20) },
-  { name: 'centerCrop', input: P, expr: 'F.center_crop(img, [21, 30])', ours: () => centerCrop({ size: [21, 30] }).apply(P, rngFor(ctx, 0)) },
-  { name: 'centerCrop larger than the image', input: P, expr: 'F.center_crop(img, [52, 70])', ours: () => centerCrop({ size: [52, 70] }).apply(P, rngFor(ctx, 0)) },
+  { name: 'centerCrop', input: P, expr: 'F.center_crop(img, [21, 30])', ours: () => centerCrop({ size: [21, 30] }).apply(P, transformStream(ctx, 0)) },
+  { name: 'centerCrop larger than the image', input: P, expr: 'F.center_crop(img, [52, 70])', ours: () => centerCrop({ size: [52, 70] }).apply(P, transformStream(ctx, 0)) },
   ...(['reflect', 'edge', 'symmetric', 'constant'] as const).map((m) => ({
     name: `pad ${m}`, input: P, expr: `F.pad(img, [3, 2, 4, 5], fill=7, padding_mode='${m}')`, ours: () => F.pad(P, 3, 2, 4, 5, m, 7),
   })),
@@ -69,7 +70,7 @@ const cases: Case[] = [
   // Measured on this photo-like image: bilinear max 2, mean 0.04. Allowed: max 4, mean 0.3. On a
   // busy (high-frequency) image the kernels' small differences show more: max 40, mean 4 allowed.
   { name: 'resize 224x224 bilinear (downscale)', input: S, expr: 'F.resize(img, [224, 224])', ours: () => applyGeometry(S, { resize: { width: 224, height: 224, interpolation: 'bilinear' } }), max: 4, mean: 0.3 },
-  { name: 'resize shorter side 256 bicubic', input: S, expr: 'F.resize(img, 256, interpolation=IM.BICUBIC)', ours: () => resize({ size: 256, interpolation: 'bicubic' }).apply(S, rngFor(ctx, 0)), max: 4, mean: 0.3 },
+  { name: 'resize shorter side 256 bicubic', input: S, expr: 'F.resize(img, 256, interpolation=IM.BICUBIC)', ours: () => resize({ size: 256, interpolation: 'bicubic' }).apply(S, transformStream(ctx, 0)), max: 4, mean: 0.3 },
   { name: 'resize busy image bilinear', input: P, expr: 'F.resize(img, [30, 40])', ours: () => applyGeometry(P, { resize: { width: 40, height: 30, interpolation: 'bilinear' } }), max: 40, mean: 4 },
   { name: 'resize upscale nearest', input: P, expr: 'F.resize(img, [94, 122], interpolation=IM.NEAREST)', ours: () => applyGeometry(P, { resize: { width: 122, height: 94, interpolation: 'nearest' } }), max: 255, frac: 0.05 },
   { name: 'resized_crop (the RandomResizedCrop op)', input: S, expr: 'F.resized_crop(img, 40, 70, 300, 260, [224, 224])', ours: () => applyGeometry(S, { pre: { left: 70, top: 40, width: 260, height: 300 }, resize: { width: 224, height: 224, interpolation: 'bilinear' } }), max: 4, mean: 0.3 },
@@ -90,14 +91,15 @@ cases.forEach((c, k) => {
   });
 });
 
-test('toFloatTensor + normalize match F.to_tensor + F.normalize', () => {
+test('collate + batch normalize match F.to_tensor + F.normalize', () => {
   const imgs = [pattern(9, 7, 3, 1), pattern(9, 7, 3, 2)];
   const mean = [0.485, 0.456, 0.406];
   const std = [0.229, 0.224, 0.225];
   const ref = torchvisionRef(imgs.map((input) => ({ input, expr: `F.normalize(F.to_tensor(img), ${JSON.stringify(mean)}, ${JSON.stringify(std)})` })));
   const x = collate(imgs);
-  const f = toFloatTensor(x);
-  const n = normalize(f, mean, std);
+  const f = batch.F.toFloat(x);
+  const n = batch.F.normalize(f, mean, std);
+  const direct = batch.F.normalize(x, mean, std); // uint8 in: the ÷255 folded into the same multiply-add
   assert.deepEqual(n.shape, [2, 3, 7, 9]);
   const ours = n.permute([0, 2, 3, 1]).contiguous().data() as Float32Array; // N, H, W, C
   // The helper hands back 3-D tensors as H×W×C.
@@ -107,5 +109,7 @@ test('toFloatTensor + normalize match F.to_tensor + F.normalize', () => {
     const d = diff(o, r.data);
     assert.ok(d.max < 1e-5, `image ${i}: max diff ${d.max}`);
   }
-  for (const t of [x, f, n]) t.dispose();
+  const d = diff(direct.data() as Float32Array, n.data() as Float32Array);
+  assert.ok(d.max < 1e-5, `normalize from uint8: max diff ${d.max}`);
+  for (const t of [x, f, n, direct]) t.dispose();
 });
