@@ -3,7 +3,8 @@
 // again with resume: 'auto', and compares the SHA-256 of every final tensor (model, optimizer
 // state, EMA), the schedulers' state and the history with an uninterrupted run: all equal. A
 // loader that does not restore its position makes them differ, so the comparison can fail. The
-// same for a GAN trained by a custom step (two models, two optimizers, two schedules).
+// same for a GAN trained by a custom step (two models, two optimizers, two schedules), and for
+// the library's GanStep with its GanHistory.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -87,6 +88,19 @@ describe('exact resume after SIGKILL', () => {
     const killed = await child({ dir, gan: true, pauseAtStep: 13 });
     assert.equal(killed.signal, 'SIGKILL', `the child should have been killed: ${killed.stderr}`);
     const resumed = await child({ dir, gan: true, resume: true });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.ok(resumed.lines.includes(`RESUMED_FROM ${join(dir, 'last.ckpt')}`), resumed.lines.join('\n'));
+    assert.deepEqual(resumed.hashes, whole.hashes);
+  });
+
+  it("the library's GanStep (DCGAN, GanHistory's curves, label smoothing, per-model schedules) killed mid-epoch (step 11) resumes bit-identical", async () => {
+    const whole = await child({ dir: tmp(), dcgan: true });
+    assert.equal(whole.code, 0, whole.stderr);
+    const dir = tmp();
+    const killed = await child({ dir, dcgan: true, pauseAtStep: 11 });
+    assert.equal(killed.signal, 'SIGKILL', `the child should have been killed: ${killed.stderr}`);
+    assert.ok(killed.lines.some((l) => l.startsWith('PAUSED 11 epoch 1 batch 2')), killed.lines.join('\n'));
+    const resumed = await child({ dir, dcgan: true, resume: true });
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.ok(resumed.lines.includes(`RESUMED_FROM ${join(dir, 'last.ckpt')}`), resumed.lines.join('\n'));
     assert.deepEqual(resumed.hashes, whole.hashes);
