@@ -6,7 +6,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 
-import { RunConfig, type RunConfigInput } from './schema.js';
+import { RunConfig } from './schema.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -94,6 +94,11 @@ export interface ResolveOptions {
 
 /** File, then overrides, then defaults; throws a ConfigError naming the source and the fields. */
 export function resolveConfig(options: ResolveOptions = {}): RunConfig {
+  return resolveWith(RunConfig, options);
+}
+
+/** resolveConfig for another command's schema (`tessera gan`'s). */
+export function resolveWith<S extends z.ZodType>(schema: S, options: ResolveOptions = {}): z.output<S> {
   const raw: Record<string, unknown> = options.file ? readConfigFile(options.file) : {};
   const origins = new Map<string, string>();
   for (const [path, value, origin] of options.overrides ?? []) {
@@ -101,7 +106,7 @@ export function resolveConfig(options: ResolveOptions = {}): RunConfig {
     if (origin !== undefined) origins.set(path, origin);
     else origins.delete(path);
   }
-  const parsed = RunConfig.safeParse(raw as RunConfigInput);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const where = options.file ? `config ${options.file}` : 'options';
     const lines = formatIssues(parsed.error.issues, origins);

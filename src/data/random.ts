@@ -1,8 +1,9 @@
 // The one random generator of the data path (and of the tests): shuffles, weighted draws, stream and
-// shard shuffles, splits, per-sample and batch augmentation. Every number is a pure function of a key
-// (seed, purpose, epoch, index, stream) and of how many numbers were drawn before it from the same
-// key — never of worker count, timing, or what some other part of the program drew. (LibTorch's
-// global generator is the wrong tool here: it is shared state that initialisation and dropout use.)
+// shard shuffles, splits, per-sample and batch augmentation, a GAN's fixed noise. Every number is a
+// pure function of a key (seed, purpose, epoch, index, stream) and of how many numbers were drawn
+// before it from the same key — never of worker count, timing, or what some other part of the
+// program drew. (LibTorch's global generator is the wrong tool here: it is shared state that
+// initialisation and dropout use.)
 //
 // Generator: Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC'11; the
 // generator of cuRAND and of PyTorch's CUDA RNG). It is counter-based: a block of four 32-bit outputs
@@ -23,7 +24,7 @@ const TWO32 = 0x100000000;
  * What a stream is for; part of every key, so two purposes never share numbers. The code of a name
  * is its position in this list: append new purposes, never reorder (that would change every order).
  */
-export const RANDOM_PURPOSES = ['shuffle', 'weighted', 'streamShuffle', 'shardShuffle', 'split', 'augment', 'batchAugment', 'test'] as const;
+export const RANDOM_PURPOSES = ['shuffle', 'weighted', 'streamShuffle', 'shardShuffle', 'split', 'augment', 'batchAugment', 'test', 'noise'] as const;
 export type RandomPurpose = (typeof RANDOM_PURPOSES)[number];
 
 export interface RandomKey {

@@ -7,7 +7,7 @@ import { escapeHtml as e } from './escape.js';
 import { barChart, formatNumber, heatmap, lineChart, type Series } from './svg.js';
 import type { EpochRecord, GalleryItem, ReportData, TimingEntry } from './types.js';
 
-const CSS = `
+export const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#222;margin:0;background:#f6f7f9}
 main{max-width:1200px;margin:0 auto;padding:20px 28px 60px}
 h1{font-size:24px;margin:8px 0 2px}h2{font-size:19px;margin:34px 0 10px;border-bottom:1px solid #ddd;padding-bottom:4px}
@@ -29,9 +29,9 @@ figure img{width:128px;height:128px;object-fit:contain;image-rendering:pixelated
 figcaption{font-size:12px;text-align:left;word-break:break-word}.bad{color:#b00020}.ok{color:#00796b}
 `;
 
-const fmt = (v: number | null | undefined, digits = 4): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : Number(v.toFixed(digits)).toString());
+export const fmt = (v: number | null | undefined, digits = 4): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : Number(v.toFixed(digits)).toString());
 const pct = (v: number | null | undefined): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(2)}%`);
-const seconds = (s: number): string => (s >= 120 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${s.toFixed(s < 10 ? 2 : 1)} s`);
+export const seconds = (s: number): string => (s >= 120 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${s.toFixed(s < 10 ? 2 : 1)} s`);
 const milliseconds = (s: number): string => (s >= 1 ? seconds(s) : `${Number((s * 1000).toPrecision(3))} ms`);
 
 /** The report page for `data`. Pure: the same data gives the same string. */
@@ -49,22 +49,31 @@ export function renderReportHtml(data: ReportData): string {
     datasetSection(data),
     skippedSection(data),
     timingSection(data),
-    `<section><h2>Configuration</h2><pre>${e(JSON.stringify(data.config, null, 2))}</pre></section>`,
+    configSection(data.config),
     environmentSection(data),
   ];
+  return page(data.runName, body);
+}
+
+/** The page around a report's sections: the CSS (and `css`, a report's own), and the policy that forbids every fetch and script. */
+export function page(runName: string, sections: readonly string[], css = ''): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${e(data.runName)} · Tessera report</title><style>${CSS}</style></head>
+<title>${e(runName)} · Tessera report</title><style>${CSS}${css}</style></head>
 <body><main>
-${body.filter(Boolean).join('\n')}
+${sections.filter(Boolean).join('\n')}
 </main></body></html>
 `;
 }
 
+export function configSection(config: ReportData['config']): string {
+  return `<section><h2>Configuration</h2><pre>${e(JSON.stringify(config, null, 2))}</pre></section>`;
+}
+
 /** A figure with its label; `alarm` cards are red and link to the section that explains them. */
-function card(label: string, value: string, alarm?: { href: string }): string {
+export function card(label: string, value: string, alarm?: { href: string }): string {
   const inner = `<div class="k">${e(label)}</div><div class="v">${e(value)}</div>`;
   return alarm ? `<a class="card bad" href="${e(alarm.href)}">${inner}</a>` : `<div class="card">${inner}</div>`;
 }
@@ -83,7 +92,7 @@ function summaryCards(data: ReportData): string {
 }
 
 /** The run's time: the parts of the timing, not its per-batch averages. */
-function runSeconds(timing: readonly TimingEntry[]): number {
+export function runSeconds(timing: readonly TimingEntry[]): number {
   return timing.reduce((s, t) => s + (t.perBatch ? 0 : t.seconds), 0);
 }
 
@@ -182,7 +191,7 @@ function datasetSection(data: ReportData): string {
 <table class="splits">${head}${rows}${totals}</table>${bars}</section>`;
 }
 
-function timingSection(data: ReportData): string {
+export function timingSection(data: Pick<ReportData, 'timing'>): string {
   const timing = data.timing ?? [];
   if (timing.length === 0) return '';
   const parts = timing.filter((t) => !t.perBatch);
@@ -198,7 +207,7 @@ function timingSection(data: ReportData): string {
 }
 
 /** Every file the run skipped, with its reason (the first ones; report.json has them all). */
-function skippedSection(data: ReportData): string {
+export function skippedSection(data: Pick<ReportData, 'skipped'>): string {
   const skipped = data.skipped ?? [];
   if (skipped.length === 0) return '';
   const shown = skipped.slice(0, 500);
@@ -208,7 +217,7 @@ function skippedSection(data: ReportData): string {
 <table class="skipped"><tr><th class="l">file</th><th class="l">split</th><th class="l">reason</th></tr>${rows}</table>${more}</section>`;
 }
 
-function environmentSection(data: ReportData): string {
+export function environmentSection(data: Pick<ReportData, 'environment'>): string {
   const rows = Object.entries(data.environment)
     .filter(([k]) => k !== 'info')
     .map(([k, v]) => `<tr><td class="l">${e(k)}</td><td class="l">${e(v)}</td></tr>`)

@@ -4,3 +4,4 @@ export { renderReportHtml } from './html.js';
 export { writeReport, galleryItem } from './write.js';
 export { escapeHtml } from './escape.js';
 export { lineChart, heatmap, barChart, niceTicks, integerTicks, formatNumber, PALETTE, type Series, type LineChartOptions, type HeatmapOptions, type Bar } from './svg.js';
+export { renderGanReportHtml, writeGanReport, GAN_REPORT_FORMAT, type GanReportData, type GanEpoch, type GanQuality } from './gan.js';

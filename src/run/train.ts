@@ -58,7 +58,7 @@ export interface TrainRunOptions {
 }
 
 /** The run's directory: `outDir/name`; a finished run of that name gets a fresh `name-2`, `name-3`… unless resuming. */
-export function runDirectory(config: RunConfig, resume: boolean): { dir: string; name: string; resuming: boolean } {
+export function runDirectory(config: { name?: string | undefined; outDir: string; model: { name: string }; data: { source: string } }, resume: boolean): { dir: string; name: string; resuming: boolean } {
   const base = config.name ?? `${config.model.name}-${basename(config.data.source).replace(/[^\w.-]+/g, '_')}`;
   for (let k = 1; ; k++) {
     const name = k === 1 ? base : `${base}-${k}`;

@@ -1,4 +1,4 @@
-// Example 001 (seed article 001: create_cnn((28, 28, 1)) and create_fcn()) on the installed
+// Example 001 (seed article 001: create_cnn((28, 28, 1)), create_fcn() and create_gan()) on the installed
 // Fashion-MNIST, which has MNIST's format and shapes (MNIST itself is not installed), cut short with
 // --limit / --test-limit; and on IDX files of the wrong shape written here.
 import assert from 'node:assert/strict';
@@ -35,6 +35,17 @@ describe('examples/001-mnist-cnn', () => {
     assert.ok(accuracy > 0.5, `test accuracy ${accuracy} is not clearly above chance (0.1)`);
   });
 
+  it('--model gan trains create_gan (made to run) on 4×4×3 images: the generated images move towards the real ones', (t) => {
+    const out = succeeded(runExample('001-mnist-cnn', ['--model', 'gan', '--epochs', '1', '--limit', '3000', '--test-limit', '500']));
+    assert.match(out, /^data: train .* at 4×4×3 \(3,000 images 4×4×3 in memory/m);
+    assert.match(out, /^epoch 1\/1: .*loss_d \d.* loss_g \d.* d_x 0\.\d+ d_g_z1 0\.\d+/m);
+    const m = /^gan: Fréchet distance to 500 real 4×4×3 test images, in pixel space: untrained (\d+\.\d+), trained (\d+\.\d+)$/m.exec(out);
+    assert.ok(m, out);
+    const [before, after] = [Number(m[1]), Number(m[2])];
+    t.diagnostic(`Fréchet distance ${before} → ${after}`);
+    assert.ok(after < 0.9 * before, `the trained generator (${after}) should be clearly closer to the real images than the untrained one (${before})`);
+  });
+
   it('rejects a folder without IDX files, images that are not 28×28 and an unknown --model', () => {
     failedCleanly(runExample('001-mnist-cnn', [tmp.dir]), /has no train-images-idx3-ubyte\.gz or train-labels-idx1-ubyte\.gz/);
     const big = join(tmp.dir, 'big');
@@ -44,6 +55,6 @@ describe('examples/001-mnist-cnn', () => {
       writeFileSync(join(big, `${prefix}-labels-idx1-ubyte.gz`), idx([n], new Uint8Array(n)));
     }
     failedCleanly(runExample('001-mnist-cnn', [big]), /train images are 32×32; create_cnn\(\(28, 28, 1\)\) needs 28×28/);
-    failedCleanly(runExample('001-mnist-cnn', ['--model', 'gan']), /--model must be 'cnn' or 'fcn', got 'gan'/);
+    failedCleanly(runExample('001-mnist-cnn', ['--model', 'vae']), /--model must be 'cnn', 'fcn' or 'gan', got 'vae'/);
   });
 });

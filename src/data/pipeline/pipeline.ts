@@ -75,6 +75,8 @@ export interface DataPipelineSpec {
 export interface PipelineOptions {
   logger?: DataLoaderOptions['logger'];
   signal?: AbortSignal;
+  /** The labels are not trained on (a GAN learns the images alone): a source of one class will do. */
+  unlabelled?: boolean;
 }
 
 export class DataPipeline {
@@ -108,8 +110,8 @@ export class DataPipeline {
     try {
       p.notes.push(...p.opened.notes);
       const train = trainingPart(p.opened);
-      if (train.classes.length < 2)
-        throw new DataSourceError(`${train.describe()} has ${train.classes.length} class${train.classes.length === 1 ? '' : 'es'}; training a classifier needs at least 2`);
+      if (train.classes.length < (options.unlabelled ? 1 : 2))
+        throw new DataSourceError(`${train.describe()} has ${train.classes.length} class${train.classes.length === 1 ? '' : 'es'}; ${options.unlabelled ? 'it holds no images to learn from' : 'training a classifier needs at least 2'}`);
       if (spec.test) {
         p.testSource = await openSource(spec.test, { shuffleShards: false });
         const test = evaluationPart(p.testSource);
