@@ -4,9 +4,10 @@
 //   create_fcn():            Dense 128, Dense 10 (softmax)
 //   create_gan():            a generator Dense(128) → Reshape((4, 4, 3)) and a CNN discriminator.
 // The article only builds them: it never compiles, trains or evaluates anything, and names no data.
-// We build the two classifiers as it does and then train one (the CNN by default, `--model fcn`
-// for the other) on 28×28×1 digits the way the series' other Keras programs do (000, 003):
-// compile(adam, sparse_categorical_crossentropy, accuracy), fit(epochs=10), evaluate, print.
+// We build the three as it does and then train one: a classifier (the CNN by default, `--model
+// fcn` for the other) on 28×28×1 digits the way the series' other Keras programs do (000, 003):
+// compile(adam, sparse_categorical_crossentropy, accuracy), fit(epochs=10), evaluate, print; or,
+// with `--model gan`, the GAN (below).
 //
 // The GAN cannot run as written: Reshape((4, 4, 3)) needs 48 values and the generator's Dense(128)
 // gives 128, so Keras rejects the model when it is built, and its discriminator would shrink a 4×4
@@ -16,8 +17,8 @@
 // no data and no recipe for it, so it learns what its generator can make, 4×4×3 images — the
 // same digits (Fashion-MNIST) averaged down 7×7 to 4×4, grey repeated into RGB — with the GAN
 // recipe everyone uses (Radford et al.'s: BCE, Adam lr 2e-4, β1 0.5), and is scored by the
-// Fréchet distance between 2,000 generated and 2,000 real test images in pixel space (48 values
-// an image: small enough to compare pixels directly).
+// Fréchet distance between 2,000 generated and 2,000 real test images (--test-limit) in pixel
+// space (48 values an image: few enough to compare pixels directly).
 //
 //   node dist/examples/001-mnist-cnn.js [fashion-mnist dir] [--model cnn|fcn|gan] [--epochs 10] [--limit N]
 //

@@ -25,6 +25,7 @@ import { cat } from '../../tensor/generated/ops.js';
 import { persist, scope } from '../../tensor/memory.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Callback, TrainContext } from '../../train/events.js';
+import { nonFiniteEntries } from '../../train/finite.js';
 
 /** `n` noise vectors (n, ...gan.latentShape), N(0, 1), a pure function of (seed, stream): the same every epoch and on resume. */
 export function fixedNoise(gan: Gan, n: number, seed: number, stream: number): Tensor {
@@ -97,7 +98,8 @@ export const weightFiles = (dir: string, epoch: number): { generator: string; di
 
 /**
  * Writes the grid of the fixed noise before training (a fresh run) and after every epoch, and the
- * epoch's netG/netD weights. Files only: a resumed run writes the same ones again.
+ * epoch's netG/netD weights, unless they hold NaN or infinities. Files only: a resumed run writes
+ * the same ones again.
  */
 export class SampleGrids implements Callback {
   readonly name = 'sampleGrids';
@@ -119,6 +121,8 @@ export class SampleGrids implements Callback {
   }
 
   async afterEpoch(ctx: TrainContext): Promise<void> {
+    // Diverged weights are never written: the checkpoint after this refuses them and fails the run.
+    if (nonFiniteEntries(this.gan.stateDict()).length > 0) return;
     const epoch = ctx.epoch + 1;
     await this.#grid(epoch);
     const files = weightFiles(this.dir, epoch);
