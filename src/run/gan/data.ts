@@ -77,7 +77,8 @@ export async function openGanPipeline(config: GanConfig, log: (line: string) => 
 /** Sets the pipeline up and makes the training loader; the pipeline stays the caller's until this returns. */
 export async function openGanData(config: GanConfig, pipeline: DataPipeline): Promise<GanData> {
   await pipeline.setup();
-  const { train } = await pipeline.loaders();
+  const loaders = await pipeline.loaders(); // a test loader too, when the source has a test part: realSets samples that part itself
+  const { train } = loaders;
   const set = pipeline.trainSet;
   const count = set.kind === 'indexed' ? set.length : (set.lengthHint ?? 0);
   const { channels, height: size } = pipeline;
@@ -95,7 +96,7 @@ export async function openGanData(config: GanConfig, pipeline: DataPipeline): Pr
     },
     fingerprint: { source: set.describe(), format: pipeline.opened.format, images: count },
     async close() {
-      await train.close();
+      await Promise.all([train.close(), loaders.val?.close(), loaders.test?.close()]);
       pipeline.close();
     },
   };
