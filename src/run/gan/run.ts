@@ -18,7 +18,8 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { FileWriteError } from '../../io/errors.js';
 import { frechetDistance } from '../../metrics/generative.js';
 import type { Gan } from '../../models/gan.js';
-import { createModel } from '../../models/registry.js';
+import { dcgan } from '../../models/dcgan.js';
+import { seedGan } from '../../models/gan-seed.js';
 import { formatRuntimeInfo, runtimeInfo } from '../../runtime/info.js';
 import { setNumThreads } from '../../runtime/threads.js';
 import { GAN_REPORT_FORMAT, writeGanReport, type GanEpoch, type GanQuality, type GanReportData } from '../../report/gan.js';
@@ -80,7 +81,7 @@ export async function runGan(requested: GanConfig, options: GanRunOptions = {}):
     const opened = await openGanPipeline(requested, log);
     pipeline = opened.pipeline;
     const config = fitGanToMachine(opened.config, opened.config.data.imageSize as number, opened.config.data.channels as number, (m) => log(`warning: ${m}`));
-    const { dir, name, resuming } = runDirectory({ ...config, model: { name: config.model.name } }, options.resume ?? false);
+    const { dir, name, resuming } = runDirectory(config, options.resume ?? false);
     using _run = openRunDirectory(dir, { log });
     if (config.train.threads) setNumThreads(config.train.threads);
     manualSeed(config.train.seed);
@@ -108,8 +109,8 @@ interface Run {
 
 function buildGan(config: GanConfig, data: GanData): Gan {
   const m = config.model;
-  const opt = <T>(k: string, v: T | undefined) => (v === undefined ? {} : { [k]: v });
-  return createModel(m.name, { inChannels: data.channels, imageSize: data.size, ...opt('nz', m.nz), ...opt('ngf', m.ngf), ...opt('ndf', m.ndf) }) as unknown as Gan;
+  if (m.name === 'seed-gan') return seedGan();
+  return dcgan({ nc: data.channels, imageSize: data.size, ...(m.nz ? { nz: m.nz } : {}), ...(m.ngf ? { ngf: m.ngf } : {}), ...(m.ndf ? { ndf: m.ndf } : {}) });
 }
 
 async function train(config: GanConfig, data: GanData, r: Run): Promise<GanRunSummary> {
