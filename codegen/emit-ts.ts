@@ -287,3 +287,27 @@ ${ops.map((o) => `  '${o.nativeName}',`).join('\n')}
 export type NativeOpName = (typeof NATIVE_OP_NAMES)[number];
 `;
 }
+
+/**
+ * Each entry point's arguments in call order (`name:type`, the schema's names and types) and what it
+ * returns. Handles cross as numbers, so only this tells a tensor argument from an integer one: the
+ * ONNX exporter's tracer (src/export) reads it. A file of its own, imported only there.
+ */
+export function emitTsSignatures(ops: BoundOp[]): string {
+  const row = (o: BoundOp) => {
+    const args = o.schema.args.map((a) => `${a.name}:${a.type.replace(/SymInt/g, 'int')}`).join(' ');
+    return `  '${o.nativeName}': { args: '${args}', returns: '${o.ret.k}' },`;
+  };
+  return `${TS_HEADER}import type { NativeOpName } from './native-names.js';
+
+/** \`args\`: space-separated \`name:type\` in call order; \`returns\`: self (in place), void, Tensor, TensorTuple, TensorList or a scalar kind. */
+export interface NativeSignature {
+  args: string;
+  returns: string;
+}
+
+export const NATIVE_OP_SIGNATURES: { readonly [K in NativeOpName]: NativeSignature } = {
+${ops.map(row).join('\n')}
+};
+`;
+}

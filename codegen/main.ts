@@ -8,7 +8,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { emitCppHeader, emitCppRegister, emitCppShards, HEADER } from './emit-cpp.js';
-import { emitTsMethods, emitTsNativeNames, emitTsOps, TS_HEADER } from './emit-ts.js';
+import { emitTsMethods, emitTsNativeNames, emitTsOps, emitTsSignatures, TS_HEADER } from './emit-ts.js';
 import { emitEnumsHeader, emitEnumsTs } from './enums.js';
 import { bindOps, readAllowlist } from './model.js';
 import { readSchemas } from './schema.js';
@@ -46,6 +46,7 @@ export function generate(): Map<string, string> {
   files.set('src/tensor/generated/ops.ts', emitTsOps(ops));
   files.set('src/tensor/generated/methods.ts', emitTsMethods(ops, HANDWRITTEN_METHODS));
   files.set('src/tensor/generated/native-names.ts', emitTsNativeNames(ops));
+  files.set('src/tensor/generated/signatures.ts', emitTsSignatures(ops));
   return files;
 }
 

@@ -9,8 +9,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # LibTorch and an OpenMP OpenBLAS (without it, LibTorch falls back to the reference BLAS and linear
 # layers run ~25x slower); PyTorch and TorchVision for reference fixtures and benchmark peers;
-# Fashion-MNIST for the main job; Chromium to check the HTML report in a real browser.
-PACKAGES=(libtorch-dev libopenblas0-openmp python3-torch python3-torchvision dataset-fashion-mnist chromium)
+# Fashion-MNIST for the main job; Chromium to check the HTML report in a real browser; ONNX
+# (python3-onnx) for its onnx.proto, from which the exporter's messages are generated, and its checker.
+PACKAGES=(libtorch-dev libopenblas0-openmp python3-torch python3-torchvision dataset-fashion-mnist chromium python3-onnx)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -27,7 +28,9 @@ stamp=node_modules/.tessera-lock-sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: npm ci"
-  npm ci --no-audit --no-fund
+  # onnxruntime-node ships its CPU binary; its install script only fetches a CUDA build from the
+  # network. package.json's allowScripts denies it (npm 11); the variable skips it for older npm.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
   echo "$want" > "$stamp"
   # New type packages can leave tsc's incremental state inconsistent (`using` on a Tensor then
   # fails to type-check); after a dependency change, build the TypeScript from scratch.

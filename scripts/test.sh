@@ -4,5 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 node dist/codegen/main.js --check
+node scripts/gen-onnx-proto.mjs --check
 mapfile -t files < <(find dist/test -name '*.test.js' | sort)
 node --test --test-reporter=spec "${files[@]}"

@@ -5,6 +5,7 @@ import { LIMITS } from '../config/limits.js';
 import { formatRuntimeInfo, runtimeInfo } from '../runtime/info.js';
 import { registerDataCommands } from './data.js';
 import { runDemo } from './demo.js';
+import { registerExportCommand } from './export.js';
 import { registerTrainCommands } from './train.js';
 
 function positiveInt(name: string, max: number) {
@@ -50,6 +51,7 @@ program
 
 registerDataCommands(program);
 registerTrainCommands(program);
+registerExportCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

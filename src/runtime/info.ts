@@ -68,7 +68,7 @@ function cpuFlags(): Set<string> {
   }
 }
 
-function packageVersion(): string {
+export function packageVersion(): string {
   try {
     const url = new URL('../../../package.json', import.meta.url);
     return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;

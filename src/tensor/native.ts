@@ -111,8 +111,12 @@ function load(): NativeAddon {
     throw new NativeLoadError(`The native addon at ${path} could not be loaded: ${(e as Error).message}\n${HOW_TO}`);
   }
   for (const [kind, ctor] of Object.entries(ERROR_CLASSES)) addon.setErrorClass(kind as TorchErrorKind, ctor);
-  return addon;
+  // N-API defines the addon's entry points read-only. The library calls the same functions through a
+  // plain object, so that the ONNX exporter's tracer (src/export/trace.ts) can put recording wrappers
+  // in place for the length of one traced forward pass; outside a trace nothing is wrapped.
+  const entries = Object.getOwnPropertyNames(addon).map((k) => [k, (addon as unknown as Record<string, unknown>)[k]]);
+  return Object.fromEntries(entries) as NativeAddon;
 }
 
-/** The addon, loaded on first import. */
+/** The addon's entry points, loaded on first import. */
 export const native: NativeAddon = load();

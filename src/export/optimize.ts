@@ -1,0 +1,64 @@
+// Passes over the traced graph before it is written: batch norm folded into the convolution it
+// follows (inference only: the statistics are constants), then everything the outputs do not need
+// dropped (results the forward computed and threw away, weights only the folded nodes used).
+import { bytesOf, decode, type Graph, type Node } from './graph.js';
+
+/**
+ * Conv → BatchNormalization, where the Conv's output feeds nothing else and every weight is a
+ * constant, becomes one Conv:  s = γ/√(σ²+ε),  W' = W·s (per output channel),  b' = (b − μ)·s + β.
+ * Returns how many were folded.
+ */
+export function foldBatchNorm(graph: Graph): number {
+  const uses = useCounts(graph);
+  const producer = new Map<string, Node>();
+  for (const n of graph.nodes) for (const o of n.outputs) producer.set(o, n);
+  const removed = new Set<Node>();
+  for (const bn of graph.nodes) {
+    if (bn.opType !== 'BatchNormalization') continue;
+    const conv = producer.get(bn.inputs[0] as string);
+    if (!conv || conv.opType !== 'Conv' || uses.get(conv.outputs[0] as string) !== 1) continue;
+    const [, wName, bName] = conv.inputs;
+    const w = graph.initializers.get(wName as string);
+    const b = bName ? graph.initializers.get(bName) : undefined;
+    const [gamma, beta, mean, variance] = bn.inputs.slice(1).map((n) => graph.initializers.get(n));
+    if (!w || (bName && !b) || !gamma || !beta || !mean || !variance || w.dtype !== 'float32') continue;
+    const eps = bn.attrs.epsilon?.type === 'float' ? bn.attrs.epsilon.value : 1e-5;
+    const [g, be, mu, v] = [gamma, beta, mean, variance].map(decode) as [Float64Array, Float64Array, Float64Array, Float64Array];
+    const scale = g.map((x, i) => x / Math.sqrt((v[i] as number) + eps));
+    const weights = decode(w);
+    const perChannel = weights.length / scale.length;
+    const folded = weights.map((x, i) => x * (scale[Math.floor(i / perChannel)] as number));
+    const convBias = b ? decode(b) : new Float64Array(scale.length);
+    const bias = scale.map((s, o) => ((convBias[o] as number) - (mu[o] as number)) * s + (be[o] as number));
+    const wFolded = graph.addInitializer(`${w.name}.fused_bn`, 'float32', w.shape, bytesOf(Float32Array.from(folded)));
+    const bFolded = graph.addInitializer(`${b ? b.name : w.name.replace(/weight$/, 'bias')}.fused_bn`, 'float32', [scale.length], bytesOf(Float32Array.from(bias)));
+    conv.inputs = [conv.inputs[0] as string, wFolded, bFolded];
+    conv.outputs = [bn.outputs[0] as string];
+    removed.add(bn);
+  }
+  const kept = graph.nodes.filter((n) => !removed.has(n));
+  graph.nodes.splice(0, graph.nodes.length, ...kept);
+  return removed.size;
+}
+
+/** Drops nodes whose outputs reach no graph output, then initializers no node reads. */
+export function removeUnused(graph: Graph): void {
+  const live = new Set(graph.outputs.map((o) => o.name));
+  const kept: Node[] = [];
+  for (let i = graph.nodes.length - 1; i >= 0; i--) {
+    const n = graph.nodes[i] as Node;
+    if (!n.outputs.some((o) => live.has(o))) continue;
+    kept.push(n);
+    for (const x of n.inputs) if (x) live.add(x);
+  }
+  graph.nodes.splice(0, graph.nodes.length, ...kept.reverse());
+  for (const name of [...graph.initializers.keys()]) if (!live.has(name)) graph.initializers.delete(name);
+}
+
+function useCounts(graph: Graph): Map<string, number> {
+  const uses = new Map<string, number>();
+  const use = (x: string) => uses.set(x, (uses.get(x) ?? 0) + 1);
+  for (const n of graph.nodes) for (const x of n.inputs) if (x) use(x);
+  for (const o of graph.outputs) use(o.name);
+  return uses;
+}
