@@ -1,0 +1,91 @@
+// The onnxruntime back end: an .onnx file (as `tessera export` writes it, or any model with one
+// float32 NCHW input) in ONNX Runtime inside the model's worker thread — its run() blocks the thread
+// it is called on, which is why it lives here and not on the event loop. The class names and the
+// evaluation preprocessing come from the file's metadata_props; a file without them is served for
+// tensors only.
+import { readFile } from 'node:fs/promises';
+
+import { fromBinary } from '@bufbuild/protobuf';
+import { z } from 'zod';
+
+import { formatIssues } from '../../config/load.js';
+import { ModelProtoSchema } from '../../export/generated/onnx_pb.js';
+import type { Backend, ImagePreprocessing } from './types.js';
+
+// What src/export/run.ts's preprocessingOf writes; the steps the image route cannot repeat are refused.
+const Preprocessing = z.object({
+  channels: z.union([z.literal(1), z.literal(3)]),
+  height: z.number().int().positive(),
+  width: z.number().int().positive(),
+  mean: z.array(z.number()).min(1),
+  std: z.array(z.number().positive()).min(1),
+  interpolation: z.literal('bilinear').optional(),
+  scale: z.number().refine((s) => Math.abs(s - 1 / 255) < 1e-9, 'only 1/255 is supported').optional(),
+  layout: z.literal('NCHW').optional(),
+});
+
+function metadataOf(path: string, bytes: Uint8Array): { classes?: string[]; preprocessing?: ImagePreprocessing } {
+  let props: Record<string, string>;
+  try {
+    props = Object.fromEntries(fromBinary(ModelProtoSchema, bytes).metadataProps.map((p) => [p.key, p.value]));
+  } catch (e) {
+    throw new Error(`${path} is not an ONNX model: ${(e as Error).message}`);
+  }
+  const json = (key: string): unknown => {
+    try {
+      return JSON.parse(props[key] as string);
+    } catch (e) {
+      throw new Error(`${path}: metadata '${key}' is not JSON: ${(e as Error).message}`);
+    }
+  };
+  const out: { classes?: string[]; preprocessing?: ImagePreprocessing } = {};
+  if (props.classes !== undefined) {
+    const c = z.array(z.string()).min(1).safeParse(json('classes'));
+    if (!c.success) throw new Error(`${path}: metadata 'classes' must be a JSON array of names: ${formatIssues(c.error.issues)}`);
+    out.classes = c.data;
+  }
+  if (props.preprocessing !== undefined) {
+    const p = Preprocessing.safeParse(json('preprocessing'));
+    if (!p.success) throw new Error(`${path}: metadata 'preprocessing' cannot be applied:\n${formatIssues(p.error.issues)}`);
+    const { channels, height, width, mean, std } = p.data;
+    out.preprocessing = { channels, height, width, mean, std };
+  }
+  return out;
+}
+
+export async function loadOnnxBackend(path: string, threads: number): Promise<Backend> {
+  const bytes = await readFile(path);
+  const { classes, preprocessing } = metadataOf(path, bytes);
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
+  const input = session.inputMetadata[0];
+  if (session.inputNames.length !== 1 || !input?.isTensor || input.type !== 'float32' || input.shape.length !== 4)
+    throw new Error(`${path}: the server takes models with one float32 (batch, C, H, W) input; this one has ${session.inputMetadata.map((m) => (m.isTensor ? `${m.name}: ${m.type} [${m.shape.join(', ')}]` : `${m.name}: not a tensor`)).join('; ')}`);
+  // (C, H, W) from the graph where it is fixed, else from the preprocessing metadata.
+  const fixed = input.shape.slice(1).map((d) => (typeof d === 'number' && d > 0 ? d : undefined));
+  const fromMeta = preprocessing ? [preprocessing.channels, preprocessing.height, preprocessing.width] : [];
+  const chw = fixed.map((d, i) => d ?? fromMeta[i]);
+  if (chw.some((d) => d === undefined)) throw new Error(`${path}: input '${input.name}' has shape [${input.shape.join(', ')}] and the file has no preprocessing metadata to fix its size`);
+  if (preprocessing && fromMeta.some((d, i) => d !== chw[i])) throw new Error(`${path}: input '${input.name}' is [${input.shape.join(', ')}] but the preprocessing metadata makes (${fromMeta.join(', ')}) images`);
+  const outputName = session.outputNames[0];
+  if (outputName === undefined) throw new Error(`${path}: the model has no output`);
+  return {
+    info: {
+      backend: 'onnx',
+      input: { name: input.name, shape: chw as [number, number, number] },
+      output: { name: outputName, size: 0 },
+      ...(classes ? { classes } : {}),
+      ...(preprocessing ? { preprocessing } : {}),
+    },
+    async infer(batch, shape) {
+      const out = (await session.run({ [input.name]: new ort.Tensor('float32', batch, shape) }, [outputName]))[outputName];
+      if (!out || out.type !== 'float32' || out.dims.length !== 2 || out.dims[0] !== shape[0])
+        throw new Error(`output '${outputName}' is ${out ? `${out.type} [${out.dims.join(', ')}]` : 'missing'} for a batch of ${shape[0]}; expected float32 (batch, classes)`);
+      // A copy in a buffer of its own, which the worker hands to the main thread without copying again.
+      return new Float32Array(out.data as Float32Array);
+    },
+    async dispose() {
+      await session.release();
+    },
+  };
+}
