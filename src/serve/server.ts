@@ -50,12 +50,12 @@ function apiKeyCheck(key: string) {
 }
 
 /** Friendlier words for fastify's own 4xx errors, naming the limit or what the routes take. */
-function describeFastifyError(e: FastifyError, options: ServeOptions): string {
+function describeFastifyError(e: FastifyError, options: ServeOptions, contentType: string | undefined): string {
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return `the request body is over the limit of ${options.bodyLimit} bytes (--body-limit)`;
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return `${e.message}: …/infer takes application/json, …/classify ${IMAGE_MEDIA_TYPES.join(', ')} or multipart/form-data`;
+      return `unsupported media type ${contentType === undefined ? '(none given)' : `'${contentType}'`}: …/infer takes application/json, …/classify ${IMAGE_MEDIA_TYPES.join(', ')} or multipart/form-data`;
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return `the body is not valid JSON: ${e.message}`;
@@ -93,13 +93,13 @@ function buildApp(table: ModelTable, options: ServeOptions, metrics: ServeMetric
     metrics.latency.observe({ route }, reply.elapsedTime / 1000);
   });
 
-  app.setErrorHandler((e: FastifyError | ServeError, _req, reply) => {
+  app.setErrorHandler((e: FastifyError | ServeError, req, reply) => {
     const status = e.statusCode ?? 500;
     if (e instanceof ServeError) {
       if (e.retryAfter !== undefined) void reply.header('retry-after', String(e.retryAfter));
       return reply.code(status).send({ error: e.message });
     }
-    if (status < 500) return reply.code(status).send({ error: describeFastifyError(e as FastifyError, options) });
+    if (status < 500) return reply.code(status).send({ error: describeFastifyError(e as FastifyError, options, req.headers['content-type']) });
     log(`internal error: ${e.stack ?? e.message}`);
     return reply.code(500).send({ error: `internal error: ${e.message}` });
   });
