@@ -64,7 +64,7 @@ function describeFastifyError(e: FastifyError, options: ServeOptions, contentTyp
   }
 }
 
-function buildApp(table: ModelTable, options: ServeOptions, metrics: ServeMetrics, log: (line: string) => void): FastifyInstance {
+function buildApp(table: ModelTable, options: ServeOptions, metrics: ServeMetrics, log: (line: string) => void, closing: () => boolean): FastifyInstance {
   const app = Fastify({
     bodyLimit: options.bodyLimit,
     // A client that has not sent its whole request by then gets 408 (slow-body clients hold no worker).
@@ -86,6 +86,12 @@ function buildApp(table: ModelTable, options: ServeOptions, metrics: ServeMetric
       }
     });
   }
+
+  // While closing, answers in flight end their keep-alive connection, so the server can finish
+  // closing once they are sent (idle connections are closed at once by fastify).
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing()) void reply.header('connection', 'close');
+  });
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
@@ -125,12 +131,12 @@ export async function startServer(sources: readonly ModelSource[], input: StartS
   );
   const models = sources.map((s) => new ServedModel(s, { metrics, maxPixels: options.maxPixels, log }));
   table = new ModelTable(models);
-  const app = buildApp(table, options, metrics, log);
+  let closing: Promise<void> | undefined;
+  const app = buildApp(table, options, metrics, log, () => closing !== undefined);
   const url = await app.listen({ host: options.host, port: options.port });
   const loaded = Promise.all(models.map((m) => m.load())).then(() => undefined);
   // A model that fails to load is reported through `loaded`; no unhandled rejection meanwhile.
   loaded.catch(() => undefined);
-  let closing: Promise<void> | undefined;
   return {
     app, options, models: table, metrics, url, loaded,
     close() {
