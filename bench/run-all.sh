@@ -26,10 +26,12 @@ fi
 fast_benches="op-overhead train-mlp train-cnn train-mlp-nn train-cnn-nn
   data-pipeline data-fashion-mnist data-packed data-folder trainer-overhead model-throughput"
 # ResNet-18 at batch 128 takes 1-2 s a step on 2 cores: 2-6 minutes each. time-to-accuracy trains
-# the seeds' CNN on Fashion-MNIST for up to 6 epochs on each side: 3-5 minutes.
-slow_benches="train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup time-to-accuracy"
+# the seeds' CNN on Fashion-MNIST for up to 6 epochs on each side: 3-5 minutes. The serving benches
+# (tessera serve under autocannon on loopback) take 2-4 minutes each.
+slow_benches="train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup time-to-accuracy
+  serve-batching serve-backends serve-peer serve-soak"
 # Benches whose peer imports torchvision.
-torchvision_benches=" data-pipeline data-packed data-folder train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup "
+torchvision_benches=" data-pipeline data-packed data-folder train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup serve-peer "
 args=()
 skip_slow=0
 for a in "$@"; do

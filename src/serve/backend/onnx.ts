@@ -57,7 +57,11 @@ export async function loadOnnxBackend(path: string, threads: number): Promise<Ba
   const bytes = await readFile(path);
   const { classes, preprocessing } = metadataOf(path, bytes);
   const ort = await import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
+  // No spinning between runs: the cores are shared with the event loop and the image decoder.
+  const session = await ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
   const input = session.inputMetadata[0];
   if (session.inputNames.length !== 1 || !input?.isTensor || input.type !== 'float32' || input.shape.length !== 4)
     throw new Error(`${path}: the server takes models with one float32 (batch, C, H, W) input; this one has ${session.inputMetadata.map((m) => (m.isTensor ? `${m.name}: ${m.type} [${m.shape.join(', ')}]` : `${m.name}: not a tensor`)).join('; ')}`);
