@@ -65,16 +65,21 @@ export function serializeModel(graph: Graph, info: ModelInfo): Uint8Array {
         attribute: Object.entries(n.attrs).map(([name, a]) => attribute(name, a)),
       })),
       initializer: [...graph.initializers.values()].map(tensorProto),
-      input: graph.inputs.map(valueInfo),
-      output: graph.outputs.map(valueInfo),
+      input: graph.inputs.map((v) => valueInfo(v, true)),
+      output: graph.outputs.map((v) => valueInfo(v, v.batchAxis !== null || graph.inputs.every((i) => i.batchAxis === null))),
     },
   });
   return toBinary(ModelProtoSchema, model);
 }
 
-function valueInfo(v: Value): MessageInitShape<typeof ValueInfoProtoSchema> {
+/**
+ * A graph input or output: element type and shape, the batch axis symbolic. An output whose batch
+ * axis the trace lost (a reshape merged it into another axis) while the inputs' batch is free gets
+ * dimensions of unknown size, rather than the trace's sizes, which would be wrong at other batches.
+ */
+function valueInfo(v: Value, sizesKnown: boolean): MessageInitShape<typeof ValueInfoProtoSchema> {
   const dim = v.shape.map((d, i) =>
-    i === v.batchAxis ? { value: { case: 'dimParam' as const, value: BATCH_DIM } } : { value: { case: 'dimValue' as const, value: BigInt(d) } },
+    !sizesKnown ? {} : i === v.batchAxis ? { value: { case: 'dimParam' as const, value: BATCH_DIM } } : { value: { case: 'dimValue' as const, value: BigInt(d) } },
   );
   return { name: v.name, type: { value: { case: 'tensorType', value: { elemType: DATA_TYPES[v.dtype], shape: { dim } } } } };
 }

@@ -41,7 +41,8 @@ const LAYOUT = 'NCHW';
 /**
  * What a user of the file must do to an image before the model sees it, as `tessera predict` does
  * today: decode to `channels`, resize (bilinear) to height × width, divide by 255, subtract `mean`
- * and divide by `std` per channel, lay out as NCHW.
+ * and divide by `std` per channel, lay out as NCHW. Built from model.json's fields until runs save
+ * their `Preprocessing` object (the data pipeline's), which will then be written as it is.
  */
 export function preprocessingOf(meta: ModelMeta): Record<string, unknown> {
   return { channels: meta.channels, height: meta.height, width: meta.width, interpolation: 'bilinear', scale: 1 / 255, mean: meta.mean, std: meta.std, layout: LAYOUT };

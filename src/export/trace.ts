@@ -49,6 +49,8 @@ interface Signature {
 /** Ops that draw random numbers: on constants alone they would be frozen into the file as one draw. */
 const RANDOM = new Set(['rand', 'randn', 'randint', 'randperm', 'bernoulli', 'bernoulli_', 'normal', 'normal_', 'uniform_', 'exponential_', 'random_', 'multinomial', 'poisson', 'rand_like', 'randn_like']);
 const SCALAR_RETURNS = new Set(['Bool', 'Int', 'Double', 'Scalar', 'ScalarType']);
+/** In-place ops that change a tensor's shape, not its data: harmless on a view. */
+const RESHAPE_IN_PLACE = new Set(['squeeze_', 'unsqueeze_']);
 /** A result the graph does not compute (max pooling's indices). */
 const UNAVAILABLE = Symbol('unavailable');
 
@@ -199,6 +201,9 @@ class Tracer {
     if (!dynamic && RANDOM.has(base)) this.fail(op, 'the forward draws random numbers; the exported graph would hold one frozen draw');
     if (dynamic && SCALAR_RETURNS.has(sig.returns)) this.fail(op, 'the forward turns a tensor computed from the input into a JS value, so the graph would depend on this one input');
     if (dynamic && !mapping) this.fail(op, RANDOM.has(base) ? 'random ops have no ONNX export' : 'no ONNX mapping for this op');
+    // The graph binds an in-place result to the written tensor only; a view's base would keep its old value.
+    if (dynamic && sig.returns === 'self' && !RESHAPE_IN_PLACE.has(base) && native.describe(args[0] as Handle).isView)
+      this.fail(op, 'the forward writes in place into a view of another tensor, and the graph cannot carry the write back into it; use the out-of-place op');
     const result = real(...args);
     const handles: Handle[] = sig.returns === 'self' ? [args[0] as Handle] : sig.returns === 'Tensor' ? [result as Handle] : sig.returns === 'TensorTuple' || sig.returns === 'TensorList' ? (result as Handle[]) : [];
     if (!dynamic) {

@@ -1,12 +1,13 @@
 // Runs an exported model in ONNX Runtime (onnxruntime-node, loaded only here) next to the Tessera
-// model on the same inputs and says how far apart they are: the check `tessera export` runs after
+// model on the same inputs and says how far apart they are: the check `tessera export` runs before
 // writing a file, and the tests' oracle. Agreement is PyTorch's ONNX tutorial criterion,
-// |ort − tessera| ≤ atol + rtol·|tessera| for every element.
+// |ort − tessera| ≤ atol + rtol·|tessera| for every element. (The model's forward runs here in its
+// own small loop; once the trainer's one inference pass lands (src/train/inference.ts), it belongs there.)
+import type { Tensor as OrtTensor } from 'onnxruntime-node';
+
 import type { Module } from '../nn/module.js';
 import { noGrad } from '../tensor/autograd.js';
 import { scope } from '../tensor/memory.js';
-import type { Tensor as OrtTensor } from 'onnxruntime-node';
-
 import { Tensor } from '../tensor/tensor.js';
 
 export interface OnnxComparison {

@@ -114,8 +114,10 @@ function load(): NativeAddon {
   // N-API defines the addon's entry points read-only. The library calls the same functions through a
   // plain object, so that the ONNX exporter's tracer (src/export/trace.ts) can put recording wrappers
   // in place for the length of one traced forward pass; outside a trace nothing is wrapped.
-  const entries = Object.getOwnPropertyNames(addon).map((k) => [k, (addon as unknown as Record<string, unknown>)[k]]);
-  return Object.fromEntries(entries) as NativeAddon;
+  // Every own key, symbols too (a stand-in addon may carry one, see test/conformance/trace-addon.cts).
+  const view: Record<string | symbol, unknown> = {};
+  for (const k of Reflect.ownKeys(addon)) view[k] = (addon as unknown as Record<string | symbol, unknown>)[k];
+  return view as unknown as NativeAddon;
 }
 
 /** The addon's entry points, loaded on first import. */

@@ -65,6 +65,15 @@ describe('exportOnnx', () => {
     model.dispose();
   });
 
+  it('declares an output whose batch the forward merged into another axis with sizes unknown, not the trace\'s', async () => {
+    const model = new Nested((x) => [x.reshape([-1]), x.sum([1])]);
+    const r = exportOnnx(model, randn([2, 4]));
+    const dims = fromBinary(ModelProtoSchema, r.bytes).graph!.output.map((o) => (o.type!.value.value as { shape: { dim: { value: { case?: string } }[] } }).shape.dim.map((d) => d.value.case ?? 'unknown'));
+    assert.deepEqual(dims, [['unknown'], ['dimParam']]);
+    await assertMatchesModel('merged batch', model, r.bytes, [[randn([1, 4])], [randn([5, 4])]]);
+    model.dispose();
+  });
+
   it('drops what the outputs do not need, and keeps the model as it was (weights, mode)', () => {
     const model = new Nested((x) => {
       x.exp().sum(); // computed and thrown away
@@ -89,13 +98,14 @@ describe('exportOnnx', () => {
     model.dispose();
   });
 
-  it('refuses random draws, reads of values computed from the input and dropout forced into training', () => {
+  it('refuses random draws, reads of values computed from the input, dropout forced into training, writes through views', () => {
     const cases: [(x: Tensor) => unknown, RegExp][] = [
       [(x) => x.add(randn([2, 4])), /random numbers.*'randn'/],
       [(x) => x.add(randLike(x)), /random ops have no ONNX export.*'rand_like'/],
       [(x) => x.mul(x.sum().item() as number), /reads the value of a tensor computed from the input.*'item'/],
       [(x) => dropout(x, 0.5, true), /dropout in training mode.*'dropout'/],
       [(x) => x.reshape([8]), /fixes the batch size/],
+      [(x) => { const h = x.mul(1); h.select(1, 0).mul_(2); return h; }, /writes in place into a view of another tensor.*'mul_\$Scalar'/],
       [() => 3, /the forward returned number/],
     ];
     for (const [body, message] of cases) {

@@ -1,14 +1,15 @@
 // The mapping table as a conformance harness: one or more rows per mapped LibTorch entry point, each
 // a small forward that reaches it (checked: the entry point is called during the trace). Every row
-// is exported at batch 2 and run in ONNX Runtime at batch 1 and 7 against Tessera (rtol 1e-3, atol
-// 1e-5); every file passes ONNX's checker; and no mapping is left without a row.
+// is exported at batch 2, at the lowest and the highest opset, and run in ONNX Runtime at batch 1
+// and 7 against Tessera (rtol 1e-3, atol 1e-5); every file passes ONNX's checker; and no mapping is
+// left without a row.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { exportOnnx, manualSeed, nn, ops, randint, randn, setNumThreads, tensor, type Tensor } from '../../src/index.js';
+import { exportOnnx, MAX_OPSET, MIN_OPSET, manualSeed, nn, ops, randint, randn, setNumThreads, tensor, type Tensor } from '../../src/index.js';
 import { MAPPINGS } from '../../src/export/ops/index.js';
 import { native } from '../../src/tensor/native.js';
 import { assertMatchesModel, assertOnnxChecks } from './helpers.js';
@@ -290,19 +291,21 @@ describe('ONNX mappings, op by op', () => {
 
   ROWS.forEach(([op, body, input = (b: number) => randn([b, 3, 4, 5]), [b1, b2] = [1, 7]], i) => {
     it(`${op} (row ${i})`, async () => {
-      manualSeed(100 + i);
       const model = new RowModule(body);
-      const [result, calls] = counting(op, () => exportOnnx(model, input(2)));
-      assert.ok(calls > 0, `the row does not reach ${op}`);
-      await assertMatchesModel(`${op} (row ${i})`, model, result.bytes, [[input(b1)], [input(b2)]]);
-      const path = join(dir, `row-${i}.onnx`);
-      writeFileSync(path, result.bytes);
-      written.push(path);
+      for (const opset of [MIN_OPSET, MAX_OPSET]) {
+        manualSeed(100 + i);
+        const [result, calls] = counting(op, () => exportOnnx(model, input(2), { opset }));
+        assert.ok(calls > 0, `the row does not reach ${op}`);
+        await assertMatchesModel(`${op} (row ${i}, opset ${opset})`, model, result.bytes, [[input(b1)], [input(b2)]]);
+        const path = join(dir, `row-${i}-opset-${opset}.onnx`);
+        writeFileSync(path, result.bytes);
+        written.push(path);
+      }
     });
   });
 
   it('every file passes the ONNX checker', () => {
-    assert.equal(written.length, ROWS.length, 'every row was exported');
+    assert.equal(written.length, 2 * ROWS.length, 'every row was exported at both opsets');
     assertOnnxChecks(written);
   });
 });

@@ -183,7 +183,8 @@ export const ELEMENTWISE: Readonly<Record<string, Mapping>> = {
   'gelu': gelu,
   ...both('silu', twice((c, x) => c.node('Mul', [x, c.node('Sigmoid', [x])]))),
   'mish': twice((c, x) => c.node('Mul', [x, c.node('Tanh', [c.node('Softplus', [x])])])),
-  'hardswish': unary('HardSwish'),
+  // HardSwish arrives in opset 14; before it, x·HardSigmoid(x) with PyTorch's 1/6 and 0.5.
+  'hardswish': twice((c, x) => (c.opset >= 14 ? c.node('HardSwish', [x]) : c.node('Mul', [x, c.node('HardSigmoid', [x], { alpha: attr.float(1 / 6), beta: attr.float(0.5) })]))),
   'hardsigmoid': (c) => c.node('HardSigmoid', [self(c)], { alpha: attr.float(1 / 6), beta: attr.float(0.5) }),
   'hardtanh': (c) => clip(c, num(c.arg('min_val'), -1), num(c.arg('max_val'), 1)),
   'softplus': softplus,

@@ -207,6 +207,18 @@ const resize = (mode: 'nearest' | 'linear'): Mapping => (c) => {
   return c.node('Resize', [x.name, '', '', sizes], attrs);
 };
 
+/** Einsum; the batch axis follows its letter from the first input that has one into the result's subscripts. */
+const einsum: Mapping = (c) => {
+  const equation = String(c.arg('equation')).replace(/\s/g, '');
+  const inputs = c.inputList('tensors');
+  const name = c.node('Einsum', inputs.map((v) => v.name), { equation: attr.string(equation) });
+  const [lhs = '', rhs] = equation.split('->');
+  const k = inputs.findIndex((v) => v.batchAxis !== null);
+  const letter = k < 0 || equation.includes('.') ? undefined : lhs.split(',')[k]?.[inputs[k]!.batchAxis as number];
+  const at = letter && rhs !== undefined ? rhs.indexOf(letter) : -1;
+  return { name, batchAxis: at < 0 ? null : at };
+};
+
 const pixelShuffle: Mapping = (c) => c.node('DepthToSpace', [c.input('self').name], { blocksize: attr.int(num(c.arg('upscale_factor'), 1)), mode: attr.string('CRD') });
 
 export const NN: Readonly<Record<string, Mapping>> = {
@@ -219,7 +231,7 @@ export const NN: Readonly<Record<string, Mapping>> = {
   'matmul': (c) => c.node('MatMul', [c.input('self').name, c.input('other').name]),
   // β·self + α·(mat1 @ mat2)
   'addmm': (c) => c.node('Gemm', [c.input('mat1').name, c.input('mat2').name, c.input('self').name], { alpha: attr.float(num(c.arg('alpha'), 1)), beta: attr.float(num(c.arg('beta'), 1)) }),
-  'einsum': (c) => c.node('Einsum', c.inputList('tensors').map((v) => v.name), { equation: attr.string(String(c.arg('equation'))) }),
+  'einsum': einsum,
   'mm': (c) => c.node('MatMul', [c.input('self').name, c.input('mat2').name]),
   'bmm': (c) => c.node('MatMul', [c.input('self').name, c.input('mat2').name]),
   'batch_norm': batchNorm,
