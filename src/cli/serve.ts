@@ -68,7 +68,7 @@ export function registerServeCommand(program: Command): void {
       const { startServer } = await import('../serve/server.js');
       const server = await startServer(sources, {
         host: flags.host, port: flags.port, timeoutMs: flags.timeoutMs, bodyLimit: flags.bodyLimitMb * 2 ** 20,
-        maxPixels: flags.maxPixels, topK: flags.topK, batching, log, ...(apiKey ? { apiKey } : {}),
+        maxPixels: flags.maxPixels, topK: flags.topK, log, ...(apiKey ? { apiKey } : {}),
       });
       const grace = closeWithGrace({ delay: flags.graceMs, logger: { error: (m: unknown) => log(String(m)) } }, async ({ signal, err }) => {
         if (err) log(`stopping after an unexpected error: ${err.stack ?? err.message}`);

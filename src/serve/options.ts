@@ -25,8 +25,6 @@ export type BatchingOptions = z.infer<typeof BatchingSchema>;
 export const ServeOptionsSchema = z.strictObject({
   host: z.string().min(1),
   port: z.number().int().min(0).max(65_535),
-  /** Default batching for every model; a repository's `<name>/serve.json` overrides it per model. */
-  batching: BatchingSchema.partial(),
   /** A request not answered within this is answered 503 with Retry-After (decode, queue and inference together). */
   timeoutMs: z.number().int().min(1).max(3_600_000),
   /** Largest request body in bytes (JSON tensors, a raw image, or one multipart image part): 413 above it. */
@@ -39,7 +37,7 @@ export const ServeOptionsSchema = z.strictObject({
   apiKey: z.string().min(8, 'an API key must be at least 8 characters').optional(),
 });
 export type ServeOptions = z.infer<typeof ServeOptionsSchema>;
-export type ServeOptionsInput = Partial<Omit<ServeOptions, 'batching'>> & { batching?: Partial<BatchingOptions> };
+export type ServeOptionsInput = Partial<ServeOptions>;
 
 export const SERVE_DEFAULTS = {
   host: '127.0.0.1',
@@ -57,9 +55,8 @@ export class ServeOptionsError extends Error {
   override name = 'ServeOptionsError';
 }
 
-/** The options with defaults filled in, checked. */
+/** The options with defaults filled in, checked. (Batching is per model: see batchingFor.) */
 export function resolveServeOptions(input: ServeOptionsInput = {}): ServeOptions {
-  const { batching, ...rest } = input;
   const raw = {
     host: SERVE_DEFAULTS.host,
     port: SERVE_DEFAULTS.port,
@@ -67,8 +64,7 @@ export function resolveServeOptions(input: ServeOptionsInput = {}): ServeOptions
     bodyLimit: SERVE_DEFAULTS.bodyLimit,
     maxPixels: SERVE_DEFAULTS.maxPixels,
     topK: SERVE_DEFAULTS.topK,
-    ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
-    batching: batching ?? {},
+    ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
   };
   const parsed = ServeOptionsSchema.safeParse(raw);
   if (!parsed.success) throw new ServeOptionsError(`serve options:\n${formatIssues(parsed.error.issues)}`);

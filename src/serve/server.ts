@@ -80,7 +80,7 @@ function buildApp(table: ModelTable, options: ServeOptions, metrics: ServeMetric
     const allowed = apiKeyCheck(options.apiKey);
     app.addHook('onRequest', async (req, reply) => {
       // Probes (Kubernetes, load balancers) carry no key.
-      if (req.url.startsWith('/v2/health/')) return;
+      if (req.routeOptions.url?.startsWith('/v2/health/')) return;
       if (!allowed(req.headers)) {
         await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or wrong API key (Authorization: Bearer <key> or X-API-Key: <key>)' });
       }

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { setNumThreads } from '../../src/index.js';
 import { exportRun } from '../../src/export/run.js';
+import { resolveServeOptions } from '../../src/serve/options.js';
 import { resolveModels } from '../../src/serve/repository.js';
 import { call, makeRun, postJson, serve, tensorRequest } from './helpers.js';
 
@@ -81,5 +82,7 @@ describe('model repository', () => {
     assert.throws(() => resolveModels(bad('notes.txt')), /notes.txt is not a run directory, an .onnx file or a model repository/);
     assert.throws(() => resolveModels(join(repo, 'fashion', '1'), { name: 'has space' }), /'has space' cannot be a model name/);
     assert.throws(() => resolveModels(repo, { batching: { maxBatchSize: 64, maxQueue: 16 } }), /maxQueue \(16\) must be at least maxBatchSize \(64\)/);
+    assert.throws(() => resolveServeOptions({ timeoutMs: 0, apiKey: 'short', port: 70_000 }), (e: Error) =>
+      /^serve options:\n/.test(e.message) && /port: /.test(e.message) && /timeoutMs: /.test(e.message) && /apiKey: an API key must be at least 8 characters/.test(e.message));
   });
 });
