@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { setNumThreads } from '../../src/index.js';
+import { models, randn, saveOnnx, setNumThreads } from '../../src/index.js';
 import { exportRun } from '../../src/export/run.js';
 import { resolveServeOptions } from '../../src/serve/options.js';
 import { resolveModels } from '../../src/serve/repository.js';
-import { call, makeRun, postJson, serve, tensorRequest } from './helpers.js';
+import { call, makeRun, picture, postBytes, postJson, serve, tensorRequest } from './helpers.js';
 
 setNumThreads(1);
 const dir = mkdtempSync(join(tmpdir(), 'tessera-serve-repo-'));
@@ -55,6 +55,30 @@ describe('model repository', () => {
       assert.equal((await postJson(`${server.url}/v2/models/cifar/infer`, tensorRequest([2, 3, 32, 32]))).status, 200);
     } finally {
       await server.close();
+    }
+  });
+
+  it('an .onnx file without Tessera metadata is served under its file name, for tensors only', async () => {
+    const path = join(dir, 'plain-mlp.onnx');
+    const model = models.createModel('mlp', { classes: 4, inChannels: 1, imageSize: 12 });
+    const x = randn([2, 1, 12, 12]);
+    saveOnnx(path, model, x);
+    const want = model.forward(x).data() as Float32Array;
+    const [src] = resolveModels(path, { batching: { threads: 1 } });
+    assert.deepEqual([src!.name, src!.backend], ['plain-mlp', 'onnx']);
+    const server = await serve([src!]);
+    try {
+      const meta = await call(`${server.url}/v2/models/plain-mlp`);
+      assert.deepEqual(meta.body.outputs, [{ name: 'output', datatype: 'FP32', shape: [-1, 4] }]);
+      assert.equal((meta.body.parameters as { image_route: boolean }).image_route, false);
+      const r = await postJson(`${server.url}/v2/models/plain-mlp/infer`, { inputs: [{ name: 'input', shape: [2, 1, 12, 12], datatype: 'FP32', data: Array.from(x.data() as Float32Array) }] });
+      (r.body.outputs as { data: number[] }[])[0]!.data.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) <= 1e-5 + 1e-3 * Math.abs(want[i]!), `logit ${i}`));
+      const image = await postBytes(`${server.url}/v2/models/plain-mlp/classify`, await picture(12, 12, 'png'), 'image/png');
+      assert.equal(image.status, 404);
+      assert.match(String(image.body.error), /model 'plain-mlp' takes tensors only \(POST …\/infer\): its file carries no image preprocessing/);
+    } finally {
+      await server.close();
+      model.dispose();
     }
   });
 
