@@ -84,6 +84,7 @@ export function registerServeCommand(program: Command): void {
         await server.close();
         throw e;
       }
-      log(`ready: ${server.url}/v2/models/${sources[0]?.name}/classify${apiKey ? ' (API key required)' : ''}`);
+      const times = server.models.all.map((m) => `${m.name} v${m.version} in ${(m.loadMs / 1000).toFixed(1)} s`).join(', ');
+      log(`ready: ${server.url}/v2/models/${sources[0]?.name}/classify${apiKey ? ' (API key required)' : ''} (loaded and warmed up: ${times})`);
     });
 }

@@ -50,7 +50,7 @@ export class Batcher {
   }
 
   /** A guess at how long until the queue has room: the batches ahead times the recent batch time. */
-  retryAfter(): number {
+  #retryAfter(): number {
     return (this.#queuedSamples / this.options.maxBatchSize + 1) * this.#batchSeconds;
   }
 
@@ -63,7 +63,7 @@ export class Batcher {
     if (n < 1 || n > this.options.maxBatchSize) return Promise.reject(new RangeError(`a request of ${n} samples; the batcher takes 1 to ${this.options.maxBatchSize}`));
     if (data.length !== n * this.sampleSize) return Promise.reject(new RangeError(`${data.length} values for ${n} samples of ${this.sampleSize}`));
     if (this.#queuedSamples + n > this.options.maxQueue)
-      return Promise.reject(unavailable(`the queue is full (${this.#queuedSamples} of ${this.options.maxQueue} samples waiting); retry later`, this.retryAfter()));
+      return Promise.reject(unavailable(`the queue is full (${this.#queuedSamples} of ${this.options.maxQueue} samples waiting); retry later`, this.#retryAfter()));
     return new Promise((resolve, reject) => {
       const item: Item = {
         data, n, at: performance.now(), settled: false, resolve, reject,
@@ -90,7 +90,7 @@ export class Batcher {
       this.#queuedSamples -= item.n;
     }
     // A request already in the model is answered now; its logits are dropped when they arrive.
-    this.#settle(item, unavailable(`no answer within ${timeoutMs} ms (the server's request timeout); retry later`, this.retryAfter()));
+    this.#settle(item, unavailable(`no answer within ${timeoutMs} ms (the server's request timeout); retry later`, this.#retryAfter()));
     this.#checkIdle();
   }
 

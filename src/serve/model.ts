@@ -48,6 +48,11 @@ export class ServedModel {
     return this.#info;
   }
 
+  /** How long the current worker took to load and warm up the model (0 before it has). */
+  get loadMs(): number {
+    return this.#worker?.loadMs ?? 0;
+  }
+
   get queued(): number {
     return this.#batcher?.queued ?? 0;
   }

@@ -14,7 +14,7 @@ export interface WorkerInit {
 export type BatchShape = [number, number, number, number];
 export type ToWorker = { type: 'infer'; id: number; batch: Float32Array; shape: BatchShape } | { type: 'close' };
 export type FromWorker =
-  | { type: 'ready'; info: ModelInfo; warmupMs: number }
+  | { type: 'ready'; info: ModelInfo; loadMs: number }
   | { type: 'init-error'; message: string }
   | { type: 'result'; id: number; logits: Float32Array; ms: number }
   | { type: 'failed'; id: number; message: string };
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     backend = source.backend === 'torch' ? await loadTorchBackend(source.path, source.batching.threads) : await loadOnnxBackend(source.path, source.batching.threads);
     info = { ...backend.info, output: { ...backend.info.output, size: await warmUp(backend, source.batching.maxBatchSize) } };
-    port.postMessage({ type: 'ready', info, warmupMs: performance.now() - t0 } satisfies FromWorker);
+    port.postMessage({ type: 'ready', info, loadMs: performance.now() - t0 } satisfies FromWorker);
   } catch (e) {
     port.postMessage({ type: 'init-error', message: message(e) } satisfies FromWorker);
     port.close();

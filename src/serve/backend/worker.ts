@@ -25,7 +25,8 @@ export class ModelWorker {
   private constructor(
     worker: Worker,
     readonly info: ModelInfo,
-    readonly warmupMs: number,
+    /** Loading and warming up the model, in the worker. */
+    readonly loadMs: number,
     onStop: (reason: string) => void,
   ) {
     this.#worker = worker;
@@ -69,7 +70,7 @@ export class ModelWorker {
       }
       function first(m: FromWorker) {
         detach();
-        if (m.type === 'ready') resolve(new ModelWorker(worker, m.info, m.warmupMs, onStop));
+        if (m.type === 'ready') resolve(new ModelWorker(worker, m.info, m.loadMs, onStop));
         else fail(new Error(m.type === 'init-error' ? m.message : `unexpected message '${m.type}' from the model worker`));
       }
       worker.on('error', fail);
