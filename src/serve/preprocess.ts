@@ -2,13 +2,53 @@
 // (src/run/predict.ts): decode to the model's channels with src/data/image's strict decoder and its
 // pixel limit, resize (bilinear) to height × width, center crop, then normalize as
 // src/data/transforms/ops-batch.ts's normalize does, in float32: x·(1/(255·std)) + (−mean/std).
-// When the saved Preprocessing object lands, this file is the one to swap.
+// When the saved Preprocessing object lands, this file is the one to swap: what it is, how the two
+// back ends read it from model.json and from an ONNX file's metadata, and how it runs.
+import { z } from 'zod';
+
+import { formatIssues } from '../config/load.js';
 import { sniffFormat } from '../data/image/magic.js';
 import { compose } from '../data/transforms/compose.js';
 import { centerCrop, resize } from '../data/transforms/geometric.js';
 import { DataError, type RawImage } from '../data/types.js';
-import type { ImagePreprocessing } from './backend/types.js';
+import type { ModelMeta } from '../run/saved-model.js';
 import { badRequest, ServeError } from './errors.js';
+
+/** Image → input, as the model was evaluated: decode, resize to height × width, /255, −mean, /std. */
+export interface ImagePreprocessing {
+  channels: 1 | 3;
+  height: number;
+  width: number;
+  mean: number[];
+  std: number[];
+}
+
+/** A run's preprocessing: model.json's fields, as `tessera predict` reads them. */
+export function preprocessingOfRun(meta: ModelMeta): ImagePreprocessing {
+  const { channels, height, width, mean, std } = meta;
+  return { channels, height, width, mean, std };
+}
+
+// What src/export/run.ts's preprocessingOf writes into an ONNX file's metadata; the steps this file
+// cannot repeat are refused.
+const OnnxPreprocessing = z.object({
+  channels: z.union([z.literal(1), z.literal(3)]),
+  height: z.number().int().positive(),
+  width: z.number().int().positive(),
+  mean: z.array(z.number()).min(1),
+  std: z.array(z.number().positive()).min(1),
+  interpolation: z.literal('bilinear').optional(),
+  scale: z.number().refine((s) => Math.abs(s - 1 / 255) < 1e-9, 'only 1/255 is supported').optional(),
+  layout: z.literal('NCHW').optional(),
+});
+
+/** An ONNX file's `preprocessing` metadata (parsed JSON); `where` names the file in errors. */
+export function preprocessingOfOnnx(json: unknown, where: string): ImagePreprocessing {
+  const p = OnnxPreprocessing.safeParse(json);
+  if (!p.success) throw new Error(`${where}: metadata 'preprocessing' cannot be applied:\n${formatIssues(p.error.issues)}`);
+  const { channels, height, width, mean, std } = p.data;
+  return { channels, height, width, mean, std };
+}
 
 export interface EncodedImage {
   bytes: Uint8Array;

@@ -10,19 +10,8 @@ import { z } from 'zod';
 
 import { formatIssues } from '../../config/load.js';
 import { ModelProtoSchema } from '../../export/generated/onnx_pb.js';
-import type { Backend, ImagePreprocessing } from './types.js';
-
-// What src/export/run.ts's preprocessingOf writes; the steps the image route cannot repeat are refused.
-const Preprocessing = z.object({
-  channels: z.union([z.literal(1), z.literal(3)]),
-  height: z.number().int().positive(),
-  width: z.number().int().positive(),
-  mean: z.array(z.number()).min(1),
-  std: z.array(z.number().positive()).min(1),
-  interpolation: z.literal('bilinear').optional(),
-  scale: z.number().refine((s) => Math.abs(s - 1 / 255) < 1e-9, 'only 1/255 is supported').optional(),
-  layout: z.literal('NCHW').optional(),
-});
+import { preprocessingOfOnnx, type ImagePreprocessing } from '../preprocess.js';
+import type { Backend } from './types.js';
 
 function metadataOf(path: string, bytes: Uint8Array): { classes?: string[]; preprocessing?: ImagePreprocessing } {
   let props: Record<string, string>;
@@ -44,12 +33,7 @@ function metadataOf(path: string, bytes: Uint8Array): { classes?: string[]; prep
     if (!c.success) throw new Error(`${path}: metadata 'classes' must be a JSON array of names: ${formatIssues(c.error.issues)}`);
     out.classes = c.data;
   }
-  if (props.preprocessing !== undefined) {
-    const p = Preprocessing.safeParse(json('preprocessing'));
-    if (!p.success) throw new Error(`${path}: metadata 'preprocessing' cannot be applied:\n${formatIssues(p.error.issues)}`);
-    const { channels, height, width, mean, std } = p.data;
-    out.preprocessing = { channels, height, width, mean, std };
-  }
+  if (props.preprocessing !== undefined) out.preprocessing = preprocessingOfOnnx(json('preprocessing'), path);
   return out;
 }
 

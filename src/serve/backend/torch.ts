@@ -5,13 +5,14 @@ import { setNumThreads } from '../../runtime/threads.js';
 import { noGrad } from '../../tensor/autograd.js';
 import { fromBufferShared } from '../../tensor/factories.js';
 import { scope } from '../../tensor/memory.js';
+import { preprocessingOfRun } from '../preprocess.js';
 import type { Backend } from './types.js';
 
 export async function loadTorchBackend(runDir: string, threads: number): Promise<Backend> {
   // OpenMP's team size is a per-thread setting: this sets the pool that this worker's forward passes use.
   setNumThreads(threads);
   const { model, meta } = loadRunModel(runDir);
-  const { channels, height, width, mean, std, classes } = meta;
+  const { channels, height, width, classes } = meta;
   return {
     info: {
       backend: 'torch',
@@ -19,7 +20,7 @@ export async function loadTorchBackend(runDir: string, threads: number): Promise
       input: { name: 'input', shape: [channels, height, width] },
       output: { name: 'output', size: 0 },
       classes,
-      preprocessing: { channels, height, width, mean, std },
+      preprocessing: preprocessingOfRun(meta),
     },
     async infer(batch, shape) {
       return scope(() =>

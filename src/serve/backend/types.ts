@@ -1,18 +1,10 @@
 // What the server needs from a model, whatever runs it: load it, say what it takes and gives, and
 // turn a batch of inputs into logits. A back end lives inside the model's worker thread.
 import type { BatchingOptions } from '../options.js';
+import type { ImagePreprocessing } from '../preprocess.js';
 
 export const BACKENDS = ['torch', 'onnx'] as const;
 export type BackendKind = (typeof BACKENDS)[number];
-
-/** Image → input, as the model was evaluated: decode, resize to height × width, /255, −mean, /std. */
-export interface ImagePreprocessing {
-  channels: 1 | 3;
-  height: number;
-  width: number;
-  mean: number[];
-  std: number[];
-}
 
 /** What a loaded model takes and gives. */
 export interface ModelInfo {
