@@ -24,7 +24,7 @@ if [ ! -f build/Release/tessera.node ]; then
 fi
 # Engine benches (under a minute each), then data and trainer benches (10 s to 2 minutes each).
 fast_benches="op-overhead train-mlp train-cnn train-mlp-nn train-cnn-nn
-  data-pipeline data-fashion-mnist data-packed data-folder trainer-overhead model-throughput"
+  data-pipeline data-fashion-mnist data-setup data-packed data-folder trainer-overhead model-throughput"
 # ResNet-18 at batch 128 takes 1-2 s a step on 2 cores: 2-6 minutes each. time-to-accuracy trains
 # the seeds' CNN on Fashion-MNIST for up to 6 epochs on each side: 3-5 minutes. The serving benches
 # (tessera serve under autocannon on loopback) take 2-4 minutes each.

@@ -3,7 +3,7 @@
 // dense128 → dense10, Keras init) with Adam (lr 1e-3), batch 64, inputs /255, no augmentation,
 // cross-entropy, test accuracy evaluated after every epoch, at most --epochs epochs.
 //
-// Tessera: Trainer.fit over a DataLoader (shuffle) on tensorDataset(), metrics [accuracy] (train and
+// Tessera: Learner.fit over a DataLoader (shuffle) on tensorDataset(), metrics [accuracy] (train and
 // test), the test set as `val`. Peer (bench/peers/time_to_accuracy.py): the same model built in
 // PyTorch, torch.optim.Adam, torch DataLoader over a TensorDataset, the same per-epoch loop with
 // train loss/accuracy and a no_grad test pass. Both run with --threads intra-op threads.
@@ -33,12 +33,12 @@ import { crossEntropy } from '../src/nn/losses.js';
 import { Adam } from '../src/optim/index.js';
 import { manualSeed, memoryStats, scope, setNumThreads, type Tensor } from '../src/index.js';
 import { cancelFit, type TrainContext } from '../src/train/events.js';
-import { Trainer } from '../src/train/trainer.js';
+import { Learner } from '../src/train/learner.js';
 import { defaultThreads, describeEngines, interleaveN, parseFlags, Peer, type PeerInfo } from './lib/harness.js';
 
 const flags = parseFlags(
   { epochs: 6, reps: 1, batch: 64, 'eval-batch': 1000, lr: 1e-3, samples: 60_000, threads: defaultThreads(), seed: 0, 'from-run': '' },
-  'node dist/bench/time-to-accuracy.js: seconds to 91% / 92% Fashion-MNIST test accuracy, seeds\' CNN + Adam, Tessera Trainer vs PyTorch',
+  'node dist/bench/time-to-accuracy.js: seconds to 91% / 92% Fashion-MNIST test accuracy, seeds\' CNN + Adam, Tessera Learner vs PyTorch',
 );
 const THRESHOLDS = [0.91, 0.92] as const;
 const TOP = THRESHOLDS[THRESHOLDS.length - 1] as number;
@@ -118,10 +118,9 @@ try {
     const optimizer = new Adam(model.parameters(), { lr: flags.lr });
     const points: EpochPoint[] = [];
     const t0 = performance.now();
-    await new Trainer().fit({
-      model, train: trainLoader, val: testLoader, epochs: flags.epochs, optimizer, seed: flags.seed,
-      loss: (o: Tensor, y: Tensor) => crossEntropy(o, y),
-      metrics: [new Accuracy(10)],
+    const learner = new Learner({ model, loss: (o: Tensor, y: Tensor) => crossEntropy(o, y), metrics: [new Accuracy(10)] });
+    await learner.fit({
+      train: trainLoader, val: testLoader, epochs: flags.epochs, optimizer, seed: flags.seed,
       callbacks: [{
         name: 'timeToAccuracy',
         afterEpoch(ctx: TrainContext) {

@@ -1,4 +1,4 @@
-// What Trainer.fit costs over a hand-written loop: the same N steps of a small CNN (conv8-pool-
+// What Learner.fit costs over a hand-written loop: the same N steps of a small CNN (conv8-pool-
 // conv16-pool-dense10 on 1×28×28, batch 32, SGD with momentum, cross-entropy), once through
 // fit() with no callbacks and once as the loop a user would write (make the batch tensors,
 // scope { zeroGrad, forward, loss, backward, step }, dispose the batch). Both sides start from the
@@ -10,7 +10,7 @@
 import { crossEntropyLoss, manualSeed, nn, optim, scope, setNumThreads, tensor, type Tensor } from '../src/index.js';
 import type { Batch, BatchSource } from '../src/data/types.js';
 import { RandomStream } from '../src/data/random.js';
-import { Trainer } from '../src/train/index.js';
+import { Learner } from '../src/train/index.js';
 import { defaultThreads, describeLoad, describeStats, interleaveN, parseFlags, resultLine, stats } from './lib/harness.js';
 
 const flags = parseFlags({ steps: 40, reps: 5, batch: 32, threads: defaultThreads(), warmup: 10 }, 'node dist/bench/trainer-overhead.js');
@@ -48,12 +48,12 @@ const handModel = model();
 handModel.loadStateDict(fitModel.stateDict());
 const fitOpt = new optim.SGD(fitModel.parameters(), { lr: 0.01, momentum: 0.9 });
 const handOpt = new optim.SGD(handModel.parameters(), { lr: 0.01, momentum: 0.9 });
-const trainer = new Trainer();
 const ce = (o: Tensor, t: Tensor) => crossEntropyLoss(o, t);
+const learner = new Learner({ model: fitModel, loss: ce });
 
 async function viaFit(steps: number): Promise<number> {
   const t0 = performance.now();
-  await trainer.fit({ model: fitModel, train: new PoolSource(steps), epochs: 1, optimizer: fitOpt, loss: ce, seed: 0 });
+  await learner.fit({ train: new PoolSource(steps), epochs: 1, optimizer: fitOpt, seed: 0 });
   return steps / ((performance.now() - t0) / 1000);
 }
 
@@ -88,7 +88,7 @@ const r = await interleaveN({
 });
 const [fit, hand] = r.values.map(stats) as [ReturnType<typeof stats>, ReturnType<typeof stats>];
 console.log(`trainer-overhead: small CNN, batch ${flags.batch}, ${flags.steps} steps × ${flags.reps} reps, ${flags.threads} threads`);
-console.log(`  Trainer.fit   ${describeStats(fit, 'steps/s')}`);
+console.log(`  Learner.fit   ${describeStats(fit, 'steps/s')}`);
 console.log(`  hand-written  ${describeStats(hand, 'steps/s')}`);
 console.log(`  same work: after ${flags.warmup} untimed steps from equal weights, both models are bit-identical`);
 console.log(`  ${describeLoad(r, 25)}`);

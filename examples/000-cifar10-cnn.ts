@@ -51,17 +51,16 @@ runExample(NAME, async () => {
   // categorical cross-entropy on softmax outputs = cross-entropy on logits with integer labels.
   const optimizer = new optim.Adam(model.parameters(), { lr: 0.001, betas: [0.9, 0.999], eps: 1e-7 });
   const loss = (logits: Tensor, labels: Tensor) => nn.functional.crossEntropy(logits, labels);
-  const trainer = new train.Trainer();
+  const learner = new train.Learner({ model, loss, metrics: [metrics.createMetric('accuracy', 10)] }); // the compiled model
 
   // model.fit(x_train, y_train, epochs=10)
-  await trainer.fit({
-    model, train: trainLoader, epochs: args.epochs, optimizer, loss, seed: args.seed,
-    metrics: [metrics.createMetric('accuracy', 10)],
+  await learner.fit({
+    train: trainLoader, epochs: args.epochs, optimizer, seed: args.seed,
     callbacks: [new train.callbacks.Progress({ stream: process.stdout })],
   });
 
   // test_loss, test_acc = model.evaluate(x_test, y_test)
-  const result = await trainer.evaluate(model, testLoader, [metrics.createMetric('accuracy', 10)], { loss });
+  const result = await learner.evaluate(testLoader);
   const testLoss = result.loss;
   const testAcc = result.metrics['accuracy'] as number;
   console.log(`evaluate: loss ${testLoss.toFixed(4)} - accuracy ${testAcc.toFixed(4)}`); // what Keras' evaluate prints

@@ -77,17 +77,16 @@ runExample(NAME, async () => {
   // Keras' Adam (lr 0.001, epsilon 1e-7); softmax + sparse cross-entropy = cross-entropy on logits.
   const optimizer = new optim.Adam(model.parameters(), { lr: 0.001, betas: [0.9, 0.999], eps: 1e-7 });
   const loss = (logits: Tensor, labels: Tensor) => nn.functional.crossEntropy(logits, labels);
-  const trainer = new train.Trainer();
+  const learner = new train.Learner({ model, loss, metrics: [metrics.createMetric('accuracy', 10)] }); // the compiled model
 
   // model.fit(x_train, y_train, epochs=10)
-  await trainer.fit({
-    model, train: trainLoader, epochs: args.epochs, optimizer, loss, seed: args.seed,
-    metrics: [metrics.createMetric('accuracy', 10)],
+  await learner.fit({
+    train: trainLoader, epochs: args.epochs, optimizer, seed: args.seed,
     callbacks: [new train.callbacks.Progress({ stream: process.stdout })],
   });
 
   // test_loss, test_acc = model.evaluate(x_test, y_test); print('Test accuracy:', test_acc)
-  const result = await trainer.evaluate(model, testLoader, [metrics.createMetric('accuracy', 10)], { loss });
+  const result = await learner.evaluate(testLoader);
   const testAcc = result.metrics['accuracy'] as number;
   console.log(`evaluate: loss ${result.loss.toFixed(4)} - accuracy ${testAcc.toFixed(4)}`);
   console.log(`Test accuracy: ${pyFloat(testAcc)}`);

@@ -89,17 +89,16 @@ runExample(NAME, async () => {
   // Keras' Adam (lr 0.001, epsilon 1e-7); softmax + categorical cross-entropy = cross-entropy on logits.
   const optimizer = new optim.Adam(model.parameters(), { lr: 0.001, betas: [0.9, 0.999], eps: 1e-7 });
   const loss = (logits: Tensor, labels: Tensor) => nn.functional.crossEntropy(logits, labels);
-  const trainer = new train.Trainer();
+  const learner = new train.Learner({ model, loss, metrics: [metrics.createMetric('accuracy', CLASSES.length)] }); // the compiled model
 
   // model.fit(x_train, y_train, epochs=10, batch_size=32, validation_data=(x_test, y_test))
-  await trainer.fit({
-    model, train: trainLoader, val: testLoader, epochs: args.epochs, optimizer, loss, seed: args.seed,
-    metrics: [metrics.createMetric('accuracy', CLASSES.length)],
+  await learner.fit({
+    train: trainLoader, val: testLoader, epochs: args.epochs, optimizer, seed: args.seed,
     callbacks: [new train.callbacks.Progress({ stream: process.stdout })],
   });
 
   // loss, accuracy = model.evaluate(x_test, y_test)
-  const result = await trainer.evaluate(model, testLoader, [metrics.createMetric('accuracy', CLASSES.length)], { loss });
+  const result = await learner.evaluate(testLoader);
   const accuracy = result.metrics['accuracy'] as number;
   // print(f"Test Loss: {loss:.4f}, Test Accuracy: {accuracy:.4f}")
   console.log(`Test Loss: ${result.loss.toFixed(4)}, Test Accuracy: ${accuracy.toFixed(4)}`);

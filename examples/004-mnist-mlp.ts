@@ -2,7 +2,7 @@
 // Net (fc1 = Linear(784, 500), relu, fc2 = Linear(500, 10)), criterion = nn.CrossEntropyLoss(),
 // optimizer = optim.SGD(net.parameters(), lr=0.01), then for 10 epochs over `trainloader`:
 // zero_grad → outputs = net(inputs) → loss = criterion(outputs, labels) → backward → step.
-// The loop is translated as the article writes it, by hand (not with the Trainer), line for line.
+// The loop is translated as the article writes it, by hand (not with the Learner), line for line.
 //
 //   node dist/examples/004-mnist-mlp.js [fashion-mnist dir] [--epochs 10] [--limit N] [--batch-size 64]
 //

@@ -1,9 +1,11 @@
-// `tessera data …`: commands about data sets. `data check` runs the dataset doctor on an image
-// folder or a manifest and prints what to fix; `data pack` writes a source into packed shards.
-// Exit codes: 0 nothing that stops training (warnings, duplicates and imbalance are printed, not
-// failed on), 1 problems found (unreadable files; for check also test images inside the training
-// set and empty classes), 2 the command could not run (bad arguments, a missing path, an
-// unreadable manifest, an output folder that already holds a pack).
+// `tessera data …`: commands about data sets, each taking any source `tessera train` takes (the
+// one opener, src/data/pipeline/). `data check` runs the dataset doctor and prints what to fix;
+// `data pack` writes a source into packed shards; `data explain` walks one sample through the
+// pipeline a run with the same options would build, step by step.
+// Exit codes: 0 nothing that stops training (check: warnings, duplicates and imbalance are printed,
+// not failed on; explain: every step ran), 1 problems found (unreadable files; for check also test
+// images inside the training set and empty classes; explain: a step failed), 2 the command could not
+// run (bad arguments, a missing path, an unreadable manifest, an output folder that already holds a pack).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,10 +16,28 @@ import { LIMITS } from '../config/limits.js';
 import { checkDataset, type DoctorOptions, type DoctorReport, formatDoctorReport } from '../data/doctor/index.js';
 import { BadSampleError, openPackInputs, packDataset, type PackOptions, type PackSummary } from '../data/pack/index.js';
 import { PACKED_INDEX } from '../data/formats/packed-index.js';
+import { DataSourceError, isUrl, SOURCE_FORMS } from '../data/pipeline/source.js';
 import { DataError } from '../data/types.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { registerExplainCommand } from './explain.js';
 
 const USAGE = 2;
+
+/** An error about the data a user named (rather than a bug): printed as one sentence, exit 2. */
+export const isSourceError = (e: unknown): e is Error => e instanceof DataError || e instanceof DataSourceError;
+
+/** The local paths a source spec names that do not exist (none for fashion-mnist, URLs and brace patterns). */
+export function missingPaths(spec: string): string[] {
+  if (spec === 'fashion-mnist' || isUrl(spec) || /\{[^}]*(\.\.|,)[^}]*\}/.test(spec)) return [];
+  return spec.split(',').map((p) => p.replace(/#[^/]*$/, '')).filter((p) => p !== '' && !existsSync(p));
+}
+
+/** Exit 2 with one sentence when the source (or test source) names a path that is not there. */
+function reportMissing(what: string, spec: string | undefined): boolean {
+  if (spec === undefined || missingPaths(spec).length === 0) return false;
+  console.error(`tessera: the ${what} ${spec} does not exist (give ${SOURCE_FORMS}).`);
+  return true;
+}
 
 function intAtLeast(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
@@ -44,19 +64,14 @@ interface CheckFlags {
 }
 
 async function runCheck(source: string, flags: CheckFlags): Promise<number> {
-  for (const [what, p] of [['data set', source], ['test data set', flags.test]] as const) {
-    if (p !== undefined && !existsSync(p)) {
-      console.error(`tessera: the ${what} ${p} does not exist (give an image folder or a .csv/.jsonl manifest).`);
-      return USAGE;
-    }
-  }
+  if (reportMissing('data set', source) || reportMissing('test data set', flags.test)) return USAGE;
   const bar = flags.progress && process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: 'checking {bar} {value}/{total} files' }, cliProgress.Presets.shades_classic) : undefined;
   const options: DoctorOptions = { minSide: flags.minSide, nearDistance: flags.nearDistance };
   if (flags.test !== undefined) options.test = flags.test;
   if (flags.concurrency !== undefined) options.concurrency = flags.concurrency;
   if (bar) {
     options.onProgress = ({ done, total }) => {
-      if (done === 1) bar.start(total, 0);
+      if (done === 1) bar.start(total ?? 0, 0);
       bar.update(done);
     };
   }
@@ -64,7 +79,7 @@ async function runCheck(source: string, flags: CheckFlags): Promise<number> {
   try {
     report = await checkDataset(source, options);
   } catch (e) {
-    if (!(e instanceof DataError)) throw e;
+    if (!isSourceError(e)) throw e;
     console.error(`tessera: ${e.message}`);
     return USAGE;
   } finally {
@@ -136,10 +151,7 @@ function formatPackSummary(s: PackSummary & { split?: string }): string {
 }
 
 async function runPack(source: string, out: string, flags: PackFlags): Promise<number> {
-  if (source !== 'fashion-mnist' && !source.includes(',') && !existsSync(source.replace(/#[^/]*$/, ''))) {
-    console.error(`tessera: the data set ${source} does not exist (give an image folder, a CIFAR folder, a .csv/.jsonl manifest, images.npy[,labels.npy] or fashion-mnist).`);
-    return USAGE;
-  }
+  if (reportMissing('data set', source)) return USAGE;
   if (flags.grey && flags.rgb) {
     console.error('tessera: --grey and --rgb contradict each other; give one.');
     return USAGE;
@@ -148,7 +160,7 @@ async function runPack(source: string, out: string, flags: PackFlags): Promise<n
   try {
     inputs = await openPackInputs(source, flags.split === undefined ? {} : { split: flags.split });
   } catch (e) {
-    if (!(e instanceof DataError)) throw e;
+    if (!isSourceError(e)) throw e;
     console.error(`tessera: ${e.message}`);
     return USAGE;
   }
@@ -175,7 +187,7 @@ async function runPack(source: string, out: string, flags: PackFlags): Promise<n
     const bar = flags.progress && process.stderr.isTTY
       ? new cliProgress.SingleBar({ stream: process.stderr, format: `packing${split ? ` ${split}` : ''} {bar} {value}/{total} samples, {skipped} skipped` }, cliProgress.Presets.shades_classic)
       : undefined;
-    bar?.start(dataset.length, 0, { skipped: 0 });
+    bar?.start(dataset.kind === 'indexed' ? dataset.length : (dataset.lengthHint ?? 0), 0, { skipped: 0 });
     try {
       const s = await packDataset(dataset, dirOf(split), {
         ...options,
@@ -198,12 +210,12 @@ async function runPack(source: string, out: string, flags: PackFlags): Promise<n
 
 /** Adds `tessera data` and its subcommands to the program. */
 export function registerDataCommands(program: Command): void {
-  const data = usageExit(program.command('data').description('check image data sets before training on them'));
+  const data = usageExit(program.command('data').description('check, pack and explain image data sets before training on them'));
   usageExit(
     data
       .command('check')
-      .description('check an image folder or a manifest: unreadable, corrupt, mislabelled-format and tiny files, duplicates, leakage, class balance')
-      .argument('<source>', 'an image folder (one sub-folder per class) or a manifest (.csv, .jsonl)')
+      .description('check a data set: unreadable, corrupt, too large, mislabelled-format and tiny files (decoded as training decodes them), duplicates, leakage, class balance')
+      .argument('<source>', `any source train takes: ${SOURCE_FORMS}`)
       .option('--json', 'print the report as JSON')
       .option('--out <file>', 'also write the JSON report to this file')
       .option('--test <source>', 'a test set to check for leakage against (its images must not appear in <source>)')
@@ -218,7 +230,7 @@ export function registerDataCommands(program: Command): void {
     data
       .command('pack')
       .description('write a data set into packed shards of pre-sized samples (raw pixels, or JPEG for large images) that training reads memory-mapped, without decoding')
-      .argument('<source>', 'an image folder, a CIFAR folder, a .csv/.jsonl manifest, images.npy[,labels.npy], or fashion-mnist')
+      .argument('<source>', `any source train takes: ${SOURCE_FORMS}`)
       .argument('<out>', 'the packed folder; a source with splits (a manifest split column, CIFAR, fashion-mnist) gets one sub-folder per split')
       .option('--size <N|HxW>', 'N: resize the shorter side to N and cut the centre N×N; HxW: resize to exactly H×W (default: keep the size)', parseSize)
       .option('--keep-aspect', 'never crop or distort: --size N only sets the shorter side, --size HxW fits inside H×W')
@@ -242,4 +254,5 @@ export function registerDataCommands(program: Command): void {
     }
     process.exitCode = await runPack(source, out, flags);
   });
+  registerExplainCommand(data, { usageExit, isSourceError, reportMissing, USAGE });
 }

@@ -17,7 +17,7 @@ import { runTraining } from '../run/train.js';
 import { setNumThreads } from '../runtime/threads.js';
 import { CheckpointError } from '../train/checkpoint.js';
 
-interface CommonFlags {
+export interface CommonFlags {
   config?: string;
   set?: string[];
   printConfig?: boolean;
@@ -28,7 +28,7 @@ function camel(flag: string): string {
   return flag.replace(/^--/, '').split(' ')[0]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-function addConfigFlags(cmd: Command): Command {
+export function addConfigFlags(cmd: Command): Command {
   cmd.option('-c, --config <file>', 'JSON or YAML config file');
   for (const { flag, help } of SHORTHANDS) cmd.option(flag, help);
   cmd.addOption(new Option('--set <path=value...>', 'set any config field, e.g. --set train.schedule.warmup=0.3'));
@@ -104,6 +104,11 @@ export function registerTrainCommands(program: Command): void {
     }
     const acc = summary.testAccuracy === undefined ? '' : `test accuracy ${(summary.testAccuracy * 100).toFixed(2)}% — `;
     console.log(`${acc}${Math.round(summary.seconds)} s — report: ${summary.reportPath}`);
+    if (summary.stopped?.failed) {
+      // A diverged or halted run is a failure, whatever it left on disk.
+      console.error(`tessera: training failed: ${summary.stopped.reason}`);
+      process.exitCode = 1;
+    }
   });
 
   addConfigFlags(

@@ -12,18 +12,27 @@ const fraction = z.number().min(0).max(1);
 
 export const DataConfig = z
   .object({
-    /** `fashion-mnist`, or a path: image folder, manifest (.csv/.jsonl), CIFAR dir, NPY pair dir, packed dir, tar shards. */
+    /** `fashion-mnist`, or a path: image folder, manifest (.csv/.jsonl), CIFAR or IDX dir, NPY/NPZ, packed dir, tar shards (src/data/pipeline/source.ts). */
     source: z.string().min(1).default('fashion-mnist'),
     format: z
-      .enum(['auto', 'fashion-mnist', 'image-folder', 'manifest', 'cifar10', 'cifar100', 'npy', 'packed', 'webdataset'])
+      .enum(['auto', 'fashion-mnist', 'idx', 'image-folder', 'manifest', 'cifar10', 'cifar100', 'npy', 'packed', 'webdataset'])
       .default('auto'),
     /** A separate test set (same format); without it, `testSplit` of the source is held out. */
     test: z.string().min(1).optional(),
     valSplit: fraction.default(0.1),
-    testSplit: fraction.default(0),
+    /** Share held out for testing; default: 0.1 when the source has no test set of its own and `test` is not given, else 0. */
+    testSplit: fraction.optional(),
+    /**
+     * Class names for integer labels (NPY, IDX, WebDataset) or a manifest's class order: a list, or a
+     * text file with one name a line. WebDataset without it: a classes.txt beside the shards, else the
+     * shards' own .cls/.txt/.json labels.
+     */
+    classes: z.union([z.array(z.string().min(1)).min(1), z.string().min(1)]).optional(),
+    /** Drop the last training batch when it is short (default false: kept, as PyTorch's DataLoader does). */
+    dropLast: z.boolean().default(false),
     /** Stratify the splits by class. */
     stratify: z.boolean().default(true),
-    /** Images are resized to this size (height, width) before augmentation; default: the source's own. */
+    /** Images are resized (shorter side, never stretched) and centre-cropped to this size (height, width); default: chosen from the data. */
     imageSize: z.tuple([upTo(LIMITS.imageSide, 'pixels per side; larger images exhaust memory'), upTo(LIMITS.imageSide, 'pixels per side; larger images exhaust memory')]).optional(),
     channels: z.union([z.literal(1), z.literal(3)]).optional(),
     /** Worker threads that decode and augment; 0 runs them on the main thread's event loop. */
@@ -51,11 +60,12 @@ export const AugmentConfig = z
 
 export const ModelConfig = z
   .object({
-    name: z.string().min(1).default('fashion-net'),
+    /** A zoo model, or 'auto': chosen from the data (fashion-net for small grey images such as Fashion-MNIST, resnet9 for colour or larger ones). */
+    name: z.string().min(1).default('auto'),
     /** Weights to start from (.pt or .safetensors), loaded by key; a mismatched head is re-initialised. */
     pretrained: z.string().optional(),
     freezeBackbone: z.boolean().default(false),
-    /** channels_last memory format (faster convolutions with oneDNN). */
+    /** Batches in channels_last memory format (NHWC strides: faster convolutions with oneDNN). */
     channelsLast: z.boolean().default(false),
   })
   .strict();

@@ -29,3 +29,5 @@ export { randomSplit, stratifiedSplit, groupSplit, kFold, saveSplits, loadSplits
 export { classCounts, classWeights, sampleWeights, type ClassWeighting } from './imbalance.js';
 // The dataset doctor.
 export * as doctor from './doctor/index.js';
+// The data pipeline: one opener for every source, DataPipeline, saved Preprocessing (`data.pipeline.openSource`, …).
+export * as pipeline from './pipeline/index.js';

@@ -11,7 +11,7 @@ export class Subset implements IndexedDataset {
   readonly classes: readonly string[];
   readonly indices: Int32Array;
 
-  constructor(readonly base: IndexedDataset, indices: ArrayLike<number>) {
+  constructor(readonly base: IndexedDataset, indices: ArrayLike<number>, private readonly name?: string) {
     this.indices = Int32Array.from(indices);
     this.length = this.indices.length;
     this.classes = base.classes;
@@ -45,14 +45,15 @@ export class Subset implements IndexedDataset {
   }
 
   describe(): string {
-    return `${this.length.toLocaleString('en-US')} samples of ${this.base.describe()}`;
+    const n = this.length.toLocaleString('en-US');
+    return this.name === undefined ? `${n} samples of ${this.base.describe()}` : `${this.name} (${this.classes.length} classes, ${n} samples)`;
   }
 }
 
 /** A tensor-backed subset: batches are still one gather, through the mapped indices. */
 class TensorSubset extends Subset implements TensorBacked {
-  constructor(override readonly base: IndexedDataset & TensorBacked, indices: ArrayLike<number>) {
-    super(base, indices);
+  constructor(override readonly base: IndexedDataset & TensorBacked, indices: ArrayLike<number>, name?: string) {
+    super(base, indices, name);
   }
 
   gatherBatch(indices: Int32Array): { x: Tensor; y: Tensor } {
@@ -60,7 +61,7 @@ class TensorSubset extends Subset implements TensorBacked {
   }
 }
 
-/** The samples `indices` of `dataset`, in that order (repeats allowed). */
-export function subset(dataset: IndexedDataset, indices: ArrayLike<number>): Subset {
-  return isTensorBacked(dataset) ? new TensorSubset(dataset, indices) : new Subset(dataset, indices);
+/** The samples `indices` of `dataset`, in that order (repeats allowed); `name` replaces the description's "N samples of …". */
+export function subset(dataset: IndexedDataset, indices: ArrayLike<number>, name?: string): Subset {
+  return isTensorBacked(dataset) ? new TensorSubset(dataset, indices, name) : new Subset(dataset, indices, name);
 }

@@ -94,6 +94,16 @@ export class GradScaler {
   }
 
   /**
+   * Whether unscale_() found an inf/nan among the optimizer's gradients in this iteration: null
+   * before unscale_() (or when it had no gradients), always false when disabled. A trainer that
+   * calls optimizer.step() itself skips the step when this is true, as step() would.
+   */
+  foundInf(optimizer: ScalableOptimizer): boolean | null {
+    if (!this.enabled) return false;
+    return this.#perOptimizer.get(optimizer)?.foundInf ?? null;
+  }
+
+  /**
    * Unscales (if not done yet) and calls optimizer.step() unless a gradient was inf/nan. Returns
    * whether it stepped: skip whatever should follow only a real step (an LR schedule's step).
    */

@@ -40,6 +40,7 @@ export function renderReportHtml(data: ReportData): string {
   const name = (k: number): string => classes[k] ?? `#${k}`;
   const body = [
     `<h1>${e(data.runName)}</h1><div class="sub">Tessera run report · ${e(data.createdAt)}</div>`,
+    data.stopped ? `<p><strong>${data.stopped.failed ? 'Training failed' : 'Stopped early'}</strong> after ${data.stopped.step} steps: ${e(data.stopped.reason)}</p>` : '',
     summaryCards(data),
     historySection(data.history),
     lrSection(data),

@@ -19,6 +19,8 @@ export interface ReportData {
   history: EpochRecord[];
   /** The learning rate at every optimizer step (or every few), when the trainer recorded it. */
   lrCurve?: LrPoint[];
+  /** Why the training stopped before its last epoch (early stopping; or a failure: a diverged run). */
+  stopped?: { reason: string; epoch: number; batch: number; step: number; failed: boolean };
   /** Final metrics on the test set. */
   test?: ClassificationReport;
   /** The test images with the highest loss, largest first. */

@@ -1,9 +1,11 @@
 // The end of a run: the model on the test set (every metric over the whole set), the
-// highest-loss images for the gallery, metrics.json and the HTML report.
+// highest-loss images for the gallery, metrics.json and the HTML report. A failed run (diverged,
+// halted) gets no test pass — its model is not one to measure — but its logs, metrics.json and
+// report say where and why it stopped.
 import { join } from 'node:path';
 
 import type { RunConfig } from '../config/schema.js';
-import { disposeBatch, type BatchSource, type IndexedDataset, type RawImage } from '../data/types.js';
+import type { BatchSource, IndexedDataset, RawImage } from '../data/types.js';
 import { decodeImage } from '../data/image/decode.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { ClassificationEvaluator, type ClassificationReport } from '../metrics/report.js';
@@ -11,8 +13,8 @@ import type { ZooModel } from '../models/registry.js';
 import { formatRuntimeInfo, runtimeInfo } from '../runtime/info.js';
 import { galleryItem, writeReport } from '../report/write.js';
 import { REPORT_FORMAT, type EpochRecord, type GalleryItem, type JsonValue, type ReportData } from '../report/types.js';
-import { noGrad } from '../tensor/autograd.js';
-import { scope } from '../tensor/memory.js';
+import type { Stopped } from '../train/events.js';
+import { inference, type InferenceOptions } from '../train/inference.js';
 import type { RunData } from './data.js';
 
 export interface RunSummary {
@@ -23,24 +25,26 @@ export interface RunSummary {
   test?: ClassificationReport;
   reportPath: string;
   seconds: number;
+  /** Why the training stopped early; `failed` runs exit non-zero. */
+  stopped?: Stopped;
 }
 
 /**
- * Runs the model over every batch of `source`, accumulating logits into the evaluator. Returns the
- * data-set index of each row the evaluator saw (rows are not data-set indices once bad files have
- * been skipped and their places filled).
+ * Runs the model over every batch of `source` (one inference pass), accumulating logits into the
+ * evaluator. Returns the data-set index of each row the evaluator saw (rows are not data-set
+ * indices once bad files have been skipped and their places filled).
  */
-export async function evaluateInto(model: ZooModel, source: BatchSource, evaluator: ClassificationEvaluator): Promise<number[]> {
-  model.eval();
+export async function evaluateInto(model: ZooModel, source: BatchSource, evaluator: ClassificationEvaluator, options: InferenceOptions = {}): Promise<number[]> {
   const indices: number[] = [];
-  for await (const batch of source.epoch(0)) {
-    try {
-      scope(() => noGrad(() => evaluator.update(model.forward(batch.x), batch.y)));
+  await inference(
+    model,
+    source,
+    (output, batch) => {
+      evaluator.update(output, batch.y);
       indices.push(...batch.indices);
-    } finally {
-      disposeBatch(batch);
-    }
-  }
+    },
+    options,
+  );
   return indices;
 }
 
@@ -60,6 +64,7 @@ export interface EvaluateAndReportInput {
   lrCurve: { step: number; lr: number }[];
   timings: { perBatchMs: Record<string, number>; batches: number; samplesPerSecond: number; trainSeconds: number };
   trainSeconds: number;
+  stopped?: Stopped;
   log: (line: string) => void;
 }
 
@@ -68,9 +73,12 @@ export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunS
   const t0 = performance.now();
   let test: ClassificationReport | undefined;
   const gallery: GalleryItem[] = [];
-  if (data.test) {
+  if (i.stopped?.failed) i.log('test: not evaluated, the training failed');
+  else if (data.test) {
     const evaluator = new ClassificationEvaluator(data.classes.length, { keepHighestLoss: config.gallery });
-    const rows = await evaluateInto(i.model, data.test, evaluator);
+    // The precision validation ran with, so val_loss and test_loss are computed alike.
+    const precision = config.train.mixedPrecision === 'off' ? false : config.train.mixedPrecision;
+    const rows = await evaluateInto(i.model, data.test, evaluator, { precision });
     try {
       test = evaluator.report({ classes: [...data.classes] });
     } catch (e) {
@@ -91,6 +99,7 @@ export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunS
     run: i.name,
     ...(test ? { test_accuracy: test.accuracy, test_f1_macro: test.macro.f1, test_loss: test.loss, test_samples: test.numSamples } : {}),
     last_epoch: i.history.at(-1) ?? null,
+    ...(i.stopped ? { stopped: i.stopped } : {}),
     train_seconds: i.trainSeconds,
     skipped_files: skipped,
   };
@@ -105,6 +114,7 @@ export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunS
     history: i.history,
     lrCurve: i.lrCurve,
     ...(test ? { test } : {}),
+    ...(i.stopped ? { stopped: { ...i.stopped } } : {}),
     gallery,
     timing: [{ name: 'training (total)', seconds: i.trainSeconds }, { name: 'test evaluation', seconds: evalSeconds }, ...perBatch],
     ...(skipped.length > 0 ? { skipped } : {}),
@@ -118,5 +128,6 @@ export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunS
     ...(test && test.accuracy !== null ? { testAccuracy: test.accuracy } : {}),
     reportPath: paths.html,
     seconds: i.trainSeconds + evalSeconds,
+    ...(i.stopped ? { stopped: i.stopped } : {}),
   };
 }

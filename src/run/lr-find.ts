@@ -30,7 +30,7 @@ export async function runLrFind(config: RunConfig, options: LrFindRunOptions = {
   mkdirSync(dir, { recursive: true });
   const data = await openRunData({ ...config, data: { ...config.data, valSplit: 0 } });
   try {
-    const model = createModel(config.model.name, { classes: data.classes.length, inChannels: data.channels, imageSize: data.height });
+    const model = createModel(data.model, { classes: data.classes.length, inChannels: data.channels, imageSize: data.height });
     const optimizer = buildOptimizer(model, config.train.optimizer);
     const t = config.train;
     const result = await lrFind({

@@ -1,19 +1,17 @@
 // `tessera predict`: a trained run's model on image files → top-k classes with probabilities.
-// Inputs are prepared exactly as the run prepared its evaluation data (model.json: size, channels,
-// normalisation); an unreadable image is reported on its own row and never stops the others.
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+// Inputs are prepared by the preprocessing saved in model.json (decode, resize/crop, normalisation,
+// memory format), as it was saved; an unreadable image is reported on its own row and never stops
+// the others (no bad-file replacement as in training: every file gets its row).
+import { readFile } from 'node:fs/promises';
 
 import { collate } from '../data/loader/collate.js';
-import { IMAGE_EXTENSIONS } from '../data/sources/image-folder.js';
-import { normalize } from '../data/transforms/ops-batch.js';
-import { compose } from '../data/transforms/compose.js';
-import { centerCrop, resize } from '../data/transforms/geometric.js';
-import type { RawImage } from '../data/types.js';
-import { noGrad } from '../tensor/autograd.js';
+import type { Batch, RawImage } from '../data/types.js';
 import { scope } from '../tensor/memory.js';
-import { softmax, topk } from '../tensor/generated/ops.js';
+import { softmax, topk, zeros } from '../tensor/generated/ops.js';
+import { inference } from '../train/inference.js';
 import { loadRunModel } from './saved-model.js';
+
+export { listImageFiles } from '../data/sources/image-folder.js';
 
 export interface Prediction {
   file: string;
@@ -22,34 +20,12 @@ export interface Prediction {
   error?: string;
 }
 
-const EXTENSIONS = new Set(IMAGE_EXTENSIONS.map((e) => `.${e}`));
-
-/** Files named directly, and the images inside named folders (recursively, sorted). */
-export async function listImageFiles(inputs: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      if (e.name.startsWith('.')) continue;
-      const p = join(dir, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (EXTENSIONS.has(e.name.slice(e.name.lastIndexOf('.')).toLowerCase())) out.push(p);
-    }
-  };
-  for (const input of inputs) {
-    const s = await stat(input).catch(() => undefined);
-    if (!s) throw new Error(`${input} does not exist`);
-    if (s.isDirectory()) await walk(input);
-    else out.push(input);
-  }
-  return out;
-}
-
 export async function predictFiles(runPath: string, files: readonly string[], options: { topK?: number; batchSize?: number } = {}): Promise<Prediction[]> {
-  const { model, meta } = loadRunModel(runPath);
-  const k = Math.min(options.topK ?? 5, meta.classes.length);
-  const size: [number, number] = [meta.height, meta.width];
-  const pipeline = compose({ decode: { channels: meta.channels === 1 ? 'grey' : 'rgb' }, transforms: [resize({ size }), centerCrop({ size })] });
+  const { model, preprocessing } = loadRunModel(runPath);
+  const classes = preprocessing.classes;
+  const k = Math.min(options.topK ?? 5, classes.length);
+  const pipeline = preprocessing.samplePipeline();
+  const batchSteps = preprocessing.batchSteps();
   const results: Prediction[] = [];
   const batchSize = options.batchSize ?? 64;
   try {
@@ -64,20 +40,33 @@ export async function predictFiles(runPath: string, files: readonly string[], op
           }
         }),
       );
-      const good = loaded.map((r, j) => [r, j] as const).filter((p): p is readonly [RawImage, number] => !(p[0] instanceof Error));
+      const good: { image: RawImage; j: number }[] = [];
+      loaded.forEach((r, j) => {
+        if (!(r instanceof Error)) good.push({ image: r, j });
+      });
       const rows = new Map<number, Prediction['top']>();
       if (good.length > 0) {
-        const { values, indices } = scope(() =>
-          noGrad(() => {
-            const x = normalize(collate(good.map((g) => g[0])), meta.mean, meta.std);
-            const [v, i] = topk(softmax(model.forward(x), 1), k, 1);
-            return { values: v.data() as Float32Array, indices: i.data() as BigInt64Array };
-          }),
-        );
-        good.forEach(([, j], row) => {
-          rows.set(j, Array.from({ length: k }, (_, c) => {
-            const index = Number(indices[row * k + c]);
-            return { label: meta.classes[index] as string, index, probability: values[row * k + c] as number };
+        // The chunk's good images as one unlabelled batch, prepared by the saved batch steps, then
+        // through the one inference pass (eval mode, no grad, the model's device).
+        const batchNo = at / batchSize;
+        const indices = good.map((g) => at + g.j);
+        const ids = good.map((g) => chunk[g.j] as string);
+        const batch: Batch = scope(() => {
+          let b = { x: collate(good.map((g) => g.image), ids, `batch ${batchNo}`), y: zeros([good.length], { dtype: 'int64' }) };
+          batchSteps.forEach((s, position) => (b = s.transform(b, { seed: 0, epoch: 0, batch: batchNo, indices, position })));
+          return { ...b, indices, ids };
+        });
+        let values: Float32Array = new Float32Array(0);
+        let top: BigInt64Array = new BigInt64Array(0);
+        await inference(model, { classes, epoch: async function* () { yield batch; } }, (out) => {
+          const [v, i] = topk(softmax(out.float(), 1).cpu(), k, 1);
+          values = v.data() as Float32Array;
+          top = i.data() as BigInt64Array;
+        });
+        good.forEach((g, row) => {
+          rows.set(g.j, Array.from({ length: k }, (_, c) => {
+            const index = Number(top[row * k + c]);
+            return { label: classes[index] as string, index, probability: values[row * k + c] as number };
           }));
         });
       }

@@ -15,7 +15,7 @@ export class PreflightError extends Error {
 /** Throws a PreflightError naming the field (and its flag) when the model or the weights file cannot be used. */
 export function checkBeforeData(config: RunConfig): void {
   try {
-    modelInfo(config.model.name);
+    if (config.model.name !== 'auto') modelInfo(config.model.name); // 'auto' is chosen from the data later
   } catch (e) {
     throw new PreflightError(`${fieldName('model.name')}: ${(e as Error).message}`);
   }

@@ -1,19 +1,38 @@
 // A trained model as `tessera eval` and `tessera predict` find it: the weights (safetensors, the
-// PyTorch state-dict names) next to model.json, which says how to rebuild the module and how its
-// inputs were prepared (size, channels, normalisation) — inference must repeat exactly that.
+// PyTorch state-dict names) next to model.json, which says how to rebuild the module (zoo name and
+// the options it was created with) and, under `preprocessing`, exactly how its inputs were prepared
+// (data/pipeline/preprocessing.ts) — restored as saved, never re-derived.
+//
+// model.json of format tessera-model/1 (size, channels and normalisation as loose fields) still
+// loads: it is converted to the preprocessing those runs used (Resize to exactly H×W, CenterCrop).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { z } from 'zod';
 
-import type { RunConfig } from '../config/schema.js';
 import { formatIssues } from '../config/load.js';
+import { Preprocessing } from '../data/pipeline/preprocessing.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadStateDictFile, saveStateDict } from '../io/state-dict.js';
 import type { Module } from '../nn/module.js';
 import { createModel, type ZooModel } from '../models/registry.js';
+import { noGrad } from '../tensor/autograd.js';
+import { scope } from '../tensor/memory.js';
 
-const ModelMeta = z.object({
+export const MODEL_FORMAT = 'tessera-model/2';
+
+const ModelOptions = z.object({ classes: z.number().int().positive(), inChannels: z.number().int().positive(), imageSize: z.number().int().positive() }).strict();
+export type SavedModelOptions = z.infer<typeof ModelOptions>;
+
+const ModelJson = z
+  .object({
+    format: z.literal(MODEL_FORMAT),
+    model: z.object({ name: z.string().min(1), options: ModelOptions }).strict(),
+    preprocessing: z.unknown(),
+  })
+  .strict();
+
+const LegacyModelJson = z.object({
   format: z.literal('tessera-model/1'),
   model: z.string(),
   classes: z.array(z.string()).min(1),
@@ -23,35 +42,67 @@ const ModelMeta = z.object({
   mean: z.array(z.number()),
   std: z.array(z.number().positive()),
 });
-export type ModelMeta = z.infer<typeof ModelMeta>;
 
-export interface SaveRunModelInfo {
-  config: RunConfig;
-  classes: readonly string[];
-  channels: 1 | 3;
-  height: number;
-  width: number;
-  mean: number[];
-  std: number[];
+export interface SavedModel {
+  /** The zoo name and the options createModel() got. */
+  name: string;
+  options: SavedModelOptions;
+  preprocessing: Preprocessing;
 }
 
-export function saveRunModel(dir: string, model: Module, info: SaveRunModelInfo): void {
+export function saveRunModel(dir: string, model: Module, saved: SavedModel): void {
   saveStateDict(join(dir, 'model.safetensors'), model);
-  const meta: ModelMeta = {
-    format: 'tessera-model/1',
-    model: info.config.model.name,
-    classes: [...info.classes],
-    channels: info.channels,
-    height: info.height,
-    width: info.width,
-    mean: info.mean,
-    std: info.std,
-  };
-  writeFileAtomic(join(dir, 'model.json'), [Buffer.from(`${JSON.stringify(meta, null, 2)}\n`)]);
+  const json = { format: MODEL_FORMAT, model: { name: saved.name, options: saved.options }, preprocessing: saved.preprocessing.toJSON() };
+  writeFileAtomic(join(dir, 'model.json'), [Buffer.from(`${JSON.stringify(json, null, 2)}\n`)]);
+}
+
+/** model.json → what it describes; tessera-model/1 files are converted (see the header). */
+export function readModelJson(raw: unknown, where: string): SavedModel {
+  const format = (raw as { format?: unknown } | null)?.format;
+  if (format === 'tessera-model/1') {
+    const parsed = LegacyModelJson.safeParse(raw);
+    if (!parsed.success) throw new Error(`${where} is not a tessera model description:\n${formatIssues(parsed.error.issues)}`);
+    const m = parsed.data;
+    const preprocessing = Preprocessing.of({
+      channels: m.channels,
+      height: m.height,
+      width: m.width,
+      // What tessera-model/1 runs did: stretch to exactly H×W (then a no-op centre crop).
+      transforms: [{ type: 'resize', size: [m.height, m.width] }, { type: 'centerCrop', size: [m.height, m.width] }],
+      mean: m.mean,
+      std: m.std,
+      memoryFormat: 'contiguous',
+      classes: m.classes,
+    });
+    return { name: m.model, options: { classes: m.classes.length, inChannels: m.channels, imageSize: m.height }, preprocessing };
+  }
+  const parsed = ModelJson.safeParse(raw);
+  if (!parsed.success) {
+    const known = typeof format === 'string' && format.startsWith('tessera-model/') ? ` (this Tessera reads ${MODEL_FORMAT} and tessera-model/1; ${format} is from another version)` : '';
+    throw new Error(`${where} is not a tessera model description${known}:\n${formatIssues(parsed.error.issues)}`);
+  }
+  const m = parsed.data;
+  const preprocessing = Preprocessing.fromJSON(m.preprocessing, `${where}: preprocessing`);
+  if (preprocessing.classes.length !== m.model.options.classes)
+    throw new Error(`${where}: the model has ${m.model.options.classes} outputs but preprocessing names ${preprocessing.classes.length} classes`);
+  return { name: m.model.name, options: m.model.options, preprocessing };
+}
+
+/**
+ * channels_last for a model, as PyTorch's `model.to(memory_format=torch.channels_last)`: its 4-d
+ * parameters and buffers get NHWC strides, so every convolution runs the NHWC kernel (an NHWC batch
+ * alone is not enough when the input has one channel: its strides cannot say which layout it is).
+ */
+export function toChannelsLast(model: Module): void {
+  noGrad(() =>
+    scope(() => {
+      for (const t of [...model.parameters(), ...model.buffers()]) if (t.ndim === 4) t.setData(t.contiguous('channelsLast'));
+    }),
+  );
 }
 
 /** A run directory, its model.json, or its model.safetensors → the rebuilt model in eval mode. */
-export function loadRunModel(path: string): { model: ZooModel; meta: ModelMeta; dir: string } {
+export function loadRunModel(path: string): SavedModel & { model: ZooModel; dir: string } {
   const dir = path.endsWith('.json') || path.endsWith('.safetensors') ? dirname(path) : path;
   const metaPath = join(dir, 'model.json');
   if (!existsSync(metaPath)) throw new Error(`no trained model at ${path}: expected ${metaPath} (a run directory made by tessera train)`);
@@ -61,16 +112,18 @@ export function loadRunModel(path: string): { model: ZooModel; meta: ModelMeta; 
   } catch (e) {
     throw new Error(`${metaPath} is not valid JSON: ${(e as Error).message}`);
   }
-  const parsed = ModelMeta.safeParse(raw);
-  if (!parsed.success) throw new Error(`${metaPath} is not a tessera model description:\n${formatIssues(parsed.error.issues)}`);
-  const meta = parsed.data;
-  const model = createModel(meta.model, { classes: meta.classes.length, inChannels: meta.channels, imageSize: meta.height });
+  const saved = readModelJson(raw, metaPath);
+  const model = createModel(saved.name, saved.options);
   const weights = loadStateDictFile(join(dir, 'model.safetensors'));
   try {
     model.loadStateDict(weights);
+  } catch (e) {
+    model.dispose();
+    throw e;
   } finally {
     for (const t of weights.values()) t.dispose();
   }
+  if (saved.preprocessing.memoryFormat === 'channelsLast') toChannelsLast(model); // as it was trained
   model.eval();
-  return { model, meta, dir };
+  return { ...saved, model, dir };
 }

@@ -1,40 +1,51 @@
-// `tessera train`: config → data → model → Trainer.fit → test evaluation → saved model, metrics
+// `tessera train`: config → data → model → Learner.fit → test evaluation → saved model, metrics
 // and report, all in one run directory:
 //   runs/<name>/config.json     the resolved config, as used
 //   runs/<name>/log.jsonl, .csv per-epoch (and per-100-batch) logs
 //   runs/<name>/checkpoints/    last (generations), best; a rerun with the same name resumes here
 //   runs/<name>/model.safetensors + model.json   final weights and what `predict` needs to use them
-//   runs/<name>/metrics.json    test metrics; its presence marks the run finished
+//   runs/<name>/metrics.json    test metrics (or where and why the training stopped); its presence marks the run finished
+// A run that fails (diverges, halts on a non-finite loss) writes no non-finite model, records the
+// stop in metrics.json and the report, and the CLI exits 1.
 //   runs/<name>/report.html + report.json
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
 import type { RunConfig } from '../config/schema.js';
 import { classWeights } from '../data/imbalance.js';
+import type { BatchSource } from '../data/types.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { createMetric } from '../metrics/metrics.js';
 import { crossEntropy } from '../nn/losses.js';
 import { createModel, type ZooModel } from '../models/registry.js';
 import { freezeBackbone, loadPretrained } from '../models/transfer.js';
+import { ModelEMA } from '../optim/ema.js';
+import type { Optimizer } from '../optim/optimizer.js';
 import type { EpochRecord } from '../report/types.js';
 import { manualSeed } from '../tensor/random.js';
 import { tensor } from '../tensor/factories.js';
 import { persist } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { setNumThreads } from '../runtime/threads.js';
-import { Trainer } from '../train/trainer.js';
-import type { Callback, TrainContext } from '../train/events.js';
+import { describeNames } from '../train/checkpoint.js';
 import { EarlyStopping } from '../train/callbacks/early-stopping.js';
+import { EMACallback } from '../train/callbacks/ema.js';
+import { GradientAccumulation, GradientClipping } from '../train/callbacks/gradients.js';
+import { History } from '../train/callbacks/history.js';
 import { CsvLogger, JsonlLogger } from '../train/callbacks/logs.js';
 import { ModelCheckpoint } from '../train/callbacks/checkpoint.js';
 import { NonFiniteGuard } from '../train/callbacks/nan-guard.js';
 import { Progress } from '../train/callbacks/progress.js';
-import { openRunData, type RunData } from './data.js';
+import { SchedulerCallback } from '../train/callbacks/schedule.js';
+import type { Callback, Stopped } from '../train/events.js';
+import { nonFiniteEntries } from '../train/finite.js';
+import { Learner } from '../train/learner.js';
+import { openRunData, prepareRun, type RunData } from './data.js';
 import { buildOptimizer, buildSchedule } from './optim.js';
 import { evaluateAndReport, type RunSummary } from './evaluate.js';
 import { checkBeforeData } from './preflight.js';
 import { openRunDirectory } from './run-dir.js';
-import { saveRunModel } from './saved-model.js';
+import { saveRunModel, toChannelsLast } from './saved-model.js';
 
 export interface TrainRunOptions {
   /** Continue the named run's last checkpoint (a finished run is left alone). */
@@ -60,16 +71,6 @@ export function runDirectory(config: RunConfig, resume: boolean): { dir: string;
   }
 }
 
-/** Records the learning rate every few steps, for the report's LR curve. */
-class LrRecorder implements Callback {
-  readonly name = 'lrRecorder';
-  readonly points: { step: number; lr: number }[] = [];
-  constructor(private readonly every: number) {}
-  afterStep(ctx: TrainContext): void {
-    if (ctx.step % this.every === 0) this.points.push({ step: ctx.step, lr: ctx.lrs[0] as number });
-  }
-}
-
 function buildModel(config: RunConfig, data: RunData, log: (l: string) => void): ZooModel {
   const model = createModel(config.model.name, { classes: data.classes.length, inChannels: data.channels, imageSize: data.height });
   if (config.model.pretrained) {
@@ -77,104 +78,140 @@ function buildModel(config: RunConfig, data: RunData, log: (l: string) => void):
     log(`loaded ${r.loaded.length} tensors from ${config.model.pretrained}${r.notes.length ? ` (${r.notes.join('; ')})` : ''}`);
   }
   if (config.model.freezeBackbone) log(`froze ${freezeBackbone(model).length} backbone tensors`);
+  if (config.model.channelsLast) toChannelsLast(model); // the batches come channels_last too (data.ts)
   return model;
 }
 
-/** The epoch rows of a JSONL log (a resumed run's history includes the epochs before the resume). */
-function historyFromLog(path: string): EpochRecord[] {
-  if (!existsSync(path)) return [];
-  const rows = readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, number | null | string>);
-  return rows
-    .filter((r) => r['kind'] === 'epoch')
-    .map((r) => {
-      const pick = (prefix: string) => Object.fromEntries(Object.entries(r).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), typeof v === 'number' ? v : null]));
-      const seconds = typeof r['epoch_time'] === 'number' ? r['epoch_time'] : undefined;
-      return {
-        epoch: Number(r['epoch']) + 1,
-        train: pick('train_'),
-        val: pick('val_'),
-        ...(typeof r['lr'] === 'number' ? { lr: r['lr'] } : {}),
-        ...(seconds !== undefined ? { seconds } : {}),
-        ...(typeof r['images_per_second'] === 'number' ? { imagesPerSecond: r['images_per_second'] } : {}),
-      };
-    });
+/**
+ * Refuses a run whose epochs hold no batch (a training split smaller than one batch, with the last
+ * partial batch dropped): it would take no optimizer step and report an untrained model.
+ */
+export function checkTrainable(train: BatchSource & { batchSize?: number; dropLast?: boolean }, samples: number | undefined): void {
+  if (train.batchesPerEpoch !== 0) return;
+  const size = train.batchSize === undefined ? '' : ` and the batch size is ${train.batchSize}`;
+  const tail = train.dropLast ? ' with the last partial batch dropped' : '';
+  throw new Error(
+    `no training step would be taken: the training split has ${samples ?? 'too few'} images${size}${tail}, so an epoch holds no batch; ` +
+      `lower --batch-size (train.batchSize)${samples ? ` to at most ${samples}` : ''}${train.dropLast ? ' or keep the last partial batch' : ''}`,
+  );
 }
 
-export async function runTraining(config: RunConfig, options: TrainRunOptions = {}): Promise<RunSummary> {
+/** The callbacks of a run: history, progress, logs, the NaN guard, checkpoints, the schedule and what the config asks for. */
+function runCallbacks(config: RunConfig, dir: string, data: RunData, history: History, scheduler: SchedulerCallback, ema: ModelEMA | undefined, o: TrainRunOptions): Callback[] {
+  const t = config.train;
+  const callbacks: Callback[] = [
+    history,
+    new Progress({ ...(o.progressStream ? { stream: o.progressStream } : {}) }),
+    new JsonlLogger({ path: join(dir, 'log.jsonl'), everyNBatches: 100 }),
+    new CsvLogger({ path: join(dir, 'log.csv') }),
+    new NonFiniteGuard({ action: t.nanGuard }),
+    new ModelCheckpoint({
+      dir: join(dir, 'checkpoints'),
+      keep: config.checkpoint.keep,
+      monitor: data.val ? config.checkpoint.monitor : 'train_loss',
+      mode: data.val ? config.checkpoint.mode : 'min',
+      ...(config.checkpoint.everySteps > 0 ? { everyNSteps: config.checkpoint.everySteps } : {}),
+    }),
+    scheduler,
+  ];
+  if (t.gradAccumulation > 1) callbacks.push(new GradientAccumulation(t.gradAccumulation));
+  if (t.clipGradNorm) callbacks.push(new GradientClipping(t.clipGradNorm));
+  if (ema) callbacks.push(new EMACallback(ema, { validate: data.val !== undefined }));
+  if (t.earlyStopping) callbacks.push(new EarlyStopping({ monitor: t.earlyStopping.monitor, patience: t.earlyStopping.patience, restoreBestWeights: true }));
+  return callbacks;
+}
+
+/** A history row (`train_loss`, `val_accuracy`, `lr`, …) as the report's epoch record. */
+function epochRecord(r: Record<string, number>): EpochRecord {
+  const pick = (prefix: string) => Object.fromEntries(Object.entries(r).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), Number.isFinite(v) ? v : null]));
+  return {
+    epoch: (r['epoch'] as number) + 1,
+    train: pick('train_'),
+    val: pick('val_'),
+    ...(r['lr'] !== undefined ? { lr: r['lr'] } : {}),
+    ...(r['epoch_time'] !== undefined ? { seconds: r['epoch_time'] } : {}),
+    ...(r['images_per_second'] !== undefined ? { imagesPerSecond: r['images_per_second'] } : {}),
+  };
+}
+
+export async function runTraining(requested: RunConfig, options: TrainRunOptions = {}): Promise<RunSummary> {
   const log = options.log ?? ((l: string) => console.log(l));
   const started = performance.now();
-  checkBeforeData(config);
+  checkBeforeData(requested); // an unknown model or a missing --pretrained file fails before the data scan
+  const logger = { warn: (m: string) => log(`warning: ${m}`) };
+  // What the config leaves to the data (model 'auto', image size, test split) is decided first: the run's name and saved config carry it.
+  const { config, pipeline } = await prepareRun(requested, { log, logger });
   const { dir, name, resuming } = runDirectory(config, options.resume ?? false);
   using _run = openRunDirectory(dir, { log }); // locked; removed again if the run fails before its first checkpoint
   if (config.train.threads) setNumThreads(config.train.threads);
   manualSeed(config.train.seed);
   writeFileAtomic(join(dir, 'config.json'), [Buffer.from(`${JSON.stringify(config, null, 2)}\n`)]);
 
-  const data = await openRunData(config, { splitsPath: join(dir, 'splits.json'), logger: { warn: (m: string) => log(`warning: ${m}`) } });
+  const data = await openRunData(config, { splitsPath: join(dir, 'splits.json'), logger, log, pipeline });
   const owned: { dispose(): void }[] = []; // freed when the run ends, however it ends
   try {
     log(`data: ${data.stats.description}; ${data.stats.splits.map((s) => `${s.name} ${s.count}`).join(', ')}; ${data.channels}×${data.height}×${data.width}`);
     const model = buildModel(config, data, log);
     owned.push(model);
+    checkTrainable(data.train, data.stats.splits.find((s) => s.name === 'train')?.count);
     log(`model: ${config.model.name}, ${model.numParameters().toLocaleString('en-US')} parameters`);
     const t = config.train;
-    const optimizer = buildOptimizer(model, t.optimizer);
+    const optimizer: Optimizer = buildOptimizer(model, t.optimizer);
     owned.push(optimizer);
     const batches = data.train.batchesPerEpoch ?? 1;
-    const scheduler = buildSchedule(optimizer, t.schedule, t.epochs, Math.ceil(batches / t.gradAccumulation));
+    const scheduler = new SchedulerCallback(buildSchedule(optimizer, t.schedule, t.epochs, Math.ceil(batches / t.gradAccumulation)), { every: 'step' });
     let weight: Tensor | undefined;
     if (t.classWeights !== 'none' && t.sampler !== 'weighted' && data.trainCounts)
       owned.push((weight = persist(tensor(Float32Array.from(classWeights(data.trainCounts, t.classWeights))))));
+    // The objective has label smoothing and class weights; validation and the test pass both
+    // report the plain cross-entropy of the model's probabilities (−log p of the true class,
+    // averaged over samples), so val_loss and test_loss measure the same thing.
     const loss = (out: Tensor, y: Tensor) => crossEntropy(out, y, { labelSmoothing: t.labelSmoothing, ...(weight ? { weight } : {}) });
-    const lr = new LrRecorder(Math.max(1, Math.floor(batches / 20)));
-    const checkpoint = new ModelCheckpoint({
-      dir: join(dir, 'checkpoints'),
-      keep: config.checkpoint.keep,
-      monitor: data.val ? config.checkpoint.monitor : 'train_loss',
-      mode: data.val ? config.checkpoint.mode : 'min',
-      ...(config.checkpoint.everySteps > 0 ? { everyNSteps: config.checkpoint.everySteps } : {}),
+    const evalLoss = (out: Tensor, y: Tensor) => crossEntropy(out, y);
+    // Warm-up (timm's): the first updates track the weights closely instead of remembering the initialisation.
+    const ema = t.ema === undefined ? undefined : new ModelEMA(model, { decay: t.ema, warmup: true });
+    if (ema) owned.push(ema);
+    const history = new History({ lrEvery: Math.max(1, Math.floor(batches / 20)) });
+    const learner = new Learner({
+      model, loss, evalLoss, metrics: [createMetric('accuracy', data.classes.length)],
+      precision: t.mixedPrecision === 'off' ? false : t.mixedPrecision, warn: (m) => log(`warning: ${m}`),
     });
-    const callbacks: Callback[] = [
-      new Progress({ ...(options.progressStream ? { stream: options.progressStream } : {}) }),
-      new JsonlLogger({ path: join(dir, 'log.jsonl'), everyNBatches: 100 }),
-      new CsvLogger({ path: join(dir, 'log.csv') }),
-      new NonFiniteGuard({ action: t.nanGuard }),
-      checkpoint,
-      lr,
-    ];
-    if (t.earlyStopping) callbacks.push(new EarlyStopping({ monitor: t.earlyStopping.monitor, patience: t.earlyStopping.patience, restoreBestWeights: true }));
     if (resuming) log(`resuming ${dir}`);
-    const fit = await new Trainer({ warn: (m) => log(`warning: ${m}`) }).fit({
-      model,
+    const fit = await learner.fit({
       train: data.train,
       ...(data.val ? { val: data.val } : {}),
       epochs: t.epochs,
       optimizer,
-      loss,
-      metrics: [createMetric('accuracy', data.classes.length)],
-      scheduler,
-      schedulerStep: 'batch',
-      callbacks,
-      gradAccumulation: t.gradAccumulation,
-      ...(t.clipGradNorm ? { clipGradNorm: t.clipGradNorm } : {}),
-      mixedPrecision: t.mixedPrecision === 'off' ? false : t.mixedPrecision,
+      callbacks: runCallbacks(config, dir, data, history, scheduler, ema, options),
       seed: t.seed,
       ...(resuming ? { resume: 'auto' as const } : {}),
       fingerprint: { config: { ...config, name: undefined, outDir: undefined }, data: data.fingerprint },
       ...(options.force ? { force: true } : {}),
     });
-    if (fit.stopped) log(`stopped early: ${fit.stopped.reason}`);
-    saveRunModel(dir, model, { config, classes: data.classes, channels: data.channels, height: data.height, width: data.width, mean: data.mean, std: data.std });
+    let stopped: Stopped | undefined = fit.stopped;
+    if (stopped) log(`${stopped.failed ? 'training failed' : 'stopped early'}: ${stopped.reason}`);
+    if (ema && !stopped?.failed) {
+      ema.copyTo(model);
+      log(`model: the EMA of the weights (decay ${t.ema}, ${ema.updates} updates) is saved as the run's model${t.earlyStopping ? ', not early stopping\'s best epoch' : ''}`);
+    }
+    const bad = nonFiniteEntries(model.stateDict());
+    if (bad.length) {
+      if (!stopped?.failed) stopped = { reason: `non-finite values in ${describeNames(bad)}`, epoch: stopped?.epoch ?? fit.epochsCompleted, batch: stopped?.batch ?? 0, step: fit.step, failed: true };
+      log(`model not saved: non-finite values in ${describeNames(bad)}`);
+    } else {
+      saveRunModel(dir, model, { name: config.model.name, options: { classes: data.classes.length, inChannels: data.channels, imageSize: data.height }, preprocessing: data.preprocessing });
+    }
     return await evaluateAndReport({
       dir,
       name,
       config,
       model,
       data,
-      history: historyFromLog(join(dir, 'log.jsonl')),
-      lrCurve: lr.points,
+      history: history.rows.map(epochRecord),
+      lrCurve: history.lrCurve,
       timings: fit.timings,
       trainSeconds: (performance.now() - started) / 1000,
+      ...(stopped ? { stopped } : {}),
       log,
     });
   } finally {

@@ -2,17 +2,18 @@
 //
 // Layout: one file per checkpoint, `*.ckpt`, which is a plain safetensors file (any safetensors
 // reader opens it) holding every tensor of the run under a prefixed name:
-//   model/<state-dict key>            the model's parameters and buffers
-//   optimizer/<param index>/<key>     optimizer state tensors (exp_avg, momentum_buffer, ...)
-//   ema/<state-dict key>              the EMA weights, when the run has an EMA
-//   rng/<device>                      the torch generator state (getRngState), cpu and the CUDA device
-//   callbacks/<name>/<key>            tensors a callback saves (early stopping's best weights)
+//   model/<state-dict key>                 the model's parameters and buffers
+//   optimizers/<name>/<param index>/<key>  each optimizer's state tensors (exp_avg, momentum_buffer, ...)
+//   rng/<device>                           the torch generator state (getRngState), cpu and the CUDA device
+//   callbacks/<name>/<key>                 tensors a callback saves (the EMA weights, early stopping's best)
 // and two `__metadata__` strings:
 //   tessera.checkpoint   JSON: position (epoch, batches done in it, iteration, step), seeds,
-//                        optimizer groups and scalar state, scheduler, scaler, EMA count,
-//                        callbacks' state, partial epoch loss, the config fingerprint
+//                        each optimizer's groups and scalar state, the callbacks' state (history,
+//                        schedules, loss scale, EMA count, counters), the config fingerprint
 //   tessera.sha256       SHA-256 over that JSON and every tensor (name, dtype, shape, bytes, in
 //                        name order): a flipped bit anywhere is caught on load.
+// A checkpoint never holds a NaN or an infinity: writeCheckpoint refuses (NonFiniteCheckpointError,
+// naming the tensors), so a diverged run cannot overwrite its last good generation.
 // Files are written to a temporary name and renamed (src/io/atomic.ts). The trainer's `last`
 // checkpoint keeps generations: last.ckpt (newest), last.1.ckpt, last.2.ckpt, ...; a latest
 // generation that is torn or fails its checksum is skipped, with a warning naming the file.
@@ -23,9 +24,12 @@ import { join } from 'node:path';
 import { readSafetensors, saveSafetensors } from '../io/safetensors.js';
 import { tensorBytes } from '../io/tensor-bytes.js';
 import { Tensor } from '../tensor/tensor.js';
+import type { Stopped } from './events.js';
+import { nonFiniteEntries } from './finite.js';
 
 export const CHECKPOINT_FORMAT = 'tessera.checkpoint';
-export const CHECKPOINT_VERSION = 1;
+/** 2: optimizers by name; schedules, loss scale, EMA and the history are callbacks' state. */
+export const CHECKPOINT_VERSION = 2;
 
 /** Everything but tensors: JSON in the file's metadata. */
 export interface CheckpointMeta {
@@ -41,14 +45,10 @@ export interface CheckpointMeta {
   loaderSeed?: number;
   /** The run had finished (all epochs, or stopped) when this was written. */
   completed: boolean;
-  stopped?: { reason: string; epoch: number; batch: number };
-  optimizer: { param_groups: unknown[]; state: Record<string, Record<string, number | null>> };
-  scheduler?: unknown;
-  scaler?: unknown;
-  ema?: { updates: number };
+  stopped?: Stopped;
+  /** Each optimizer of the training step, by name: its groups and scalar state (tensors are in the file). */
+  optimizers: Record<string, { param_groups: unknown[]; state: Record<string, Record<string, number | null>> }>;
   callbacks: Record<string, unknown>;
-  /** The training loss summed over the epoch's batches so far, weighted by samples. */
-  epochLoss: { sum: number; samples: number };
   logs: Record<string, number>;
   fingerprint?: Fingerprint;
   savedAt: string;
@@ -70,6 +70,23 @@ export class CheckpointError extends Error {
   ) {
     super(`${file}: ${problem}`);
   }
+}
+
+/** A checkpoint that would hold NaN or ±Infinity: not written. */
+export class NonFiniteCheckpointError extends CheckpointError {
+  override name = 'NonFiniteCheckpointError';
+  constructor(
+    file: string,
+    /** The tensors with non-finite elements (`model/bn1.running_var`, ...). */
+    readonly tensors: string[],
+  ) {
+    super(file, `not written: non-finite values in ${describeNames(tensors)}`);
+  }
+}
+
+/** `a, b, c and 5 more`. */
+export function describeNames(names: readonly string[], shown = 5): string {
+  return names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
 }
 
 // ---- JSON that keeps ±Infinity and NaN (a plateau's best starts at +∞) ----
@@ -138,8 +155,10 @@ function contentHash(metaJson: string, tensors: ReadonlyMap<string, Tensor>): st
   return h.digest('hex');
 }
 
-/** Writes a checkpoint file atomically. */
+/** Writes a checkpoint file atomically; refuses one with non-finite tensors (NonFiniteCheckpointError). */
 export function writeCheckpoint(path: string, snap: CheckpointSnapshot): void {
+  const bad = nonFiniteEntries(snap.tensors);
+  if (bad.length) throw new NonFiniteCheckpointError(path, bad);
   const metaJson = encodeJson(snap.meta);
   const sha = contentHash(metaJson, snap.tensors);
   saveSafetensors(path, snap.tensors, { metadata: { 'tessera.checkpoint': metaJson, 'tessera.sha256': sha } });
@@ -164,6 +183,8 @@ export function readCheckpoint(path: string): CheckpointSnapshot {
   }
   if (meta.format !== CHECKPOINT_FORMAT) return fail(`format is ${String(meta.format)}, expected ${CHECKPOINT_FORMAT}`);
   if (meta.version > CHECKPOINT_VERSION) return fail(`checkpoint version ${meta.version} is newer than this Tessera reads (${CHECKPOINT_VERSION})`);
+  if (meta.version < CHECKPOINT_VERSION)
+    return fail(`checkpoint version ${meta.version} was written by an earlier Tessera, before schedules and history moved into callbacks; this one reads version ${CHECKPOINT_VERSION}: finish the run with the Tessera that started it, or start it again`);
   return { meta, tensors };
 }
 

@@ -1,16 +1,19 @@
-// train: the Trainer, its events and callbacks, checkpoints for exact resume, the lr finder.
-export { Trainer } from './trainer.js';
-export type { FitOptions, FitResult, TrainerOptions } from './options.js';
+// train: the Learner, the trainer's events and callbacks, training steps, the one inference pass,
+// checkpoints for exact resume, the lr finder.
+export { Learner } from './learner.js';
+export type { LearnerOptions, FitOptions, FitResult } from './options.js';
+export { SupervisedStep, type TrainStep, type StepTools } from './step.js';
+export { inference, type InferenceOptions, type InferenceHook, type Model, type LossFn, type MixedPrecision } from './inference.js';
+export { evaluate, predict, type EvaluateOptions, type EvaluateResult, type PredictOptions, type Predictions } from './evaluate.js';
 export {
-  evaluate, predict, type Model, type LossFn, type MixedPrecision, type EvaluateOptions, type EvaluateResult, type PredictOptions, type Predictions,
-} from './evaluate.js';
-export {
-  EVENTS, cancelBatch, cancelEpoch, cancelFit, type EventName, type Callback, type CallbackResult, type CallbackState, type Cancel, type CancelScope, type TrainContext,
+  EVENTS, cancelStep, deferStep, cancelBatch, cancelEpoch, cancelFit, failFit,
+  type EventName, type Callback, type CallbackResult, type CallbackState, type Cancel, type CancelScope, type Stopped, type TrainContext,
 } from './events.js';
 export { Timings, PHASES, type Phase, type PhaseTimes } from './timings.js';
 export {
-  readCheckpoint, writeCheckpoint, saveGeneration, listGenerations, loadLatest, fingerprintOf, diffFingerprints, CheckpointError,
+  readCheckpoint, writeCheckpoint, saveGeneration, listGenerations, loadLatest, fingerprintOf, diffFingerprints, CheckpointError, NonFiniteCheckpointError,
   CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta, type CheckpointSnapshot, type Fingerprint,
 } from './checkpoint.js';
+export { nonFiniteEntries } from './finite.js';
 export { lrFind, renderLrPlot, steepest, valley, type LrFindOptions, type LrFindResult } from './lr-find.js';
 export * as callbacks from './callbacks/index.js';

@@ -13,9 +13,9 @@ import { noGrad } from '../tensor/autograd.js';
 import { persist, scope } from '../tensor/memory.js';
 import { getRngState, setRngState } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { LossFn, MixedPrecision, Model } from './evaluate.js';
 import { cancelFit, type Callback, type Cancel, type TrainContext } from './events.js';
-import { Trainer } from './trainer.js';
+import type { LossFn, MixedPrecision, Model } from './inference.js';
+import { Learner } from './learner.js';
 
 export interface LrFindOptions {
   model: Model;
@@ -104,10 +104,8 @@ export async function lrFind(options: LrFindOptions): Promise<LrFindResult> {
   try {
     const perEpoch = o.train.batchesPerEpoch;
     const epochs = perEpoch ? Math.ceil(o.numIter / perEpoch) : o.numIter;
-    await new Trainer().fit({
-      model, train: o.train, epochs, optimizer, loss: o.loss, seed: o.seed ?? 0, callbacks: [sweep],
-      ...(o.mixedPrecision !== undefined ? { mixedPrecision: o.mixedPrecision } : {}), ...(o.device ? { device: o.device } : {}),
-    });
+    const learner = new Learner({ model, loss: o.loss, ...(o.mixedPrecision !== undefined ? { precision: o.mixedPrecision } : {}), ...(o.device ? { device: o.device } : {}) });
+    await learner.fit({ train: o.train, epochs, optimizer, seed: o.seed ?? 0, callbacks: [sweep] });
   } finally {
     saved.restore();
   }

@@ -1,26 +1,21 @@
 // Turning a run into a checkpoint snapshot and back: every piece of state whose loss would make a
-// resumed run differ from an uninterrupted one — weights, optimizer moments and step counts,
-// schedule, loss scale, EMA, the torch RNG, the position in the data stream and the callbacks'
-// counters.
+// resumed run differ from an uninterrupted one — weights and buffers, each optimizer's moments and
+// step counts, the torch RNG, the position in the data stream and the callbacks' state (schedules,
+// loss scale, EMA, history, counters).
 import type { Module } from '../nn/module.js';
-import type { ModelEMA } from '../optim/ema.js';
-import type { GradScaler, GradScalerStateDict } from '../optim/grad-scaler.js';
 import type { Optimizer, OptimizerStateDict } from '../optim/optimizer.js';
-import type { Scheduler, SchedulerStateDict } from '../optim/schedulers/base.js';
 import { getRngState, setRngState } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import {
-  addTensors, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CheckpointError, diffFingerprints, tensorsUnder,
+  addTensors, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CheckpointError, diffFingerprints, loadLatest, tensorsUnder,
   type CheckpointMeta, type CheckpointSnapshot, type Fingerprint,
 } from './checkpoint.js';
 import type { Callback } from './events.js';
 
 export interface RunParts {
   model: Module;
-  optimizer: Optimizer;
-  scheduler?: Scheduler | undefined;
-  scaler?: GradScaler | undefined;
-  ema?: ModelEMA | undefined;
+  /** The training step's optimizers, by name. */
+  optimizers: Readonly<Record<string, Optimizer>>;
   callbacks: readonly Callback[];
   /** Devices whose generator state is saved: always 'cpu', plus the training device. */
   rngDevices: readonly string[];
@@ -28,22 +23,26 @@ export interface RunParts {
 
 export type RunPosition = Pick<
   CheckpointMeta,
-  'epoch' | 'batchesDone' | 'iteration' | 'step' | 'seed' | 'loaderSeed' | 'completed' | 'stopped' | 'epochLoss' | 'logs' | 'fingerprint'
+  'epoch' | 'batchesDone' | 'iteration' | 'step' | 'seed' | 'loaderSeed' | 'completed' | 'stopped' | 'logs' | 'fingerprint'
 >;
 
 /** A snapshot of the run. Tensors are live references except the RNG states, which are new (freed by release()). */
 export function captureSnapshot(parts: RunParts, position: RunPosition): CheckpointSnapshot {
   const tensors = new Map<string, Tensor>();
   addTensors(tensors, 'model', parts.model.stateDict());
-  const osd = parts.optimizer.stateDict();
-  const state: Record<string, Record<string, number | null>> = {};
-  for (const [id, entry] of osd.state) {
-    const scalars: Record<string, number | null> = {};
-    for (const [k, v] of Object.entries(entry)) {
-      if (v instanceof Tensor) tensors.set(`optimizer/${id}/${k}`, v);
-      else scalars[k] = v;
+  const optimizers: CheckpointMeta['optimizers'] = {};
+  for (const [name, optimizer] of Object.entries(parts.optimizers)) {
+    const osd = optimizer.stateDict();
+    const state: Record<string, Record<string, number | null>> = {};
+    for (const [id, entry] of osd.state) {
+      const scalars: Record<string, number | null> = {};
+      for (const [k, v] of Object.entries(entry)) {
+        if (v instanceof Tensor) tensors.set(`optimizers/${name}/${id}/${k}`, v);
+        else scalars[k] = v;
+      }
+      state[String(id)] = scalars;
     }
-    state[String(id)] = scalars;
+    optimizers[name] = { param_groups: osd.param_groups, state };
   }
   const owned: Tensor[] = [];
   for (const d of parts.rngDevices) {
@@ -51,7 +50,6 @@ export function captureSnapshot(parts: RunParts, position: RunPosition): Checkpo
     owned.push(t);
     tensors.set(`rng/${d}`, t);
   }
-  if (parts.ema) addTensors(tensors, 'ema', parts.ema.weights);
   const callbacks: Record<string, unknown> = {};
   for (const cb of parts.callbacks) {
     const s = cb.stateDict?.();
@@ -59,17 +57,7 @@ export function captureSnapshot(parts: RunParts, position: RunPosition): Checkpo
     callbacks[cb.name] = s.values;
     if (s.tensors) addTensors(tensors, `callbacks/${cb.name}`, s.tensors);
   }
-  const meta: CheckpointMeta = {
-    format: CHECKPOINT_FORMAT,
-    version: CHECKPOINT_VERSION,
-    ...position,
-    optimizer: { param_groups: osd.param_groups, state },
-    ...(parts.scheduler ? { scheduler: parts.scheduler.stateDict() } : {}),
-    ...(parts.scaler?.enabled ? { scaler: parts.scaler.stateDict() } : {}),
-    ...(parts.ema ? { ema: { updates: parts.ema.updates } } : {}),
-    callbacks,
-    savedAt: new Date().toISOString(),
-  };
+  const meta: CheckpointMeta = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...position, optimizers, callbacks, savedAt: new Date().toISOString() };
   return { meta, tensors, release: () => owned.forEach((t) => t.dispose()) };
 }
 
@@ -92,30 +80,56 @@ export function restoreSnapshot(file: string, snap: CheckpointSnapshot, parts: R
   const fail = (problem: string): never => {
     throw new CheckpointError(file, problem);
   };
-  if (parts.scheduler && meta.scheduler === undefined) fail('the run has a scheduler, the checkpoint has no scheduler state');
-  if (parts.scaler?.enabled && meta.scaler === undefined) fail('the run uses a GradScaler (fp16), the checkpoint has no scaler state');
-  if (parts.ema && meta.ema === undefined) fail('the run has an EMA, the checkpoint has no EMA state');
+  const names = (o: object) => Object.keys(o).sort().join(', ');
+  if (names(meta.optimizers) !== names(parts.optimizers)) fail(`the checkpoint has optimizers [${names(meta.optimizers)}], the run [${names(parts.optimizers)}]`);
   for (const cb of parts.callbacks) if (cb.loadStateDict && !(cb.name in meta.callbacks)) fail(`no state for callback '${cb.name}'`);
   for (const d of parts.rngDevices) if (!tensors.has(`rng/${d}`)) fail(`no RNG state for device ${d}`);
 
   parts.model.loadStateDict(tensorsUnder(tensors, 'model'));
-  const state: OptimizerStateDict['state'] = new Map();
-  for (const [id, scalars] of Object.entries(meta.optimizer.state)) state.set(Number(id), { ...scalars });
-  for (const [k, t] of tensorsUnder(tensors, 'optimizer')) {
-    const slash = k.indexOf('/');
-    const id = Number(k.slice(0, slash));
-    const entry = state.get(id) ?? {};
-    entry[k.slice(slash + 1)] = t;
-    state.set(id, entry);
+  for (const [name, optimizer] of Object.entries(parts.optimizers)) {
+    const saved = meta.optimizers[name] as CheckpointMeta['optimizers'][string];
+    const state: OptimizerStateDict['state'] = new Map();
+    for (const [id, scalars] of Object.entries(saved.state)) state.set(Number(id), { ...scalars });
+    for (const [k, t] of tensorsUnder(tensors, `optimizers/${name}`)) {
+      const slash = k.indexOf('/');
+      const id = Number(k.slice(0, slash));
+      const entry = state.get(id) ?? {};
+      entry[k.slice(slash + 1)] = t;
+      state.set(id, entry);
+    }
+    optimizer.loadStateDict({ state, param_groups: saved.param_groups as OptimizerStateDict['param_groups'] });
   }
-  parts.optimizer.loadStateDict({ state, param_groups: meta.optimizer.param_groups as OptimizerStateDict['param_groups'] });
-  parts.scheduler?.loadStateDict(meta.scheduler as SchedulerStateDict);
-  if (parts.scaler?.enabled) parts.scaler.loadStateDict(meta.scaler as GradScalerStateDict);
-  if (parts.ema && meta.ema) parts.ema.loadStateDict({ weights: tensorsUnder(tensors, 'ema'), updates: meta.ema.updates });
   for (const cb of parts.callbacks) {
     if (!cb.loadStateDict) continue;
     const cbTensors = tensorsUnder(tensors, `callbacks/${cb.name}`);
     cb.loadStateDict({ values: meta.callbacks[cb.name], ...(cbTensors.size ? { tensors: cbTensors } : {}) });
   }
   for (const d of parts.rngDevices) setRngState(tensors.get(`rng/${d}`) as Tensor, d);
+}
+
+export interface ResumeRequest {
+  /** A file, a directory of `last` generations, or 'auto' (the checkpointing callback's directory). */
+  resume: 'auto' | string;
+  fingerprint: Fingerprint | undefined;
+  force: boolean;
+  warn: (message: string) => void;
+}
+
+/** Finds, checks and loads the checkpoint a run resumes from; undefined when 'auto' finds none. */
+export function resumeRun(r: ResumeRequest, parts: RunParts): { meta: CheckpointMeta; file: string } | undefined {
+  const where = r.resume === 'auto' ? parts.callbacks.find((c) => c.checkpointDir)?.checkpointDir : r.resume;
+  if (where === undefined) throw new Error("fit: resume 'auto' needs a checkpointing callback (its directory is where to look)");
+  const found = loadLatest(where, r.warn);
+  if (!found) {
+    if (r.resume === 'auto') return undefined;
+    throw new CheckpointError(where, 'no checkpoint found to resume from');
+  }
+  const { snapshot, file } = found;
+  try {
+    checkFingerprint(file, snapshot.meta.fingerprint, r.fingerprint, r.force);
+    restoreSnapshot(file, snapshot, parts);
+  } finally {
+    for (const t of snapshot.tensors.values()) t.dispose();
+  }
+  return { meta: snapshot.meta, file };
 }

@@ -95,7 +95,7 @@ describe('tessera commands', () => {
   it('eval and predict take --threads; more threads than cores are lowered with a warning', () => {
     const evaluated = tessera('eval', join(runs, 'done'), '--data', photos, '--threads', '1');
     assert.equal(evaluated.status, 0, evaluated.stderr);
-    assert.match(evaluated.stdout, /^20 images: accuracy /);
+    assert.match(evaluated.stdout, /^on image folder .*photos \(2 classes, 20 files\):\n20 images: accuracy /);
     const predicted = tessera('predict', join(runs, 'done'), join(photos, 'red'), '--threads', '1', '--top-k', '1');
     assert.equal(predicted.status, 0, predicted.stderr);
     assert.equal(predicted.stdout.trim().split('\n').length, 11);

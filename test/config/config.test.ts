@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tessera-config-'));
 test('no file and no flags gives the main job: Fashion-MNIST with the default model', () => {
   const c = resolveConfig();
   assert.equal(c.data.source, 'fashion-mnist');
-  assert.equal(c.model.name, 'fashion-net');
+  assert.equal(c.model.name, 'auto', 'the model is chosen from the data: fashion-net for Fashion-MNIST (test/run/defaults.test.ts)');
   assert.ok(c.train.epochs > 0 && c.train.batchSize > 0);
   assert.equal(c.train.optimizer.name, 'sgd');
 });

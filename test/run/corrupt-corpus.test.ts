@@ -24,6 +24,7 @@ test('a training run over the corrupt corpus skips and reports every bad file, a
       ['data.imageSize', '[16,16]'],
       ['data.channels', '3'],
       ['data.valSplit', '0'],
+      ['data.testSplit', '0'],
       ['model.name', 'mlp'],
       ['train.epochs', '2'],
       ['train.batchSize', '4'],

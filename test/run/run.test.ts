@@ -16,25 +16,10 @@ import { memoryStats } from '../../src/tensor/memory.js';
 import { evaluateSavedModel } from '../../src/run/eval.js';
 import { listImageFiles, predictFiles, predictionsToCsv } from '../../src/run/predict.js';
 import { runTraining } from '../../src/run/train.js';
+import { quiet, writeFolder } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tessera-run-'));
 const CLI = join(process.cwd(), 'bin', 'tessera.js');
-const COLOURS: Record<string, [number, number, number]> = { blue: [30, 40, 220], green: [40, 200, 50], red: [220, 30, 40] };
-
-/** 3 classes told apart by colour, with noise so no two images are equal. */
-async function writeFolder(dir: string, perClass: number): Promise<void> {
-  let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  for (const [name, rgb] of Object.entries(COLOURS)) {
-    mkdirSync(join(dir, name), { recursive: true });
-    for (let i = 0; i < perClass; i++) {
-      const px = Buffer.alloc(16 * 16 * 3);
-      for (let p = 0; p < 16 * 16; p++) for (let c = 0; c < 3; c++) px[p * 3 + c] = Math.max(0, Math.min(255, (rgb[c] as number) + Math.round((rand() - 0.5) * 120)));
-      await sharp(px, { raw: { width: 16, height: 16, channels: 3 } }).png().toFile(join(dir, name, `${i}.png`));
-    }
-  }
-}
-
 const folder = join(root, 'colours');
 const ready = writeFolder(folder, 24);
 
@@ -55,8 +40,6 @@ function smallConfig(name: string, extra: [string, string][] = []) {
     ],
   });
 }
-
-const quiet = { log: () => {}, progressStream: Object.assign(new (class { write() { return true; } })(), { isTTY: false }) as unknown as NodeJS.WritableStream };
 
 test('runTraining fills the run directory and learns the colours', async () => {
   await ready;

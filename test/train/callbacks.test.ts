@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { manualSeed, optim, type Tensor } from '../../src/index.js';
-import { callbacks, lrFind, readCheckpoint, Trainer, type Callback, type TrainContext } from '../../src/train/index.js';
+import type { Metric } from '../../src/metrics/types.js';
+import { callbacks, Learner, lrFind, readCheckpoint, type Callback, type FitOptions, type TrainContext } from '../../src/train/index.js';
 import { ce, hashRun, MemorySource, TinyAccuracy, tinyModel } from './helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tessera-train-'));
@@ -19,12 +20,15 @@ const script = (key: string, values: number[]): Callback => ({
   afterEpoch: (ctx: TrainContext) => void (ctx.logs[key] = values[ctx.epoch] as number),
 });
 
-const setup = (epochs: number, extra: Partial<Parameters<Trainer['fit']>[0]> = {}) => {
+type Setup = FitOptions & { model: ReturnType<typeof tinyModel>; optimizer: optim.Optimizer; metrics?: Metric[] };
+const setup = (epochs: number, extra: Partial<Setup> = {}): Setup => {
   manualSeed(0);
   const model = tinyModel();
   const optimizer = new optim.SGD(model.parameters(), { lr: 0.1 });
-  return { model, optimizer, train: new MemorySource({ samples: 16 }), epochs, loss: ce, seed: 0, ...extra };
+  return { model, optimizer, train: new MemorySource({ samples: 16 }), epochs, seed: 0, ...extra };
 };
+/** fit() through a Learner of the set-up's model (cross-entropy, its metrics). */
+const fit = ({ model, metrics, ...o }: Setup) => new Learner({ model, loss: ce, ...(metrics ? { metrics } : {}) }).fit(o);
 
 describe('EarlyStopping', () => {
   it('stops after `patience` epochs without improvement beyond minDelta and restores the best weights', async () => {
@@ -32,15 +36,16 @@ describe('EarlyStopping', () => {
     let bestWeights: number[] = [];
     const spy: Callback = { name: 'spy', order: 20, afterEpoch: (ctx) => void (ctx.epoch === 1 && (bestWeights = Array.from(ctx.model.parameters()[0]?.data() as Float32Array))) };
     const o = setup(20, { callbacks: [script('val_loss', [1, 0.8, 0.795, 0.9, 0.7]), spy, es] });
-    const r = await new Trainer().fit(o);
+    const r = await fit(o);
     assert.equal(r.epochsCompleted, 4, '0.795 is not better than 0.8 by 0.01, nor is 0.9: stop after epoch 3');
     assert.match(r.stopped?.reason ?? '', /early stopping: val_loss has not improved on 0.8 \(epoch 1\) for 2 epochs/);
+    assert.equal(r.stopped?.failed, false, 'an early stop is a decision, not a failure');
     assert.equal(es.bestEpoch, 1);
     assert.deepEqual(Array.from(o.model.parameters()[0]?.data() as Float32Array), bestWeights);
   });
 
   it('names the available keys when the monitor is missing', async () => {
-    await assert.rejects(new Trainer().fit(setup(2, { callbacks: [new callbacks.EarlyStopping({ monitor: 'val_accuracy' })] })), /monitor 'val_accuracy' is not in the epoch's logs \(there are: epoch, step, train_loss, lr, epoch_time\)/);
+    await assert.rejects(fit(setup(2, { callbacks: [new callbacks.EarlyStopping({ monitor: 'val_accuracy' })] })), /monitor 'val_accuracy' is not in the epoch's logs \(there are: epoch, step, train_loss, lr, epoch_time, images_per_second\)/);
   });
 });
 
@@ -49,7 +54,7 @@ describe('ReduceLROnPlateauCallback', () => {
     const o = setup(6);
     const plateau = new optim.ReduceLROnPlateau(o.optimizer, { mode: 'min', factor: 0.5, patience: 1 });
     const lrs: number[] = [];
-    const r = await new Trainer().fit({
+    const r = await fit({
       ...o, callbacks: [script('val_loss', [1, 0.9, 0.95, 0.97, 0.5, 0.6]), new callbacks.ReduceLROnPlateauCallback(plateau), { name: 'lr', order: 90, afterEpoch: (ctx) => void lrs.push(ctx.lrs[0] as number) }],
     });
     assert.equal(r.epochsCompleted, 6);
@@ -62,7 +67,7 @@ describe('ModelCheckpoint', () => {
     const dir = tmp();
     const saved: string[] = [];
     const ckpt = new callbacks.ModelCheckpoint({ dir, keep: 3, monitor: 'val_accuracy', saveTopK: 2, onSave: (f) => saved.push(f) });
-    await new Trainer().fit(setup(5, { callbacks: [script('val_accuracy', [0.5, 0.7, 0.6, 0.9, 0.65]), ckpt] }));
+    await fit(setup(5, { callbacks: [script('val_accuracy', [0.5, 0.7, 0.6, 0.9, 0.65]), ckpt] }));
     const files = readdirSync(dir).sort();
     assert.deepEqual(files, ['best.ckpt', 'epoch=001-val_accuracy=0.700000.ckpt', 'epoch=003-val_accuracy=0.900000.ckpt', 'last.1.ckpt', 'last.2.ckpt', 'last.ckpt']);
     const best = readCheckpoint(join(dir, 'best.ckpt'));
@@ -79,7 +84,7 @@ describe('ModelCheckpoint', () => {
   it('saves every N optimizer steps', async () => {
     const dir = tmp();
     const steps: number[] = [];
-    await new Trainer().fit(setup(2, { train: new MemorySource({ samples: 32 }), callbacks: [new callbacks.ModelCheckpoint({ dir, everyNSteps: 3, everyEpoch: false, keep: 10, onSave: (_f, ctx) => void steps.push(ctx.step) })] }));
+    await fit(setup(2, { train: new MemorySource({ samples: 32 }), callbacks: [new callbacks.ModelCheckpoint({ dir, everyNSteps: 3, everyEpoch: false, keep: 10, onSave: (_f, ctx) => void steps.push(ctx.step) })] }));
     assert.deepEqual(steps, [3, 6, 8], 'steps 3 and 6, then the final save');
     assert.deepEqual(readdirSync(dir).sort(), ['last.1.ckpt', 'last.2.ckpt', 'last.ckpt']);
   });
@@ -89,8 +94,9 @@ describe('NonFiniteGuard', () => {
   const nanSource = () => new MemorySource({ samples: 32, batchSize: 8, shuffle: false, nanSamples: [10] });
 
   it("'halt' stops the fit naming the epoch, batch and step", async () => {
-    const r = await new Trainer().fit(setup(3, { train: nanSource(), callbacks: [new callbacks.NonFiniteGuard({ action: 'halt' })] }));
+    const r = await fit(setup(3, { train: nanSource(), callbacks: [new callbacks.NonFiniteGuard({ action: 'halt' })] }));
     assert.equal(r.stopped?.reason, 'non-finite: loss is NaN at epoch 0, batch 1 (step 2, iteration 2)');
+    assert.equal(r.stopped?.failed, true, 'a halt on a non-finite loss is a failed run');
     assert.equal(r.step, 1);
   });
 
@@ -98,7 +104,7 @@ describe('NonFiniteGuard', () => {
     const o = setup(3, { train: nanSource() });
     const guard = new callbacks.NonFiniteGuard({ action: 'skip' });
     const scheduler = new optim.StepLR(o.optimizer, { stepSize: 1, gamma: 0.9 });
-    const r = await new Trainer().fit({ ...o, scheduler, schedulerStep: 'batch', callbacks: [guard] });
+    const r = await fit({ ...o, callbacks: [guard, new callbacks.SchedulerCallback(scheduler)] });
     assert.equal(guard.skipped, 3);
     assert.equal(r.step, 3 * 4 - 3);
     assert.equal(r.stopped, undefined);
@@ -110,7 +116,7 @@ describe('NonFiniteGuard', () => {
     const o = setup(1, { train: nanSource() });
     const scheduler = new optim.StepLR(o.optimizer, { stepSize: 1, gamma: 0.9 });
     const gradScaler = new optim.GradScaler({ initScale: 1024 });
-    const r = await new Trainer().fit({ ...o, scheduler, schedulerStep: 'batch', gradScaler });
+    const r = await fit({ ...o, callbacks: [new callbacks.GradScalerCallback(gradScaler), new callbacks.SchedulerCallback(scheduler)] });
     assert.equal(r.step, 3);
     assert.equal(gradScaler.getScale(), 512);
     assert.ok(Math.abs((o.optimizer.paramGroups[0]?.lr as number) - 0.1 * 0.9 ** 3) < 1e-15);
@@ -119,7 +125,7 @@ describe('NonFiniteGuard', () => {
 
   it('without the guard the NaN reaches the weights (so the guard tests can fail)', async () => {
     const o = setup(1, { train: nanSource() });
-    await new Trainer().fit(o);
+    await fit(o);
     assert.ok(o.model.parameters().some((p) => !(p.data() as Float32Array).every(Number.isFinite)));
   });
 });
@@ -130,7 +136,7 @@ describe('lrFind', () => {
     const model = tinyModel();
     const optimizer = new optim.Adam(model.parameters(), { lr: 1e-3 });
     const train = new MemorySource({ samples: 64 });
-    await new Trainer().fit({ model, train, epochs: 1, optimizer, loss: ce, seed: 0 }); // give Adam some state
+    await new Learner({ model, loss: ce }).fit({ train, epochs: 1, optimizer, seed: 0 }); // give Adam some state
     const before = hashRun(model, optimizer);
     const r = await lrFind({ model, train, optimizer, loss: ce, startLr: 1e-5, endLr: 100, numIter: 60, rule: 'valley' });
     assert.deepEqual(hashRun(model, optimizer), before);
@@ -158,7 +164,7 @@ describe('Progress and logs', () => {
   it('writes plain periodic lines and an epoch summary when the stream is not a terminal', async () => {
     let out = '';
     const stream = { write: (s: string) => void (out += s), isTTY: false };
-    await new Trainer().fit(setup(2, { train: new MemorySource({ samples: 64 }), metrics: [new TinyAccuracy()], callbacks: [new callbacks.Progress({ stream, linesPerEpoch: 2 })] }));
+    await fit(setup(2, { train: new MemorySource({ samples: 64 }), metrics: [new TinyAccuracy()], callbacks: [new callbacks.Progress({ stream, linesPerEpoch: 2 })] }));
     const lines = out.trim().split('\n');
     assert.match(lines[0] as string, /^epoch 1\/2 batch 4\/8 loss \d\.\d{4} accuracy \d\.\d{4} \d+ img\/s ETA \d+s$/);
     assert.match(lines[2] as string, /^epoch 1\/2: train_loss \d\.\d{4} train_accuracy \d\.\d{4} lr 0\.1000 \(\d+\.\d s\)$/);
@@ -169,7 +175,7 @@ describe('Progress and logs', () => {
   it('draws a live bar with cli-progress on a terminal', async () => {
     let out = '';
     const stream = { write: (s: string) => void (out += s), isTTY: true, columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true };
-    await new Trainer().fit(setup(1, { train: new MemorySource({ samples: 64 }), metrics: [new TinyAccuracy()], callbacks: [new callbacks.Progress({ stream, refreshMs: 0 })] }));
+    await fit(setup(1, { train: new MemorySource({ samples: 64 }), metrics: [new TinyAccuracy()], callbacks: [new callbacks.Progress({ stream, refreshMs: 0 })] }));
     assert.match(out, /\x1b\[1Gepoch 1\/1 \[=+\] 8\/8 \| loss \d\.\d{4} accuracy \d\.\d{4} \| \d+ img\/s \| ETA/);
   });
 
@@ -177,14 +183,14 @@ describe('Progress and logs', () => {
     const dir = tmp();
     const jsonl = new callbacks.JsonlLogger({ path: join(dir, 'log.jsonl'), everyNBatches: 4 });
     const csv = new callbacks.CsvLogger({ path: join(dir, 'log.csv') });
-    await new Trainer().fit(setup(2, { train: new MemorySource({ samples: 64 }), val: new MemorySource({ samples: 8 }), metrics: [new TinyAccuracy()], callbacks: [jsonl, csv] }));
+    await fit(setup(2, { train: new MemorySource({ samples: 64 }), val: new MemorySource({ samples: 8 }), metrics: [new TinyAccuracy()], callbacks: [jsonl, csv] }));
     const rows = readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(rows.map((r) => r['kind']), ['batch', 'batch', 'epoch', 'batch', 'batch', 'epoch']);
-    assert.deepEqual(Object.keys(rows[2] as object), ['kind', 'epoch', 'step', 'train_loss', 'train_accuracy', 'lr', 'epoch_time', 'val_loss', 'val_accuracy']);
+    assert.deepEqual(Object.keys(rows[2] as object), ['kind', 'epoch', 'step', 'train_loss', 'train_accuracy', 'lr', 'epoch_time', 'images_per_second', 'val_loss', 'val_accuracy']);
     const csvLines = readFileSync(join(dir, 'log.csv'), 'utf8').trim().split('\n');
-    assert.equal(csvLines[0], 'kind,epoch,batch,step,loss,train_loss,train_accuracy,val_loss,val_accuracy,lr,epoch_time');
+    assert.equal(csvLines[0], 'kind,epoch,batch,step,loss,train_loss,train_accuracy,val_loss,val_accuracy,lr,epoch_time,images_per_second');
     assert.equal(csvLines.length, 3);
-    assert.match(csvLines[2] as string, /^epoch,1,,16,,[\d.]+,[\d.]+,[\d.]+,[\d.]+,0\.1,[\d.e-]+$/);
+    assert.match(csvLines[2] as string, /^epoch,1,,16,,[\d.]+,[\d.]+,[\d.]+,[\d.]+,0\.1,[\d.e-]+,[\d.e+]+$/);
     assert.ok(existsSync(join(dir, 'log.csv')));
   });
 });

@@ -25,8 +25,8 @@ const crashAt = (n: number): Callback => ({
 function snapshot(value: number): CheckpointSnapshot {
   return {
     meta: {
-      format: 'tessera.checkpoint', version: 1, epoch: value, batchesDone: 0, iteration: 0, step: value, seed: 0, completed: false,
-      optimizer: { param_groups: [], state: {} }, callbacks: { plateau: { best: Infinity } }, epochLoss: { sum: 0, samples: 0 }, logs: {}, savedAt: '',
+      format: 'tessera.checkpoint', version: 2, epoch: value, batchesDone: 0, iteration: 0, step: value, seed: 0, completed: false,
+      optimizers: { optimizer: { param_groups: [], state: {} } }, callbacks: { plateau: { best: Infinity } }, logs: {}, savedAt: '',
     },
     tensors: new Map([['model/w', tensor([value, value + 0.5])]]),
   };
@@ -122,7 +122,8 @@ describe('resume in-process', () => {
     assert.equal(fresh.result.step, 24);
     const again = await trainRun({ dir, resume: true });
     assert.equal(again.result.step, 24);
-    assert.equal(again.result.history.length, 0);
+    assert.equal(again.result.history.length, 3, 'the history of the finished run, from its checkpoint: no epoch ran again');
+    assert.deepEqual(again.result.history, fresh.result.history);
     assert.deepEqual(again.hashes, fresh.hashes);
   });
 

@@ -1,8 +1,9 @@
 // Exact resume across a hard kill. A child process trains (fixtures/train-child.ts), checkpointing
 // every 3 optimizer steps and after every epoch; the test SIGKILLs it at chosen points, starts it
 // again with resume: 'auto', and compares the SHA-256 of every final tensor (model, optimizer
-// state, EMA) and the schedulers' state with an uninterrupted run: all equal. A loader that does
-// not restore its position makes them differ, so the comparison can fail.
+// state, EMA), the schedulers' state and the history with an uninterrupted run: all equal. A
+// loader that does not restore its position makes them differ, so the comparison can fail. The
+// same for a GAN trained by a custom step (two models, two optimizers, two schedules).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -78,6 +79,18 @@ describe('exact resume after SIGKILL', () => {
       assert.deepEqual(resumed.hashes, expected);
     });
   }
+
+  it('a GAN (custom step, two optimizers, two schedules) killed mid-epoch (step 13) resumes bit-identical', async () => {
+    const whole = await child({ dir: tmp(), gan: true });
+    assert.equal(whole.code, 0, whole.stderr);
+    const dir = tmp();
+    const killed = await child({ dir, gan: true, pauseAtStep: 13 });
+    assert.equal(killed.signal, 'SIGKILL', `the child should have been killed: ${killed.stderr}`);
+    const resumed = await child({ dir, gan: true, resume: true });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.ok(resumed.lines.includes(`RESUMED_FROM ${join(dir, 'last.ckpt')}`), resumed.lines.join('\n'));
+    assert.deepEqual(resumed.hashes, whole.hashes);
+  });
 
   it('teeth: when the loader does not restore its position (skipBatches ignored), the hashes differ', async () => {
     const expected = await uninterrupted();

@@ -1,22 +1,22 @@
-// The Trainer's loop: event order, cancel signals, gradient accumulation, clipping, mixed
-// precision, EMA, scheduling, memory, evaluate and predict.
+// The trainer's loop through a Learner: event order, cancel signals, gradient accumulation,
+// clipping, mixed precision, EMA, scheduling, memory, evaluate and predict.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { manualSeed, memoryStats, noGrad, optim, scope, type Tensor } from '../../src/index.js';
-import { cancelBatch, cancelEpoch, cancelFit, Trainer, type TrainContext } from '../../src/train/index.js';
+import { callbacks, cancelBatch, cancelEpoch, cancelFit, Learner, type TrainContext } from '../../src/train/index.js';
 import { ce, MemorySource, Recorder, TinyAccuracy, tinyModel } from './helpers.js';
 
 const weights = (m: { parameters(): Tensor[] }) => m.parameters().map((p) => Array.from(p.data() as Float32Array));
 
-describe('Trainer.fit: events', () => {
+describe('Learner.fit: events', () => {
   it('fires the events in order, with validation between the last batch and afterEpoch', async () => {
     manualSeed(0);
     const model = tinyModel();
     const rec = new Recorder();
-    await new Trainer().fit({
-      model, train: new MemorySource({ samples: 16, batchSize: 8 }), val: new MemorySource({ samples: 8, seed: 2 }), epochs: 2,
-      optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), loss: ce, seed: 0, callbacks: [rec],
+    await new Learner({ model, loss: ce }).fit({
+      train: new MemorySource({ samples: 16, batchSize: 8 }), val: new MemorySource({ samples: 8, seed: 2 }), epochs: 2,
+      optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), seed: 0, callbacks: [rec],
     });
     const batch = (e: number, b: number) => ['beforeBatch', 'afterForward', 'afterLoss', 'afterBackward', 'afterStep', 'afterBatch'].map((n) => `${n}@${e}.${b}`);
     const epoch = (e: number) => [`beforeEpoch@${e}`, ...batch(e, 0), ...batch(e, 1), `beforeValidate@${e}`, `afterValidate@${e}`, `afterEpoch@${e}`];
@@ -27,8 +27,8 @@ describe('Trainer.fit: events', () => {
     manualSeed(0);
     const model = tinyModel();
     const rec = new Recorder('rec', (e, ctx) => (e === 'afterLoss' && ctx.batch === 1 ? cancelBatch('test') : undefined));
-    const r = await new Trainer().fit({
-      model, train: new MemorySource({ samples: 24, batchSize: 8 }), epochs: 1, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), loss: ce, seed: 0, callbacks: [rec],
+    const r = await new Learner({ model, loss: ce }).fit({
+      train: new MemorySource({ samples: 24, batchSize: 8 }), epochs: 1, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), seed: 0, callbacks: [rec],
     });
     assert.equal(r.step, 2);
     assert.equal(r.iteration, 3);
@@ -41,9 +41,9 @@ describe('Trainer.fit: events', () => {
     manualSeed(0);
     const model = tinyModel();
     const rec = new Recorder('rec', (e, ctx) => (e === 'afterBatch' && ctx.epoch === 0 && ctx.batch === 0 ? cancelEpoch() : undefined));
-    const r = await new Trainer().fit({
-      model, train: new MemorySource({ samples: 24, batchSize: 8 }), val: new MemorySource({ samples: 8 }), epochs: 2,
-      optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), loss: ce, seed: 0, callbacks: [rec],
+    const r = await new Learner({ model, loss: ce }).fit({
+      train: new MemorySource({ samples: 24, batchSize: 8 }), val: new MemorySource({ samples: 8 }), epochs: 2,
+      optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), seed: 0, callbacks: [rec],
     });
     assert.equal(r.iteration, 1 + 3);
     assert.equal(r.epochsCompleted, 2);
@@ -56,11 +56,11 @@ describe('Trainer.fit: events', () => {
     manualSeed(0);
     const model = tinyModel();
     const rec = new Recorder('rec', (e, ctx) => (e === 'afterStep' && ctx.epoch === 1 && ctx.batch === 1 ? cancelFit('enough') : undefined));
-    const r = await new Trainer().fit({
-      model, train: new MemorySource({ samples: 24, batchSize: 8 }), val: new MemorySource({ samples: 8 }), epochs: 5,
-      optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), loss: ce, seed: 0, callbacks: [rec],
+    const r = await new Learner({ model, loss: ce }).fit({
+      train: new MemorySource({ samples: 24, batchSize: 8 }), val: new MemorySource({ samples: 8 }), epochs: 5,
+      optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), seed: 0, callbacks: [rec],
     });
-    assert.deepEqual(r.stopped, { reason: 'enough', epoch: 1, batch: 1 });
+    assert.deepEqual(r.stopped, { reason: 'enough', epoch: 1, batch: 1, step: 5, failed: false });
     assert.equal(r.epochsCompleted, 1);
     assert.equal(r.step, 5);
     assert.equal(rec.log.at(-1), 'afterFit');
@@ -70,9 +70,10 @@ describe('Trainer.fit: events', () => {
   it('awaits async callbacks in order and honours the signal they resolve to', async () => {
     const model = tinyModel();
     const seen: string[] = [];
-    const r = await new Trainer().fit({
-      model, train: new MemorySource({ samples: 32 }), epochs: 3, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), loss: ce, seed: 0, gradAccumulation: 3,
+    const r = await new Learner({ model, loss: ce }).fit({
+      train: new MemorySource({ samples: 32 }), epochs: 3, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), seed: 0,
       callbacks: [
+        new callbacks.GradientAccumulation(3),
         { name: 'slow', afterBatch: async (ctx: TrainContext) => { await new Promise((res) => setTimeout(res, 1)); seen.push(`slow${ctx.iteration}`); return ctx.iteration === 5 ? cancelFit('async stop') : undefined; } },
         { name: 'after', afterBatch: (ctx: TrainContext) => void seen.push(`after${ctx.iteration}`) },
       ],
@@ -87,9 +88,9 @@ describe('Trainer.fit: events', () => {
     const model = tinyModel();
     const errors: unknown[] = [];
     await assert.rejects(
-      new Trainer().fit({
-        model, train: new MemorySource(), epochs: 1, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), loss: ce, seed: 0,
-        callbacks: [{ name: 'boom', afterLoss: () => { throw new Error('boom'); }, onError: (_c, e) => void errors.push(e) }],
+      new Learner({ model, loss: ce }).fit({
+        train: new MemorySource(), epochs: 1, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), seed: 0,
+        callbacks: [{ name: 'boom', afterLoss: () => { throw new Error('boom'); }, onError: (_c: TrainContext, e: unknown) => void errors.push(e) }],
       }),
       /boom/,
     );
@@ -98,20 +99,20 @@ describe('Trainer.fit: events', () => {
 
   it('refuses callbacks with the same name, and fp16 on CPU', async () => {
     const model = tinyModel();
-    const base = { model, train: new MemorySource(), epochs: 1, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), loss: ce, seed: 0 };
-    await assert.rejects(new Trainer().fit({ ...base, callbacks: [new Recorder('a'), new Recorder('a')] }), /two callbacks are named 'a'/);
-    await assert.rejects(new Trainer().fit({ ...base, mixedPrecision: 'fp16' }), /fp16.*CUDA.*bf16/);
+    const base = { train: new MemorySource(), epochs: 1, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), seed: 0 };
+    await assert.rejects(new Learner({ model, loss: ce }).fit({ ...base, callbacks: [new Recorder('a'), new Recorder('a')] }), /two callbacks are named 'a'/);
+    assert.throws(() => new Learner({ model, loss: ce, precision: 'fp16' }), /fp16.*CUDA.*bf16/);
   });
 });
 
-describe('Trainer.fit: the step', () => {
+describe('Learner.fit: the step', () => {
   it('gradient accumulation over 4 batches of 4 equals batches of 16', async () => {
     const run = async (batchSize: number, gradAccumulation: number) => {
       manualSeed(3);
       const model = tinyModel({ dropout: 0 });
       const opt = new optim.SGD(model.parameters(), { lr: 0.5, momentum: 0.9 });
-      const r = await new Trainer().fit({
-        model, train: new MemorySource({ samples: 64, batchSize, shuffle: false }), epochs: 2, optimizer: opt, loss: ce, seed: 0, gradAccumulation,
+      const r = await new Learner({ model, loss: ce }).fit({
+        train: new MemorySource({ samples: 64, batchSize, shuffle: false }), epochs: 2, optimizer: opt, seed: 0, callbacks: [new callbacks.GradientAccumulation(gradAccumulation)],
       });
       return { w: weights(model), steps: r.step };
     };
@@ -135,9 +136,9 @@ describe('Trainer.fit: the step', () => {
     const model = tinyModel({ dropout: 0 });
     const before = weights(model);
     const norms: number[] = [];
-    await new Trainer().fit({
-      model, train: new MemorySource({ samples: 8, batchSize: 8 }), epochs: 1, optimizer: new optim.SGD(model.parameters(), { lr: 1 }), loss: ce, seed: 0,
-      clipGradNorm: 1e-3, callbacks: [{ name: 'norm', afterStep: (ctx: TrainContext) => void norms.push(ctx.gradNorm as number) }],
+    await new Learner({ model, loss: ce }).fit({
+      train: new MemorySource({ samples: 8, batchSize: 8 }), epochs: 1, optimizer: new optim.SGD(model.parameters(), { lr: 1 }), seed: 0,
+      callbacks: [new callbacks.GradientClipping(1e-3), { name: 'norm', afterStep: (ctx: TrainContext) => void norms.push(ctx.gradNorm as number) }],
     });
     const after = weights(model);
     let sq = 0;
@@ -151,9 +152,9 @@ describe('Trainer.fit: the step', () => {
     manualSeed(0);
     const model = tinyModel({ dropout: 0 });
     const dtypes = new Set<string>();
-    const r = await new Trainer().fit({
-      model, train: new MemorySource({ samples: 64 }), epochs: 6, optimizer: new optim.Adam(model.parameters(), { lr: 0.02 }), loss: ce, seed: 0,
-      mixedPrecision: 'bf16', metrics: [new TinyAccuracy()], callbacks: [{ name: 'dtype', afterForward: (ctx: TrainContext) => void dtypes.add(ctx.output?.dtype as string) }],
+    const r = await new Learner({ model, loss: ce, precision: 'bf16', metrics: [new TinyAccuracy()] }).fit({
+      train: new MemorySource({ samples: 64 }), epochs: 6, optimizer: new optim.Adam(model.parameters(), { lr: 0.02 }), seed: 0,
+      callbacks: [{ name: 'dtype', afterForward: (ctx: TrainContext) => void dtypes.add(ctx.output?.dtype as string) }],
     });
     assert.deepEqual([...dtypes], ['bfloat16']);
     const first = r.history[0]?.['train_loss'] as number;
@@ -166,9 +167,9 @@ describe('Trainer.fit: the step', () => {
     manualSeed(0);
     const model = tinyModel({ dropout: 0 });
     const ema = new optim.ModelEMA(model, { decay: 0.5 });
-    const r = await new Trainer().fit({
-      model, train: new MemorySource({ samples: 32 }), val: new MemorySource({ samples: 16, seed: 5 }), epochs: 2,
-      optimizer: new optim.SGD(model.parameters(), { lr: 0.5 }), loss: ce, seed: 0, ema, validateEma: true,
+    const r = await new Learner({ model, loss: ce }).fit({
+      train: new MemorySource({ samples: 32 }), val: new MemorySource({ samples: 16, seed: 5 }), epochs: 2,
+      optimizer: new optim.SGD(model.parameters(), { lr: 0.5 }), seed: 0, callbacks: [new callbacks.EMACallback(ema, { validate: true })],
     });
     assert.equal(ema.updates, r.step);
     assert.equal(r.step, 8);
@@ -185,7 +186,8 @@ describe('Trainer.fit: the step', () => {
       const model = tinyModel();
       const opt = new optim.SGD(model.parameters(), { lr: 1 });
       const scheduler = new optim.StepLR(opt, { stepSize: 1, gamma: 0.5 });
-      await new Trainer().fit({ model, train: new MemorySource({ samples: 32 }), epochs: 2, optimizer: opt, loss: ce, seed: 0, scheduler, schedulerStep: when });
+      const every = when === 'batch' ? 'step' : 'epoch';
+      await new Learner({ model, loss: ce }).fit({ train: new MemorySource({ samples: 32 }), epochs: 2, optimizer: opt, seed: 0, callbacks: [new callbacks.SchedulerCallback(scheduler, { every })] });
       assert.equal(opt.paramGroups[0]?.lr, 0.5 ** expected, when);
     }
   });
@@ -195,10 +197,12 @@ describe('Trainer.fit: the step', () => {
     const model = tinyModel();
     const ema = new optim.ModelEMA(model, { decay: 0.9 });
     const live: number[] = [];
-    await new Trainer().fit({
-      model, train: new MemorySource({ samples: 64 }), val: new MemorySource({ samples: 16 }), epochs: 6, optimizer: new optim.Adam(model.parameters(), { lr: 0.01 }),
-      loss: ce, seed: 0, metrics: [new TinyAccuracy()], clipGradNorm: 1, ema, gradAccumulation: 2,
-      callbacks: [{ name: 'mem', afterEpoch: () => void live.push(memoryStats().liveTensors) }],
+    await new Learner({ model, loss: ce, metrics: [new TinyAccuracy()] }).fit({
+      train: new MemorySource({ samples: 64 }), val: new MemorySource({ samples: 16 }), epochs: 6, optimizer: new optim.Adam(model.parameters(), { lr: 0.01 }), seed: 0,
+      callbacks: [
+        new callbacks.GradientClipping(1), new callbacks.EMACallback(ema), new callbacks.GradientAccumulation(2),
+        { name: 'mem', afterEpoch: () => void live.push(memoryStats().liveTensors) },
+      ],
     });
     assert.equal(new Set(live.slice(1)).size, 1, `live tensors per epoch: ${live.join(', ')}`);
     ema.dispose();
@@ -206,21 +210,21 @@ describe('Trainer.fit: the step', () => {
 
   it('reports a step-time breakdown', async () => {
     const model = tinyModel();
-    const r = await new Trainer().fit({ model, train: new MemorySource(), epochs: 1, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), loss: ce, seed: 0 });
+    const r = await new Learner({ model, loss: ce }).fit({ train: new MemorySource(), epochs: 1, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), seed: 0 });
     assert.equal(r.timings.batches, 8);
     for (const k of ['forward', 'backward', 'optimizer'] as const) assert.ok(r.timings.perBatchMs[k] > 0, k);
     assert.ok(r.timings.samplesPerSecond > 0);
   });
 });
 
-describe('Trainer: evaluate and predict', () => {
+describe('Learner: evaluate and predict', () => {
   it('evaluate gives the sample-weighted loss and exact metrics; predict gives probabilities and top-k', async () => {
     manualSeed(1);
     const model = tinyModel();
     const src = new MemorySource({ samples: 20, batchSize: 8, shuffle: false });
-    const trainer = new Trainer();
-    const ev = await trainer.evaluate(model, src, [new TinyAccuracy()]);
-    const pr = await trainer.predict(model, src, { topK: 2 });
+    const learner = new Learner({ model, loss: ce, metrics: [new TinyAccuracy()] });
+    const ev = await learner.evaluate(src);
+    const pr = await learner.predict(src, { topK: 2 });
     assert.equal(ev.samples, 20);
     assert.equal(pr.ids.length, 20);
     assert.equal(pr.numClasses, 3);

@@ -1,62 +1,85 @@
-// The dataset doctor: reads every sample of a source (an image folder, a manifest, or any
-// IndexedDataset), inspects it, and sums up what a person should fix before training: files that
-// do not decode, names that lie, tiny images, duplicates, train/test leakage, class imbalance.
+// The dataset doctor: reads every sample of a source — any source training accepts, opened by the
+// one opener (src/data/pipeline/open.ts): image folders, manifests, IDX, CIFAR, NPY, packed folders,
+// WebDataset shards — inspects it with training's own decoder and limits, and sums up what a person
+// should fix before training: files that do not decode, names that lie, tiny images, duplicates,
+// train/test leakage, class imbalance.
 //
 // Work per file runs on libuv's thread pool (file reads, sharp), so the event loop stays free and
 // `concurrency` files are in flight at once; the report itself is built on the main thread.
-import { stat } from 'node:fs/promises';
-import { extname } from 'node:path';
-
-import { imageFolder } from '../sources/image-folder.js';
-import { manifest } from '../sources/manifest.js';
-import { DataError, type IndexedDataset } from '../types.js';
+import { DECODE_LIMITS } from '../image/decode.js';
+import { evaluationPart, openSource, type SourcePart } from '../pipeline/open.js';
+import type { SourceSpec } from '../pipeline/source.js';
+import { DataError, type Dataset, type SampleRecord } from '../types.js';
 import { type FileFacts, inspectEncoded, inspectPixels, type InspectOptions, SEVERITY, TRAITS, type Trait } from './inspect.js';
 import { nearPairs } from './phash.js';
 import type { DatasetIssue, DoctorReport, FileProblem, FileRef, Stat } from './report.js';
 
+/** A source as a path or spec string, a spec, or data sets already open. */
+export type DoctorSource = string | SourceSpec | Dataset;
+
 export interface DoctorOptions {
   /** A second source whose samples are the 'test' split (the main source's are 'train' unless it has splits). */
-  test?: string | IndexedDataset;
+  test?: DoctorSource;
   /** Files inspected at once (default: the libuv pool size, UV_THREADPOOL_SIZE or 4). */
   concurrency?: number;
   /** Called after each file. */
-  onProgress?: (progress: { done: number; total: number; id: string }) => void;
+  onProgress?: (progress: { done: number; total: number | undefined; id: string }) => void;
   /** Shorter side, in pixels, below which an image is 'tiny' (default 32). */
   minSide?: number;
   /** Largest pHash Hamming distance (of 64 bits) counted as a near duplicate (default 8). */
   nearDistance?: number;
   /** Largest/smallest class count above which the data set counts as imbalanced (default 10). */
   maxImbalance?: number;
-  /** Decoding strictness, sharp's `failOn` (default 'error'; 'truncated' is the most lenient allowed). */
+  /** Decoding strictness, sharp's `failOn` (default: training's, DECODE_LIMITS). */
   failOn?: InspectOptions['failOn'];
   signal?: AbortSignal;
 }
 
-/** A source whose samples belong to named splits (a manifest with a split column). */
-interface WithSplits {
-  splits(): readonly (string | undefined)[];
+/** The parts of a source, each with the split its samples belong to (none when it has one part). */
+async function partsOf(source: DoctorSource, asTest: boolean): Promise<{ parts: SourcePart[]; describe: string; warnings: string[]; dispose(): void }> {
+  if (typeof source === 'object' && 'kind' in source) return { parts: [{ ...(asTest ? { split: 'test' } : {}), dataset: source }], describe: source.describe(), warnings: listingWarnings(source), dispose: () => {} };
+  const spec: SourceSpec = typeof source === 'string' ? { source } : source;
+  const opened = await openSource(spec, { shuffleShards: false, wholeManifest: !asTest });
+  // A test source counts as one 'test' part: its own test split, or all of it.
+  const parts = asTest ? [{ split: 'test', dataset: evaluationPart(opened) }] : opened.parts;
+  const describe = parts.length === 1 ? (parts[0] as SourcePart).dataset.describe() : `${spec.source} (${parts.map((p) => p.split).join(', ')})`;
+  return { parts, describe, warnings: parts.flatMap((p) => listingWarnings(p.dataset)), dispose: () => opened.dispose() };
 }
-const hasSplits = (d: IndexedDataset): d is IndexedDataset & WithSplits => typeof (d as Partial<WithSplits>).splits === 'function';
 
-/** Opens a path as an image folder (a directory) or a manifest (.csv, .jsonl, .ndjson). */
-export async function openSource(path: string): Promise<IndexedDataset> {
-  const s = await stat(path).catch((e: NodeJS.ErrnoException) => {
-    throw new DataError(path, e.code === 'ENOENT' ? 'no such file or folder' : `cannot open (${e.code ?? e.message})`, { cause: e });
-  });
-  if (s.isDirectory()) return imageFolder(path);
-  if (['.csv', '.jsonl', '.ndjson'].includes(extname(path).toLowerCase())) return manifest(path);
-  throw new DataError(path, 'not an image folder or a manifest (.csv, .jsonl)');
-}
+const listingWarnings = (d: Dataset) => [...((d as { warnings?: readonly string[] }).warnings ?? [])];
 
 interface Item extends FileRef {
-  source: IndexedDataset;
+  /** Position in its part. */
   index: number;
+  label: number;
+  classes: readonly string[];
 }
 
-async function inspectItem(item: Item, opts: InspectOptions): Promise<FileFacts> {
+/** Every sample of the parts, in order, as a thunk that reads it (streams: the record as it arrives). */
+async function* samplesOf(parts: readonly SourcePart[], signal: AbortSignal | undefined): AsyncGenerator<{ item: Item; read: () => Promise<SampleRecord> }> {
+  for (const { split: partSplit, dataset: d } of parts) {
+    // A manifest's rows name their own split (rows with none are in no split, unless the part has one).
+    const rowSplits = (d as Partial<{ splits(): readonly (string | undefined)[] }>).splits?.();
+    const at = (index: number, id: string, label: number): Item => {
+      const split = rowSplits?.[index] ?? partSplit;
+      return { index, id, label, classes: d.classes, ...(split === undefined ? {} : { split }) };
+    };
+    if (d.kind === 'indexed') {
+      const labels = d.labels();
+      // Ids come from read(); until then (and when read fails without naming the file) a path or a position.
+      const paths = (d as { paths?: readonly string[] }).paths;
+      for (let i = 0; i < d.length; i++) yield { item: at(i, paths?.[i] ?? `${partSplit ?? 'sample'}[${i}]`, labels[i] as number), read: () => d.read(i) };
+    } else {
+      let k = 0;
+      for await (const r of d.stream({ epoch: 0, seed: 0, rank: 0, worldSize: 1, ...(signal ? { signal } : {}) })) yield { item: at(k++, r.id, r.label), read: async () => r };
+    }
+  }
+}
+
+async function inspectItem(item: Item, read: () => Promise<SampleRecord>, opts: InspectOptions): Promise<FileFacts> {
   let record;
   try {
-    record = await item.source.read(item.index);
+    record = await read();
   } catch (e) {
     if (e instanceof DataError) item.id = e.id;
     const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
@@ -65,6 +88,7 @@ async function inspectItem(item: Item, opts: InspectOptions): Promise<FileFacts>
     return { bytes: 0, traits: [], issues: [{ code, message: code === 'missing' ? `file not found (${why})` : why }] };
   }
   item.id = record.id;
+  item.label = record.label;
   return record.input.kind === 'encoded' ? inspectEncoded(record.input.bytes, record.id, opts) : inspectPixels(record.input.image, opts);
 }
 
@@ -78,40 +102,51 @@ function stat1(values: number[]): Stat {
 const ref = (it: Item): FileRef => (it.split === undefined ? { id: it.id } : { id: it.id, split: it.split });
 
 /** Inspects every sample of `source` and returns the report. Rejects only when the source cannot be opened. */
-export async function checkDataset(source: string | IndexedDataset, options: DoctorOptions = {}): Promise<DoctorReport> {
-  const main = typeof source === 'string' ? await openSource(source) : source;
-  const test = options.test === undefined ? undefined : typeof options.test === 'string' ? await openSource(options.test) : options.test;
-  const inspect: InspectOptions = { minSide: options.minSide ?? 32, failOn: options.failOn ?? 'error' };
+export async function checkDataset(source: DoctorSource, options: DoctorOptions = {}): Promise<DoctorReport> {
+  const main = await partsOf(source, false);
+  let test;
+  try {
+    test = options.test === undefined ? undefined : await partsOf(options.test, true);
+    return await inspectAll(main, test, options);
+  } finally {
+    main.dispose();
+    test?.dispose();
+  }
+}
+
+async function inspectAll(main: Awaited<ReturnType<typeof partsOf>>, test: Awaited<ReturnType<typeof partsOf>> | undefined, options: DoctorOptions): Promise<DoctorReport> {
+  // With a test source, the main source's unnamed samples are its 'train' split.
+  const mainParts = test ? main.parts.map((p) => (p.split === undefined ? { ...p, split: 'train' } : p)) : main.parts;
+  const inspect: InspectOptions = { minSide: options.minSide ?? 32, failOn: options.failOn ?? DECODE_LIMITS.failOn };
   const nearDistance = options.nearDistance ?? 8;
   const maxImbalance = options.maxImbalance ?? 10;
+  const classNames = (mainParts[0]?.dataset.classes ?? []) as readonly string[];
 
-  // Every sample of both sources, with its split.
+  // Inspect every sample of both sources with at most `concurrency` files in flight; results keep sample order.
+  const total = [...mainParts, ...(test?.parts ?? [])].reduce<number | undefined>((n, p) => (n === undefined ? undefined : p.dataset.kind === 'indexed' ? n + p.dataset.length : p.dataset.lengthHint === undefined ? undefined : n + p.dataset.lengthHint), 0);
   const items: Item[] = [];
-  // Ids come from read(); until then (and when read fails without naming the file) a path or a position.
-  const idOf = (d: IndexedDataset, i: number, name: string) => (d as { paths?: readonly string[] }).paths?.[i] ?? `${name}[${i}]`;
-  const mainSplits = hasSplits(main) ? main.splits() : undefined;
-  for (let i = 0; i < main.length; i++) {
-    const split = mainSplits?.[i] ?? (test ? 'train' : undefined);
-    items.push({ source: main, index: i, id: idOf(main, i, 'sample'), ...(split === undefined ? {} : { split }) });
-  }
-  for (let i = 0; i < (test?.length ?? 0); i++) items.push({ source: test as IndexedDataset, index: i, id: idOf(test as IndexedDataset, i, 'test'), split: 'test' });
-
-  // Inspect with at most `concurrency` files in flight.
-  const facts: FileFacts[] = new Array(items.length);
+  const facts: FileFacts[] = [];
+  const inMain: boolean[] = [];
   const concurrency = Math.max(1, options.concurrency ?? (Number(process.env.UV_THREADPOOL_SIZE) || 4));
-  let next = 0;
+  const running = new Set<Promise<void>>();
   let done = 0;
-  const worker = async () => {
-    while (next < items.length) {
+  for (const [parts, isMain] of [[mainParts, true], [test?.parts ?? [], false]] as const) {
+    for await (const { item, read } of samplesOf(parts, options.signal)) {
       options.signal?.throwIfAborted();
-      const k = next++;
-      const it = items[k] as Item;
-      facts[k] = await inspectItem(it, inspect);
-      done++;
-      options.onProgress?.({ done, total: items.length, id: it.id });
+      const k = items.length;
+      items.push(item);
+      inMain.push(isMain);
+      const p = inspectItem(item, read, inspect).then((f) => {
+        facts[k] = f;
+        done++;
+        options.onProgress?.({ done, total, id: item.id });
+      });
+      const tracked = p.finally(() => running.delete(tracked));
+      running.add(tracked);
+      if (running.size >= concurrency) await Promise.race(running);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  }
+  await Promise.all(running);
 
   // Per-file problems, formats, traits, sizes.
   const problems: FileProblem[] = [];
@@ -177,28 +212,25 @@ export async function checkDataset(source: string | IndexedDataset, options: Doc
   for (const p of near) if (crosses(p.a, p.b)) leakage.push({ kind: 'near', a: ref(items[p.a] as Item), b: ref(items[p.b] as Item), distance: p.distance });
 
   // Class balance of the main source, and per split.
-  const mainLabels = main.labels();
-  const counts = main.classes.map(() => 0);
-  for (const l of mainLabels) if (l >= 0 && l < counts.length) counts[l] = (counts[l] as number) + 1;
-  const classes = main.classes.map((name, i) => ({ name, count: counts[i] as number }));
+  const counts = classNames.map(() => 0);
+  items.forEach((it, k) => {
+    if (inMain[k] && it.label >= 0 && it.label < counts.length) counts[it.label] = (counts[it.label] as number) + 1;
+  });
+  const classes = classNames.map((name, i) => ({ name, count: counts[i] as number }));
   const nonEmpty = counts.filter((c) => c > 0);
   const imbalanceRatio = nonEmpty.length === 0 ? null : Math.round((Math.max(...nonEmpty) / Math.min(...nonEmpty)) * 100) / 100;
   const splitMap = new Map<string, { files: number; classCounts: Record<string, number> }>();
-  const testLabels = test?.labels();
   for (const it of items) {
     if (it.split === undefined) continue;
     const s = splitMap.get(it.split) ?? { files: 0, classCounts: {} };
     splitMap.set(it.split, s);
     s.files++;
-    const label = (it.source === main ? mainLabels : (testLabels as Int32Array))[it.index] as number;
-    const name = it.source.classes[label] ?? '(unlabelled)';
+    const name = it.classes[it.label] ?? '(unlabelled)';
     s.classCounts[name] = (s.classCounts[name] ?? 0) + 1;
   }
 
   const issues: DatasetIssue[] = [];
-  for (const w of [...((main as { warnings?: string[] }).warnings ?? []), ...((test as { warnings?: string[] } | undefined)?.warnings ?? [])]) {
-    issues.push({ code: 'listing', message: w });
-  }
+  for (const w of [...main.warnings, ...(test?.warnings ?? [])]) issues.push({ code: 'listing', message: w });
   for (const c of classes) if (c.count === 0) issues.push({ code: 'empty-class', message: `class "${c.name}" has no samples` });
   if (imbalanceRatio !== null && imbalanceRatio > maxImbalance) {
     issues.push({ code: 'imbalance', message: `largest class is ${imbalanceRatio}× the smallest (threshold ${maxImbalance})` });
@@ -213,9 +245,9 @@ export async function checkDataset(source: string | IndexedDataset, options: Doc
   const errors = problems.filter((p) => p.severity === 'error').length;
   return {
     version: 1,
-    source: main.describe(),
-    ...(test ? { test: test.describe() } : {}),
-    options: { minSide: inspect.minSide, nearDistance, maxImbalance, failOn: inspect.failOn },
+    source: main.describe,
+    ...(test ? { test: test.describe } : {}),
+    options: { minSide: inspect.minSide, nearDistance, maxImbalance, failOn: inspect.failOn ?? DECODE_LIMITS.failOn },
     files: items.length,
     bytes,
     clean: problems.length === 0 && issues.length === 0,

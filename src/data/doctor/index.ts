@@ -1,5 +1,5 @@
 // The dataset doctor: `checkDataset` inspects every sample, `formatDoctorReport` prints the result.
-export { checkDataset, type DoctorOptions, openSource } from './check.js';
+export { checkDataset, type DoctorOptions, type DoctorSource } from './check.js';
 export { formatDoctorReport } from './format.js';
 export { type FileFacts, inspectEncoded, inspectPixels, type IssueCode, SEVERITY, TRAITS, type Trait } from './inspect.js';
 export { formatFromName, type ImageFormat, sniffFormat } from '../image/magic.js';

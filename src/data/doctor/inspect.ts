@@ -1,11 +1,14 @@
-// Everything the doctor learns about one sample, from its bytes alone: whether it decodes (fully —
-// libvips is lenient by default and hands back a half-grey image for a truncated JPEG, so we decode
-// with `failOn`), what it really is versus what its name says, its traits, size, SHA-256 and pHash.
+// Everything the doctor learns about one sample, from its bytes alone: whether it decodes, what it
+// really is versus what its name says, its traits, size, SHA-256 and pHash. "Decodes" means what
+// training means by it: the file goes through the loader's own decoder (image/decode.ts) with the
+// same limits (DECODE_LIMITS), so the doctor and a training run agree on every file — a BMP that
+// training reads is good here too, an image over the pixel limit is an error for both.
 import { createHash } from 'node:crypto';
 
-import sharp, { type Metadata, type Sharp } from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 
-import type { RawImage } from '../types.js';
+import { DataError, type RawImage } from '../types.js';
+import { DECODE_LIMITS, decodeImage, probeImage } from '../image/decode.js';
 import { formatFromName, hasEndMarker, type ImageFormat, sniffFormat } from '../image/magic.js';
 import { HASH_SIDE, type PHash, phashFromGrey } from './phash.js';
 
@@ -17,6 +20,7 @@ export type IssueCode =
   | 'unsupported-format'
   | 'truncated'
   | 'corrupt'
+  | 'too-large'
   | 'extension-mismatch'
   | 'tiny';
 
@@ -29,6 +33,7 @@ export const SEVERITY: Record<IssueCode, 'error' | 'warning'> = {
   'unsupported-format': 'error',
   truncated: 'error',
   corrupt: 'error',
+  'too-large': 'error',
   'extension-mismatch': 'warning',
   tiny: 'warning',
 };
@@ -57,10 +62,13 @@ export interface FileFacts {
 export interface InspectOptions {
   /** Images whose shorter side is below this many pixels are flagged 'tiny'. */
   minSide: number;
-  /** How strictly to decode (sharp's `failOn`); 'truncated' is the most lenient allowed. */
-  failOn: 'truncated' | 'error' | 'warning';
+  /** How strictly to decode (sharp's `failOn`; default DECODE_LIMITS, as training). */
+  failOn?: 'truncated' | 'error' | 'warning';
+  /** Largest width × height decoded (default DECODE_LIMITS, as training). */
+  maxPixels?: number;
 }
 
+/** Formats this build can decode: sharp's, plus BMP through our own decoder (image/bmp.ts). */
 const LOADABLE: Partial<Record<ImageFormat, boolean>> = {
   jpeg: sharp.format.jpeg.input.buffer,
   png: sharp.format.png.input.buffer,
@@ -69,7 +77,7 @@ const LOADABLE: Partial<Record<ImageFormat, boolean>> = {
   tiff: sharp.format.tiff.input.buffer,
   avif: sharp.format.heif.input.buffer,
   heif: sharp.format.heif.input.buffer,
-  bmp: sharp.format.magick.input.buffer,
+  bmp: true,
 };
 
 /** The first bytes, as text when printable, else hex: enough to recognise HTML, JSON, a Git LFS pointer. */
@@ -90,10 +98,9 @@ function decodeFailure(bytes: Uint8Array, format: ImageFormat | undefined, e: un
   return { code: 'corrupt', message: `does not decode (${why})` };
 }
 
-async function greyForHash(img: Sharp): Promise<PHash> {
-  const { data, info } = await img
-    .autoOrient()
-    .flatten({ background: '#ffffff' })
+/** The pHash of decoded pixels: grey, 32×32 (upright and alpha-flattened already, as the decoder hands them out). */
+async function hashPixels(image: RawImage): Promise<PHash> {
+  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
     .greyscale()
     .resize(HASH_SIDE, HASH_SIDE, { fit: 'fill' })
     .raw({ depth: 'uchar' })
@@ -103,6 +110,9 @@ async function greyForHash(img: Sharp): Promise<PHash> {
   }
   return phashFromGrey(data);
 }
+
+/** The decoder's reason, without the id it starts with. */
+const reasonOf = (e: unknown, id: string) => (e instanceof DataError && e.message.startsWith(`${id}: `) ? e.message.slice(id.length + 2) : sharpMessage(e));
 
 /** Inspects an encoded file. `name` is the sample id (a path), used for the extension check. */
 export async function inspectEncoded(bytes: Uint8Array, name: string, opts: InspectOptions): Promise<FileFacts> {
@@ -118,45 +128,51 @@ export async function inspectEncoded(bytes: Uint8Array, name: string, opts: Insp
     facts.issues.push({ code: 'unsupported-format', message: `${sniffed.toUpperCase()} file, which this build of sharp cannot decode` });
     return facts;
   }
+  const decode = { id: name, channels: 'keep' as const, failOn: opts.failOn ?? DECODE_LIMITS.failOn, maxPixels: opts.maxPixels ?? DECODE_LIMITS.maxPixels };
 
-  let meta: Metadata;
+  // The header, as the loader reads it: format, size and the pixel limit.
+  let info;
   try {
-    meta = await sharp(bytes).metadata();
+    info = await probeImage(bytes, name, decode);
   } catch (e) {
-    facts.issues.push(
-      sniffed === undefined
-        ? { code: 'not-an-image', message: `not an image: no known image signature (starts with ${preview(bytes)})` }
-        : decodeFailure(bytes, sniffed, e),
-    );
+    const why = reasonOf(e, name);
+    facts.format = sniffed;
+    if (/over the decompression limit/.test(why)) facts.issues.push({ code: 'too-large', message: `${why}; training refuses it too` });
+    else facts.issues.push(sniffed === undefined ? { code: 'not-an-image', message: `not an image: no known image signature (starts with ${preview(bytes)})` } : decodeFailure(bytes, sniffed, e));
     return facts;
   }
-  facts.format = sniffed ?? meta.format;
+  // Traits from libvips' header reading (BMP, which sharp cannot read, has none to report).
+  let meta: Metadata | undefined;
+  if (info.format !== 'bmp') meta = await sharp(bytes).metadata().catch(() => undefined);
+  facts.format = sniffed ?? (meta?.format as string | undefined) ?? info.format;
 
   const claimed = formatFromName(name);
-  const actual = sniffed ?? (meta.format === 'heif' ? 'heif' : (meta.format as ImageFormat));
+  const actual = (sniffed ?? (meta?.format === 'heif' ? 'heif' : (meta?.format as ImageFormat | undefined) ?? info.format)) as ImageFormat;
   const same = claimed === actual || (claimed === 'avif' && actual === 'heif') || (claimed === 'heif' && actual === 'avif');
   if (claimed !== undefined && !same) {
     facts.issues.push({ code: 'extension-mismatch', message: `named .${name.split('.').pop()} but the content is ${actual.toUpperCase()}` });
   }
 
+  let image: RawImage;
   try {
-    facts.phash = await greyForHash(sharp(bytes, { failOn: opts.failOn }));
+    image = await decodeImage(bytes, decode);
   } catch (e) {
-    facts.issues.push(decodeFailure(bytes, sniffed, e));
+    facts.issues.push(decodeFailure(bytes, sniffed, new Error(reasonOf(e, name))));
     return facts;
   }
-
-  const turned = (meta.orientation ?? 1) >= 5; // orientations 5–8 swap width and height
-  facts.width = turned ? meta.height : meta.width;
-  facts.height = turned ? meta.width : meta.height;
+  facts.phash = await hashPixels(image);
+  facts.width = image.width;
+  facts.height = image.height;
   const t = facts.traits;
-  if (meta.space === 'cmyk') t.push('cmyk');
-  if (meta.depth !== undefined && meta.depth !== 'uchar' && meta.depth !== 'char') t.push('sixteenBit');
-  if (meta.hasAlpha) t.push('alpha');
-  if (meta.isPalette) t.push('palette');
-  if (meta.space === 'b-w' || meta.space === 'grey16') t.push('grey');
-  if ((meta.orientation ?? 1) > 1) t.push('exifRotated');
-  if ((meta.pages ?? 1) > 1) t.push('animated');
+  if (meta) {
+    if (meta.space === 'cmyk') t.push('cmyk');
+    if (meta.depth !== undefined && meta.depth !== 'uchar' && meta.depth !== 'char') t.push('sixteenBit');
+    if (meta.hasAlpha) t.push('alpha');
+    if (meta.isPalette) t.push('palette');
+    if (meta.space === 'b-w' || meta.space === 'grey16') t.push('grey');
+    if ((meta.orientation ?? 1) > 1) t.push('exifRotated');
+    if ((meta.pages ?? 1) > 1) t.push('animated');
+  }
   tinyCheck(facts, opts.minSide);
   return facts;
 }
@@ -167,7 +183,7 @@ export async function inspectPixels(image: RawImage, opts: InspectOptions): Prom
   facts.sha256 = createHash('sha256').update(image.data).digest('hex');
   facts.width = image.width;
   facts.height = image.height;
-  facts.phash = await greyForHash(sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } }));
+  facts.phash = await hashPixels(image);
   tinyCheck(facts, opts.minSide);
   return facts;
 }

@@ -13,8 +13,16 @@ import { expandGrey, flattenAlpha, lumaPIL } from './pixels.js';
 export type ChannelMode = 'rgb' | 'grey' | 'keep';
 export type Interpolation = 'nearest' | 'bilinear' | 'bicubic' | 'lanczos';
 
+/**
+ * The limits every reader of image files shares — training's loader, the dataset doctor, packing,
+ * predict — so they agree on which files are bad: at most 100 M pixels (from the header, before any
+ * pixel is allocated), and libvips' 'error' strictness (a truncated or garbled file is an error,
+ * never a half-grey image; mere warnings are not).
+ */
+export const DECODE_LIMITS = { maxPixels: 100e6, failOn: 'error' } as const;
+
 export interface DecodeOptions {
-  /** Decompression-bomb limit: width × height from the header, checked before any pixel is allocated. Default 100e6. */
+  /** Decompression-bomb limit: width × height from the header, checked before any pixel is allocated. Default DECODE_LIMITS. */
   maxPixels?: number;
   /** 'rgb' (default) always gives 3 channels, 'grey' 1 (ITU-R 601-2 luma, as PIL's convert('L')), 'keep' 1 for grey sources else 3. */
   channels?: ChannelMode;
@@ -22,7 +30,7 @@ export interface DecodeOptions {
   background?: number | readonly [number, number, number];
   /** Reject (with a DataError) when one decode takes longer than this. */
   timeoutMs?: number;
-  /** How strict to be with damaged files (sharp's failOn). Default 'truncated': truncated JPEG/PNG data is an error. */
+  /** How strict to be with damaged files (sharp's failOn). Default DECODE_LIMITS ('error'); 'truncated' only refuses truncated data. */
   failOn?: 'truncated' | 'error' | 'warning';
   /** Allow JPEG shrink-on-load (decode at 1/2, 1/4, 1/8 DCT scale) when a crop is ≥3× its output size. Default true. */
   shrinkOnLoad?: boolean;
@@ -63,7 +71,7 @@ function checkPixels(id: string, width: number, height: number, maxPixels: numbe
 
 /** Size, bands and orientation, from the header (JS for JPEG/PNG/BMP, sharp's metadata otherwise). */
 export async function probeImage(bytes: Uint8Array, id: string, opts: DecodeOptions = {}): Promise<ImageInfo> {
-  const maxPixels = opts.maxPixels ?? 100e6;
+  const maxPixels = opts.maxPixels ?? DECODE_LIMITS.maxPixels;
   const format = formatOf(bytes);
   if (bytes.length === 0) throw new DataError(id, 'empty file (0 bytes)');
   let info: ImageInfo;
@@ -80,7 +88,7 @@ export async function probeImage(bytes: Uint8Array, id: string, opts: DecodeOpti
     else {
       try {
         // Header only: the pixel limit is ours to check below, with a message that names the size.
-        const m = await sharp(bytes, { failOn: opts.failOn ?? 'truncated', limitInputPixels: false }).metadata();
+        const m = await sharp(bytes, { failOn: opts.failOn ?? DECODE_LIMITS.failOn, limitInputPixels: false }).metadata();
         const orientation = m.orientation ?? 1;
         const grey = m.space === 'b-w' || m.space === 'grey16';
         info = {
@@ -135,7 +143,7 @@ export async function decodeRegion(bytes: Uint8Array, id: string, opts: DecodeOp
     if (meta.format === 'bmp') {
       let px;
       try {
-        px = decodeBmp(bytes, opts.maxPixels ?? 100e6);
+        px = decodeBmp(bytes, opts.maxPixels ?? DECODE_LIMITS.maxPixels);
       } catch (e) {
         fail(id, e, 'bmp');
       }
@@ -169,7 +177,7 @@ function withShrinkOnLoad(g: Geometry, meta: ImageInfo, opts: DecodeOptions): Ge
 
 async function sharpDecode(bytes: Uint8Array, id: string, opts: DecodeOptions, g: Geometry, meta: ImageInfo): Promise<RawImage> {
   try {
-    let s = sharp(bytes, { failOn: opts.failOn ?? 'truncated', limitInputPixels: opts.maxPixels ?? 100e6, autoOrient: true });
+    let s = sharp(bytes, { failOn: opts.failOn ?? DECODE_LIMITS.failOn, limitInputPixels: opts.maxPixels ?? DECODE_LIMITS.maxPixels, autoOrient: true });
     if (opts.timeoutMs !== undefined) s = s.timeout({ seconds: Math.max(1, Math.ceil(opts.timeoutMs / 1000)) });
     if (meta.hasAlpha) s = s.flatten({ background: backgroundRGB(opts.background) });
     s = addGeometry(s, g);

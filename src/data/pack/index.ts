@@ -2,4 +2,4 @@
 // memory-mapped shards, read back with packedDataset().
 export { packDataset, BadSampleError, type PackOptions, type PackSummary } from './pack.js';
 export { preparer, type PrepareOptions, type PreparedSample, type Preparer } from './prepare.js';
-export { openPackInputs, subset, UNASSIGNED_SPLIT, type PackInput } from './sources.js';
+export { openPackInputs, UNASSIGNED_SPLIT, type PackInput } from './sources.js';

@@ -1,10 +1,10 @@
-// Fashion-MNIST as Debian's dataset-fashion-mnist package installs it.
+// Fashion-MNIST as Debian's dataset-fashion-mnist package installs it: IDX files, read into a
+// tensor-backed data set (the loader's fast path: one index_select per batch).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { readIdx } from '../formats/idx.js';
-import type { IndexedDataset } from '../types.js';
-import { idxDataset } from './idx.js';
+import { idxDataset, type IdxDataset } from './idx.js';
 
 export const FASHION_MNIST_DIR = process.env.TESSERA_FASHION_MNIST ?? '/usr/share/datasets/fashion-mnist';
 
@@ -21,8 +21,8 @@ export interface LabelledImages {
   width: number;
 }
 
-/** The split as an IndexedDataset (grey 28×28, the ten Fashion-MNIST class names). */
-export function fashionMnist(split: 'train' | 'test', dir = FASHION_MNIST_DIR): IndexedDataset {
+/** The split as a data set (grey 28×28, the ten Fashion-MNIST class names). */
+export function fashionMnist(split: 'train' | 'test', dir = FASHION_MNIST_DIR): IdxDataset {
   const { imagesPath, labelsPath } = paths(split, dir);
   return idxDataset(imagesPath, labelsPath, FASHION_MNIST_CLASSES, `Fashion-MNIST ${split}`);
 }
@@ -36,7 +36,7 @@ function paths(split: 'train' | 'test', dir: string): { imagesPath: string; labe
   return { imagesPath, labelsPath };
 }
 
-/** The split as flat arrays (for the demo and quick experiments). */
+/** The split as flat arrays (for the demo and programs that make their own tensors). */
 export function loadFashionMnist(split: 'train' | 'test', dir = FASHION_MNIST_DIR): LabelledImages {
   const { imagesPath, labelsPath } = paths(split, dir);
   const images = readIdx(imagesPath);

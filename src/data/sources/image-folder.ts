@@ -185,3 +185,26 @@ export async function imageFolder(root: string, options: ImageFolderOptions = {}
     describe: () => describe,
   };
 }
+
+/**
+ * Image files named directly, and every image file below named folders (at any depth, in the order
+ * an image folder lists them; hidden entries skipped): what `tessera predict` classifies. Rejects
+ * with a DataError naming an input that does not exist.
+ */
+export async function listImageFiles(inputs: readonly string[], options: ImageFolderOptions = {}): Promise<string[]> {
+  const follow = options.followSymlinks ?? true;
+  const allowed = new Set((options.extensions ?? IMAGE_EXTENSIONS).map((x) => x.replace(/^\./, '').toLowerCase()));
+  const out: string[] = [];
+  for (const input of inputs) {
+    const s = await stat(input).catch(() => undefined);
+    if (!s) throw new DataError(input, 'does not exist');
+    if (!s.isDirectory()) {
+      out.push(input);
+      continue;
+    }
+    const files = await walkClass(input, { allowed, follow }, new Set(), () => {});
+    files.sort((a, b) => compareCodePoints(a.dir, b.dir) || compareCodePoints(a.name, b.name));
+    out.push(...files.map((f) => join(f.dir, f.name)));
+  }
+  return out;
+}

@@ -1,12 +1,14 @@
 // Checkpointing: the `last` checkpoint (every N optimizer steps and/or every epoch, in rotating
 // generations last.ckpt, last.1.ckpt, ...), the best one by a monitored value (best.ckpt) and the
 // top k (`epoch=003-val_accuracy=0.9123.ckpt`). Every file is a full checkpoint, resumable with
-// fit({ resume }); see ../checkpoint.ts for the layout. Writes are atomic.
+// fit({ resume }); see ../checkpoint.ts for the layout. Writes are atomic. A checkpoint with a NaN
+// or an infinity anywhere (weights, buffers, optimizer state) is never written: the run fails
+// there instead (failFit), and the generations on disk stay the last finite ones.
 import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { saveGeneration, writeCheckpoint, type CheckpointSnapshot } from '../checkpoint.js';
-import type { Callback, CallbackState, TrainContext } from '../events.js';
+import { describeNames, NonFiniteCheckpointError, saveGeneration, writeCheckpoint, type CheckpointSnapshot } from '../checkpoint.js';
+import { failFit, type Callback, type CallbackState, type Cancel, type TrainContext } from '../events.js';
 import { improves, modeFor, monitored, type Mode } from './monitor.js';
 
 export interface ModelCheckpointOptions {
@@ -65,48 +67,58 @@ export class ModelCheckpoint implements Callback {
     if (this.monitor) this.#mode ??= modeFor(ctx, this.monitor);
   }
 
-  afterBatch(ctx: TrainContext): void {
-    if (this.everyNSteps === undefined || !ctx.stepped || ctx.pendingBatches > 0 || ctx.step % this.everyNSteps !== 0) return;
-    this.#saveLast(ctx);
+  afterBatch(ctx: TrainContext): Cancel | undefined {
+    if (this.everyNSteps === undefined || !ctx.stepped || ctx.pendingBatches > 0 || ctx.step % this.everyNSteps !== 0) return undefined;
+    return this.#saveLast(ctx);
   }
 
-  afterEpoch(ctx: TrainContext): void {
-    if (this.monitor) this.#rank(ctx);
-    if (this.everyEpoch) this.#saveLast(ctx);
+  afterEpoch(ctx: TrainContext): Cancel | undefined {
+    const ranked = this.monitor ? this.#rank(ctx) : undefined;
+    return ranked ?? (this.everyEpoch ? this.#saveLast(ctx) : undefined);
   }
 
   afterFit(ctx: TrainContext): void {
-    if (this.everyEpoch || this.everyNSteps !== undefined) this.#saveLast(ctx);
+    if (!(this.everyEpoch || this.everyNSteps !== undefined)) return;
+    const failed = this.#saveLast(ctx);
+    // Too late to cancel anything: the fit's result says it failed.
+    if (failed) ctx.stopped ??= { reason: failed.reason as string, epoch: ctx.epoch, batch: ctx.batch, step: ctx.step, failed: true };
   }
 
-  #write(ctx: TrainContext, fn: (snap: CheckpointSnapshot) => string | void): void {
+  /** Writes a checkpoint; a non-finite one is refused and fails the run. */
+  #write(ctx: TrainContext, fn: (snap: CheckpointSnapshot) => string | void): Cancel | undefined {
     const snap = ctx.checkpoint();
     try {
       const file = fn(snap);
       if (file) this.options.onSave?.(file, ctx);
+      return undefined;
+    } catch (e) {
+      if (e instanceof NonFiniteCheckpointError)
+        return failFit(`non-finite values in ${describeNames(e.tensors)} at epoch ${ctx.epoch}, step ${ctx.step}: checkpoint not written`);
+      throw e;
     } finally {
       snap.release?.();
     }
   }
 
-  #saveLast(ctx: TrainContext): void {
-    this.#write(ctx, (snap) => saveGeneration(this.checkpointDir, snap, { keep: this.keep }));
+  #saveLast(ctx: TrainContext): Cancel | undefined {
+    return this.#write(ctx, (snap) => saveGeneration(this.checkpointDir, snap, { keep: this.keep }));
   }
 
-  #rank(ctx: TrainContext): void {
+  #rank(ctx: TrainContext): Cancel | undefined {
     const monitor = this.monitor as string;
     const mode = this.#mode ?? modeFor(ctx, monitor);
     const value = monitored(ctx, monitor, 'ModelCheckpoint');
     const isBest = this.best === undefined || improves(mode, value, this.best.value);
     const worstKept = this.topK[this.topK.length - 1];
     const entersTopK = this.saveTopK > 0 && (this.topK.length < this.saveTopK || (worstKept !== undefined && improves(mode, value, worstKept.value)));
-    if (!isBest && !entersTopK) return;
+    if (!isBest && !entersTopK) return undefined;
     const name = `epoch=${String(ctx.epoch).padStart(3, '0')}-${monitor}=${value.toPrecision(6)}.ckpt`;
     const file = join(this.checkpointDir, entersTopK ? name : 'best.ckpt');
-    this.#write(ctx, (snap) => {
+    const failed = this.#write(ctx, (snap) => {
       writeCheckpoint(file, snap);
       return file;
     });
+    if (failed) return failed;
     if (entersTopK) {
       this.topK.push({ file, value, epoch: ctx.epoch });
       this.topK.sort((a, b) => (mode === 'min' ? a.value - b.value : b.value - a.value) || a.epoch - b.epoch);
@@ -122,6 +134,7 @@ export class ModelCheckpoint implements Callback {
       }
       this.options.onSave?.(join(this.checkpointDir, 'best.ckpt'), ctx);
     }
+    return undefined;
   }
 
   stateDict(): CallbackState {

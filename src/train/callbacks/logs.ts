@@ -1,5 +1,5 @@
 // Training logs as JSONL and CSV: one row per epoch (the epoch's logs: losses, metrics, lr,
-// time), and optionally one row every N batches (loss, lr). A resumed run appends to the files
+// time, throughput), and optionally one row every N batches (loss, lr). A resumed run appends to the files
 // its first run wrote; a fresh run starts them anew.
 import { appendFileSync, closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -76,7 +76,7 @@ export class JsonlLogger extends FileLogger {
 
 /**
  * CSV with a header. Columns: kind, epoch, batch, step, loss, the epoch keys known at the start
- * (train/val loss and metrics, lr per group, epoch_time) and any others first seen later, which
+ * (train/val loss and metrics, lr per group, epoch_time, images_per_second) and any others first seen later, which
  * are appended in a new header line (a CSV reader sees a repeated header; JSONL has no such case).
  */
 export class CsvLogger extends FileLogger {
@@ -94,7 +94,7 @@ export class CsvLogger extends FileLogger {
     cols.push('val_loss');
     for (const m of ctx.metricList) cols.push(`val_${m.name}`);
     ctx.lrs.forEach((_, i) => cols.push(i === 0 ? 'lr' : `lr_${i}`));
-    cols.push('epoch_time');
+    cols.push('epoch_time', 'images_per_second');
     this.#columns = cols;
     if (!ctx.resumed) append(this.path, `${cols.join(',')}\n`);
   }

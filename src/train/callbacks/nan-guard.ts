@@ -1,12 +1,13 @@
 // Non-finite loss guard. After each loss (and, with checkGradients, after each backward) it looks
-// for NaN/Inf and either halts the fit with a reason naming the epoch, batch and step, or skips
-// the batch: no backward/step, so neither the scheduler nor the EMA advance. Checking reads the
-// loss from the device once per batch.
+// for NaN/Inf and either halts the fit — a failed run (failFit), with a reason naming the epoch,
+// batch and step — or skips the batch: no backward/step, so neither the scheduler nor the EMA
+// advance. Checking reads the loss from the device once per batch. Weights and buffers that go
+// non-finite on their own are caught when a checkpoint or the model is written (../finite.ts).
 import { noGrad } from '../../tensor/autograd.js';
 import { stack } from '../../tensor/generated/ops.js';
 import { scope } from '../../tensor/memory.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { cancelBatch, cancelFit, type Callback, type Cancel, type CallbackState, type TrainContext } from '../events.js';
+import { cancelBatch, failFit, type Callback, type Cancel, type CallbackState, type TrainContext } from '../events.js';
 
 export interface NonFiniteGuardOptions {
   /** 'halt' (default): stop the fit; 'skip': drop the batch and go on. */
@@ -61,11 +62,11 @@ export class NonFiniteGuard implements Callback {
 
   #trip(ctx: TrainContext, what: string): Cancel {
     const where = `epoch ${ctx.epoch}, batch ${ctx.batch} (step ${ctx.step + 1}, iteration ${ctx.iteration + 1})`;
-    if (this.action === 'halt') return cancelFit(`non-finite: ${what} at ${where}`);
+    if (this.action === 'halt') return failFit(`non-finite: ${what} at ${where}`);
     this.skipped += 1;
     this.#run += 1;
     this.events.push(`${what} at ${where}`);
-    if (this.#run > this.maxConsecutiveSkips) return cancelFit(`non-finite: ${this.#run} batches in a row skipped, the last because ${what} at ${where}`);
+    if (this.#run > this.maxConsecutiveSkips) return failFit(`non-finite: ${this.#run} batches in a row skipped, the last because ${what} at ${where}`);
     return cancelBatch(`non-finite: ${what} at ${where}; batch skipped`);
   }
 

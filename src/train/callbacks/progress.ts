@@ -89,9 +89,10 @@ export class Progress implements Callback {
 
   afterEpoch(ctx: TrainContext): void {
     this.#stopBar();
-    const skip = new Set(['epoch', 'step']);
+    // The position and the timing are on the line already (the bar showed the throughput).
+    const skip = new Set(['epoch', 'step', 'epoch_time', 'images_per_second']);
     const parts = Object.entries(ctx.logs)
-      .filter(([k]) => !skip.has(k) && k !== 'epoch_time')
+      .filter(([k]) => !skip.has(k))
       .map(([k, v]) => `${k} ${fmt(v)}`);
     const secs = ctx.logs['epoch_time'];
     this.stream.write(`epoch ${ctx.epoch + 1}/${ctx.epochs}: ${parts.join(' ')}${secs === undefined ? '' : ` (${secs.toFixed(1)} s)`}\n`);

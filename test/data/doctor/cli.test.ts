@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 
 import type { DoctorReport } from '../../../src/data/doctor/report.js';
+import { SOURCE_FORMS } from '../../../src/data/pipeline/source.js';
 import { type CorruptCorpus, smoothImage, writeCorruptCorpus } from '../fixtures/corpus.js';
 
 const bin = fileURLToPath(new URL('../../../../bin/tessera.js', import.meta.url));
@@ -72,7 +73,7 @@ describe('tessera data check', () => {
   it('exits 2 with one clear sentence on usage errors and a missing path', () => {
     const missing = tessera('data', 'check', '/no/such/folder');
     assert.equal(missing.status, 2);
-    assert.equal(missing.stderr.trim(), 'tessera: the data set /no/such/folder does not exist (give an image folder or a .csv/.jsonl manifest).');
+    assert.equal(missing.stderr.trim(), `tessera: the data set /no/such/folder does not exist (give ${SOURCE_FORMS}).`);
     assert.equal(missing.stdout, '');
     const noArg = tessera('data', 'check');
     assert.equal(noArg.status, 2);
