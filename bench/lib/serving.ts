@@ -4,14 +4,16 @@
 // several concurrencies. The two servers are measured in turns (ours, peer, peer, ours, …), never
 // at once; the load generator runs in this process, on the same cores, for both alike.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import autocannon, { type Request, type Result } from 'autocannon';
 import sharp from 'sharp';
 
 import { io, manualSeed, models } from '../../src/index.js';
+import { fitTransforms, Preprocessing } from '../../src/data/pipeline/preprocessing.js';
 import { exportRun } from '../../src/export/run.js';
+import { saveRunModel } from '../../src/run/saved-model.js';
 import { fmt, peerPython, repoRoot, resultLine, stats } from './harness.js';
 
 export interface BenchModel {
@@ -41,13 +43,14 @@ export interface Prepared {
 export async function prepare(m: BenchModel, dir: string): Promise<Prepared> {
   const run = join(dir, m.name);
   manualSeed(7);
-  const model = models.createModel(m.name, { classes: 10, inChannels: m.channels, imageSize: m.size });
+  const options = { classes: 10, inChannels: m.channels, imageSize: m.size };
+  const model = models.createModel(m.name, options);
   mkdirSync(run, { recursive: true });
-  io.saveStateDict(join(run, 'model.safetensors'), model);
+  const classes = Array.from({ length: 10 }, (_, i) => `class-${i}`);
+  const preprocessing = Preprocessing.of({ channels: m.channels, height: m.size, width: m.size, transforms: fitTransforms(m.size, m.size), mean: m.mean, std: m.std, memoryFormat: 'contiguous', classes });
+  saveRunModel(run, model, { name: m.name, options, preprocessing });
   io.saveStateDict(join(dir, `${m.name}.pt`), model, { format: 'pt' });
   model.dispose();
-  const classes = Array.from({ length: 10 }, (_, i) => `class-${i}`);
-  writeFileSync(join(run, 'model.json'), JSON.stringify({ format: 'tessera-model/1', model: m.name, classes, channels: m.channels, height: m.size, width: m.size, mean: m.mean, std: m.std }));
   await exportRun(run, { verify: false });
   // A photo-like picture at the input size (a client resizes before sending): gradients and noise.
   const px = Buffer.alloc(m.size * m.size * 3);
@@ -104,7 +107,9 @@ export function startTessera(label: string, target: string, args: string[]): Pro
 /** The peer: the same weights in PyTorch behind http.server.ThreadingHTTPServer. */
 export function startPeer(m: BenchModel, pt: string, threads: number): Promise<Running> {
   const args = [join(repoRoot, 'bench', 'peers', 'serve_http.py'), '--model', m.name, '--weights', pt, '--channels', String(m.channels), '--size', String(m.size), '--mean', m.mean.join(','), '--std', m.std.join(','), '--threads', String(threads)];
-  const child = spawn(peerPython(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The same OpenMP wait policy as `tessera serve` sets for itself, so the comparison is of the
+  // servers, not of libgomp's spinning (which costs the peer's request threads as it costs ours).
+  const child = spawn(peerPython(), args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'passive' } });
   return started('python peer', child, /listening on/, (url) => `${url}/classify`);
 }
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 
 import { writeFileAtomic } from '../io/atomic.js';
 import { saveStateDict } from '../io/state-dict.js';
-import { loadRunModel, type ModelMeta } from '../run/saved-model.js';
+import type { Preprocessing } from '../data/pipeline/preprocessing.js';
+import { loadRunModel } from '../run/saved-model.js';
 import { randn } from '../tensor/generated/ops.js';
 import { getRngState, manualSeed, setRngState } from '../tensor/random.js';
 import { exportOnnx, MAX_OPSET } from './onnx.js';
@@ -39,13 +40,11 @@ export interface ExportRunResult {
 const LAYOUT = 'NCHW';
 
 /**
- * What a user of the file must do to an image before the model sees it, as `tessera predict` does
- * today: decode to `channels`, resize (bilinear) to height × width, divide by 255, subtract `mean`
- * and divide by `std` per channel, lay out as NCHW. Built from model.json's fields until runs save
- * their `Preprocessing` object (the data pipeline's), which will then be written as it is.
+ * What a user of the file must do to an image before the model sees it: the run's saved
+ * preprocessing (model.json's `preprocessing`, tessera-preprocessing/1), written as it is.
  */
-export function preprocessingOf(meta: ModelMeta): Record<string, unknown> {
-  return { channels: meta.channels, height: meta.height, width: meta.width, interpolation: 'bilinear', scale: 1 / 255, mean: meta.mean, std: meta.std, layout: LAYOUT };
+export function preprocessingOf(p: Preprocessing): Record<string, unknown> {
+  return p.toJSON();
 }
 
 export function defaultOutput(runDir: string, format: ExportFormat): string {
@@ -55,18 +54,20 @@ export function defaultOutput(runDir: string, format: ExportFormat): string {
 export async function exportRun(runPath: string, options: ExportRunOptions = {}): Promise<ExportRunResult> {
   const format = options.format ?? 'onnx';
   if (!EXPORT_FORMATS.includes(format)) throw new RangeError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got '${String(format)}'`);
-  const { model, meta, dir } = loadRunModel(runPath);
+  const { model, name, preprocessing, dir } = loadRunModel(runPath);
+  const classes = [...preprocessing.classes];
+  const { channels, height, width } = preprocessing.input;
   const out = options.out ?? defaultOutput(dir, format);
   try {
     if (format !== 'onnx') {
-      const metadata = { model: meta.model, classes: JSON.stringify(meta.classes), input_layout: LAYOUT, preprocessing: JSON.stringify(preprocessingOf(meta)) };
+      const metadata = { model: name, classes: JSON.stringify(classes), input_layout: LAYOUT, preprocessing: JSON.stringify(preprocessingOf(preprocessing)) };
       saveStateDict(out, model, format === 'safetensors' ? { format, metadata } : { format });
       return { path: out, format, bytes: statSync(out).size };
     }
     // The example and check inputs are the same on every run, without disturbing the caller's generator.
     const rng = getRngState();
     manualSeed(0);
-    const sample = (batch: number) => randn([batch, meta.channels, meta.height, meta.width]);
+    const sample = (batch: number) => randn([batch, channels, height, width]);
     const inputs = [sample(2), sample(1), sample(7)] as const;
     setRngState(rng);
     rng.dispose();
@@ -74,7 +75,7 @@ export async function exportRun(runPath: string, options: ExportRunOptions = {})
     let exported: ReturnType<typeof exportOnnx>;
     try {
       exported = exportOnnx(model, inputs[0], {
-        opset: options.opset ?? MAX_OPSET, classes: meta.classes, inputLayout: LAYOUT, preprocessing: preprocessingOf(meta), metadata: { model: meta.model },
+        opset: options.opset ?? MAX_OPSET, classes, inputLayout: LAYOUT, preprocessing: preprocessingOf(preprocessing), metadata: { model: name },
       });
       if (options.verify ?? true) comparison = await compareWithOnnxRuntime(model, exported.bytes, [[inputs[1]], [inputs[2]]]);
     } finally {

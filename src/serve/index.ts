@@ -4,5 +4,4 @@ export { startServer, type Server, type StartServerOptions } from './server.js';
 export { resolveModels, type ResolveModelsOptions } from './repository.js';
 export { resolveServeOptions, SERVE_DEFAULTS, ServeOptionsError, type ServeOptions, type ServeOptionsInput, type BatchingOptions } from './options.js';
 export { BACKENDS, type BackendKind, type ModelSource, type ModelInfo } from './backend/types.js';
-export type { ImagePreprocessing } from './preprocess.js';
 export { ServeError } from './errors.js';

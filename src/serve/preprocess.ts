@@ -1,54 +1,14 @@
-// Image bytes → the model's input, exactly as `tessera predict` and evaluation prepare images today
-// (src/run/predict.ts): decode to the model's channels with src/data/image's strict decoder and its
-// pixel limit, resize (bilinear) to height × width, center crop, then normalize as
-// src/data/transforms/ops-batch.ts's normalize does, in float32: x·(1/(255·std)) + (−mean/std).
-// When the saved Preprocessing object lands, this file is the one to swap: what it is, how the two
-// back ends read it from model.json and from an ONNX file's metadata, and how it runs.
-import { z } from 'zod';
-
-import { formatIssues } from '../config/load.js';
+// Image bytes → the model's input, as `tessera predict` and evaluation prepare them: the run's saved
+// Preprocessing (src/data/pipeline/preprocessing.ts) as it is — its decode channels and sample
+// transforms through src/data/image's strict decoder, with the server's pixel limit, then its batch
+// steps' normalisation, x·(1/(255·std)) + (−mean/std), computed here in float32 exactly as the
+// normalize step computes it on a tensor (test/serve/routes.test.ts checks the two bit for bit), so
+// the main thread needs no LibTorch work and the ONNX Runtime back end none at all.
+import { Preprocessing, type PreprocessingJSON } from '../data/pipeline/preprocessing.js';
 import { sniffFormat } from '../data/image/magic.js';
 import { compose } from '../data/transforms/compose.js';
-import { centerCrop, resize } from '../data/transforms/geometric.js';
 import { DataError, type RawImage } from '../data/types.js';
-import type { ModelMeta } from '../run/saved-model.js';
 import { badRequest, ServeError } from './errors.js';
-
-/** Image → input, as the model was evaluated: decode, resize to height × width, /255, −mean, /std. */
-export interface ImagePreprocessing {
-  channels: 1 | 3;
-  height: number;
-  width: number;
-  mean: number[];
-  std: number[];
-}
-
-/** A run's preprocessing: model.json's fields, as `tessera predict` reads them. */
-export function preprocessingOfRun(meta: ModelMeta): ImagePreprocessing {
-  const { channels, height, width, mean, std } = meta;
-  return { channels, height, width, mean, std };
-}
-
-// What src/export/run.ts's preprocessingOf writes into an ONNX file's metadata; the steps this file
-// cannot repeat are refused.
-const OnnxPreprocessing = z.object({
-  channels: z.union([z.literal(1), z.literal(3)]),
-  height: z.number().int().positive(),
-  width: z.number().int().positive(),
-  mean: z.array(z.number()).min(1),
-  std: z.array(z.number().positive()).min(1),
-  interpolation: z.literal('bilinear').optional(),
-  scale: z.number().refine((s) => Math.abs(s - 1 / 255) < 1e-9, 'only 1/255 is supported').optional(),
-  layout: z.literal('NCHW').optional(),
-});
-
-/** An ONNX file's `preprocessing` metadata (parsed JSON); `where` names the file in errors. */
-export function preprocessingOfOnnx(json: unknown, where: string): ImagePreprocessing {
-  const p = OnnxPreprocessing.safeParse(json);
-  if (!p.success) throw new Error(`${where}: metadata 'preprocessing' cannot be applied:\n${formatIssues(p.error.issues)}`);
-  const { channels, height, width, mean, std } = p.data;
-  return { channels, height, width, mean, std };
-}
 
 export interface EncodedImage {
   bytes: Uint8Array;
@@ -73,11 +33,10 @@ function checkFormat(img: EncodedImage): void {
   if (!(IMAGE_FORMATS as readonly string[]).includes(format)) throw new ServeError(415, `image '${img.id}' is ${format.toUpperCase()}; the server reads JPEG, PNG and WebP`);
 }
 
-/** The per-channel factors normalize() computes, rounded to float32 as its tensors hold them. */
-function affine(p: ImagePreprocessing): { a: Float32Array; b: Float32Array } {
-  const c = p.channels;
-  if (p.mean.length !== p.std.length || (p.mean.length !== 1 && p.mean.length !== c))
-    throw new RangeError(`preprocessing: ${p.mean.length} means and ${p.std.length} stds for ${c} channels`);
+/** The per-channel factors the normalize step computes, rounded to float32 as its tensors hold them. */
+function affine(p: Preprocessing): { a: Float32Array; b: Float32Array } {
+  const c = p.input.channels;
+  if (p.mean.length !== 1 && p.mean.length !== c) throw new RangeError(`preprocessing: ${p.mean.length} means for ${c} channels`);
   const at = (v: readonly number[], i: number) => (v.length === 1 ? v[0] : v[i]) as number;
   return {
     a: Float32Array.from({ length: c }, (_, i) => 1 / (255 * at(p.std, i))),
@@ -85,10 +44,11 @@ function affine(p: ImagePreprocessing): { a: Float32Array; b: Float32Array } {
   };
 }
 
-export function imagePreprocessor(p: ImagePreprocessing, options: { maxPixels: number }): Preprocessor {
-  const { channels: c, height: h, width: w } = p;
-  const size: [number, number] = [h, w];
-  const pipeline = compose({ decode: { channels: c === 1 ? 'grey' : 'rgb', maxPixels: options.maxPixels }, transforms: [resize({ size }), centerCrop({ size })] });
+/** `saved`: a model's preprocessing as model.json or an ONNX file's metadata holds it. */
+export function imagePreprocessor(saved: PreprocessingJSON, options: { maxPixels: number }): Preprocessor {
+  const p = Preprocessing.fromJSON(saved);
+  const { channels: c, height: h, width: w } = p.input;
+  const pipeline = compose({ decode: { channels: p.decodeChannels, maxPixels: options.maxPixels }, transforms: p.transforms });
   const { a, b } = affine(p);
   const plane = h * w;
 

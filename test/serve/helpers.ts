@@ -1,11 +1,12 @@
 // Shared by the server tests: small trained-looking runs on disk (model.json + model.safetensors, as
 // `tessera train` leaves them), real encoded images, a server on a loopback port, and HTTP calls.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 
 import sharp from 'sharp';
 
-import { io, manualSeed, models } from '../../src/index.js';
+import { manualSeed, models } from '../../src/index.js';
+import { fitTransforms, Preprocessing } from '../../src/data/pipeline/preprocessing.js';
+import { saveRunModel } from '../../src/run/saved-model.js';
 import type { ModelSource } from '../../src/serve/backend/types.js';
 import { batchingFor, type BatchingOptions } from '../../src/serve/options.js';
 import { startServer, type Server, type StartServerOptions } from '../../src/serve/server.js';
@@ -19,19 +20,26 @@ export interface RunSpec {
   seed?: number;
   mean?: number[];
   std?: number[];
+  memoryFormat?: 'contiguous' | 'channelsLast';
 }
 
-/** A run directory holding `spec.model` with seeded random weights, as `tessera train` writes it. */
+/**
+ * A run directory holding `spec.model` with seeded random weights and the preprocessing `tessera
+ * train` saves for a photo folder (resize the shorter side, center crop, normalise), as it writes them.
+ */
 export function makeRun(dir: string, spec: RunSpec): string {
   mkdirSync(dir, { recursive: true });
   manualSeed(spec.seed ?? 1);
-  const model = models.createModel(spec.model, { classes: CLASSES.length, inChannels: spec.channels, imageSize: spec.size });
-  io.saveStateDict(join(dir, 'model.safetensors'), model);
+  const options = { classes: CLASSES.length, inChannels: spec.channels, imageSize: spec.size };
+  const model = models.createModel(spec.model, options);
+  const preprocessing = Preprocessing.of({
+    channels: spec.channels, height: spec.size, width: spec.size, transforms: fitTransforms(spec.size, spec.size),
+    mean: spec.mean ?? (spec.channels === 1 ? [0.286] : [0.49, 0.48, 0.45]),
+    std: spec.std ?? (spec.channels === 1 ? [0.353] : [0.25, 0.24, 0.26]),
+    memoryFormat: spec.memoryFormat ?? 'contiguous', classes: CLASSES,
+  });
+  saveRunModel(dir, model, { name: spec.model, options, preprocessing });
   model.dispose();
-  const mean = spec.mean ?? (spec.channels === 1 ? [0.286] : [0.49, 0.48, 0.45]);
-  const std = spec.std ?? (spec.channels === 1 ? [0.353] : [0.25, 0.24, 0.26]);
-  const meta = { format: 'tessera-model/1', model: spec.model, classes: CLASSES, channels: spec.channels, height: spec.size, width: spec.size, mean, std };
-  writeFileSync(join(dir, 'model.json'), JSON.stringify(meta, null, 2));
   return dir;
 }
 

@@ -46,14 +46,14 @@ describe('tessera serve under load', () => {
   });
 
   it('a request not answered within --timeout-ms is 503 with Retry-After, and the server goes on', async () => {
-    const server = await serve([source(run, { maxBatchSize: 1, maxQueue: 64 }, 'r')], { timeoutMs: 150 });
+    const server = await serve([source(run, { maxBatchSize: 1, maxQueue: 64 }, 'r')], { timeoutMs: 100 });
     try {
       const url = `${server.url}/v2/models/r/classify`;
-      const answers = await Promise.all(Array.from({ length: 16 }, () => postBytes(url, image, 'image/jpeg')));
+      const answers = await Promise.all(Array.from({ length: 40 }, () => postBytes(url, image, 'image/jpeg')));
       const late = answers.filter((a) => a.status === 503);
       assert.ok(late.length >= 4, `codes: ${answers.map((a) => a.status).join(' ')}`);
       for (const a of late) {
-        assert.equal(a.body.error, "no answer within 150 ms (the server's request timeout); retry later");
+        assert.equal(a.body.error, "no answer within 100 ms (the server's request timeout); retry later");
         assert.match(a.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
       }
       assert.ok(answers.every((a) => a.status === 200 || a.status === 503));
@@ -65,7 +65,7 @@ describe('tessera serve under load', () => {
   });
 
   it('under 64 concurrent clients requests share batches and the event loop keeps turning while the worker computes', async (t) => {
-    const server = await serve([source(run, { maxBatchSize: 16, maxQueue: 256 }, 'r')]);
+    const server = await serve([source(run, { maxBatchSize: 32, maxQueue: 256 }, 'r')]);
     const loop = monitorEventLoopDelay({ resolution: 1 });
     try {
       const url = `${server.url}/v2/models/r/classify`;

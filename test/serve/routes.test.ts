@@ -1,18 +1,16 @@
 // Every route of `tessera serve` over real HTTP on loopback, against the evaluation path: the image
-// route's probabilities equal `tessera predict`'s on the same files (same decode, resize and
-// normalisation), /infer's logits equal the model's forward, and the ONNX Runtime back end agrees
-// with the LibTorch one on the same run.
+// route's probabilities equal `tessera predict`'s on the same files (the run's saved preprocessing:
+// decode, resize, crop, normalisation, memory format), /infer's logits equal the model's forward,
+// and the ONNX Runtime back end agrees with the LibTorch one on the same run.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { setNumThreads, tensor } from '../../src/index.js';
+import { setNumThreads, tensor, zeros } from '../../src/index.js';
 import { collate } from '../../src/data/loader/collate.js';
-import { compose } from '../../src/data/transforms/compose.js';
-import { centerCrop, resize } from '../../src/data/transforms/geometric.js';
-import { normalize } from '../../src/data/transforms/ops-batch.js';
+import type { XY } from '../../src/data/transforms/batch.js';
 import { exportRun } from '../../src/export/run.js';
 import { predictFiles } from '../../src/run/predict.js';
 import { loadRunModel } from '../../src/run/saved-model.js';
@@ -31,6 +29,7 @@ const predictions = (b: Record<string, unknown>) => b.predictions as Pred[];
 describe('tessera serve routes', () => {
   const grey = join(dir, 'fashion');
   const rgb = join(dir, 'cifar');
+  const nhwc = join(dir, 'cifar-cl');
   const files: Record<string, string> = {};
   const bytes: Record<string, Buffer> = {};
   let server: Server;
@@ -39,13 +38,14 @@ describe('tessera serve routes', () => {
   before(async () => {
     makeRun(grey, { model: 'fashion-net', channels: 1, size: 28 });
     makeRun(rgb, { model: 'seed-cifar-cnn', channels: 3, size: 32, seed: 2 });
+    makeRun(nhwc, { model: 'resnet9', channels: 3, size: 32, seed: 3, memoryFormat: 'channelsLast' });
     await exportRun(rgb, { verify: false });
     for (const [name, w, h, format] of [['a.png', 40, 30, 'png'], ['b.jpg', 64, 48, 'jpeg'], ['c.webp', 50, 50, 'webp']] as const) {
       bytes[name] = await picture(w, h, format, name.length + w);
       files[name] = join(dir, name);
       writeFileSync(files[name], bytes[name]);
     }
-    server = await serve([source(grey, { maxBatchSize: 8 }, 'fashion'), source(rgb, { maxBatchSize: 8 }, 'cifar'), source(join(rgb, 'model.onnx'), { maxBatchSize: 8 }, 'cifar-onnx', 'onnx')]);
+    server = await serve([source(grey, { maxBatchSize: 8 }, 'fashion'), source(rgb, { maxBatchSize: 8 }, 'cifar'), source(join(rgb, 'model.onnx'), { maxBatchSize: 8 }, 'cifar-onnx', 'onnx'), source(nhwc, { maxBatchSize: 8 }, 'cifar-cl')]);
     url = server.url;
   });
   after(() => server?.close());
@@ -80,7 +80,7 @@ describe('tessera serve routes', () => {
     assert.deepEqual(onnx.body.inputs, [{ name: 'input', datatype: 'FP32', shape: [-1, 3, 32, 32] }]);
     const unknown = await call(`${url}/v2/models/shoes/ready`);
     assert.equal(unknown.status, 404);
-    assert.equal(unknown.body.error, "no model named 'shoes' is served (models: fashion, cifar, cifar-onnx)");
+    assert.equal(unknown.body.error, "no model named 'shoes' is served (models: fashion, cifar, cifar-onnx, cifar-cl)");
     const version = await call(`${url}/v2/models/fashion/versions/3`);
     assert.equal(version.status, 404);
     assert.equal(version.body.error, "model 'fashion' has no version '3' (versions: 1)");
@@ -104,21 +104,24 @@ describe('tessera serve routes', () => {
     assert.deepEqual((again.body.outputs as { data: number[] }[])[0]!.data, out.data);
   });
 
-  it('the image route prepares images exactly as evaluation does: float32 inputs bit-identical to normalize(collate(decode → resize → crop))', async () => {
-    const { meta } = loadRunModel(rgb);
-    const pre = imagePreprocessor(meta, { maxPixels: 1e8 });
+  it("the image route prepares images exactly as evaluation does: float32 inputs bit-identical to the saved preprocessing's sample pipeline and batch steps", async () => {
+    const { model, preprocessing } = loadRunModel(rgb);
+    model.dispose();
+    const pre = imagePreprocessor(preprocessing.toJSON(), { maxPixels: 1e8 });
     const images = Object.entries(bytes).map(([id, b]) => ({ id, bytes: b }));
     const got = await pre.prepare(images);
-    const size: [number, number] = [meta.height, meta.width];
-    const pipeline = compose({ decode: { channels: 'rgb' }, transforms: [resize({ size }), centerCrop({ size })] });
+    const pipeline = preprocessing.samplePipeline();
     const raws = await Promise.all(images.map((im, index) => pipeline.run({ kind: 'encoded', bytes: im.bytes }, { seed: 0, epoch: 0, index })));
-    const want = normalize(collate(raws), meta.mean, meta.std).data() as Float32Array;
+    const indices = images.map((_, i) => i);
+    let batch: XY = { x: collate(raws), y: zeros([raws.length], { dtype: 'int64' }) };
+    preprocessing.batchSteps().forEach((s, position) => (batch = s.transform(batch, { seed: 0, epoch: 0, batch: 0, indices, position })));
+    const want = batch.x.contiguous().data() as Float32Array;
     assert.equal(got.length, want.length);
     const differ = got.findIndex((v, i) => v !== want[i]);
     assert.equal(differ, -1, `first difference at ${differ}: ${got[differ]} vs ${want[differ]}`);
   });
 
-  for (const [model, run] of [['fashion', grey], ['cifar', rgb]] as const)
+  for (const [model, run] of [['fashion', grey], ['cifar', rgb], ['cifar-cl', nhwc]] as const)
     it(`/classify on ${model}: each format as a raw body gives tessera predict's labels and probabilities`, async () => {
       const names = Object.keys(files);
       const expected = await predictFiles(run, names.map((n) => files[n]!), { topK: 3 });

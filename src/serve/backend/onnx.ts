@@ -9,11 +9,11 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { z } from 'zod';
 
 import { formatIssues } from '../../config/load.js';
+import { Preprocessing, type PreprocessingJSON } from '../../data/pipeline/preprocessing.js';
 import { ModelProtoSchema } from '../../export/generated/onnx_pb.js';
-import { preprocessingOfOnnx, type ImagePreprocessing } from '../preprocess.js';
 import type { Backend } from './types.js';
 
-function metadataOf(path: string, bytes: Uint8Array): { classes?: string[]; preprocessing?: ImagePreprocessing } {
+function metadataOf(path: string, bytes: Uint8Array): { classes?: string[]; preprocessing?: PreprocessingJSON } {
   let props: Record<string, string>;
   try {
     props = Object.fromEntries(fromBinary(ModelProtoSchema, bytes).metadataProps.map((p) => [p.key, p.value]));
@@ -27,13 +27,14 @@ function metadataOf(path: string, bytes: Uint8Array): { classes?: string[]; prep
       throw new Error(`${path}: metadata '${key}' is not JSON: ${(e as Error).message}`);
     }
   };
-  const out: { classes?: string[]; preprocessing?: ImagePreprocessing } = {};
+  const out: { classes?: string[]; preprocessing?: PreprocessingJSON } = {};
   if (props.classes !== undefined) {
     const c = z.array(z.string()).min(1).safeParse(json('classes'));
     if (!c.success) throw new Error(`${path}: metadata 'classes' must be a JSON array of names: ${formatIssues(c.error.issues)}`);
     out.classes = c.data;
   }
-  if (props.preprocessing !== undefined) out.preprocessing = preprocessingOfOnnx(json('preprocessing'), path);
+  // Checked here, at load, so a file the image route cannot use is refused before the server is ready.
+  if (props.preprocessing !== undefined) out.preprocessing = Preprocessing.fromJSON(json('preprocessing'), `${path}: metadata 'preprocessing'`).toJSON();
   return out;
 }
 
@@ -51,7 +52,7 @@ export async function loadOnnxBackend(path: string, threads: number): Promise<Ba
     throw new Error(`${path}: the server takes models with one float32 (batch, C, H, W) input; this one has ${session.inputMetadata.map((m) => (m.isTensor ? `${m.name}: ${m.type} [${m.shape.join(', ')}]` : `${m.name}: not a tensor`)).join('; ')}`);
   // (C, H, W) from the graph where it is fixed, else from the preprocessing metadata.
   const fixed = input.shape.slice(1).map((d) => (typeof d === 'number' && d > 0 ? d : undefined));
-  const fromMeta = preprocessing ? [preprocessing.channels, preprocessing.height, preprocessing.width] : [];
+  const fromMeta = preprocessing ? [preprocessing.input.channels, preprocessing.input.height, preprocessing.input.width] : [];
   const chw = fixed.map((d, i) => d ?? fromMeta[i]);
   if (chw.some((d) => d === undefined)) throw new Error(`${path}: input '${input.name}' has shape [${input.shape.join(', ')}] and the file has no preprocessing metadata to fix its size`);
   if (preprocessing && fromMeta.some((d, i) => d !== chw[i])) throw new Error(`${path}: input '${input.name}' is [${input.shape.join(', ')}] but the preprocessing metadata makes (${fromMeta.join(', ')}) images`);

@@ -1,7 +1,7 @@
 // What the server needs from a model, whatever runs it: load it, say what it takes and gives, and
 // turn a batch of inputs into logits. A back end lives inside the model's worker thread.
 import type { BatchingOptions } from '../options.js';
-import type { ImagePreprocessing } from '../preprocess.js';
+import type { PreprocessingJSON } from '../../data/pipeline/preprocessing.js';
 
 export const BACKENDS = ['torch', 'onnx'] as const;
 export type BackendKind = (typeof BACKENDS)[number];
@@ -15,8 +15,8 @@ export interface ModelInfo {
   output: { name: string; size: number };
   /** Class names in output order, when the model file carries them. */
   classes?: string[];
-  /** How an image becomes the input, when the model file says. */
-  preprocessing?: ImagePreprocessing;
+  /** How an image becomes the input (the saved Preprocessing, as JSON), when the model file says. */
+  preprocessing?: PreprocessingJSON;
 }
 
 /** One model the server is asked to serve: where it is and how its requests are batched. */
