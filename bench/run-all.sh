@@ -9,9 +9,10 @@
 #   bash bench/run-all.sh --threads 1     # passed to every bench that takes it: --threads N, --reps N
 #   BENCHES="train-mlp data-folder" bash bench/run-all.sh
 #
-# A flag is passed only to the benches whose --help lists it (data-pipeline is one core by design
-# and takes no --threads; model-throughput takes neither); run-all says which it left out. Note
-# that --reps N makes time-to-accuracy train N times per side (about 2 minutes a training run).
+# A flag is passed only to the benches whose --help lists it (data-pipeline and jpeg-kernel are
+# one core by design and take no --threads; model-throughput takes neither); run-all says which it
+# left out. Note that --reps N makes time-to-accuracy train N times per side (about 2 minutes a
+# training run).
 #
 # Exit status: 0 when every bench ran, printed its RESULT line and exited 0 (numerics agree, no
 # leak), 1 otherwise.
@@ -24,14 +25,15 @@ if [ ! -f build/Release/tessera.node ]; then
 fi
 # Engine benches (under a minute each), then data and trainer benches (10 s to 2 minutes each).
 fast_benches="op-overhead train-mlp train-cnn train-mlp-nn train-cnn-nn
-  data-pipeline data-fashion-mnist data-setup data-packed data-folder trainer-overhead model-throughput"
+  data-pipeline jpeg-kernel data-fashion-mnist data-setup data-packed data-folder trainer-overhead model-throughput"
 # ResNet-18 at batch 128 takes 1-2 s a step on 2 cores: 2-6 minutes each. time-to-accuracy trains
-# the seeds' CNN on Fashion-MNIST for up to 6 epochs on each side: 3-5 minutes. The serving benches
-# (tessera serve under autocannon on loopback) take 2-4 minutes each.
-slow_benches="train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup time-to-accuracy
+# the seeds' CNN on Fashion-MNIST for up to 6 epochs on each side: 3-5 minutes.
+# train-unet and train-dcgan (segmentation and GAN steps) take about a second a step: 1-2 minutes each.
+# The serving benches (tessera serve under autocannon on loopback) take 2-4 minutes each.
+slow_benches="train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup time-to-accuracy train-unet train-dcgan
   serve-batching serve-backends serve-peer serve-soak"
 # Benches whose peer imports torchvision.
-torchvision_benches=" data-pipeline data-packed data-folder train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup serve-peer "
+torchvision_benches=" data-pipeline jpeg-kernel data-packed data-folder train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup serve-peer "
 args=()
 skip_slow=0
 for a in "$@"; do
@@ -97,12 +99,13 @@ for b in "${benches[@]}"; do
   mapfile -t these < <(bench_args "$b")
   node "dist/bench/$b.js" ${these[@]+"${these[@]}"} 2>&1 | tee "$log_dir/$b.log"
   rc=${PIPESTATUS[0]}
-  line=$(grep '^RESULT ' "$log_dir/$b.log" | tail -n 1)
-  if [ -z "$line" ]; then
+  # Most benches print one RESULT line; jpeg-kernel prints one per case. Keep them all.
+  mapfile -t lines < <(grep '^RESULT ' "$log_dir/$b.log")
+  if [ ${#lines[@]} -eq 0 ]; then
     results+=("RESULT name=$b FAILED (exit code $rc, no RESULT line)")
     status=1
   else
-    results+=("$line")
+    results+=("${lines[@]}")
     if [ "$rc" -ne 0 ]; then
       results+=("  ^ $b exited with code $rc (numerics mismatch or leak: see its output)")
       status=1

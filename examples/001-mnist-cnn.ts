@@ -8,9 +8,11 @@
 // for the other) on 28×28×1 digits the way the series' other Keras programs do (000, 003):
 // compile(adam, sparse_categorical_crossentropy, accuracy), fit(epochs=10), evaluate, print.
 //
-// The GAN is not translated: it cannot run as written. Reshape((4, 4, 3)) needs 48 values and the
-// generator's Dense(128) gives 128, so Keras rejects the model when it is built; its discriminator
-// would also shrink a 4×4 input below 1×1 after the first pooling.
+// The GAN cannot run as written: Reshape((4, 4, 3)) needs 48 values and the generator's Dense(128)
+// gives 128, so Keras rejects the model when it is built, and its discriminator would shrink a 4×4
+// input below 1×1 after the first pooling. `models.seedGan()` is the pair with the two smallest
+// changes that make it run (src/models/gan-seed.ts says which and why); like the article, we build
+// it (and pass one batch of noise through it) but do not train it.
 //
 //   node dist/examples/001-mnist-cnn.js [fashion-mnist dir] [--model cnn|fcn] [--epochs 10] [--limit N]
 //
@@ -21,7 +23,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { metrics, models, nn, optim, train, type Tensor } from '../src/index.js';
+import { metrics, models, nn, optim, scope, train, type Tensor } from '../src/index.js';
 import { FASHION_MNIST_DIR, loadFashionMnist, type LabelledImages } from '../src/data/sources/fashion-mnist.js';
 import { DataLoader, tensorDataset } from '../src/data/loader/index.js';
 import { exampleArgs, fail, pyFloat, runExample } from './cli.js';
@@ -60,7 +62,11 @@ runExample(NAME, async () => {
   // create_fcn has no input_shape: Keras infers 784 inputs when it first sees a flattened image.
   const cnn = models.seedMnistCnn();
   const fcn = models.seedMnistFcn({ inputs: 28 * 28 });
-  // gan = create_gan(): not built (see the top of this file).
+  // gan = create_gan(): the generator's 4×4×3 images, judged by the discriminator (see the top of this file).
+  const gan = models.seedGan();
+  const judged = scope(() => gan.discriminator.forward(gan.forward(gan.noise(4))).shape);
+  console.log(`gan: create_gan() made to run, ${gan.numParameters().toLocaleString('en-US')} parameters; D(G(z)) for 4 noise vectors has shape [${judged.join(', ')}]`);
+  gan.dispose();
   const model = which === 'cnn' ? cnn : fcn;
   console.log(`model: ${which === 'cnn' ? 'create_cnn((28, 28, 1))' : 'create_fcn()'}, ${model.numParameters().toLocaleString('en-US')} parameters`);
 

@@ -10,8 +10,10 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # LibTorch and an OpenMP OpenBLAS (without it, LibTorch falls back to the reference BLAS and linear
 # layers run ~25x slower); PyTorch and TorchVision for reference fixtures and benchmark peers;
 # Fashion-MNIST for the main job; Chromium to check the HTML report in a real browser; ONNX
-# (python3-onnx) for its onnx.proto, from which the exporter's messages are generated, and its checker.
-PACKAGES=(libtorch-dev libopenblas0-openmp python3-torch python3-torchvision dataset-fashion-mnist chromium python3-onnx)
+# (python3-onnx) for its onnx.proto, from which the exporter's messages are generated, and its checker;
+# Gloo's headers, which LibTorch's c10d headers include, for the distributed part of the addon;
+# libjpeg-turbo's headers and library for the addon's native JPEG path (native/csrc/jpeg_*.cc).
+PACKAGES=(libtorch-dev libopenblas0-openmp python3-torch python3-torchvision dataset-fashion-mnist chromium python3-onnx libgloo-dev libjpeg62-turbo-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -11,3 +11,4 @@ export * as report from './report/index.js';
 export * as train from './train/index.js';
 export * as data from './data/index.js';
 export * from './export/index.js';
+export * as dist from './dist/index.js';

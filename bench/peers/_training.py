@@ -27,7 +27,9 @@ from _protocol import serve, setup_threads
 _DTYPE_NAMES = {torch.float32: "float32", torch.int64: "int64"}
 
 
-def serve_training(build_model, build_optimizer, input_shape, classes=10):
+def serve_training(build_model, build_optimizer, input_shape, classes=10, label_shape=()):
+    """`label_shape`: the shape of one sample's labels beyond the batch: () for classification,
+    (H, W) for per-pixel labels (segmentation), drawn like the others in [0, classes)."""
     state = {"variants": {}}
 
     def make_variant(name, channels_last=False, autocast=None):
@@ -54,7 +56,7 @@ def serve_training(build_model, build_optimizer, input_shape, classes=10):
         model = build_model()
         model.train()
         xs = torch.randn(batches, batch, *input_shape, dtype=torch.float32)
-        ys = torch.randint(0, classes, (batches, batch), dtype=torch.int64)
+        ys = torch.randint(0, classes, (batches, batch, *label_shape), dtype=torch.int64)
         params, buffers = [], []
         for i, (name, p) in enumerate(model.named_parameters()):
             file = f"param{i:03d}.f32"

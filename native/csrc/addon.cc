@@ -12,6 +12,8 @@ void register_runtime_functions(napi_env env, napi_value exports);
 void register_serialize_functions(napi_env env, napi_value exports);
 void register_autocast_functions(napi_env env, napi_value exports);
 void register_mmap_functions(napi_env env, napi_value exports);
+void register_dist_functions(napi_env env, napi_value exports);
+void register_jpeg_functions(napi_env env, napi_value exports);
 void register_generated_ops(napi_env env, napi_value exports);
 }  // namespace tessera
 
@@ -25,6 +27,8 @@ static napi_value init(napi_env env, napi_value exports) {
     tessera::register_serialize_functions(env, exports);
     tessera::register_autocast_functions(env, exports);
     tessera::register_mmap_functions(env, exports);
+    tessera::register_dist_functions(env, exports);
+    tessera::register_jpeg_functions(env, exports);
     tessera::register_generated_ops(env, exports);
     return exports;
   });

@@ -11,7 +11,20 @@
 #define TESSERA_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
+namespace c10d {
+class Backend;
+class ProcessGroup;
+}  // namespace c10d
+
 namespace tessera::compat {
+
+// c10d: 2.0 moved the collectives into Backend, which ProcessGroupGloo and ProcessGroupNCCL now
+// derive from; in 1.13 they derive from ProcessGroup, which had them.
+#if TESSERA_TORCH_AT_LEAST(2, 0)
+using Collectives = c10d::Backend;
+#else
+using Collectives = c10d::ProcessGroup;
+#endif
 
 // Autocast: 1.13 has per-backend setters (set_cpu_enabled, set_autocast_cpu_dtype, and the
 // unprefixed ones for CUDA); 2.4 replaced them by device-typed ones.

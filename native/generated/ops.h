@@ -191,6 +191,7 @@ napi_value op_triu(napi_env env, napi_callback_info info);
 napi_value op_diag(napi_env env, napi_callback_info info);
 napi_value op_diagonal(napi_env env, napi_callback_info info);
 napi_value op_linalg_qr(napi_env env, napi_callback_info info);
+napi_value op_linalg_eigh(napi_env env, napi_callback_info info);
 napi_value op_conv1d(napi_env env, napi_callback_info info);
 napi_value op_conv1d_padding(napi_env env, napi_callback_info info);
 napi_value op_conv2d(napi_env env, napi_callback_info info);

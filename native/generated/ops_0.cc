@@ -521,53 +521,65 @@ napi_value op_diag(napi_env env, napi_callback_info info) {
   });
 }
 
-// conv1d.padding(Tensor input, Tensor weight, Tensor? bias=None, int[1] stride=1, str padding="valid", int[1] dilation=1, int groups=1) -> Tensor
-napi_value op_conv1d_padding(napi_env env, napi_callback_info info) {
-  return guard(env, "conv1d.padding", [&]() -> napi_value {
+// conv1d(Tensor input, Tensor weight, Tensor? bias=None, int[1] stride=1, int[1] padding=0, int[1] dilation=1, int groups=1) -> Tensor
+napi_value op_conv1d(napi_env env, napi_callback_info info) {
+  return guard(env, "conv1d", [&]() -> napi_value {
     Args a(env, info, 7);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
     const at::Tensor& a_weight = tensor_arg(env, a[1], "weight");
     c10::optional<at::Tensor> a_bias = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "bias")) : c10::optional<at::Tensor>(c10::nullopt);
     std::vector<int64_t> a_stride = present(env, a[3]) ? std::vector<int64_t>(to_int_list(env, a[3], "stride", 1)) : std::vector<int64_t>(std::vector<int64_t>(1, 1));
-    std::string a_padding = present(env, a[4]) ? std::string(to_string(env, a[4], "padding")) : std::string("valid");
+    std::vector<int64_t> a_padding = present(env, a[4]) ? std::vector<int64_t>(to_int_list(env, a[4], "padding", 1)) : std::vector<int64_t>(std::vector<int64_t>(1, 0));
     std::vector<int64_t> a_dilation = present(env, a[5]) ? std::vector<int64_t>(to_int_list(env, a[5], "dilation", 1)) : std::vector<int64_t>(std::vector<int64_t>(1, 1));
     int64_t a_groups = present(env, a[6]) ? int64_t(to_int(env, a[6], "groups")) : int64_t(int64_t(1));
-    return wrap_tensor(env, at::conv1d(a_input, a_weight, a_bias, at::IntArrayRef(a_stride), a_padding, at::IntArrayRef(a_dilation), a_groups));
+    return wrap_tensor(env, at::conv1d(a_input, a_weight, a_bias, at::IntArrayRef(a_stride), at::IntArrayRef(a_padding), at::IntArrayRef(a_dilation), a_groups));
   });
 }
 
-// max_pool1d(Tensor self, int[1] kernel_size, int[1] stride=[], int[1] padding=0, int[1] dilation=1, bool ceil_mode=False) -> Tensor
-napi_value op_max_pool1d(napi_env env, napi_callback_info info) {
-  return guard(env, "max_pool1d", [&]() -> napi_value {
+// conv_transpose2d.input(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, int[2] padding=0, int[2] output_padding=0, int groups=1, int[2] dilation=1) -> Tensor
+napi_value op_conv_transpose2d_input(napi_env env, napi_callback_info info) {
+  return guard(env, "conv_transpose2d.input", [&]() -> napi_value {
+    Args a(env, info, 8);
+    const at::Tensor& a_input = tensor_arg(env, a[0], "input");
+    const at::Tensor& a_weight = tensor_arg(env, a[1], "weight");
+    c10::optional<at::Tensor> a_bias = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "bias")) : c10::optional<at::Tensor>(c10::nullopt);
+    std::vector<int64_t> a_stride = present(env, a[3]) ? std::vector<int64_t>(to_int_list(env, a[3], "stride", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 1));
+    std::vector<int64_t> a_padding = present(env, a[4]) ? std::vector<int64_t>(to_int_list(env, a[4], "padding", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 0));
+    std::vector<int64_t> a_output_padding = present(env, a[5]) ? std::vector<int64_t>(to_int_list(env, a[5], "outputPadding", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 0));
+    int64_t a_groups = present(env, a[6]) ? int64_t(to_int(env, a[6], "groups")) : int64_t(int64_t(1));
+    std::vector<int64_t> a_dilation = present(env, a[7]) ? std::vector<int64_t>(to_int_list(env, a[7], "dilation", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 1));
+    return wrap_tensor(env, at::conv_transpose2d(a_input, a_weight, a_bias, at::IntArrayRef(a_stride), at::IntArrayRef(a_padding), at::IntArrayRef(a_output_padding), a_groups, at::IntArrayRef(a_dilation)));
+  });
+}
+
+// avg_pool1d(Tensor self, int[1] kernel_size, int[1] stride=[], int[1] padding=0, bool ceil_mode=False, bool count_include_pad=True) -> Tensor
+napi_value op_avg_pool1d(napi_env env, napi_callback_info info) {
+  return guard(env, "avg_pool1d", [&]() -> napi_value {
     Args a(env, info, 6);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     std::vector<int64_t> a_kernel_size = to_int_list(env, a[1], "kernelSize", 1);
     std::vector<int64_t> a_stride = present(env, a[2]) ? std::vector<int64_t>(to_int_list(env, a[2], "stride", 1)) : std::vector<int64_t>(std::vector<int64_t>{});
     std::vector<int64_t> a_padding = present(env, a[3]) ? std::vector<int64_t>(to_int_list(env, a[3], "padding", 1)) : std::vector<int64_t>(std::vector<int64_t>(1, 0));
-    std::vector<int64_t> a_dilation = present(env, a[4]) ? std::vector<int64_t>(to_int_list(env, a[4], "dilation", 1)) : std::vector<int64_t>(std::vector<int64_t>(1, 1));
-    bool a_ceil_mode = present(env, a[5]) ? bool(to_bool(env, a[5], "ceilMode")) : bool(false);
-    return wrap_tensor(env, at::max_pool1d(a_self, at::IntArrayRef(a_kernel_size), at::IntArrayRef(a_stride), at::IntArrayRef(a_padding), at::IntArrayRef(a_dilation), a_ceil_mode));
-  });
-}
-
-// avg_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor
-napi_value op_avg_pool2d(napi_env env, napi_callback_info info) {
-  return guard(env, "avg_pool2d", [&]() -> napi_value {
-    Args a(env, info, 7);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_kernel_size = to_int_list(env, a[1], "kernelSize", 2);
-    std::vector<int64_t> a_stride = present(env, a[2]) ? std::vector<int64_t>(to_int_list(env, a[2], "stride", 2)) : std::vector<int64_t>(std::vector<int64_t>{});
-    std::vector<int64_t> a_padding = present(env, a[3]) ? std::vector<int64_t>(to_int_list(env, a[3], "padding", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 0));
     bool a_ceil_mode = present(env, a[4]) ? bool(to_bool(env, a[4], "ceilMode")) : bool(false);
     bool a_count_include_pad = present(env, a[5]) ? bool(to_bool(env, a[5], "countIncludePad")) : bool(true);
-    c10::optional<int64_t> a_divisor_override = present(env, a[6]) ? c10::optional<int64_t>(to_int(env, a[6], "divisorOverride")) : c10::optional<int64_t>(c10::nullopt);
-    return wrap_tensor(env, at::avg_pool2d(a_self, at::IntArrayRef(a_kernel_size), at::IntArrayRef(a_stride), at::IntArrayRef(a_padding), a_ceil_mode, a_count_include_pad, a_divisor_override));
+    return wrap_tensor(env, at::avg_pool1d(a_self, at::IntArrayRef(a_kernel_size), at::IntArrayRef(a_stride), at::IntArrayRef(a_padding), a_ceil_mode, a_count_include_pad));
   });
 }
 
-// batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool training, float momentum, float eps, bool cudnn_enabled) -> Tensor
-napi_value op_batch_norm(napi_env env, napi_callback_info info) {
-  return guard(env, "batch_norm", [&]() -> napi_value {
+// adaptive_max_pool2d(Tensor self, int[2] output_size) -> (Tensor, Tensor)
+napi_value op_adaptive_max_pool2d(napi_env env, napi_callback_info info) {
+  return guard(env, "adaptive_max_pool2d", [&]() -> napi_value {
+    Args a(env, info, 2);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    std::vector<int64_t> a_output_size = to_int_list(env, a[1], "outputSize", 2);
+    auto r = at::adaptive_max_pool2d(a_self, at::IntArrayRef(a_output_size));
+    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
+  });
+}
+
+// instance_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool use_input_stats, float momentum, float eps, bool cudnn_enabled) -> Tensor
+napi_value op_instance_norm(napi_env env, napi_callback_info info) {
+  return guard(env, "instance_norm", [&]() -> napi_value {
     Args a(env, info, 9);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
     c10::optional<at::Tensor> a_weight;
@@ -578,299 +590,280 @@ napi_value op_batch_norm(napi_env env, napi_callback_info info) {
     if (present(env, a[3])) a_running_mean = to_optional_tensor(env, a[3], "runningMean");
     c10::optional<at::Tensor> a_running_var;
     if (present(env, a[4])) a_running_var = to_optional_tensor(env, a[4], "runningVar");
-    bool a_training = to_bool(env, a[5], "training");
+    bool a_use_input_stats = to_bool(env, a[5], "useInputStats");
     double a_momentum = to_double(env, a[6], "momentum");
     double a_eps = to_double(env, a[7], "eps");
     bool a_cudnn_enabled = to_bool(env, a[8], "cudnnEnabled");
-    return wrap_tensor(env, at::batch_norm(a_input, a_weight, a_bias, a_running_mean, a_running_var, a_training, a_momentum, a_eps, a_cudnn_enabled));
+    return wrap_tensor(env, at::instance_norm(a_input, a_weight, a_bias, a_running_mean, a_running_var, a_use_input_stats, a_momentum, a_eps, a_cudnn_enabled));
   });
 }
 
-// native_batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool training, float momentum, float eps) -> (Tensor, Tensor, Tensor)
-napi_value op_native_batch_norm(napi_env env, napi_callback_info info) {
-  return guard(env, "native_batch_norm", [&]() -> napi_value {
-    Args a(env, info, 8);
-    const at::Tensor& a_input = tensor_arg(env, a[0], "input");
-    c10::optional<at::Tensor> a_weight;
-    if (present(env, a[1])) a_weight = to_optional_tensor(env, a[1], "weight");
-    c10::optional<at::Tensor> a_bias;
-    if (present(env, a[2])) a_bias = to_optional_tensor(env, a[2], "bias");
-    c10::optional<at::Tensor> a_running_mean;
-    if (present(env, a[3])) a_running_mean = to_optional_tensor(env, a[3], "runningMean");
-    c10::optional<at::Tensor> a_running_var;
-    if (present(env, a[4])) a_running_var = to_optional_tensor(env, a[4], "runningVar");
-    bool a_training = to_bool(env, a[5], "training");
-    double a_momentum = to_double(env, a[6], "momentum");
-    double a_eps = to_double(env, a[7], "eps");
-    auto r = at::native_batch_norm(a_input, a_weight, a_bias, a_running_mean, a_running_var, a_training, a_momentum, a_eps);
-    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r))), wrap_tensor(env, std::move(std::get<2>(r)))});
+// embedding(Tensor weight, Tensor indices, int padding_idx=-1, bool scale_grad_by_freq=False, bool sparse=False) -> Tensor
+napi_value op_embedding(napi_env env, napi_callback_info info) {
+  return guard(env, "embedding", [&]() -> napi_value {
+    Args a(env, info, 5);
+    const at::Tensor& a_weight = tensor_arg(env, a[0], "weight");
+    const at::Tensor& a_indices = tensor_arg(env, a[1], "indices");
+    int64_t a_padding_idx = present(env, a[2]) ? int64_t(to_int(env, a[2], "paddingIdx")) : int64_t(int64_t(-1));
+    bool a_scale_grad_by_freq = present(env, a[3]) ? bool(to_bool(env, a[3], "scaleGradByFreq")) : bool(false);
+    bool a_sparse = present(env, a[4]) ? bool(to_bool(env, a[4], "sparse")) : bool(false);
+    return wrap_tensor(env, at::embedding(a_weight, a_indices, a_padding_idx, a_scale_grad_by_freq, a_sparse));
   });
 }
 
-// relu(Tensor self) -> Tensor
-napi_value op_relu(napi_env env, napi_callback_info info) {
-  return guard(env, "relu", [&]() -> napi_value {
-    Args a(env, info, 1);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::relu(a_self));
-  });
-}
-
-// leaky_relu_(Tensor(a!) self, Scalar negative_slope=0.01) -> Tensor(a!)
-napi_value op_leaky_relu_(napi_env env, napi_callback_info info) {
-  return guard(env, "leaky_relu_", [&]() -> napi_value {
+// leaky_relu(Tensor self, Scalar negative_slope=0.01) -> Tensor
+napi_value op_leaky_relu(napi_env env, napi_callback_info info) {
+  return guard(env, "leaky_relu", [&]() -> napi_value {
     Args a(env, info, 2);
-    at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     at::Scalar a_negative_slope = present(env, a[1]) ? at::Scalar(to_scalar(env, a[1], "negativeSlope")) : at::Scalar(at::Scalar(double(0.01)));
-    at::leaky_relu_(a_self, a_negative_slope);
-    return nullptr;
+    return wrap_tensor(env, at::leaky_relu(a_self, a_negative_slope));
   });
 }
 
-// gelu(Tensor self, *, str approximate='none') -> Tensor
-napi_value op_gelu(napi_env env, napi_callback_info info) {
-  return guard(env, "gelu", [&]() -> napi_value {
+// celu(Tensor self, Scalar alpha=1.0) -> Tensor
+napi_value op_celu(napi_env env, napi_callback_info info) {
+  return guard(env, "celu", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::string a_approximate = present(env, a[1]) ? std::string(to_string(env, a[1], "approximate")) : std::string("none");
-    return wrap_tensor(env, at::gelu(a_self, a_approximate));
+    at::Scalar a_alpha = present(env, a[1]) ? at::Scalar(to_scalar(env, a[1], "alpha")) : at::Scalar(at::Scalar(double(1.0)));
+    return wrap_tensor(env, at::celu(a_self, a_alpha));
   });
 }
 
-// hardswish(Tensor self) -> Tensor
-napi_value op_hardswish(napi_env env, napi_callback_info info) {
-  return guard(env, "hardswish", [&]() -> napi_value {
+// mish(Tensor self) -> Tensor
+napi_value op_mish(napi_env env, napi_callback_info info) {
+  return guard(env, "mish", [&]() -> napi_value {
     Args a(env, info, 1);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::hardswish(a_self));
+    return wrap_tensor(env, at::mish(a_self));
   });
 }
 
-// log_sigmoid(Tensor self) -> Tensor
-napi_value op_log_sigmoid(napi_env env, napi_callback_info info) {
-  return guard(env, "log_sigmoid", [&]() -> napi_value {
-    Args a(env, info, 1);
+// softplus(Tensor self, Scalar beta=1, Scalar threshold=20) -> Tensor
+napi_value op_softplus(napi_env env, napi_callback_info info) {
+  return guard(env, "softplus", [&]() -> napi_value {
+    Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::log_sigmoid(a_self));
+    at::Scalar a_beta = present(env, a[1]) ? at::Scalar(to_scalar(env, a[1], "beta")) : at::Scalar(at::Scalar(int64_t(1)));
+    at::Scalar a_threshold = present(env, a[2]) ? at::Scalar(to_scalar(env, a[2], "threshold")) : at::Scalar(at::Scalar(int64_t(20)));
+    return wrap_tensor(env, at::softplus(a_self, a_beta, a_threshold));
   });
 }
 
-// log_softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor
-napi_value op_log_softmax_int(napi_env env, napi_callback_info info) {
-  return guard(env, "log_softmax.int", [&]() -> napi_value {
+// softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor
+napi_value op_softmax_int(napi_env env, napi_callback_info info) {
+  return guard(env, "softmax.int", [&]() -> napi_value {
     Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     int64_t a_dim = to_int(env, a[1], "dim");
     c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    return wrap_tensor(env, at::log_softmax(a_self, a_dim, a_dtype));
+    return wrap_tensor(env, at::softmax(a_self, a_dim, a_dtype));
   });
 }
 
-// cross_entropy_loss(Tensor self, Tensor target, Tensor? weight=None, int reduction=Mean, int ignore_index=-100, float label_smoothing=0.0) -> Tensor
-napi_value op_cross_entropy_loss(napi_env env, napi_callback_info info) {
-  return guard(env, "cross_entropy_loss", [&]() -> napi_value {
-    Args a(env, info, 6);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_target = tensor_arg(env, a[1], "target");
-    c10::optional<at::Tensor> a_weight = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "weight")) : c10::optional<at::Tensor>(c10::nullopt);
-    int64_t a_reduction = present(env, a[3]) ? int64_t(to_int(env, a[3], "reduction")) : int64_t(int64_t(1));
-    int64_t a_ignore_index = present(env, a[4]) ? int64_t(to_int(env, a[4], "ignoreIndex")) : int64_t(int64_t(-100));
-    double a_label_smoothing = present(env, a[5]) ? double(to_double(env, a[5], "labelSmoothing")) : double(double(0.0));
-    return wrap_tensor(env, at::cross_entropy_loss(a_self, a_target, a_weight, a_reduction, a_ignore_index, a_label_smoothing));
+// alpha_dropout(Tensor input, float p, bool train) -> Tensor
+napi_value op_alpha_dropout(napi_env env, napi_callback_info info) {
+  return guard(env, "alpha_dropout", [&]() -> napi_value {
+    Args a(env, info, 3);
+    const at::Tensor& a_input = tensor_arg(env, a[0], "input");
+    double a_p = to_double(env, a[1], "p");
+    bool a_train = to_bool(env, a[2], "train");
+    return wrap_tensor(env, at::alpha_dropout(a_input, a_p, a_train));
   });
 }
 
-// l1_loss(Tensor self, Tensor target, int reduction=Mean) -> Tensor
-napi_value op_l1_loss(napi_env env, napi_callback_info info) {
-  return guard(env, "l1_loss", [&]() -> napi_value {
+// mse_loss(Tensor self, Tensor target, int reduction=Mean) -> Tensor
+napi_value op_mse_loss(napi_env env, napi_callback_info info) {
+  return guard(env, "mse_loss", [&]() -> napi_value {
     Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_target = tensor_arg(env, a[1], "target");
     int64_t a_reduction = present(env, a[2]) ? int64_t(to_int(env, a[2], "reduction")) : int64_t(int64_t(1));
-    return wrap_tensor(env, at::l1_loss(a_self, a_target, a_reduction));
+    return wrap_tensor(env, at::mse_loss(a_self, a_target, a_reduction));
   });
 }
 
-// binary_cross_entropy_with_logits(Tensor self, Tensor target, Tensor? weight=None, Tensor? pos_weight=None, int reduction=Mean) -> Tensor
-napi_value op_binary_cross_entropy_with_logits(napi_env env, napi_callback_info info) {
-  return guard(env, "binary_cross_entropy_with_logits", [&]() -> napi_value {
-    Args a(env, info, 5);
+// binary_cross_entropy(Tensor self, Tensor target, Tensor? weight=None, int reduction=Mean) -> Tensor
+napi_value op_binary_cross_entropy(napi_env env, napi_callback_info info) {
+  return guard(env, "binary_cross_entropy", [&]() -> napi_value {
+    Args a(env, info, 4);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_target = tensor_arg(env, a[1], "target");
     c10::optional<at::Tensor> a_weight = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "weight")) : c10::optional<at::Tensor>(c10::nullopt);
-    c10::optional<at::Tensor> a_pos_weight = present(env, a[3]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[3], "posWeight")) : c10::optional<at::Tensor>(c10::nullopt);
-    int64_t a_reduction = present(env, a[4]) ? int64_t(to_int(env, a[4], "reduction")) : int64_t(int64_t(1));
-    return wrap_tensor(env, at::binary_cross_entropy_with_logits(a_self, a_target, a_weight, a_pos_weight, a_reduction));
+    int64_t a_reduction = present(env, a[3]) ? int64_t(to_int(env, a[3], "reduction")) : int64_t(int64_t(1));
+    return wrap_tensor(env, at::binary_cross_entropy(a_self, a_target, a_weight, a_reduction));
   });
 }
 
-// pairwise_distance(Tensor x1, Tensor x2, float p=2, float eps=1e-06, bool keepdim=False) -> Tensor
-napi_value op_pairwise_distance(napi_env env, napi_callback_info info) {
-  return guard(env, "pairwise_distance", [&]() -> napi_value {
-    Args a(env, info, 5);
+// cosine_similarity(Tensor x1, Tensor x2, int dim=1, float eps=1e-08) -> Tensor
+napi_value op_cosine_similarity(napi_env env, napi_callback_info info) {
+  return guard(env, "cosine_similarity", [&]() -> napi_value {
+    Args a(env, info, 4);
     const at::Tensor& a_x1 = tensor_arg(env, a[0], "x1");
     const at::Tensor& a_x2 = tensor_arg(env, a[1], "x2");
-    double a_p = present(env, a[2]) ? double(to_double(env, a[2], "p")) : double(double(2));
-    double a_eps = present(env, a[3]) ? double(to_double(env, a[3], "eps")) : double(double(1e-06));
-    bool a_keepdim = present(env, a[4]) ? bool(to_bool(env, a[4], "keepdim")) : bool(false);
-    return wrap_tensor(env, at::pairwise_distance(a_x1, a_x2, a_p, a_eps, a_keepdim));
+    int64_t a_dim = present(env, a[2]) ? int64_t(to_int(env, a[2], "dim")) : int64_t(int64_t(1));
+    double a_eps = present(env, a[3]) ? double(to_double(env, a[3], "eps")) : double(double(1e-08));
+    return wrap_tensor(env, at::cosine_similarity(a_x1, a_x2, a_dim, a_eps));
   });
 }
 
-// view(Tensor(a) self, SymInt[] size) -> Tensor(a)
-napi_value op_view(napi_env env, napi_callback_info info) {
-  return guard(env, "view", [&]() -> napi_value {
+// view.dtype(Tensor(a) self, ScalarType dtype) -> Tensor(a)
+napi_value op_view_dtype(napi_env env, napi_callback_info info) {
+  return guard(env, "view.dtype", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_size = to_int_list(env, a[1], "size", 0);
-    return wrap_tensor(env, a_self.view(at::IntArrayRef(a_size)));
+    at::ScalarType a_dtype = to_scalar_type(env, a[1], "dtype");
+    return wrap_tensor(env, a_self.view(a_dtype));
   });
 }
 
-// squeeze(Tensor(a) self) -> Tensor(a)
-napi_value op_squeeze(napi_env env, napi_callback_info info) {
-  return guard(env, "squeeze", [&]() -> napi_value {
-    Args a(env, info, 1);
+// squeeze.dim(Tensor(a) self, int dim) -> Tensor(a)
+napi_value op_squeeze_dim(napi_env env, napi_callback_info info) {
+  return guard(env, "squeeze.dim", [&]() -> napi_value {
+    Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::squeeze(a_self));
+    int64_t a_dim = to_int(env, a[1], "dim");
+    return wrap_tensor(env, at::squeeze(a_self, a_dim));
   });
 }
 
-// expand(Tensor(a) self, SymInt[] size, *, bool implicit=False) -> Tensor(a)
-napi_value op_expand(napi_env env, napi_callback_info info) {
-  return guard(env, "expand", [&]() -> napi_value {
+// unsqueeze_(Tensor(a!) self, int dim) -> Tensor(a!)
+napi_value op_unsqueeze_(napi_env env, napi_callback_info info) {
+  return guard(env, "unsqueeze_", [&]() -> napi_value {
+    Args a(env, info, 2);
+    at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_dim = to_int(env, a[1], "dim");
+    a_self.unsqueeze_(a_dim);
+    return nullptr;
+  });
+}
+
+// unflatten.int(Tensor(a) self, int dim, int[] sizes) -> Tensor(a)
+napi_value op_unflatten_int(napi_env env, napi_callback_info info) {
+  return guard(env, "unflatten.int", [&]() -> napi_value {
     Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_size = to_int_list(env, a[1], "size", 0);
-    bool a_implicit = present(env, a[2]) ? bool(to_bool(env, a[2], "implicit")) : bool(false);
-    return wrap_tensor(env, a_self.expand(at::IntArrayRef(a_size), a_implicit));
+    int64_t a_dim = to_int(env, a[1], "dim");
+    std::vector<int64_t> a_sizes = to_int_list(env, a[2], "sizes", 0);
+    return wrap_tensor(env, at::unflatten(a_self, a_dim, at::IntArrayRef(a_sizes)));
   });
 }
 
-// contiguous(Tensor(a) self, *, MemoryFormat memory_format=contiguous_format) -> Tensor(a)
-napi_value op_contiguous(napi_env env, napi_callback_info info) {
-  return guard(env, "contiguous", [&]() -> napi_value {
-    Args a(env, info, 2);
+// select.int(Tensor(a) self, int dim, int index) -> Tensor(a)
+napi_value op_select_int(napi_env env, napi_callback_info info) {
+  return guard(env, "select.int", [&]() -> napi_value {
+    Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    at::MemoryFormat a_memory_format = present(env, a[1]) ? at::MemoryFormat(to_memory_format(env, a[1], "memoryFormat")) : at::MemoryFormat(at::MemoryFormat::Contiguous);
-    return wrap_tensor(env, a_self.contiguous(a_memory_format));
+    int64_t a_dim = to_int(env, a[1], "dim");
+    int64_t a_index = to_int(env, a[2], "index");
+    return wrap_tensor(env, at::select(a_self, a_dim, a_index));
   });
 }
 
-// slice.Tensor(Tensor(a) self, int dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1) -> Tensor(a)
-napi_value op_slice_Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "slice.Tensor", [&]() -> napi_value {
-    Args a(env, info, 5);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_dim = present(env, a[1]) ? int64_t(to_int(env, a[1], "dim")) : int64_t(int64_t(0));
-    c10::optional<int64_t> a_start = present(env, a[2]) ? c10::optional<int64_t>(to_int(env, a[2], "start")) : c10::optional<int64_t>(c10::nullopt);
-    c10::optional<int64_t> a_end = present(env, a[3]) ? c10::optional<int64_t>(to_int(env, a[3], "end")) : c10::optional<int64_t>(c10::nullopt);
-    int64_t a_step = present(env, a[4]) ? int64_t(to_int(env, a[4], "step")) : int64_t(int64_t(1));
-    return wrap_tensor(env, at::slice(a_self, a_dim, a_start, a_end, a_step));
-  });
-}
-
-// view_as(Tensor(a) self, Tensor other) -> Tensor(a)
-napi_value op_view_as(napi_env env, napi_callback_info info) {
-  return guard(env, "view_as", [&]() -> napi_value {
-    Args a(env, info, 2);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_other = tensor_arg(env, a[1], "other");
-    return wrap_tensor(env, a_self.view_as(a_other));
-  });
-}
-
-// index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor
-napi_value op_index_put(napi_env env, napi_callback_info info) {
-  return guard(env, "index_put", [&]() -> napi_value {
+// as_strided(Tensor(a) self, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor(a)
+napi_value op_as_strided(napi_env env, napi_callback_info info) {
+  return guard(env, "as_strided", [&]() -> napi_value {
     Args a(env, info, 4);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    std::vector<int64_t> a_size = to_int_list(env, a[1], "size", 0);
+    std::vector<int64_t> a_stride = to_int_list(env, a[2], "stride", 0);
+    c10::optional<int64_t> a_storage_offset = present(env, a[3]) ? c10::optional<int64_t>(to_int(env, a[3], "storageOffset")) : c10::optional<int64_t>(c10::nullopt);
+    return wrap_tensor(env, at::as_strided(a_self, at::IntArrayRef(a_size), at::IntArrayRef(a_stride), a_storage_offset));
+  });
+}
+
+// index_put_(Tensor(a!) self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor(a!)
+napi_value op_index_put_(napi_env env, napi_callback_info info) {
+  return guard(env, "index_put_", [&]() -> napi_value {
+    Args a(env, info, 4);
+    at::Tensor& a_self = tensor_arg(env, a[0], "self");
     c10::List<c10::optional<at::Tensor>> a_indices;
     if (present(env, a[1])) a_indices = to_optional_tensor_list(env, a[1], "indices");
     const at::Tensor& a_values = tensor_arg(env, a[2], "values");
     bool a_accumulate = present(env, a[3]) ? bool(to_bool(env, a[3], "accumulate")) : bool(false);
-    return wrap_tensor(env, at::index_put(a_self, a_indices, a_values, a_accumulate));
+    at::index_put_(a_self, a_indices, a_values, a_accumulate);
+    return nullptr;
   });
 }
 
-// index_fill.int_Tensor(Tensor self, int dim, Tensor index, Tensor value) -> Tensor
-napi_value op_index_fill_int_Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "index_fill.int_Tensor", [&]() -> napi_value {
+// index_copy(Tensor self, int dim, Tensor index, Tensor source) -> Tensor
+napi_value op_index_copy(napi_env env, napi_callback_info info) {
+  return guard(env, "index_copy", [&]() -> napi_value {
     Args a(env, info, 4);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     int64_t a_dim = to_int(env, a[1], "dim");
     const at::Tensor& a_index = tensor_arg(env, a[2], "index");
-    const at::Tensor& a_value = tensor_arg(env, a[3], "value");
-    return wrap_tensor(env, at::index_fill(a_self, a_dim, a_index, a_value));
+    const at::Tensor& a_source = tensor_arg(env, a[3], "source");
+    return wrap_tensor(env, at::index_copy(a_self, a_dim, a_index, a_source));
   });
 }
 
-// scatter.value(Tensor self, int dim, Tensor index, Scalar value) -> Tensor
-napi_value op_scatter_value(napi_env env, napi_callback_info info) {
-  return guard(env, "scatter.value", [&]() -> napi_value {
+// scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor
+napi_value op_scatter_src(napi_env env, napi_callback_info info) {
+  return guard(env, "scatter.src", [&]() -> napi_value {
     Args a(env, info, 4);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_dim = to_int(env, a[1], "dim");
-    const at::Tensor& a_index = tensor_arg(env, a[2], "index");
-    at::Scalar a_value = to_scalar(env, a[3], "value");
-    return wrap_tensor(env, at::scatter(a_self, a_dim, a_index, a_value));
-  });
-}
-
-// scatter_reduce.two(Tensor self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True) -> Tensor
-napi_value op_scatter_reduce_two(napi_env env, napi_callback_info info) {
-  return guard(env, "scatter_reduce.two", [&]() -> napi_value {
-    Args a(env, info, 6);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     int64_t a_dim = to_int(env, a[1], "dim");
     const at::Tensor& a_index = tensor_arg(env, a[2], "index");
     const at::Tensor& a_src = tensor_arg(env, a[3], "src");
-    std::string a_reduce = to_string(env, a[4], "reduce");
-    bool a_include_self = present(env, a[5]) ? bool(to_bool(env, a[5], "includeSelf")) : bool(true);
-    return wrap_tensor(env, at::scatter_reduce(a_self, a_dim, a_index, a_src, a_reduce, a_include_self));
+    return wrap_tensor(env, at::scatter(a_self, a_dim, a_index, a_src));
   });
 }
 
-// masked_fill_.Scalar(Tensor(a!) self, Tensor mask, Scalar value) -> Tensor(a!)
-napi_value op_masked_fill__Scalar(napi_env env, napi_callback_info info) {
-  return guard(env, "masked_fill_.Scalar", [&]() -> napi_value {
+// scatter_add(Tensor self, int dim, Tensor index, Tensor src) -> Tensor
+napi_value op_scatter_add(napi_env env, napi_callback_info info) {
+  return guard(env, "scatter_add", [&]() -> napi_value {
+    Args a(env, info, 4);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_dim = to_int(env, a[1], "dim");
+    const at::Tensor& a_index = tensor_arg(env, a[2], "index");
+    const at::Tensor& a_src = tensor_arg(env, a[3], "src");
+    return wrap_tensor(env, at::scatter_add(a_self, a_dim, a_index, a_src));
+  });
+}
+
+// masked_fill_.Tensor(Tensor(a!) self, Tensor mask, Tensor value) -> Tensor(a!)
+napi_value op_masked_fill__Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "masked_fill_.Tensor", [&]() -> napi_value {
     Args a(env, info, 3);
     at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_mask = tensor_arg(env, a[1], "mask");
-    at::Scalar a_value = to_scalar(env, a[2], "value");
+    const at::Tensor& a_value = tensor_arg(env, a[2], "value");
     a_self.masked_fill_(a_mask, a_value);
     return nullptr;
   });
 }
 
-// take(Tensor self, Tensor index) -> Tensor
-napi_value op_take(napi_env env, napi_callback_info info) {
-  return guard(env, "take", [&]() -> napi_value {
-    Args a(env, info, 2);
+// nonzero(Tensor self) -> Tensor
+napi_value op_nonzero(napi_env env, napi_callback_info info) {
+  return guard(env, "nonzero", [&]() -> napi_value {
+    Args a(env, info, 1);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_index = tensor_arg(env, a[1], "index");
-    return wrap_tensor(env, at::take(a_self, a_index));
+    return wrap_tensor(env, at::nonzero(a_self));
   });
 }
 
-// cat(Tensor[] tensors, int dim=0) -> Tensor
-napi_value op_cat(napi_env env, napi_callback_info info) {
-  return guard(env, "cat", [&]() -> napi_value {
-    Args a(env, info, 2);
-    std::vector<at::Tensor> a_tensors = to_tensor_list(env, a[0], "tensors");
-    int64_t a_dim = present(env, a[1]) ? int64_t(to_int(env, a[1], "dim")) : int64_t(int64_t(0));
-    return wrap_tensor(env, at::cat(a_tensors, a_dim));
+// bucketize.Tensor(Tensor self, Tensor boundaries, *, bool out_int32=False, bool right=False) -> Tensor
+napi_value op_bucketize_Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "bucketize.Tensor", [&]() -> napi_value {
+    Args a(env, info, 4);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    const at::Tensor& a_boundaries = tensor_arg(env, a[1], "boundaries");
+    bool a_out_int32 = present(env, a[2]) ? bool(to_bool(env, a[2], "outInt32")) : bool(false);
+    bool a_right = present(env, a[3]) ? bool(to_bool(env, a[3], "right")) : bool(false);
+    return wrap_tensor(env, at::bucketize(a_self, a_boundaries, a_out_int32, a_right));
   });
 }
 
-// chunk(Tensor(a -> *) self, int chunks, int dim=0) -> Tensor(a)[]
-napi_value op_chunk(napi_env env, napi_callback_info info) {
-  return guard(env, "chunk", [&]() -> napi_value {
+// split_with_sizes(Tensor(a -> *) self, int[] split_sizes, int dim=0) -> Tensor(a)[]
+napi_value op_split_with_sizes(napi_env env, napi_callback_info info) {
+  return guard(env, "split_with_sizes", [&]() -> napi_value {
     Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_chunks = to_int(env, a[1], "chunks");
+    std::vector<int64_t> a_split_sizes = to_int_list(env, a[1], "splitSizes", 0);
     int64_t a_dim = present(env, a[2]) ? int64_t(to_int(env, a[2], "dim")) : int64_t(int64_t(0));
-    auto r = at::chunk(a_self, a_chunks, a_dim);
+    auto r = at::split_with_sizes(a_self, at::IntArrayRef(a_split_sizes), a_dim);
     std::vector<napi_value> out;
     out.reserve(r.size());
     for (auto& t : r) out.push_back(wrap_tensor(env, std::move(t)));
@@ -878,43 +871,46 @@ napi_value op_chunk(napi_env env, napi_callback_info info) {
   });
 }
 
-// repeat(Tensor self, SymInt[] repeats) -> Tensor
-napi_value op_repeat(napi_env env, napi_callback_info info) {
-  return guard(env, "repeat", [&]() -> napi_value {
-    Args a(env, info, 2);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_repeats = to_int_list(env, a[1], "repeats", 0);
-    return wrap_tensor(env, a_self.repeat(at::IntArrayRef(a_repeats)));
-  });
-}
-
-// constant_pad_nd(Tensor self, int[] pad, Scalar value=0) -> Tensor
-napi_value op_constant_pad_nd(napi_env env, napi_callback_info info) {
-  return guard(env, "constant_pad_nd", [&]() -> napi_value {
+// roll(Tensor self, int[1] shifts, int[1] dims=[]) -> Tensor
+napi_value op_roll(napi_env env, napi_callback_info info) {
+  return guard(env, "roll", [&]() -> napi_value {
     Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    std::vector<int64_t> a_shifts = to_int_list(env, a[1], "shifts", 1);
+    std::vector<int64_t> a_dims = present(env, a[2]) ? std::vector<int64_t>(to_int_list(env, a[2], "dims", 1)) : std::vector<int64_t>(std::vector<int64_t>{});
+    return wrap_tensor(env, at::roll(a_self, at::IntArrayRef(a_shifts), at::IntArrayRef(a_dims)));
+  });
+}
+
+// pad(Tensor self, int[] pad, str mode="constant", float? value=None) -> Tensor
+napi_value op_pad(napi_env env, napi_callback_info info) {
+  return guard(env, "pad", [&]() -> napi_value {
+    Args a(env, info, 4);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     std::vector<int64_t> a_pad = to_int_list(env, a[1], "pad", 0);
-    at::Scalar a_value = present(env, a[2]) ? at::Scalar(to_scalar(env, a[2], "value")) : at::Scalar(at::Scalar(int64_t(0)));
-    return wrap_tensor(env, at::constant_pad_nd(a_self, at::IntArrayRef(a_pad), a_value));
+    std::string a_mode = present(env, a[2]) ? std::string(to_string(env, a[2], "mode")) : std::string("constant");
+    c10::optional<double> a_value = present(env, a[3]) ? c10::optional<double>(to_double(env, a[3], "value")) : c10::optional<double>(c10::nullopt);
+    return wrap_tensor(env, at::pad(a_self, at::IntArrayRef(a_pad), a_mode, a_value));
   });
 }
 
-// grid_sampler(Tensor input, Tensor grid, int interpolation_mode, int padding_mode, bool align_corners) -> Tensor
-napi_value op_grid_sampler(napi_env env, napi_callback_info info) {
-  return guard(env, "grid_sampler", [&]() -> napi_value {
-    Args a(env, info, 5);
+// upsample_bilinear2d.vec(Tensor input, SymInt[]? output_size, bool align_corners, float[]? scale_factors) -> Tensor
+napi_value op_upsample_bilinear2d_vec(napi_env env, napi_callback_info info) {
+  return guard(env, "upsample_bilinear2d.vec", [&]() -> napi_value {
+    Args a(env, info, 4);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
-    const at::Tensor& a_grid = tensor_arg(env, a[1], "grid");
-    int64_t a_interpolation_mode = to_int(env, a[2], "interpolationMode");
-    int64_t a_padding_mode = to_int(env, a[3], "paddingMode");
-    bool a_align_corners = to_bool(env, a[4], "alignCorners");
-    return wrap_tensor(env, at::grid_sampler(a_input, a_grid, a_interpolation_mode, a_padding_mode, a_align_corners));
+    c10::optional<std::vector<int64_t>> a_output_size;
+    if (present(env, a[1])) a_output_size = to_int_list(env, a[1], "outputSize", 0);
+    bool a_align_corners = to_bool(env, a[2], "alignCorners");
+    c10::optional<std::vector<double>> a_scale_factors;
+    if (present(env, a[3])) a_scale_factors = to_double_list(env, a[3], "scaleFactors");
+    return wrap_tensor(env, at::upsample_bilinear2d(a_input, (a_output_size ? at::OptionalIntArrayRef(*a_output_size) : at::OptionalIntArrayRef()), a_align_corners, (a_scale_factors ? c10::optional<at::ArrayRef<double>>(*a_scale_factors) : c10::nullopt)));
   });
 }
 
-// rnn_tanh.input(Tensor input, Tensor hx, Tensor[] params, bool has_biases, int num_layers, float dropout, bool train, bool bidirectional, bool batch_first) -> (Tensor, Tensor)
-napi_value op_rnn_tanh_input(napi_env env, napi_callback_info info) {
-  return guard(env, "rnn_tanh.input", [&]() -> napi_value {
+// gru.input(Tensor input, Tensor hx, Tensor[] params, bool has_biases, int num_layers, float dropout, bool train, bool bidirectional, bool batch_first) -> (Tensor, Tensor)
+napi_value op_gru_input(napi_env env, napi_callback_info info) {
+  return guard(env, "gru.input", [&]() -> napi_value {
     Args a(env, info, 9);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
     const at::Tensor& a_hx = tensor_arg(env, a[1], "hx");
@@ -925,14 +921,14 @@ napi_value op_rnn_tanh_input(napi_env env, napi_callback_info info) {
     bool a_train = to_bool(env, a[6], "train");
     bool a_bidirectional = to_bool(env, a[7], "bidirectional");
     bool a_batch_first = to_bool(env, a[8], "batchFirst");
-    auto r = at::rnn_tanh(a_input, a_hx, a_params, a_has_biases, a_num_layers, a_dropout, a_train, a_bidirectional, a_batch_first);
+    auto r = at::gru(a_input, a_hx, a_params, a_has_biases, a_num_layers, a_dropout, a_train, a_bidirectional, a_batch_first);
     return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
   });
 }
 
-// rnn_tanh_cell(Tensor input, Tensor hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> Tensor
-napi_value op_rnn_tanh_cell(napi_env env, napi_callback_info info) {
-  return guard(env, "rnn_tanh_cell", [&]() -> napi_value {
+// gru_cell(Tensor input, Tensor hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> Tensor
+napi_value op_gru_cell(napi_env env, napi_callback_info info) {
+  return guard(env, "gru_cell", [&]() -> napi_value {
     Args a(env, info, 6);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
     const at::Tensor& a_hx = tensor_arg(env, a[1], "hx");
@@ -940,40 +936,54 @@ napi_value op_rnn_tanh_cell(napi_env env, napi_callback_info info) {
     const at::Tensor& a_w_hh = tensor_arg(env, a[3], "wHh");
     c10::optional<at::Tensor> a_b_ih = present(env, a[4]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[4], "bIh")) : c10::optional<at::Tensor>(c10::nullopt);
     c10::optional<at::Tensor> a_b_hh = present(env, a[5]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[5], "bHh")) : c10::optional<at::Tensor>(c10::nullopt);
-    return wrap_tensor(env, at::rnn_tanh_cell(a_input, a_hx, a_w_ih, a_w_hh, a_b_ih, a_b_hh));
+    return wrap_tensor(env, at::gru_cell(a_input, a_hx, a_w_ih, a_w_hh, a_b_ih, a_b_hh));
   });
 }
 
-// full(SymInt[] size, Scalar fill_value, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_full(napi_env env, napi_callback_info info) {
-  return guard(env, "full", [&]() -> napi_value {
-    Args a(env, info, 6);
-    std::vector<int64_t> a_size = to_int_list(env, a[0], "size", 0);
-    at::Scalar a_fill_value = to_scalar(env, a[1], "fillValue");
-    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    c10::optional<at::Layout> a_layout = present(env, a[3]) ? c10::optional<at::Layout>(to_layout(env, a[3], "layout")) : c10::optional<at::Layout>(c10::nullopt);
-    c10::optional<at::Device> a_device = present(env, a[4]) ? c10::optional<at::Device>(to_device(env, a[4], "device")) : c10::optional<at::Device>(c10::nullopt);
-    c10::optional<bool> a_pin_memory = present(env, a[5]) ? c10::optional<bool>(to_bool(env, a[5], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, at::full(at::IntArrayRef(a_size), a_fill_value, a_dtype, a_layout, a_device, a_pin_memory));
-  });
-}
-
-// arange(Scalar end, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_arange(napi_env env, napi_callback_info info) {
-  return guard(env, "arange", [&]() -> napi_value {
+// ones(SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_ones(napi_env env, napi_callback_info info) {
+  return guard(env, "ones", [&]() -> napi_value {
     Args a(env, info, 5);
-    at::Scalar a_end = to_scalar(env, a[0], "end");
+    std::vector<int64_t> a_size = to_int_list(env, a[0], "size", 0);
     c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
     c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
     c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
     c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, at::arange(a_end, a_dtype, a_layout, a_device, a_pin_memory));
+    return wrap_tensor(env, at::ones(at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
   });
 }
 
-// zeros_like(Tensor self, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor
-napi_value op_zeros_like(napi_env env, napi_callback_info info) {
-  return guard(env, "zeros_like", [&]() -> napi_value {
+// arange.start_step(Scalar start, Scalar end, Scalar step=1, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_arange_start_step(napi_env env, napi_callback_info info) {
+  return guard(env, "arange.start_step", [&]() -> napi_value {
+    Args a(env, info, 7);
+    at::Scalar a_start = to_scalar(env, a[0], "start");
+    at::Scalar a_end = to_scalar(env, a[1], "end");
+    at::Scalar a_step = present(env, a[2]) ? at::Scalar(to_scalar(env, a[2], "step")) : at::Scalar(at::Scalar(int64_t(1)));
+    c10::optional<at::ScalarType> a_dtype = present(env, a[3]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[3], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    c10::optional<at::Layout> a_layout = present(env, a[4]) ? c10::optional<at::Layout>(to_layout(env, a[4], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[5]) ? c10::optional<at::Device>(to_device(env, a[5], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[6]) ? c10::optional<bool>(to_bool(env, a[6], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    return wrap_tensor(env, at::arange(a_start, a_end, a_step, a_dtype, a_layout, a_device, a_pin_memory));
+  });
+}
+
+// eye(int n, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_eye(napi_env env, napi_callback_info info) {
+  return guard(env, "eye", [&]() -> napi_value {
+    Args a(env, info, 5);
+    int64_t a_n = to_int(env, a[0], "n");
+    c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    return wrap_tensor(env, at::eye(a_n, a_dtype, a_layout, a_device, a_pin_memory));
+  });
+}
+
+// empty_like(Tensor self, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor
+napi_value op_empty_like(napi_env env, napi_callback_info info) {
+  return guard(env, "empty_like", [&]() -> napi_value {
     Args a(env, info, 6);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
@@ -981,120 +991,109 @@ napi_value op_zeros_like(napi_env env, napi_callback_info info) {
     c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
     c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
     c10::optional<at::MemoryFormat> a_memory_format = present(env, a[5]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[5], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
-    return wrap_tensor(env, at::zeros_like(a_self, a_dtype, a_layout, a_device, a_pin_memory, a_memory_format));
+    return wrap_tensor(env, at::empty_like(a_self, a_dtype, a_layout, a_device, a_pin_memory, a_memory_format));
   });
 }
 
-// rand_like(Tensor self, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor
-napi_value op_rand_like(napi_env env, napi_callback_info info) {
-  return guard(env, "rand_like", [&]() -> napi_value {
-    Args a(env, info, 6);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
-    c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
-    c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[5]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[5], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
-    return wrap_tensor(env, at::rand_like(a_self, a_dtype, a_layout, a_device, a_pin_memory, a_memory_format));
-  });
-}
-
-// randn(int[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_randn(napi_env env, napi_callback_info info) {
-  return guard(env, "randn", [&]() -> napi_value {
+// rand(int[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_rand(napi_env env, napi_callback_info info) {
+  return guard(env, "rand", [&]() -> napi_value {
     Args a(env, info, 5);
     std::vector<int64_t> a_size = to_int_list(env, a[0], "size", 0);
     c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
     c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
     c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
     c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, at::randn(at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
+    return wrap_tensor(env, at::rand(at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
   });
 }
 
-// bernoulli.p(Tensor self, float p, *, Generator? generator=None) -> Tensor
-napi_value op_bernoulli_p(napi_env env, napi_callback_info info) {
-  return guard(env, "bernoulli.p", [&]() -> napi_value {
+// randperm(int n, *, ScalarType? dtype=long, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_randperm(napi_env env, napi_callback_info info) {
+  return guard(env, "randperm", [&]() -> napi_value {
+    Args a(env, info, 5);
+    int64_t a_n = to_int(env, a[0], "n");
+    c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(at::kLong);
+    c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    return wrap_tensor(env, at::randperm(a_n, a_dtype, a_layout, a_device, a_pin_memory));
+  });
+}
+
+// bernoulli_.Tensor(Tensor(a!) self, Tensor p, *, Generator? generator=None) -> Tensor(a!)
+napi_value op_bernoulli__Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "bernoulli_.Tensor", [&]() -> napi_value {
     Args a(env, info, 3);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    double a_p = to_double(env, a[1], "p");
+    at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    const at::Tensor& a_p = tensor_arg(env, a[1], "p");
     c10::optional<at::Generator> a_generator = c10::nullopt;
-    return wrap_tensor(env, at::bernoulli(a_self, a_p, a_generator));
+    a_self.bernoulli_(a_p, a_generator);
+    return nullptr;
   });
 }
 
-// normal.Tensor_Tensor(Tensor mean, Tensor std, *, Generator? generator=None) -> Tensor
-napi_value op_normal_Tensor_Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "normal.Tensor_Tensor", [&]() -> napi_value {
-    Args a(env, info, 3);
-    const at::Tensor& a_mean = tensor_arg(env, a[0], "mean");
-    const at::Tensor& a_std = tensor_arg(env, a[1], "std");
-    c10::optional<at::Generator> a_generator = c10::nullopt;
-    return wrap_tensor(env, at::normal(a_mean, a_std, a_generator));
-  });
-}
-
-// uniform_(Tensor(a!) self, float from=0, float to=1, *, Generator? generator=None) -> Tensor(a!)
-napi_value op_uniform_(napi_env env, napi_callback_info info) {
-  return guard(env, "uniform_", [&]() -> napi_value {
+// normal_(Tensor(a!) self, float mean=0, float std=1, *, Generator? generator=None) -> Tensor(a!)
+napi_value op_normal_(napi_env env, napi_callback_info info) {
+  return guard(env, "normal_", [&]() -> napi_value {
     Args a(env, info, 4);
     at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    double a_from = present(env, a[1]) ? double(to_double(env, a[1], "from")) : double(double(0));
-    double a_to = present(env, a[2]) ? double(to_double(env, a[2], "to")) : double(double(1));
+    double a_mean = present(env, a[1]) ? double(to_double(env, a[1], "mean")) : double(double(0));
+    double a_std = present(env, a[2]) ? double(to_double(env, a[2], "std")) : double(double(1));
     c10::optional<at::Generator> a_generator = c10::nullopt;
-    a_self.uniform_(a_from, a_to, a_generator);
+    a_self.normal_(a_mean, a_std, a_generator);
     return nullptr;
   });
 }
 
-// random_(Tensor(a!) self, *, Generator? generator=None) -> Tensor(a!)
-napi_value op_random_(napi_env env, napi_callback_info info) {
-  return guard(env, "random_", [&]() -> napi_value {
+// random_.to(Tensor(a!) self, int to, *, Generator? generator=None) -> Tensor(a!)
+napi_value op_random__to(napi_env env, napi_callback_info info) {
+  return guard(env, "random_.to", [&]() -> napi_value {
+    Args a(env, info, 3);
+    at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_to = to_int(env, a[1], "to");
+    c10::optional<at::Generator> a_generator = c10::nullopt;
+    a_self.random_(a_to, a_generator);
+    return nullptr;
+  });
+}
+
+// to.dtype(Tensor(a) self, ScalarType dtype, bool non_blocking=False, bool copy=False, MemoryFormat? memory_format=None) -> Tensor(a)
+napi_value op_to_dtype(napi_env env, napi_callback_info info) {
+  return guard(env, "to.dtype", [&]() -> napi_value {
+    Args a(env, info, 5);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    at::ScalarType a_dtype = to_scalar_type(env, a[1], "dtype");
+    bool a_non_blocking = present(env, a[2]) ? bool(to_bool(env, a[2], "nonBlocking")) : bool(false);
+    bool a_copy = present(env, a[3]) ? bool(to_bool(env, a[3], "copy")) : bool(false);
+    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[4]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[4], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
+    return wrap_tensor(env, a_self.to(a_dtype, a_non_blocking, a_copy, a_memory_format));
+  });
+}
+
+// detach(Tensor(a) self) -> Tensor(a)
+napi_value op_detach(napi_env env, napi_callback_info info) {
+  return guard(env, "detach", [&]() -> napi_value {
+    Args a(env, info, 1);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    return wrap_tensor(env, at::detach(a_self));
+  });
+}
+
+// fill_.Scalar(Tensor(a!) self, Scalar value) -> Tensor(a!)
+napi_value op_fill__Scalar(napi_env env, napi_callback_info info) {
+  return guard(env, "fill_.Scalar", [&]() -> napi_value {
     Args a(env, info, 2);
     at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    c10::optional<at::Generator> a_generator = c10::nullopt;
-    a_self.random_(a_generator);
+    at::Scalar a_value = to_scalar(env, a[1], "value");
+    at::fill_(a_self, a_value);
     return nullptr;
   });
 }
 
-// to.device(Tensor(a) self, Device device, ScalarType dtype, bool non_blocking=False, bool copy=False, MemoryFormat? memory_format=None) -> Tensor(a)
-napi_value op_to_device(napi_env env, napi_callback_info info) {
-  return guard(env, "to.device", [&]() -> napi_value {
-    Args a(env, info, 6);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    at::Device a_device = to_device(env, a[1], "device");
-    at::ScalarType a_dtype = to_scalar_type(env, a[2], "dtype");
-    bool a_non_blocking = present(env, a[3]) ? bool(to_bool(env, a[3], "nonBlocking")) : bool(false);
-    bool a_copy = present(env, a[4]) ? bool(to_bool(env, a[4], "copy")) : bool(false);
-    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[5]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[5], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
-    return wrap_tensor(env, a_self.to(a_device, a_dtype, a_non_blocking, a_copy, a_memory_format));
-  });
-}
-
-// detach_(Tensor(a!) self) -> Tensor(a!)
-napi_value op_detach_(napi_env env, napi_callback_info info) {
-  return guard(env, "detach_", [&]() -> napi_value {
-    Args a(env, info, 1);
-    at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    at::detach_(a_self);
-    return nullptr;
-  });
-}
-
-// zero_(Tensor(a!) self) -> Tensor(a!)
-napi_value op_zero_(napi_env env, napi_callback_info info) {
-  return guard(env, "zero_", [&]() -> napi_value {
-    Args a(env, info, 1);
-    at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    at::zero_(a_self);
-    return nullptr;
-  });
-}
-
-// new_ones(Tensor self, SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_new_ones(napi_env env, napi_callback_info info) {
-  return guard(env, "new_ones", [&]() -> napi_value {
+// new_zeros(Tensor self, SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_new_zeros(napi_env env, napi_callback_info info) {
+  return guard(env, "new_zeros", [&]() -> napi_value {
     Args a(env, info, 6);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     std::vector<int64_t> a_size = to_int_list(env, a[1], "size", 0);
@@ -1102,26 +1101,27 @@ napi_value op_new_ones(napi_env env, napi_callback_info info) {
     c10::optional<at::Layout> a_layout = present(env, a[3]) ? c10::optional<at::Layout>(to_layout(env, a[3], "layout")) : c10::optional<at::Layout>(c10::nullopt);
     c10::optional<at::Device> a_device = present(env, a[4]) ? c10::optional<at::Device>(to_device(env, a[4], "device")) : c10::optional<at::Device>(c10::nullopt);
     c10::optional<bool> a_pin_memory = present(env, a[5]) ? c10::optional<bool>(to_bool(env, a[5], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, a_self.new_ones(at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
+    return wrap_tensor(env, a_self.new_zeros(at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
   });
 }
 
-// can_cast(ScalarType from, ScalarType to) -> bool
-napi_value op_can_cast(napi_env env, napi_callback_info info) {
-  return guard(env, "can_cast", [&]() -> napi_value {
+// result_type.Scalar(Tensor tensor, Scalar other) -> ScalarType
+napi_value op_result_type_Scalar(napi_env env, napi_callback_info info) {
+  return guard(env, "result_type.Scalar", [&]() -> napi_value {
     Args a(env, info, 2);
-    at::ScalarType a_from = to_scalar_type(env, a[0], "from");
-    at::ScalarType a_to = to_scalar_type(env, a[1], "to");
-    return make_bool(env, at::can_cast(a_from, a_to));
+    const at::Tensor& a_tensor = tensor_arg(env, a[0], "tensor");
+    at::Scalar a_other = to_scalar(env, a[1], "other");
+    return make_int(env, static_cast<int64_t>(at::result_type(a_tensor, a_other)));
   });
 }
 
-// retain_grad(Tensor(a!) self) -> ()
-napi_value op_retain_grad(napi_env env, napi_callback_info info) {
-  return guard(env, "retain_grad", [&]() -> napi_value {
-    Args a(env, info, 1);
+// set_data(Tensor(a!) self, Tensor new_data) -> ()
+napi_value op_set_data(napi_env env, napi_callback_info info) {
+  return guard(env, "set_data", [&]() -> napi_value {
+    Args a(env, info, 2);
     at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    a_self.retain_grad();
+    const at::Tensor& a_new_data = tensor_arg(env, a[1], "newData");
+    a_self.set_data(a_new_data);
     return nullptr;
   });
 }

@@ -502,328 +502,356 @@ napi_value op_diagonal(napi_env env, napi_callback_info info) {
   });
 }
 
-// conv2d(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, int[2] padding=0, int[2] dilation=1, int groups=1) -> Tensor
-napi_value op_conv2d(napi_env env, napi_callback_info info) {
-  return guard(env, "conv2d", [&]() -> napi_value {
+// conv1d.padding(Tensor input, Tensor weight, Tensor? bias=None, int[1] stride=1, str padding="valid", int[1] dilation=1, int groups=1) -> Tensor
+napi_value op_conv1d_padding(napi_env env, napi_callback_info info) {
+  return guard(env, "conv1d.padding", [&]() -> napi_value {
     Args a(env, info, 7);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
     const at::Tensor& a_weight = tensor_arg(env, a[1], "weight");
     c10::optional<at::Tensor> a_bias = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "bias")) : c10::optional<at::Tensor>(c10::nullopt);
-    std::vector<int64_t> a_stride = present(env, a[3]) ? std::vector<int64_t>(to_int_list(env, a[3], "stride", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 1));
-    std::vector<int64_t> a_padding = present(env, a[4]) ? std::vector<int64_t>(to_int_list(env, a[4], "padding", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 0));
-    std::vector<int64_t> a_dilation = present(env, a[5]) ? std::vector<int64_t>(to_int_list(env, a[5], "dilation", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 1));
+    std::vector<int64_t> a_stride = present(env, a[3]) ? std::vector<int64_t>(to_int_list(env, a[3], "stride", 1)) : std::vector<int64_t>(std::vector<int64_t>(1, 1));
+    std::string a_padding = present(env, a[4]) ? std::string(to_string(env, a[4], "padding")) : std::string("valid");
+    std::vector<int64_t> a_dilation = present(env, a[5]) ? std::vector<int64_t>(to_int_list(env, a[5], "dilation", 1)) : std::vector<int64_t>(std::vector<int64_t>(1, 1));
     int64_t a_groups = present(env, a[6]) ? int64_t(to_int(env, a[6], "groups")) : int64_t(int64_t(1));
-    return wrap_tensor(env, at::conv2d(a_input, a_weight, a_bias, at::IntArrayRef(a_stride), at::IntArrayRef(a_padding), at::IntArrayRef(a_dilation), a_groups));
+    return wrap_tensor(env, at::conv1d(a_input, a_weight, a_bias, at::IntArrayRef(a_stride), a_padding, at::IntArrayRef(a_dilation), a_groups));
   });
 }
 
-// max_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, int[2] dilation=1, bool ceil_mode=False) -> Tensor
-napi_value op_max_pool2d(napi_env env, napi_callback_info info) {
-  return guard(env, "max_pool2d", [&]() -> napi_value {
+// max_pool1d(Tensor self, int[1] kernel_size, int[1] stride=[], int[1] padding=0, int[1] dilation=1, bool ceil_mode=False) -> Tensor
+napi_value op_max_pool1d(napi_env env, napi_callback_info info) {
+  return guard(env, "max_pool1d", [&]() -> napi_value {
     Args a(env, info, 6);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    std::vector<int64_t> a_kernel_size = to_int_list(env, a[1], "kernelSize", 1);
+    std::vector<int64_t> a_stride = present(env, a[2]) ? std::vector<int64_t>(to_int_list(env, a[2], "stride", 1)) : std::vector<int64_t>(std::vector<int64_t>{});
+    std::vector<int64_t> a_padding = present(env, a[3]) ? std::vector<int64_t>(to_int_list(env, a[3], "padding", 1)) : std::vector<int64_t>(std::vector<int64_t>(1, 0));
+    std::vector<int64_t> a_dilation = present(env, a[4]) ? std::vector<int64_t>(to_int_list(env, a[4], "dilation", 1)) : std::vector<int64_t>(std::vector<int64_t>(1, 1));
+    bool a_ceil_mode = present(env, a[5]) ? bool(to_bool(env, a[5], "ceilMode")) : bool(false);
+    return wrap_tensor(env, at::max_pool1d(a_self, at::IntArrayRef(a_kernel_size), at::IntArrayRef(a_stride), at::IntArrayRef(a_padding), at::IntArrayRef(a_dilation), a_ceil_mode));
+  });
+}
+
+// avg_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor
+napi_value op_avg_pool2d(napi_env env, napi_callback_info info) {
+  return guard(env, "avg_pool2d", [&]() -> napi_value {
+    Args a(env, info, 7);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     std::vector<int64_t> a_kernel_size = to_int_list(env, a[1], "kernelSize", 2);
     std::vector<int64_t> a_stride = present(env, a[2]) ? std::vector<int64_t>(to_int_list(env, a[2], "stride", 2)) : std::vector<int64_t>(std::vector<int64_t>{});
     std::vector<int64_t> a_padding = present(env, a[3]) ? std::vector<int64_t>(to_int_list(env, a[3], "padding", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 0));
-    std::vector<int64_t> a_dilation = present(env, a[4]) ? std::vector<int64_t>(to_int_list(env, a[4], "dilation", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 1));
-    bool a_ceil_mode = present(env, a[5]) ? bool(to_bool(env, a[5], "ceilMode")) : bool(false);
-    return wrap_tensor(env, at::max_pool2d(a_self, at::IntArrayRef(a_kernel_size), at::IntArrayRef(a_stride), at::IntArrayRef(a_padding), at::IntArrayRef(a_dilation), a_ceil_mode));
+    bool a_ceil_mode = present(env, a[4]) ? bool(to_bool(env, a[4], "ceilMode")) : bool(false);
+    bool a_count_include_pad = present(env, a[5]) ? bool(to_bool(env, a[5], "countIncludePad")) : bool(true);
+    c10::optional<int64_t> a_divisor_override = present(env, a[6]) ? c10::optional<int64_t>(to_int(env, a[6], "divisorOverride")) : c10::optional<int64_t>(c10::nullopt);
+    return wrap_tensor(env, at::avg_pool2d(a_self, at::IntArrayRef(a_kernel_size), at::IntArrayRef(a_stride), at::IntArrayRef(a_padding), a_ceil_mode, a_count_include_pad, a_divisor_override));
   });
 }
 
-// adaptive_avg_pool1d(Tensor self, int[1] output_size) -> Tensor
-napi_value op_adaptive_avg_pool1d(napi_env env, napi_callback_info info) {
-  return guard(env, "adaptive_avg_pool1d", [&]() -> napi_value {
-    Args a(env, info, 2);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_output_size = to_int_list(env, a[1], "outputSize", 1);
-    return wrap_tensor(env, at::adaptive_avg_pool1d(a_self, at::IntArrayRef(a_output_size)));
-  });
-}
-
-// layer_norm(Tensor input, int[] normalized_shape, Tensor? weight=None, Tensor? bias=None, float eps=1e-05, bool cudnn_enable=True) -> Tensor
-napi_value op_layer_norm(napi_env env, napi_callback_info info) {
-  return guard(env, "layer_norm", [&]() -> napi_value {
-    Args a(env, info, 6);
+// batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool training, float momentum, float eps, bool cudnn_enabled) -> Tensor
+napi_value op_batch_norm(napi_env env, napi_callback_info info) {
+  return guard(env, "batch_norm", [&]() -> napi_value {
+    Args a(env, info, 9);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
-    std::vector<int64_t> a_normalized_shape = to_int_list(env, a[1], "normalizedShape", 0);
-    c10::optional<at::Tensor> a_weight = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "weight")) : c10::optional<at::Tensor>(c10::nullopt);
-    c10::optional<at::Tensor> a_bias = present(env, a[3]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[3], "bias")) : c10::optional<at::Tensor>(c10::nullopt);
-    double a_eps = present(env, a[4]) ? double(to_double(env, a[4], "eps")) : double(double(1e-05));
-    bool a_cudnn_enable = present(env, a[5]) ? bool(to_bool(env, a[5], "cudnnEnable")) : bool(true);
-    return wrap_tensor(env, at::layer_norm(a_input, at::IntArrayRef(a_normalized_shape), a_weight, a_bias, a_eps, a_cudnn_enable));
+    c10::optional<at::Tensor> a_weight;
+    if (present(env, a[1])) a_weight = to_optional_tensor(env, a[1], "weight");
+    c10::optional<at::Tensor> a_bias;
+    if (present(env, a[2])) a_bias = to_optional_tensor(env, a[2], "bias");
+    c10::optional<at::Tensor> a_running_mean;
+    if (present(env, a[3])) a_running_mean = to_optional_tensor(env, a[3], "runningMean");
+    c10::optional<at::Tensor> a_running_var;
+    if (present(env, a[4])) a_running_var = to_optional_tensor(env, a[4], "runningVar");
+    bool a_training = to_bool(env, a[5], "training");
+    double a_momentum = to_double(env, a[6], "momentum");
+    double a_eps = to_double(env, a[7], "eps");
+    bool a_cudnn_enabled = to_bool(env, a[8], "cudnnEnabled");
+    return wrap_tensor(env, at::batch_norm(a_input, a_weight, a_bias, a_running_mean, a_running_var, a_training, a_momentum, a_eps, a_cudnn_enabled));
   });
 }
 
-// pixel_shuffle(Tensor self, int upscale_factor) -> Tensor
-napi_value op_pixel_shuffle(napi_env env, napi_callback_info info) {
-  return guard(env, "pixel_shuffle", [&]() -> napi_value {
-    Args a(env, info, 2);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_upscale_factor = to_int(env, a[1], "upscaleFactor");
-    return wrap_tensor(env, at::pixel_shuffle(a_self, a_upscale_factor));
+// native_batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool training, float momentum, float eps) -> (Tensor, Tensor, Tensor)
+napi_value op_native_batch_norm(napi_env env, napi_callback_info info) {
+  return guard(env, "native_batch_norm", [&]() -> napi_value {
+    Args a(env, info, 8);
+    const at::Tensor& a_input = tensor_arg(env, a[0], "input");
+    c10::optional<at::Tensor> a_weight;
+    if (present(env, a[1])) a_weight = to_optional_tensor(env, a[1], "weight");
+    c10::optional<at::Tensor> a_bias;
+    if (present(env, a[2])) a_bias = to_optional_tensor(env, a[2], "bias");
+    c10::optional<at::Tensor> a_running_mean;
+    if (present(env, a[3])) a_running_mean = to_optional_tensor(env, a[3], "runningMean");
+    c10::optional<at::Tensor> a_running_var;
+    if (present(env, a[4])) a_running_var = to_optional_tensor(env, a[4], "runningVar");
+    bool a_training = to_bool(env, a[5], "training");
+    double a_momentum = to_double(env, a[6], "momentum");
+    double a_eps = to_double(env, a[7], "eps");
+    auto r = at::native_batch_norm(a_input, a_weight, a_bias, a_running_mean, a_running_var, a_training, a_momentum, a_eps);
+    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r))), wrap_tensor(env, std::move(std::get<2>(r)))});
   });
 }
 
-// relu_(Tensor(a!) self) -> Tensor(a!)
-napi_value op_relu_(napi_env env, napi_callback_info info) {
-  return guard(env, "relu_", [&]() -> napi_value {
+// relu(Tensor self) -> Tensor
+napi_value op_relu(napi_env env, napi_callback_info info) {
+  return guard(env, "relu", [&]() -> napi_value {
     Args a(env, info, 1);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    return wrap_tensor(env, at::relu(a_self));
+  });
+}
+
+// leaky_relu_(Tensor(a!) self, Scalar negative_slope=0.01) -> Tensor(a!)
+napi_value op_leaky_relu_(napi_env env, napi_callback_info info) {
+  return guard(env, "leaky_relu_", [&]() -> napi_value {
+    Args a(env, info, 2);
     at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    at::relu_(a_self);
+    at::Scalar a_negative_slope = present(env, a[1]) ? at::Scalar(to_scalar(env, a[1], "negativeSlope")) : at::Scalar(at::Scalar(double(0.01)));
+    at::leaky_relu_(a_self, a_negative_slope);
     return nullptr;
   });
 }
 
-// elu(Tensor self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1) -> Tensor
-napi_value op_elu(napi_env env, napi_callback_info info) {
-  return guard(env, "elu", [&]() -> napi_value {
-    Args a(env, info, 4);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    at::Scalar a_alpha = present(env, a[1]) ? at::Scalar(to_scalar(env, a[1], "alpha")) : at::Scalar(at::Scalar(int64_t(1)));
-    at::Scalar a_scale = present(env, a[2]) ? at::Scalar(to_scalar(env, a[2], "scale")) : at::Scalar(at::Scalar(int64_t(1)));
-    at::Scalar a_input_scale = present(env, a[3]) ? at::Scalar(to_scalar(env, a[3], "inputScale")) : at::Scalar(at::Scalar(int64_t(1)));
-    return wrap_tensor(env, at::elu(a_self, a_alpha, a_scale, a_input_scale));
-  });
-}
-
-// silu(Tensor self) -> Tensor
-napi_value op_silu(napi_env env, napi_callback_info info) {
-  return guard(env, "silu", [&]() -> napi_value {
-    Args a(env, info, 1);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::silu(a_self));
-  });
-}
-
-// hardsigmoid(Tensor self) -> Tensor
-napi_value op_hardsigmoid(napi_env env, napi_callback_info info) {
-  return guard(env, "hardsigmoid", [&]() -> napi_value {
-    Args a(env, info, 1);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::hardsigmoid(a_self));
-  });
-}
-
-// glu(Tensor self, int dim=-1) -> Tensor
-napi_value op_glu(napi_env env, napi_callback_info info) {
-  return guard(env, "glu", [&]() -> napi_value {
+// gelu(Tensor self, *, str approximate='none') -> Tensor
+napi_value op_gelu(napi_env env, napi_callback_info info) {
+  return guard(env, "gelu", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_dim = present(env, a[1]) ? int64_t(to_int(env, a[1], "dim")) : int64_t(int64_t(-1));
-    return wrap_tensor(env, at::glu(a_self, a_dim));
+    std::string a_approximate = present(env, a[1]) ? std::string(to_string(env, a[1], "approximate")) : std::string("none");
+    return wrap_tensor(env, at::gelu(a_self, a_approximate));
   });
 }
 
-// dropout(Tensor input, float p, bool train) -> Tensor
-napi_value op_dropout(napi_env env, napi_callback_info info) {
-  return guard(env, "dropout", [&]() -> napi_value {
+// hardswish(Tensor self) -> Tensor
+napi_value op_hardswish(napi_env env, napi_callback_info info) {
+  return guard(env, "hardswish", [&]() -> napi_value {
+    Args a(env, info, 1);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    return wrap_tensor(env, at::hardswish(a_self));
+  });
+}
+
+// log_sigmoid(Tensor self) -> Tensor
+napi_value op_log_sigmoid(napi_env env, napi_callback_info info) {
+  return guard(env, "log_sigmoid", [&]() -> napi_value {
+    Args a(env, info, 1);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    return wrap_tensor(env, at::log_sigmoid(a_self));
+  });
+}
+
+// log_softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor
+napi_value op_log_softmax_int(napi_env env, napi_callback_info info) {
+  return guard(env, "log_softmax.int", [&]() -> napi_value {
     Args a(env, info, 3);
-    const at::Tensor& a_input = tensor_arg(env, a[0], "input");
-    double a_p = to_double(env, a[1], "p");
-    bool a_train = to_bool(env, a[2], "train");
-    return wrap_tensor(env, at::dropout(a_input, a_p, a_train));
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_dim = to_int(env, a[1], "dim");
+    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    return wrap_tensor(env, at::log_softmax(a_self, a_dim, a_dtype));
   });
 }
 
-// nll_loss(Tensor self, Tensor target, Tensor? weight=None, int reduction=Mean, int ignore_index=-100) -> Tensor
-napi_value op_nll_loss(napi_env env, napi_callback_info info) {
-  return guard(env, "nll_loss", [&]() -> napi_value {
-    Args a(env, info, 5);
+// cross_entropy_loss(Tensor self, Tensor target, Tensor? weight=None, int reduction=Mean, int ignore_index=-100, float label_smoothing=0.0) -> Tensor
+napi_value op_cross_entropy_loss(napi_env env, napi_callback_info info) {
+  return guard(env, "cross_entropy_loss", [&]() -> napi_value {
+    Args a(env, info, 6);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_target = tensor_arg(env, a[1], "target");
     c10::optional<at::Tensor> a_weight = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "weight")) : c10::optional<at::Tensor>(c10::nullopt);
     int64_t a_reduction = present(env, a[3]) ? int64_t(to_int(env, a[3], "reduction")) : int64_t(int64_t(1));
     int64_t a_ignore_index = present(env, a[4]) ? int64_t(to_int(env, a[4], "ignoreIndex")) : int64_t(int64_t(-100));
-    return wrap_tensor(env, at::nll_loss(a_self, a_target, a_weight, a_reduction, a_ignore_index));
+    double a_label_smoothing = present(env, a[5]) ? double(to_double(env, a[5], "labelSmoothing")) : double(double(0.0));
+    return wrap_tensor(env, at::cross_entropy_loss(a_self, a_target, a_weight, a_reduction, a_ignore_index, a_label_smoothing));
   });
 }
 
-// smooth_l1_loss(Tensor self, Tensor target, int reduction=Mean, float beta=1.0) -> Tensor
-napi_value op_smooth_l1_loss(napi_env env, napi_callback_info info) {
-  return guard(env, "smooth_l1_loss", [&]() -> napi_value {
-    Args a(env, info, 4);
+// l1_loss(Tensor self, Tensor target, int reduction=Mean) -> Tensor
+napi_value op_l1_loss(napi_env env, napi_callback_info info) {
+  return guard(env, "l1_loss", [&]() -> napi_value {
+    Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_target = tensor_arg(env, a[1], "target");
     int64_t a_reduction = present(env, a[2]) ? int64_t(to_int(env, a[2], "reduction")) : int64_t(int64_t(1));
-    double a_beta = present(env, a[3]) ? double(to_double(env, a[3], "beta")) : double(double(1.0));
-    return wrap_tensor(env, at::smooth_l1_loss(a_self, a_target, a_reduction, a_beta));
+    return wrap_tensor(env, at::l1_loss(a_self, a_target, a_reduction));
   });
 }
 
-// kl_div(Tensor self, Tensor target, int reduction=Mean, *, bool log_target=False) -> Tensor
-napi_value op_kl_div(napi_env env, napi_callback_info info) {
-  return guard(env, "kl_div", [&]() -> napi_value {
-    Args a(env, info, 4);
+// binary_cross_entropy_with_logits(Tensor self, Tensor target, Tensor? weight=None, Tensor? pos_weight=None, int reduction=Mean) -> Tensor
+napi_value op_binary_cross_entropy_with_logits(napi_env env, napi_callback_info info) {
+  return guard(env, "binary_cross_entropy_with_logits", [&]() -> napi_value {
+    Args a(env, info, 5);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_target = tensor_arg(env, a[1], "target");
-    int64_t a_reduction = present(env, a[2]) ? int64_t(to_int(env, a[2], "reduction")) : int64_t(int64_t(1));
-    bool a_log_target = present(env, a[3]) ? bool(to_bool(env, a[3], "logTarget")) : bool(false);
-    return wrap_tensor(env, at::kl_div(a_self, a_target, a_reduction, a_log_target));
+    c10::optional<at::Tensor> a_weight = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "weight")) : c10::optional<at::Tensor>(c10::nullopt);
+    c10::optional<at::Tensor> a_pos_weight = present(env, a[3]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[3], "posWeight")) : c10::optional<at::Tensor>(c10::nullopt);
+    int64_t a_reduction = present(env, a[4]) ? int64_t(to_int(env, a[4], "reduction")) : int64_t(int64_t(1));
+    return wrap_tensor(env, at::binary_cross_entropy_with_logits(a_self, a_target, a_weight, a_pos_weight, a_reduction));
   });
 }
 
-// cdist(Tensor x1, Tensor x2, float p=2, int? compute_mode=None) -> Tensor
-napi_value op_cdist(napi_env env, napi_callback_info info) {
-  return guard(env, "cdist", [&]() -> napi_value {
-    Args a(env, info, 4);
+// pairwise_distance(Tensor x1, Tensor x2, float p=2, float eps=1e-06, bool keepdim=False) -> Tensor
+napi_value op_pairwise_distance(napi_env env, napi_callback_info info) {
+  return guard(env, "pairwise_distance", [&]() -> napi_value {
+    Args a(env, info, 5);
     const at::Tensor& a_x1 = tensor_arg(env, a[0], "x1");
     const at::Tensor& a_x2 = tensor_arg(env, a[1], "x2");
     double a_p = present(env, a[2]) ? double(to_double(env, a[2], "p")) : double(double(2));
-    c10::optional<int64_t> a_compute_mode = present(env, a[3]) ? c10::optional<int64_t>(to_int(env, a[3], "computeMode")) : c10::optional<int64_t>(c10::nullopt);
-    return wrap_tensor(env, at::cdist(a_x1, a_x2, a_p, a_compute_mode));
+    double a_eps = present(env, a[3]) ? double(to_double(env, a[3], "eps")) : double(double(1e-06));
+    bool a_keepdim = present(env, a[4]) ? bool(to_bool(env, a[4], "keepdim")) : bool(false);
+    return wrap_tensor(env, at::pairwise_distance(a_x1, a_x2, a_p, a_eps, a_keepdim));
   });
 }
 
-// permute(Tensor(a) self, int[] dims) -> Tensor(a)
-napi_value op_permute(napi_env env, napi_callback_info info) {
-  return guard(env, "permute", [&]() -> napi_value {
+// view(Tensor(a) self, SymInt[] size) -> Tensor(a)
+napi_value op_view(napi_env env, napi_callback_info info) {
+  return guard(env, "view", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_dims = to_int_list(env, a[1], "dims", 0);
-    return wrap_tensor(env, at::permute(a_self, at::IntArrayRef(a_dims)));
+    std::vector<int64_t> a_size = to_int_list(env, a[1], "size", 0);
+    return wrap_tensor(env, a_self.view(at::IntArrayRef(a_size)));
   });
 }
 
-// squeeze_.dim(Tensor(a!) self, int dim) -> Tensor(a!)
-napi_value op_squeeze__dim(napi_env env, napi_callback_info info) {
-  return guard(env, "squeeze_.dim", [&]() -> napi_value {
+// squeeze(Tensor(a) self) -> Tensor(a)
+napi_value op_squeeze(napi_env env, napi_callback_info info) {
+  return guard(env, "squeeze", [&]() -> napi_value {
+    Args a(env, info, 1);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    return wrap_tensor(env, at::squeeze(a_self));
+  });
+}
+
+// expand(Tensor(a) self, SymInt[] size, *, bool implicit=False) -> Tensor(a)
+napi_value op_expand(napi_env env, napi_callback_info info) {
+  return guard(env, "expand", [&]() -> napi_value {
+    Args a(env, info, 3);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    std::vector<int64_t> a_size = to_int_list(env, a[1], "size", 0);
+    bool a_implicit = present(env, a[2]) ? bool(to_bool(env, a[2], "implicit")) : bool(false);
+    return wrap_tensor(env, a_self.expand(at::IntArrayRef(a_size), a_implicit));
+  });
+}
+
+// contiguous(Tensor(a) self, *, MemoryFormat memory_format=contiguous_format) -> Tensor(a)
+napi_value op_contiguous(napi_env env, napi_callback_info info) {
+  return guard(env, "contiguous", [&]() -> napi_value {
     Args a(env, info, 2);
-    at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_dim = to_int(env, a[1], "dim");
-    a_self.squeeze_(a_dim);
-    return nullptr;
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    at::MemoryFormat a_memory_format = present(env, a[1]) ? at::MemoryFormat(to_memory_format(env, a[1], "memoryFormat")) : at::MemoryFormat(at::MemoryFormat::Contiguous);
+    return wrap_tensor(env, a_self.contiguous(a_memory_format));
   });
 }
 
-// expand_as(Tensor(a) self, Tensor other) -> Tensor(a)
-napi_value op_expand_as(napi_env env, napi_callback_info info) {
-  return guard(env, "expand_as", [&]() -> napi_value {
+// slice.Tensor(Tensor(a) self, int dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1) -> Tensor(a)
+napi_value op_slice_Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "slice.Tensor", [&]() -> napi_value {
+    Args a(env, info, 5);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_dim = present(env, a[1]) ? int64_t(to_int(env, a[1], "dim")) : int64_t(int64_t(0));
+    c10::optional<int64_t> a_start = present(env, a[2]) ? c10::optional<int64_t>(to_int(env, a[2], "start")) : c10::optional<int64_t>(c10::nullopt);
+    c10::optional<int64_t> a_end = present(env, a[3]) ? c10::optional<int64_t>(to_int(env, a[3], "end")) : c10::optional<int64_t>(c10::nullopt);
+    int64_t a_step = present(env, a[4]) ? int64_t(to_int(env, a[4], "step")) : int64_t(int64_t(1));
+    return wrap_tensor(env, at::slice(a_self, a_dim, a_start, a_end, a_step));
+  });
+}
+
+// view_as(Tensor(a) self, Tensor other) -> Tensor(a)
+napi_value op_view_as(napi_env env, napi_callback_info info) {
+  return guard(env, "view_as", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_other = tensor_arg(env, a[1], "other");
-    return wrap_tensor(env, a_self.expand_as(a_other));
+    return wrap_tensor(env, a_self.view_as(a_other));
   });
 }
 
-// movedim.int(Tensor(a) self, int source, int destination) -> Tensor(a)
-napi_value op_movedim_int(napi_env env, napi_callback_info info) {
-  return guard(env, "movedim.int", [&]() -> napi_value {
-    Args a(env, info, 3);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_source = to_int(env, a[1], "source");
-    int64_t a_destination = to_int(env, a[2], "destination");
-    return wrap_tensor(env, at::movedim(a_self, a_source, a_destination));
-  });
-}
-
-// unfold(Tensor(a) self, int dimension, int size, int step) -> Tensor(a)
-napi_value op_unfold(napi_env env, napi_callback_info info) {
-  return guard(env, "unfold", [&]() -> napi_value {
+// index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor
+napi_value op_index_put(napi_env env, napi_callback_info info) {
+  return guard(env, "index_put", [&]() -> napi_value {
     Args a(env, info, 4);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_dimension = to_int(env, a[1], "dimension");
-    int64_t a_size = to_int(env, a[2], "size");
-    int64_t a_step = to_int(env, a[3], "step");
-    return wrap_tensor(env, a_self.unfold(a_dimension, a_size, a_step));
+    c10::List<c10::optional<at::Tensor>> a_indices;
+    if (present(env, a[1])) a_indices = to_optional_tensor_list(env, a[1], "indices");
+    const at::Tensor& a_values = tensor_arg(env, a[2], "values");
+    bool a_accumulate = present(env, a[3]) ? bool(to_bool(env, a[3], "accumulate")) : bool(false);
+    return wrap_tensor(env, at::index_put(a_self, a_indices, a_values, a_accumulate));
   });
 }
 
-// reshape_as(Tensor(a) self, Tensor other) -> Tensor(a)
-napi_value op_reshape_as(napi_env env, napi_callback_info info) {
-  return guard(env, "reshape_as", [&]() -> napi_value {
-    Args a(env, info, 2);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_other = tensor_arg(env, a[1], "other");
-    return wrap_tensor(env, a_self.reshape_as(a_other));
-  });
-}
-
-// index_select(Tensor self, int dim, Tensor index) -> Tensor
-napi_value op_index_select(napi_env env, napi_callback_info info) {
-  return guard(env, "index_select", [&]() -> napi_value {
-    Args a(env, info, 3);
+// index_fill.int_Tensor(Tensor self, int dim, Tensor index, Tensor value) -> Tensor
+napi_value op_index_fill_int_Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "index_fill.int_Tensor", [&]() -> napi_value {
+    Args a(env, info, 4);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     int64_t a_dim = to_int(env, a[1], "dim");
     const at::Tensor& a_index = tensor_arg(env, a[2], "index");
-    return wrap_tensor(env, at::index_select(a_self, a_dim, a_index));
+    const at::Tensor& a_value = tensor_arg(env, a[3], "value");
+    return wrap_tensor(env, at::index_fill(a_self, a_dim, a_index, a_value));
   });
 }
 
-// index_fill.int_Scalar(Tensor self, int dim, Tensor index, Scalar value) -> Tensor
-napi_value op_index_fill_int_Scalar(napi_env env, napi_callback_info info) {
-  return guard(env, "index_fill.int_Scalar", [&]() -> napi_value {
+// scatter.value(Tensor self, int dim, Tensor index, Scalar value) -> Tensor
+napi_value op_scatter_value(napi_env env, napi_callback_info info) {
+  return guard(env, "scatter.value", [&]() -> napi_value {
     Args a(env, info, 4);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     int64_t a_dim = to_int(env, a[1], "dim");
     const at::Tensor& a_index = tensor_arg(env, a[2], "index");
     at::Scalar a_value = to_scalar(env, a[3], "value");
-    return wrap_tensor(env, at::index_fill(a_self, a_dim, a_index, a_value));
+    return wrap_tensor(env, at::scatter(a_self, a_dim, a_index, a_value));
   });
 }
 
-// scatter.reduce(Tensor self, int dim, Tensor index, Tensor src, *, str reduce) -> Tensor
-napi_value op_scatter_reduce(napi_env env, napi_callback_info info) {
-  return guard(env, "scatter.reduce", [&]() -> napi_value {
-    Args a(env, info, 5);
+// scatter_reduce.two(Tensor self, int dim, Tensor index, Tensor src, str reduce, *, bool include_self=True) -> Tensor
+napi_value op_scatter_reduce_two(napi_env env, napi_callback_info info) {
+  return guard(env, "scatter_reduce.two", [&]() -> napi_value {
+    Args a(env, info, 6);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     int64_t a_dim = to_int(env, a[1], "dim");
     const at::Tensor& a_index = tensor_arg(env, a[2], "index");
     const at::Tensor& a_src = tensor_arg(env, a[3], "src");
     std::string a_reduce = to_string(env, a[4], "reduce");
-    return wrap_tensor(env, at::scatter(a_self, a_dim, a_index, a_src, a_reduce));
+    bool a_include_self = present(env, a[5]) ? bool(to_bool(env, a[5], "includeSelf")) : bool(true);
+    return wrap_tensor(env, at::scatter_reduce(a_self, a_dim, a_index, a_src, a_reduce, a_include_self));
   });
 }
 
-// masked_fill.Tensor(Tensor self, Tensor mask, Tensor value) -> Tensor
-napi_value op_masked_fill_Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "masked_fill.Tensor", [&]() -> napi_value {
+// masked_fill_.Scalar(Tensor(a!) self, Tensor mask, Scalar value) -> Tensor(a!)
+napi_value op_masked_fill__Scalar(napi_env env, napi_callback_info info) {
+  return guard(env, "masked_fill_.Scalar", [&]() -> napi_value {
     Args a(env, info, 3);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_mask = tensor_arg(env, a[1], "mask");
-    const at::Tensor& a_value = tensor_arg(env, a[2], "value");
-    return wrap_tensor(env, at::masked_fill(a_self, a_mask, a_value));
+    at::Scalar a_value = to_scalar(env, a[2], "value");
+    a_self.masked_fill_(a_mask, a_value);
+    return nullptr;
   });
 }
 
-// masked_select(Tensor self, Tensor mask) -> Tensor
-napi_value op_masked_select(napi_env env, napi_callback_info info) {
-  return guard(env, "masked_select", [&]() -> napi_value {
+// take(Tensor self, Tensor index) -> Tensor
+napi_value op_take(napi_env env, napi_callback_info info) {
+  return guard(env, "take", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_mask = tensor_arg(env, a[1], "mask");
-    return wrap_tensor(env, at::masked_select(a_self, a_mask));
+    const at::Tensor& a_index = tensor_arg(env, a[1], "index");
+    return wrap_tensor(env, at::take(a_self, a_index));
   });
 }
 
-// one_hot(Tensor self, int num_classes=-1) -> Tensor
-napi_value op_one_hot(napi_env env, napi_callback_info info) {
-  return guard(env, "one_hot", [&]() -> napi_value {
-    Args a(env, info, 2);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_num_classes = present(env, a[1]) ? int64_t(to_int(env, a[1], "numClasses")) : int64_t(int64_t(-1));
-    return wrap_tensor(env, at::one_hot(a_self, a_num_classes));
-  });
-}
-
-// stack(Tensor[] tensors, int dim=0) -> Tensor
-napi_value op_stack(napi_env env, napi_callback_info info) {
-  return guard(env, "stack", [&]() -> napi_value {
+// cat(Tensor[] tensors, int dim=0) -> Tensor
+napi_value op_cat(napi_env env, napi_callback_info info) {
+  return guard(env, "cat", [&]() -> napi_value {
     Args a(env, info, 2);
     std::vector<at::Tensor> a_tensors = to_tensor_list(env, a[0], "tensors");
     int64_t a_dim = present(env, a[1]) ? int64_t(to_int(env, a[1], "dim")) : int64_t(int64_t(0));
-    return wrap_tensor(env, at::stack(a_tensors, a_dim));
+    return wrap_tensor(env, at::cat(a_tensors, a_dim));
   });
 }
 
-// tensor_split.sections(Tensor(a -> *) self, int sections, int dim=0) -> Tensor(a)[]
-napi_value op_tensor_split_sections(napi_env env, napi_callback_info info) {
-  return guard(env, "tensor_split.sections", [&]() -> napi_value {
+// chunk(Tensor(a -> *) self, int chunks, int dim=0) -> Tensor(a)[]
+napi_value op_chunk(napi_env env, napi_callback_info info) {
+  return guard(env, "chunk", [&]() -> napi_value {
     Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_sections = to_int(env, a[1], "sections");
+    int64_t a_chunks = to_int(env, a[1], "chunks");
     int64_t a_dim = present(env, a[2]) ? int64_t(to_int(env, a[2], "dim")) : int64_t(int64_t(0));
-    auto r = at::tensor_split(a_self, a_sections, a_dim);
+    auto r = at::chunk(a_self, a_chunks, a_dim);
     std::vector<napi_value> out;
     out.reserve(r.size());
     for (auto& t : r) out.push_back(wrap_tensor(env, std::move(t)));
@@ -831,44 +859,43 @@ napi_value op_tensor_split_sections(napi_env env, napi_callback_info info) {
   });
 }
 
-// tile(Tensor self, int[] dims) -> Tensor
-napi_value op_tile(napi_env env, napi_callback_info info) {
-  return guard(env, "tile", [&]() -> napi_value {
+// repeat(Tensor self, SymInt[] repeats) -> Tensor
+napi_value op_repeat(napi_env env, napi_callback_info info) {
+  return guard(env, "repeat", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_dims = to_int_list(env, a[1], "dims", 0);
-    return wrap_tensor(env, at::tile(a_self, at::IntArrayRef(a_dims)));
+    std::vector<int64_t> a_repeats = to_int_list(env, a[1], "repeats", 0);
+    return wrap_tensor(env, a_self.repeat(at::IntArrayRef(a_repeats)));
   });
 }
 
-// meshgrid.indexing(Tensor[] tensors, *, str indexing) -> Tensor[]
-napi_value op_meshgrid_indexing(napi_env env, napi_callback_info info) {
-  return guard(env, "meshgrid.indexing", [&]() -> napi_value {
-    Args a(env, info, 2);
-    std::vector<at::Tensor> a_tensors = to_tensor_list(env, a[0], "tensors");
-    std::string a_indexing = to_string(env, a[1], "indexing");
-    auto r = at::meshgrid(a_tensors, a_indexing);
-    std::vector<napi_value> out;
-    out.reserve(r.size());
-    for (auto& t : r) out.push_back(wrap_tensor(env, std::move(t)));
-    return make_array(env, out);
-  });
-}
-
-// affine_grid_generator(Tensor theta, int[] size, bool align_corners) -> Tensor
-napi_value op_affine_grid_generator(napi_env env, napi_callback_info info) {
-  return guard(env, "affine_grid_generator", [&]() -> napi_value {
+// constant_pad_nd(Tensor self, int[] pad, Scalar value=0) -> Tensor
+napi_value op_constant_pad_nd(napi_env env, napi_callback_info info) {
+  return guard(env, "constant_pad_nd", [&]() -> napi_value {
     Args a(env, info, 3);
-    const at::Tensor& a_theta = tensor_arg(env, a[0], "theta");
-    std::vector<int64_t> a_size = to_int_list(env, a[1], "size", 0);
-    bool a_align_corners = to_bool(env, a[2], "alignCorners");
-    return wrap_tensor(env, at::affine_grid_generator(a_theta, at::IntArrayRef(a_size), a_align_corners));
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    std::vector<int64_t> a_pad = to_int_list(env, a[1], "pad", 0);
+    at::Scalar a_value = present(env, a[2]) ? at::Scalar(to_scalar(env, a[2], "value")) : at::Scalar(at::Scalar(int64_t(0)));
+    return wrap_tensor(env, at::constant_pad_nd(a_self, at::IntArrayRef(a_pad), a_value));
   });
 }
 
-// rnn_relu.input(Tensor input, Tensor hx, Tensor[] params, bool has_biases, int num_layers, float dropout, bool train, bool bidirectional, bool batch_first) -> (Tensor, Tensor)
-napi_value op_rnn_relu_input(napi_env env, napi_callback_info info) {
-  return guard(env, "rnn_relu.input", [&]() -> napi_value {
+// grid_sampler(Tensor input, Tensor grid, int interpolation_mode, int padding_mode, bool align_corners) -> Tensor
+napi_value op_grid_sampler(napi_env env, napi_callback_info info) {
+  return guard(env, "grid_sampler", [&]() -> napi_value {
+    Args a(env, info, 5);
+    const at::Tensor& a_input = tensor_arg(env, a[0], "input");
+    const at::Tensor& a_grid = tensor_arg(env, a[1], "grid");
+    int64_t a_interpolation_mode = to_int(env, a[2], "interpolationMode");
+    int64_t a_padding_mode = to_int(env, a[3], "paddingMode");
+    bool a_align_corners = to_bool(env, a[4], "alignCorners");
+    return wrap_tensor(env, at::grid_sampler(a_input, a_grid, a_interpolation_mode, a_padding_mode, a_align_corners));
+  });
+}
+
+// rnn_tanh.input(Tensor input, Tensor hx, Tensor[] params, bool has_biases, int num_layers, float dropout, bool train, bool bidirectional, bool batch_first) -> (Tensor, Tensor)
+napi_value op_rnn_tanh_input(napi_env env, napi_callback_info info) {
+  return guard(env, "rnn_tanh.input", [&]() -> napi_value {
     Args a(env, info, 9);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
     const at::Tensor& a_hx = tensor_arg(env, a[1], "hx");
@@ -879,14 +906,14 @@ napi_value op_rnn_relu_input(napi_env env, napi_callback_info info) {
     bool a_train = to_bool(env, a[6], "train");
     bool a_bidirectional = to_bool(env, a[7], "bidirectional");
     bool a_batch_first = to_bool(env, a[8], "batchFirst");
-    auto r = at::rnn_relu(a_input, a_hx, a_params, a_has_biases, a_num_layers, a_dropout, a_train, a_bidirectional, a_batch_first);
+    auto r = at::rnn_tanh(a_input, a_hx, a_params, a_has_biases, a_num_layers, a_dropout, a_train, a_bidirectional, a_batch_first);
     return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
   });
 }
 
-// rnn_relu_cell(Tensor input, Tensor hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> Tensor
-napi_value op_rnn_relu_cell(napi_env env, napi_callback_info info) {
-  return guard(env, "rnn_relu_cell", [&]() -> napi_value {
+// rnn_tanh_cell(Tensor input, Tensor hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> Tensor
+napi_value op_rnn_tanh_cell(napi_env env, napi_callback_info info) {
+  return guard(env, "rnn_tanh_cell", [&]() -> napi_value {
     Args a(env, info, 6);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
     const at::Tensor& a_hx = tensor_arg(env, a[1], "hx");
@@ -894,184 +921,189 @@ napi_value op_rnn_relu_cell(napi_env env, napi_callback_info info) {
     const at::Tensor& a_w_hh = tensor_arg(env, a[3], "wHh");
     c10::optional<at::Tensor> a_b_ih = present(env, a[4]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[4], "bIh")) : c10::optional<at::Tensor>(c10::nullopt);
     c10::optional<at::Tensor> a_b_hh = present(env, a[5]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[5], "bHh")) : c10::optional<at::Tensor>(c10::nullopt);
-    return wrap_tensor(env, at::rnn_relu_cell(a_input, a_hx, a_w_ih, a_w_hh, a_b_ih, a_b_hh));
+    return wrap_tensor(env, at::rnn_tanh_cell(a_input, a_hx, a_w_ih, a_w_hh, a_b_ih, a_b_hh));
   });
 }
 
-// empty.memory_format(SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor
-napi_value op_empty_memory_format(napi_env env, napi_callback_info info) {
-  return guard(env, "empty.memory_format", [&]() -> napi_value {
+// full(SymInt[] size, Scalar fill_value, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_full(napi_env env, napi_callback_info info) {
+  return guard(env, "full", [&]() -> napi_value {
     Args a(env, info, 6);
+    std::vector<int64_t> a_size = to_int_list(env, a[0], "size", 0);
+    at::Scalar a_fill_value = to_scalar(env, a[1], "fillValue");
+    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    c10::optional<at::Layout> a_layout = present(env, a[3]) ? c10::optional<at::Layout>(to_layout(env, a[3], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[4]) ? c10::optional<at::Device>(to_device(env, a[4], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[5]) ? c10::optional<bool>(to_bool(env, a[5], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    return wrap_tensor(env, at::full(at::IntArrayRef(a_size), a_fill_value, a_dtype, a_layout, a_device, a_pin_memory));
+  });
+}
+
+// arange(Scalar end, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_arange(napi_env env, napi_callback_info info) {
+  return guard(env, "arange", [&]() -> napi_value {
+    Args a(env, info, 5);
+    at::Scalar a_end = to_scalar(env, a[0], "end");
+    c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    return wrap_tensor(env, at::arange(a_end, a_dtype, a_layout, a_device, a_pin_memory));
+  });
+}
+
+// zeros_like(Tensor self, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor
+napi_value op_zeros_like(napi_env env, napi_callback_info info) {
+  return guard(env, "zeros_like", [&]() -> napi_value {
+    Args a(env, info, 6);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[5]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[5], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
+    return wrap_tensor(env, at::zeros_like(a_self, a_dtype, a_layout, a_device, a_pin_memory, a_memory_format));
+  });
+}
+
+// rand_like(Tensor self, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor
+napi_value op_rand_like(napi_env env, napi_callback_info info) {
+  return guard(env, "rand_like", [&]() -> napi_value {
+    Args a(env, info, 6);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[5]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[5], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
+    return wrap_tensor(env, at::rand_like(a_self, a_dtype, a_layout, a_device, a_pin_memory, a_memory_format));
+  });
+}
+
+// randn(int[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_randn(napi_env env, napi_callback_info info) {
+  return guard(env, "randn", [&]() -> napi_value {
+    Args a(env, info, 5);
     std::vector<int64_t> a_size = to_int_list(env, a[0], "size", 0);
     c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
     c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
     c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
     c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[5]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[5], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
-    return wrap_tensor(env, at::empty(at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory, a_memory_format));
+    return wrap_tensor(env, at::randn(at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
   });
 }
 
-// linspace(Scalar start, Scalar end, int steps, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_linspace(napi_env env, napi_callback_info info) {
-  return guard(env, "linspace", [&]() -> napi_value {
-    Args a(env, info, 7);
-    at::Scalar a_start = to_scalar(env, a[0], "start");
-    at::Scalar a_end = to_scalar(env, a[1], "end");
-    int64_t a_steps = to_int(env, a[2], "steps");
-    c10::optional<at::ScalarType> a_dtype = present(env, a[3]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[3], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    c10::optional<at::Layout> a_layout = present(env, a[4]) ? c10::optional<at::Layout>(to_layout(env, a[4], "layout")) : c10::optional<at::Layout>(c10::nullopt);
-    c10::optional<at::Device> a_device = present(env, a[5]) ? c10::optional<at::Device>(to_device(env, a[5], "device")) : c10::optional<at::Device>(c10::nullopt);
-    c10::optional<bool> a_pin_memory = present(env, a[6]) ? c10::optional<bool>(to_bool(env, a[6], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, at::linspace(a_start, a_end, a_steps, a_dtype, a_layout, a_device, a_pin_memory));
-  });
-}
-
-// ones_like(Tensor self, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor
-napi_value op_ones_like(napi_env env, napi_callback_info info) {
-  return guard(env, "ones_like", [&]() -> napi_value {
-    Args a(env, info, 6);
+// bernoulli.p(Tensor self, float p, *, Generator? generator=None) -> Tensor
+napi_value op_bernoulli_p(napi_env env, napi_callback_info info) {
+  return guard(env, "bernoulli.p", [&]() -> napi_value {
+    Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
-    c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
-    c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[5]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[5], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
-    return wrap_tensor(env, at::ones_like(a_self, a_dtype, a_layout, a_device, a_pin_memory, a_memory_format));
-  });
-}
-
-// randn_like(Tensor self, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor
-napi_value op_randn_like(napi_env env, napi_callback_info info) {
-  return guard(env, "randn_like", [&]() -> napi_value {
-    Args a(env, info, 6);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
-    c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
-    c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[5]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[5], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
-    return wrap_tensor(env, at::randn_like(a_self, a_dtype, a_layout, a_device, a_pin_memory, a_memory_format));
-  });
-}
-
-// randint.low(int low, int high, int[] size, *, ScalarType? dtype=long, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_randint_low(napi_env env, napi_callback_info info) {
-  return guard(env, "randint.low", [&]() -> napi_value {
-    Args a(env, info, 7);
-    int64_t a_low = to_int(env, a[0], "low");
-    int64_t a_high = to_int(env, a[1], "high");
-    std::vector<int64_t> a_size = to_int_list(env, a[2], "size", 0);
-    c10::optional<at::ScalarType> a_dtype = present(env, a[3]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[3], "dtype")) : c10::optional<at::ScalarType>(at::kLong);
-    c10::optional<at::Layout> a_layout = present(env, a[4]) ? c10::optional<at::Layout>(to_layout(env, a[4], "layout")) : c10::optional<at::Layout>(c10::nullopt);
-    c10::optional<at::Device> a_device = present(env, a[5]) ? c10::optional<at::Device>(to_device(env, a[5], "device")) : c10::optional<at::Device>(c10::nullopt);
-    c10::optional<bool> a_pin_memory = present(env, a[6]) ? c10::optional<bool>(to_bool(env, a[6], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, at::randint(a_low, a_high, at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
-  });
-}
-
-// bernoulli(Tensor self, *, Generator? generator=None) -> Tensor
-napi_value op_bernoulli(napi_env env, napi_callback_info info) {
-  return guard(env, "bernoulli", [&]() -> napi_value {
-    Args a(env, info, 2);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    double a_p = to_double(env, a[1], "p");
     c10::optional<at::Generator> a_generator = c10::nullopt;
-    return wrap_tensor(env, at::bernoulli(a_self, a_generator));
+    return wrap_tensor(env, at::bernoulli(a_self, a_p, a_generator));
   });
 }
 
-// normal.Tensor_float(Tensor mean, float std=1, *, Generator? generator=None) -> Tensor
-napi_value op_normal_Tensor_float(napi_env env, napi_callback_info info) {
-  return guard(env, "normal.Tensor_float", [&]() -> napi_value {
+// normal.Tensor_Tensor(Tensor mean, Tensor std, *, Generator? generator=None) -> Tensor
+napi_value op_normal_Tensor_Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "normal.Tensor_Tensor", [&]() -> napi_value {
     Args a(env, info, 3);
     const at::Tensor& a_mean = tensor_arg(env, a[0], "mean");
-    double a_std = present(env, a[1]) ? double(to_double(env, a[1], "std")) : double(double(1));
+    const at::Tensor& a_std = tensor_arg(env, a[1], "std");
     c10::optional<at::Generator> a_generator = c10::nullopt;
     return wrap_tensor(env, at::normal(a_mean, a_std, a_generator));
   });
 }
 
-// exponential_(Tensor(a!) self, float lambd=1, *, Generator? generator=None) -> Tensor(a!)
-napi_value op_exponential_(napi_env env, napi_callback_info info) {
-  return guard(env, "exponential_", [&]() -> napi_value {
-    Args a(env, info, 3);
-    at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    double a_lambd = present(env, a[1]) ? double(to_double(env, a[1], "lambd")) : double(double(1));
-    c10::optional<at::Generator> a_generator = c10::nullopt;
-    a_self.exponential_(a_lambd, a_generator);
-    return nullptr;
-  });
-}
-
-// multinomial(Tensor self, int num_samples, bool replacement=False, *, Generator? generator=None) -> Tensor
-napi_value op_multinomial(napi_env env, napi_callback_info info) {
-  return guard(env, "multinomial", [&]() -> napi_value {
+// uniform_(Tensor(a!) self, float from=0, float to=1, *, Generator? generator=None) -> Tensor(a!)
+napi_value op_uniform_(napi_env env, napi_callback_info info) {
+  return guard(env, "uniform_", [&]() -> napi_value {
     Args a(env, info, 4);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_num_samples = to_int(env, a[1], "numSamples");
-    bool a_replacement = present(env, a[2]) ? bool(to_bool(env, a[2], "replacement")) : bool(false);
-    c10::optional<at::Generator> a_generator = c10::nullopt;
-    return wrap_tensor(env, at::multinomial(a_self, a_num_samples, a_replacement, a_generator));
-  });
-}
-
-// to.other(Tensor(a) self, Tensor other, bool non_blocking=False, bool copy=False, MemoryFormat? memory_format=None) -> Tensor(a)
-napi_value op_to_other(napi_env env, napi_callback_info info) {
-  return guard(env, "to.other", [&]() -> napi_value {
-    Args a(env, info, 5);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_other = tensor_arg(env, a[1], "other");
-    bool a_non_blocking = present(env, a[2]) ? bool(to_bool(env, a[2], "nonBlocking")) : bool(false);
-    bool a_copy = present(env, a[3]) ? bool(to_bool(env, a[3], "copy")) : bool(false);
-    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[4]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[4], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
-    return wrap_tensor(env, a_self.to(a_other, a_non_blocking, a_copy, a_memory_format));
-  });
-}
-
-// copy_(Tensor(a!) self, Tensor src, bool non_blocking=False) -> Tensor(a!)
-napi_value op_copy_(napi_env env, napi_callback_info info) {
-  return guard(env, "copy_", [&]() -> napi_value {
-    Args a(env, info, 3);
     at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_src = tensor_arg(env, a[1], "src");
-    bool a_non_blocking = present(env, a[2]) ? bool(to_bool(env, a[2], "nonBlocking")) : bool(false);
-    a_self.copy_(a_src, a_non_blocking);
+    double a_from = present(env, a[1]) ? double(to_double(env, a[1], "from")) : double(double(0));
+    double a_to = present(env, a[2]) ? double(to_double(env, a[2], "to")) : double(double(1));
+    c10::optional<at::Generator> a_generator = c10::nullopt;
+    a_self.uniform_(a_from, a_to, a_generator);
     return nullptr;
   });
 }
 
-// type_as(Tensor self, Tensor other) -> Tensor
-napi_value op_type_as(napi_env env, napi_callback_info info) {
-  return guard(env, "type_as", [&]() -> napi_value {
+// random_(Tensor(a!) self, *, Generator? generator=None) -> Tensor(a!)
+napi_value op_random_(napi_env env, napi_callback_info info) {
+  return guard(env, "random_", [&]() -> napi_value {
     Args a(env, info, 2);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_other = tensor_arg(env, a[1], "other");
-    return wrap_tensor(env, a_self.type_as(a_other));
+    at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    c10::optional<at::Generator> a_generator = c10::nullopt;
+    a_self.random_(a_generator);
+    return nullptr;
   });
 }
 
-// new_full(Tensor self, SymInt[] size, Scalar fill_value, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_new_full(napi_env env, napi_callback_info info) {
-  return guard(env, "new_full", [&]() -> napi_value {
-    Args a(env, info, 7);
+// to.device(Tensor(a) self, Device device, ScalarType dtype, bool non_blocking=False, bool copy=False, MemoryFormat? memory_format=None) -> Tensor(a)
+napi_value op_to_device(napi_env env, napi_callback_info info) {
+  return guard(env, "to.device", [&]() -> napi_value {
+    Args a(env, info, 6);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    at::Device a_device = to_device(env, a[1], "device");
+    at::ScalarType a_dtype = to_scalar_type(env, a[2], "dtype");
+    bool a_non_blocking = present(env, a[3]) ? bool(to_bool(env, a[3], "nonBlocking")) : bool(false);
+    bool a_copy = present(env, a[4]) ? bool(to_bool(env, a[4], "copy")) : bool(false);
+    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[5]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[5], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
+    return wrap_tensor(env, a_self.to(a_device, a_dtype, a_non_blocking, a_copy, a_memory_format));
+  });
+}
+
+// detach_(Tensor(a!) self) -> Tensor(a!)
+napi_value op_detach_(napi_env env, napi_callback_info info) {
+  return guard(env, "detach_", [&]() -> napi_value {
+    Args a(env, info, 1);
+    at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    at::detach_(a_self);
+    return nullptr;
+  });
+}
+
+// zero_(Tensor(a!) self) -> Tensor(a!)
+napi_value op_zero_(napi_env env, napi_callback_info info) {
+  return guard(env, "zero_", [&]() -> napi_value {
+    Args a(env, info, 1);
+    at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    at::zero_(a_self);
+    return nullptr;
+  });
+}
+
+// new_ones(Tensor self, SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_new_ones(napi_env env, napi_callback_info info) {
+  return guard(env, "new_ones", [&]() -> napi_value {
+    Args a(env, info, 6);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     std::vector<int64_t> a_size = to_int_list(env, a[1], "size", 0);
-    at::Scalar a_fill_value = to_scalar(env, a[2], "fillValue");
-    c10::optional<at::ScalarType> a_dtype = present(env, a[3]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[3], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    c10::optional<at::Layout> a_layout = present(env, a[4]) ? c10::optional<at::Layout>(to_layout(env, a[4], "layout")) : c10::optional<at::Layout>(c10::nullopt);
-    c10::optional<at::Device> a_device = present(env, a[5]) ? c10::optional<at::Device>(to_device(env, a[5], "device")) : c10::optional<at::Device>(c10::nullopt);
-    c10::optional<bool> a_pin_memory = present(env, a[6]) ? c10::optional<bool>(to_bool(env, a[6], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, a_self.new_full(at::IntArrayRef(a_size), a_fill_value, a_dtype, a_layout, a_device, a_pin_memory));
+    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    c10::optional<at::Layout> a_layout = present(env, a[3]) ? c10::optional<at::Layout>(to_layout(env, a[3], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[4]) ? c10::optional<at::Device>(to_device(env, a[4], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[5]) ? c10::optional<bool>(to_bool(env, a[5], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    return wrap_tensor(env, a_self.new_ones(at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
   });
 }
 
-// promote_types(ScalarType type1, ScalarType type2) -> ScalarType
-napi_value op_promote_types(napi_env env, napi_callback_info info) {
-  return guard(env, "promote_types", [&]() -> napi_value {
+// can_cast(ScalarType from, ScalarType to) -> bool
+napi_value op_can_cast(napi_env env, napi_callback_info info) {
+  return guard(env, "can_cast", [&]() -> napi_value {
     Args a(env, info, 2);
-    at::ScalarType a_type1 = to_scalar_type(env, a[0], "type1");
-    at::ScalarType a_type2 = to_scalar_type(env, a[1], "type2");
-    return make_int(env, static_cast<int64_t>(at::promote_types(a_type1, a_type2)));
+    at::ScalarType a_from = to_scalar_type(env, a[0], "from");
+    at::ScalarType a_to = to_scalar_type(env, a[1], "to");
+    return make_bool(env, at::can_cast(a_from, a_to));
+  });
+}
+
+// retain_grad(Tensor(a!) self) -> ()
+napi_value op_retain_grad(napi_env env, napi_callback_info info) {
+  return guard(env, "retain_grad", [&]() -> napi_value {
+    Args a(env, info, 1);
+    at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    a_self.retain_grad();
+    return nullptr;
   });
 }
 

@@ -516,24 +516,24 @@ napi_value op_linalg_qr(napi_env env, napi_callback_info info) {
   });
 }
 
-// conv2d.padding(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, str padding="valid", int[2] dilation=1, int groups=1) -> Tensor
-napi_value op_conv2d_padding(napi_env env, napi_callback_info info) {
-  return guard(env, "conv2d.padding", [&]() -> napi_value {
+// conv2d(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, int[2] padding=0, int[2] dilation=1, int groups=1) -> Tensor
+napi_value op_conv2d(napi_env env, napi_callback_info info) {
+  return guard(env, "conv2d", [&]() -> napi_value {
     Args a(env, info, 7);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
     const at::Tensor& a_weight = tensor_arg(env, a[1], "weight");
     c10::optional<at::Tensor> a_bias = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "bias")) : c10::optional<at::Tensor>(c10::nullopt);
     std::vector<int64_t> a_stride = present(env, a[3]) ? std::vector<int64_t>(to_int_list(env, a[3], "stride", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 1));
-    std::string a_padding = present(env, a[4]) ? std::string(to_string(env, a[4], "padding")) : std::string("valid");
+    std::vector<int64_t> a_padding = present(env, a[4]) ? std::vector<int64_t>(to_int_list(env, a[4], "padding", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 0));
     std::vector<int64_t> a_dilation = present(env, a[5]) ? std::vector<int64_t>(to_int_list(env, a[5], "dilation", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 1));
     int64_t a_groups = present(env, a[6]) ? int64_t(to_int(env, a[6], "groups")) : int64_t(int64_t(1));
-    return wrap_tensor(env, at::conv2d(a_input, a_weight, a_bias, at::IntArrayRef(a_stride), a_padding, at::IntArrayRef(a_dilation), a_groups));
+    return wrap_tensor(env, at::conv2d(a_input, a_weight, a_bias, at::IntArrayRef(a_stride), at::IntArrayRef(a_padding), at::IntArrayRef(a_dilation), a_groups));
   });
 }
 
-// max_pool2d_with_indices(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, int[2] dilation=1, bool ceil_mode=False) -> (Tensor, Tensor)
-napi_value op_max_pool2d_with_indices(napi_env env, napi_callback_info info) {
-  return guard(env, "max_pool2d_with_indices", [&]() -> napi_value {
+// max_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, int[2] dilation=1, bool ceil_mode=False) -> Tensor
+napi_value op_max_pool2d(napi_env env, napi_callback_info info) {
+  return guard(env, "max_pool2d", [&]() -> napi_value {
     Args a(env, info, 6);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     std::vector<int64_t> a_kernel_size = to_int_list(env, a[1], "kernelSize", 2);
@@ -541,304 +541,303 @@ napi_value op_max_pool2d_with_indices(napi_env env, napi_callback_info info) {
     std::vector<int64_t> a_padding = present(env, a[3]) ? std::vector<int64_t>(to_int_list(env, a[3], "padding", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 0));
     std::vector<int64_t> a_dilation = present(env, a[4]) ? std::vector<int64_t>(to_int_list(env, a[4], "dilation", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 1));
     bool a_ceil_mode = present(env, a[5]) ? bool(to_bool(env, a[5], "ceilMode")) : bool(false);
-    auto r = at::max_pool2d_with_indices(a_self, at::IntArrayRef(a_kernel_size), at::IntArrayRef(a_stride), at::IntArrayRef(a_padding), at::IntArrayRef(a_dilation), a_ceil_mode);
-    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
+    return wrap_tensor(env, at::max_pool2d(a_self, at::IntArrayRef(a_kernel_size), at::IntArrayRef(a_stride), at::IntArrayRef(a_padding), at::IntArrayRef(a_dilation), a_ceil_mode));
   });
 }
 
-// adaptive_avg_pool2d(Tensor self, SymInt[2] output_size) -> Tensor
-napi_value op_adaptive_avg_pool2d(napi_env env, napi_callback_info info) {
-  return guard(env, "adaptive_avg_pool2d", [&]() -> napi_value {
+// adaptive_avg_pool1d(Tensor self, int[1] output_size) -> Tensor
+napi_value op_adaptive_avg_pool1d(napi_env env, napi_callback_info info) {
+  return guard(env, "adaptive_avg_pool1d", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_output_size = to_int_list(env, a[1], "outputSize", 2);
-    return wrap_tensor(env, at::adaptive_avg_pool2d(a_self, at::IntArrayRef(a_output_size)));
+    std::vector<int64_t> a_output_size = to_int_list(env, a[1], "outputSize", 1);
+    return wrap_tensor(env, at::adaptive_avg_pool1d(a_self, at::IntArrayRef(a_output_size)));
   });
 }
 
-// group_norm(Tensor input, int num_groups, Tensor? weight=None, Tensor? bias=None, float eps=1e-05, bool cudnn_enabled=True) -> Tensor
-napi_value op_group_norm(napi_env env, napi_callback_info info) {
-  return guard(env, "group_norm", [&]() -> napi_value {
+// layer_norm(Tensor input, int[] normalized_shape, Tensor? weight=None, Tensor? bias=None, float eps=1e-05, bool cudnn_enable=True) -> Tensor
+napi_value op_layer_norm(napi_env env, napi_callback_info info) {
+  return guard(env, "layer_norm", [&]() -> napi_value {
     Args a(env, info, 6);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
-    int64_t a_num_groups = to_int(env, a[1], "numGroups");
+    std::vector<int64_t> a_normalized_shape = to_int_list(env, a[1], "normalizedShape", 0);
     c10::optional<at::Tensor> a_weight = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "weight")) : c10::optional<at::Tensor>(c10::nullopt);
     c10::optional<at::Tensor> a_bias = present(env, a[3]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[3], "bias")) : c10::optional<at::Tensor>(c10::nullopt);
     double a_eps = present(env, a[4]) ? double(to_double(env, a[4], "eps")) : double(double(1e-05));
-    bool a_cudnn_enabled = present(env, a[5]) ? bool(to_bool(env, a[5], "cudnnEnabled")) : bool(true);
-    return wrap_tensor(env, at::group_norm(a_input, a_num_groups, a_weight, a_bias, a_eps, a_cudnn_enabled));
+    bool a_cudnn_enable = present(env, a[5]) ? bool(to_bool(env, a[5], "cudnnEnable")) : bool(true);
+    return wrap_tensor(env, at::layer_norm(a_input, at::IntArrayRef(a_normalized_shape), a_weight, a_bias, a_eps, a_cudnn_enable));
   });
 }
 
-// pixel_unshuffle(Tensor self, int downscale_factor) -> Tensor
-napi_value op_pixel_unshuffle(napi_env env, napi_callback_info info) {
-  return guard(env, "pixel_unshuffle", [&]() -> napi_value {
+// pixel_shuffle(Tensor self, int upscale_factor) -> Tensor
+napi_value op_pixel_shuffle(napi_env env, napi_callback_info info) {
+  return guard(env, "pixel_shuffle", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_downscale_factor = to_int(env, a[1], "downscaleFactor");
-    return wrap_tensor(env, at::pixel_unshuffle(a_self, a_downscale_factor));
+    int64_t a_upscale_factor = to_int(env, a[1], "upscaleFactor");
+    return wrap_tensor(env, at::pixel_shuffle(a_self, a_upscale_factor));
   });
 }
 
-// relu6(Tensor self) -> Tensor
-napi_value op_relu6(napi_env env, napi_callback_info info) {
-  return guard(env, "relu6", [&]() -> napi_value {
-    Args a(env, info, 1);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::relu6(a_self));
-  });
-}
-
-// selu(Tensor self) -> Tensor
-napi_value op_selu(napi_env env, napi_callback_info info) {
-  return guard(env, "selu", [&]() -> napi_value {
-    Args a(env, info, 1);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::selu(a_self));
-  });
-}
-
-// silu_(Tensor(a!) self) -> Tensor(a!)
-napi_value op_silu_(napi_env env, napi_callback_info info) {
-  return guard(env, "silu_", [&]() -> napi_value {
+// relu_(Tensor(a!) self) -> Tensor(a!)
+napi_value op_relu_(napi_env env, napi_callback_info info) {
+  return guard(env, "relu_", [&]() -> napi_value {
     Args a(env, info, 1);
     at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    at::silu_(a_self);
+    at::relu_(a_self);
     return nullptr;
   });
 }
 
-// hardtanh(Tensor self, Scalar min_val=-1, Scalar max_val=1) -> Tensor
-napi_value op_hardtanh(napi_env env, napi_callback_info info) {
-  return guard(env, "hardtanh", [&]() -> napi_value {
-    Args a(env, info, 3);
+// elu(Tensor self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1) -> Tensor
+napi_value op_elu(napi_env env, napi_callback_info info) {
+  return guard(env, "elu", [&]() -> napi_value {
+    Args a(env, info, 4);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    at::Scalar a_min_val = present(env, a[1]) ? at::Scalar(to_scalar(env, a[1], "minVal")) : at::Scalar(at::Scalar(int64_t(-1)));
-    at::Scalar a_max_val = present(env, a[2]) ? at::Scalar(to_scalar(env, a[2], "maxVal")) : at::Scalar(at::Scalar(int64_t(1)));
-    return wrap_tensor(env, at::hardtanh(a_self, a_min_val, a_max_val));
+    at::Scalar a_alpha = present(env, a[1]) ? at::Scalar(to_scalar(env, a[1], "alpha")) : at::Scalar(at::Scalar(int64_t(1)));
+    at::Scalar a_scale = present(env, a[2]) ? at::Scalar(to_scalar(env, a[2], "scale")) : at::Scalar(at::Scalar(int64_t(1)));
+    at::Scalar a_input_scale = present(env, a[3]) ? at::Scalar(to_scalar(env, a[3], "inputScale")) : at::Scalar(at::Scalar(int64_t(1)));
+    return wrap_tensor(env, at::elu(a_self, a_alpha, a_scale, a_input_scale));
   });
 }
 
-// prelu(Tensor self, Tensor weight) -> Tensor
-napi_value op_prelu(napi_env env, napi_callback_info info) {
-  return guard(env, "prelu", [&]() -> napi_value {
+// silu(Tensor self) -> Tensor
+napi_value op_silu(napi_env env, napi_callback_info info) {
+  return guard(env, "silu", [&]() -> napi_value {
+    Args a(env, info, 1);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    return wrap_tensor(env, at::silu(a_self));
+  });
+}
+
+// hardsigmoid(Tensor self) -> Tensor
+napi_value op_hardsigmoid(napi_env env, napi_callback_info info) {
+  return guard(env, "hardsigmoid", [&]() -> napi_value {
+    Args a(env, info, 1);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    return wrap_tensor(env, at::hardsigmoid(a_self));
+  });
+}
+
+// glu(Tensor self, int dim=-1) -> Tensor
+napi_value op_glu(napi_env env, napi_callback_info info) {
+  return guard(env, "glu", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_weight = tensor_arg(env, a[1], "weight");
-    return wrap_tensor(env, at::prelu(a_self, a_weight));
+    int64_t a_dim = present(env, a[1]) ? int64_t(to_int(env, a[1], "dim")) : int64_t(int64_t(-1));
+    return wrap_tensor(env, at::glu(a_self, a_dim));
   });
 }
 
-// feature_dropout(Tensor input, float p, bool train) -> Tensor
-napi_value op_feature_dropout(napi_env env, napi_callback_info info) {
-  return guard(env, "feature_dropout", [&]() -> napi_value {
+// dropout(Tensor input, float p, bool train) -> Tensor
+napi_value op_dropout(napi_env env, napi_callback_info info) {
+  return guard(env, "dropout", [&]() -> napi_value {
     Args a(env, info, 3);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
     double a_p = to_double(env, a[1], "p");
     bool a_train = to_bool(env, a[2], "train");
-    return wrap_tensor(env, at::feature_dropout(a_input, a_p, a_train));
+    return wrap_tensor(env, at::dropout(a_input, a_p, a_train));
   });
 }
 
-// nll_loss2d(Tensor self, Tensor target, Tensor? weight=None, int reduction=Mean, int ignore_index=-100) -> Tensor
-napi_value op_nll_loss2d(napi_env env, napi_callback_info info) {
-  return guard(env, "nll_loss2d", [&]() -> napi_value {
+// nll_loss(Tensor self, Tensor target, Tensor? weight=None, int reduction=Mean, int ignore_index=-100) -> Tensor
+napi_value op_nll_loss(napi_env env, napi_callback_info info) {
+  return guard(env, "nll_loss", [&]() -> napi_value {
     Args a(env, info, 5);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_target = tensor_arg(env, a[1], "target");
     c10::optional<at::Tensor> a_weight = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "weight")) : c10::optional<at::Tensor>(c10::nullopt);
     int64_t a_reduction = present(env, a[3]) ? int64_t(to_int(env, a[3], "reduction")) : int64_t(int64_t(1));
     int64_t a_ignore_index = present(env, a[4]) ? int64_t(to_int(env, a[4], "ignoreIndex")) : int64_t(int64_t(-100));
-    return wrap_tensor(env, at::nll_loss2d(a_self, a_target, a_weight, a_reduction, a_ignore_index));
+    return wrap_tensor(env, at::nll_loss(a_self, a_target, a_weight, a_reduction, a_ignore_index));
   });
 }
 
-// huber_loss(Tensor self, Tensor target, int reduction=Mean, float delta=1.0) -> Tensor
-napi_value op_huber_loss(napi_env env, napi_callback_info info) {
-  return guard(env, "huber_loss", [&]() -> napi_value {
+// smooth_l1_loss(Tensor self, Tensor target, int reduction=Mean, float beta=1.0) -> Tensor
+napi_value op_smooth_l1_loss(napi_env env, napi_callback_info info) {
+  return guard(env, "smooth_l1_loss", [&]() -> napi_value {
     Args a(env, info, 4);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_target = tensor_arg(env, a[1], "target");
     int64_t a_reduction = present(env, a[2]) ? int64_t(to_int(env, a[2], "reduction")) : int64_t(int64_t(1));
-    double a_delta = present(env, a[3]) ? double(to_double(env, a[3], "delta")) : double(double(1.0));
-    return wrap_tensor(env, at::huber_loss(a_self, a_target, a_reduction, a_delta));
+    double a_beta = present(env, a[3]) ? double(to_double(env, a[3], "beta")) : double(double(1.0));
+    return wrap_tensor(env, at::smooth_l1_loss(a_self, a_target, a_reduction, a_beta));
   });
 }
 
-// margin_ranking_loss(Tensor input1, Tensor input2, Tensor target, float margin=0.0, int reduction=Mean) -> Tensor
-napi_value op_margin_ranking_loss(napi_env env, napi_callback_info info) {
-  return guard(env, "margin_ranking_loss", [&]() -> napi_value {
-    Args a(env, info, 5);
-    const at::Tensor& a_input1 = tensor_arg(env, a[0], "input1");
-    const at::Tensor& a_input2 = tensor_arg(env, a[1], "input2");
-    const at::Tensor& a_target = tensor_arg(env, a[2], "target");
-    double a_margin = present(env, a[3]) ? double(to_double(env, a[3], "margin")) : double(double(0.0));
-    int64_t a_reduction = present(env, a[4]) ? int64_t(to_int(env, a[4], "reduction")) : int64_t(int64_t(1));
-    return wrap_tensor(env, at::margin_ranking_loss(a_input1, a_input2, a_target, a_margin, a_reduction));
-  });
-}
-
-// reshape(Tensor(a) self, SymInt[] shape) -> Tensor(a)
-napi_value op_reshape(napi_env env, napi_callback_info info) {
-  return guard(env, "reshape", [&]() -> napi_value {
-    Args a(env, info, 2);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_shape = to_int_list(env, a[1], "shape", 0);
-    return wrap_tensor(env, at::reshape(a_self, at::IntArrayRef(a_shape)));
-  });
-}
-
-// transpose.int(Tensor(a) self, int dim0, int dim1) -> Tensor(a)
-napi_value op_transpose_int(napi_env env, napi_callback_info info) {
-  return guard(env, "transpose.int", [&]() -> napi_value {
-    Args a(env, info, 3);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_dim0 = to_int(env, a[1], "dim0");
-    int64_t a_dim1 = to_int(env, a[2], "dim1");
-    return wrap_tensor(env, at::transpose(a_self, a_dim0, a_dim1));
-  });
-}
-
-// unsqueeze(Tensor(a) self, int dim) -> Tensor(a)
-napi_value op_unsqueeze(napi_env env, napi_callback_info info) {
-  return guard(env, "unsqueeze", [&]() -> napi_value {
-    Args a(env, info, 2);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_dim = to_int(env, a[1], "dim");
-    return wrap_tensor(env, at::unsqueeze(a_self, a_dim));
-  });
-}
-
-// flatten.using_ints(Tensor(a) self, int start_dim=0, int end_dim=-1) -> Tensor(a)
-napi_value op_flatten_using_ints(napi_env env, napi_callback_info info) {
-  return guard(env, "flatten.using_ints", [&]() -> napi_value {
-    Args a(env, info, 3);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_start_dim = present(env, a[1]) ? int64_t(to_int(env, a[1], "startDim")) : int64_t(int64_t(0));
-    int64_t a_end_dim = present(env, a[2]) ? int64_t(to_int(env, a[2], "endDim")) : int64_t(int64_t(-1));
-    return wrap_tensor(env, at::flatten(a_self, a_start_dim, a_end_dim));
-  });
-}
-
-// narrow(Tensor(a) self, int dim, int start, int length) -> Tensor(a)
-napi_value op_narrow(napi_env env, napi_callback_info info) {
-  return guard(env, "narrow", [&]() -> napi_value {
+// kl_div(Tensor self, Tensor target, int reduction=Mean, *, bool log_target=False) -> Tensor
+napi_value op_kl_div(napi_env env, napi_callback_info info) {
+  return guard(env, "kl_div", [&]() -> napi_value {
     Args a(env, info, 4);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    const at::Tensor& a_target = tensor_arg(env, a[1], "target");
+    int64_t a_reduction = present(env, a[2]) ? int64_t(to_int(env, a[2], "reduction")) : int64_t(int64_t(1));
+    bool a_log_target = present(env, a[3]) ? bool(to_bool(env, a[3], "logTarget")) : bool(false);
+    return wrap_tensor(env, at::kl_div(a_self, a_target, a_reduction, a_log_target));
+  });
+}
+
+// cdist(Tensor x1, Tensor x2, float p=2, int? compute_mode=None) -> Tensor
+napi_value op_cdist(napi_env env, napi_callback_info info) {
+  return guard(env, "cdist", [&]() -> napi_value {
+    Args a(env, info, 4);
+    const at::Tensor& a_x1 = tensor_arg(env, a[0], "x1");
+    const at::Tensor& a_x2 = tensor_arg(env, a[1], "x2");
+    double a_p = present(env, a[2]) ? double(to_double(env, a[2], "p")) : double(double(2));
+    c10::optional<int64_t> a_compute_mode = present(env, a[3]) ? c10::optional<int64_t>(to_int(env, a[3], "computeMode")) : c10::optional<int64_t>(c10::nullopt);
+    return wrap_tensor(env, at::cdist(a_x1, a_x2, a_p, a_compute_mode));
+  });
+}
+
+// permute(Tensor(a) self, int[] dims) -> Tensor(a)
+napi_value op_permute(napi_env env, napi_callback_info info) {
+  return guard(env, "permute", [&]() -> napi_value {
+    Args a(env, info, 2);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    std::vector<int64_t> a_dims = to_int_list(env, a[1], "dims", 0);
+    return wrap_tensor(env, at::permute(a_self, at::IntArrayRef(a_dims)));
+  });
+}
+
+// squeeze_.dim(Tensor(a!) self, int dim) -> Tensor(a!)
+napi_value op_squeeze__dim(napi_env env, napi_callback_info info) {
+  return guard(env, "squeeze_.dim", [&]() -> napi_value {
+    Args a(env, info, 2);
+    at::Tensor& a_self = tensor_arg(env, a[0], "self");
     int64_t a_dim = to_int(env, a[1], "dim");
-    int64_t a_start = to_int(env, a[2], "start");
-    int64_t a_length = to_int(env, a[3], "length");
-    return wrap_tensor(env, at::narrow(a_self, a_dim, a_start, a_length));
+    a_self.squeeze_(a_dim);
+    return nullptr;
   });
 }
 
-// unbind.int(Tensor(a -> *) self, int dim=0) -> Tensor(a)[]
-napi_value op_unbind_int(napi_env env, napi_callback_info info) {
-  return guard(env, "unbind.int", [&]() -> napi_value {
+// expand_as(Tensor(a) self, Tensor other) -> Tensor(a)
+napi_value op_expand_as(napi_env env, napi_callback_info info) {
+  return guard(env, "expand_as", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_dim = present(env, a[1]) ? int64_t(to_int(env, a[1], "dim")) : int64_t(int64_t(0));
-    auto r = at::unbind(a_self, a_dim);
-    std::vector<napi_value> out;
-    out.reserve(r.size());
-    for (auto& t : r) out.push_back(wrap_tensor(env, std::move(t)));
-    return make_array(env, out);
+    const at::Tensor& a_other = tensor_arg(env, a[1], "other");
+    return wrap_tensor(env, a_self.expand_as(a_other));
   });
 }
 
-// index.Tensor(Tensor self, Tensor?[] indices) -> Tensor
-napi_value op_index_Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "index.Tensor", [&]() -> napi_value {
+// movedim.int(Tensor(a) self, int source, int destination) -> Tensor(a)
+napi_value op_movedim_int(napi_env env, napi_callback_info info) {
+  return guard(env, "movedim.int", [&]() -> napi_value {
+    Args a(env, info, 3);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_source = to_int(env, a[1], "source");
+    int64_t a_destination = to_int(env, a[2], "destination");
+    return wrap_tensor(env, at::movedim(a_self, a_source, a_destination));
+  });
+}
+
+// unfold(Tensor(a) self, int dimension, int size, int step) -> Tensor(a)
+napi_value op_unfold(napi_env env, napi_callback_info info) {
+  return guard(env, "unfold", [&]() -> napi_value {
+    Args a(env, info, 4);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_dimension = to_int(env, a[1], "dimension");
+    int64_t a_size = to_int(env, a[2], "size");
+    int64_t a_step = to_int(env, a[3], "step");
+    return wrap_tensor(env, a_self.unfold(a_dimension, a_size, a_step));
+  });
+}
+
+// reshape_as(Tensor(a) self, Tensor other) -> Tensor(a)
+napi_value op_reshape_as(napi_env env, napi_callback_info info) {
+  return guard(env, "reshape_as", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    c10::List<c10::optional<at::Tensor>> a_indices;
-    if (present(env, a[1])) a_indices = to_optional_tensor_list(env, a[1], "indices");
-    return wrap_tensor(env, at::index(a_self, a_indices));
+    const at::Tensor& a_other = tensor_arg(env, a[1], "other");
+    return wrap_tensor(env, a_self.reshape_as(a_other));
   });
 }
 
-// index_add(Tensor self, int dim, Tensor index, Tensor source, *, Scalar alpha=1) -> Tensor
-napi_value op_index_add(napi_env env, napi_callback_info info) {
-  return guard(env, "index_add", [&]() -> napi_value {
-    Args a(env, info, 5);
+// index_select(Tensor self, int dim, Tensor index) -> Tensor
+napi_value op_index_select(napi_env env, napi_callback_info info) {
+  return guard(env, "index_select", [&]() -> napi_value {
+    Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     int64_t a_dim = to_int(env, a[1], "dim");
     const at::Tensor& a_index = tensor_arg(env, a[2], "index");
-    const at::Tensor& a_source = tensor_arg(env, a[3], "source");
-    at::Scalar a_alpha = present(env, a[4]) ? at::Scalar(to_scalar(env, a[4], "alpha")) : at::Scalar(at::Scalar(int64_t(1)));
-    return wrap_tensor(env, at::index_add(a_self, a_dim, a_index, a_source, a_alpha));
+    return wrap_tensor(env, at::index_select(a_self, a_dim, a_index));
   });
 }
 
-// gather(Tensor self, int dim, Tensor index, *, bool sparse_grad=False) -> Tensor
-napi_value op_gather(napi_env env, napi_callback_info info) {
-  return guard(env, "gather", [&]() -> napi_value {
+// index_fill.int_Scalar(Tensor self, int dim, Tensor index, Scalar value) -> Tensor
+napi_value op_index_fill_int_Scalar(napi_env env, napi_callback_info info) {
+  return guard(env, "index_fill.int_Scalar", [&]() -> napi_value {
     Args a(env, info, 4);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_dim = to_int(env, a[1], "dim");
-    const at::Tensor& a_index = tensor_arg(env, a[2], "index");
-    bool a_sparse_grad = present(env, a[3]) ? bool(to_bool(env, a[3], "sparseGrad")) : bool(false);
-    return wrap_tensor(env, at::gather(a_self, a_dim, a_index, a_sparse_grad));
-  });
-}
-
-// scatter.value_reduce(Tensor self, int dim, Tensor index, Scalar value, *, str reduce) -> Tensor
-napi_value op_scatter_value_reduce(napi_env env, napi_callback_info info) {
-  return guard(env, "scatter.value_reduce", [&]() -> napi_value {
-    Args a(env, info, 5);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     int64_t a_dim = to_int(env, a[1], "dim");
     const at::Tensor& a_index = tensor_arg(env, a[2], "index");
     at::Scalar a_value = to_scalar(env, a[3], "value");
-    std::string a_reduce = to_string(env, a[4], "reduce");
-    return wrap_tensor(env, at::scatter(a_self, a_dim, a_index, a_value, a_reduce));
+    return wrap_tensor(env, at::index_fill(a_self, a_dim, a_index, a_value));
   });
 }
 
-// masked_fill.Scalar(Tensor self, Tensor mask, Scalar value) -> Tensor
-napi_value op_masked_fill_Scalar(napi_env env, napi_callback_info info) {
-  return guard(env, "masked_fill.Scalar", [&]() -> napi_value {
+// scatter.reduce(Tensor self, int dim, Tensor index, Tensor src, *, str reduce) -> Tensor
+napi_value op_scatter_reduce(napi_env env, napi_callback_info info) {
+  return guard(env, "scatter.reduce", [&]() -> napi_value {
+    Args a(env, info, 5);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_dim = to_int(env, a[1], "dim");
+    const at::Tensor& a_index = tensor_arg(env, a[2], "index");
+    const at::Tensor& a_src = tensor_arg(env, a[3], "src");
+    std::string a_reduce = to_string(env, a[4], "reduce");
+    return wrap_tensor(env, at::scatter(a_self, a_dim, a_index, a_src, a_reduce));
+  });
+}
+
+// masked_fill.Tensor(Tensor self, Tensor mask, Tensor value) -> Tensor
+napi_value op_masked_fill_Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "masked_fill.Tensor", [&]() -> napi_value {
     Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_mask = tensor_arg(env, a[1], "mask");
-    at::Scalar a_value = to_scalar(env, a[2], "value");
+    const at::Tensor& a_value = tensor_arg(env, a[2], "value");
     return wrap_tensor(env, at::masked_fill(a_self, a_mask, a_value));
   });
 }
 
-// masked_scatter(Tensor self, Tensor mask, Tensor source) -> Tensor
-napi_value op_masked_scatter(napi_env env, napi_callback_info info) {
-  return guard(env, "masked_scatter", [&]() -> napi_value {
-    Args a(env, info, 3);
+// masked_select(Tensor self, Tensor mask) -> Tensor
+napi_value op_masked_select(napi_env env, napi_callback_info info) {
+  return guard(env, "masked_select", [&]() -> napi_value {
+    Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_mask = tensor_arg(env, a[1], "mask");
-    const at::Tensor& a_source = tensor_arg(env, a[2], "source");
-    return wrap_tensor(env, at::masked_scatter(a_self, a_mask, a_source));
+    return wrap_tensor(env, at::masked_select(a_self, a_mask));
   });
 }
 
-// searchsorted.Tensor(Tensor sorted_sequence, Tensor self, *, bool out_int32=False, bool right=False, str? side=None, Tensor? sorter=None) -> Tensor
-napi_value op_searchsorted_Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "searchsorted.Tensor", [&]() -> napi_value {
-    Args a(env, info, 6);
-    const at::Tensor& a_sorted_sequence = tensor_arg(env, a[0], "sortedSequence");
-    const at::Tensor& a_self = tensor_arg(env, a[1], "self");
-    bool a_out_int32 = present(env, a[2]) ? bool(to_bool(env, a[2], "outInt32")) : bool(false);
-    bool a_right = present(env, a[3]) ? bool(to_bool(env, a[3], "right")) : bool(false);
-    c10::optional<std::string> a_side = present(env, a[4]) ? c10::optional<std::string>(to_string(env, a[4], "side")) : c10::optional<std::string>(c10::nullopt);
-    c10::optional<at::Tensor> a_sorter = present(env, a[5]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[5], "sorter")) : c10::optional<at::Tensor>(c10::nullopt);
-    return wrap_tensor(env, at::searchsorted(a_sorted_sequence, a_self, a_out_int32, a_right, (a_side ? c10::optional<c10::string_view>(*a_side) : c10::nullopt), a_sorter));
+// one_hot(Tensor self, int num_classes=-1) -> Tensor
+napi_value op_one_hot(napi_env env, napi_callback_info info) {
+  return guard(env, "one_hot", [&]() -> napi_value {
+    Args a(env, info, 2);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_num_classes = present(env, a[1]) ? int64_t(to_int(env, a[1], "numClasses")) : int64_t(int64_t(-1));
+    return wrap_tensor(env, at::one_hot(a_self, a_num_classes));
   });
 }
 
-// split.Tensor(Tensor(a -> *) self, int split_size, int dim=0) -> Tensor(a)[]
-napi_value op_split_Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "split.Tensor", [&]() -> napi_value {
+// stack(Tensor[] tensors, int dim=0) -> Tensor
+napi_value op_stack(napi_env env, napi_callback_info info) {
+  return guard(env, "stack", [&]() -> napi_value {
+    Args a(env, info, 2);
+    std::vector<at::Tensor> a_tensors = to_tensor_list(env, a[0], "tensors");
+    int64_t a_dim = present(env, a[1]) ? int64_t(to_int(env, a[1], "dim")) : int64_t(int64_t(0));
+    return wrap_tensor(env, at::stack(a_tensors, a_dim));
+  });
+}
+
+// tensor_split.sections(Tensor(a -> *) self, int sections, int dim=0) -> Tensor(a)[]
+napi_value op_tensor_split_sections(napi_env env, napi_callback_info info) {
+  return guard(env, "tensor_split.sections", [&]() -> napi_value {
     Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_split_size = to_int(env, a[1], "splitSize");
+    int64_t a_sections = to_int(env, a[1], "sections");
     int64_t a_dim = present(env, a[2]) ? int64_t(to_int(env, a[2], "dim")) : int64_t(int64_t(0));
-    auto r = at::split(a_self, a_split_size, a_dim);
+    auto r = at::tensor_split(a_self, a_sections, a_dim);
     std::vector<napi_value> out;
     out.reserve(r.size());
     for (auto& t : r) out.push_back(wrap_tensor(env, std::move(t)));
@@ -846,47 +845,47 @@ napi_value op_split_Tensor(napi_env env, napi_callback_info info) {
   });
 }
 
-// flip(Tensor self, int[] dims) -> Tensor
-napi_value op_flip(napi_env env, napi_callback_info info) {
-  return guard(env, "flip", [&]() -> napi_value {
+// tile(Tensor self, int[] dims) -> Tensor
+napi_value op_tile(napi_env env, napi_callback_info info) {
+  return guard(env, "tile", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     std::vector<int64_t> a_dims = to_int_list(env, a[1], "dims", 0);
-    return wrap_tensor(env, at::flip(a_self, at::IntArrayRef(a_dims)));
+    return wrap_tensor(env, at::tile(a_self, at::IntArrayRef(a_dims)));
   });
 }
 
-// repeat_interleave.self_int(Tensor self, int repeats, int? dim=None, *, int? output_size=None) -> Tensor
-napi_value op_repeat_interleave_self_int(napi_env env, napi_callback_info info) {
-  return guard(env, "repeat_interleave.self_int", [&]() -> napi_value {
-    Args a(env, info, 4);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_repeats = to_int(env, a[1], "repeats");
-    c10::optional<int64_t> a_dim = present(env, a[2]) ? c10::optional<int64_t>(to_int(env, a[2], "dim")) : c10::optional<int64_t>(c10::nullopt);
-    c10::optional<int64_t> a_output_size = present(env, a[3]) ? c10::optional<int64_t>(to_int(env, a[3], "outputSize")) : c10::optional<int64_t>(c10::nullopt);
-    return wrap_tensor(env, at::repeat_interleave(a_self, a_repeats, a_dim, a_output_size));
+// meshgrid.indexing(Tensor[] tensors, *, str indexing) -> Tensor[]
+napi_value op_meshgrid_indexing(napi_env env, napi_callback_info info) {
+  return guard(env, "meshgrid.indexing", [&]() -> napi_value {
+    Args a(env, info, 2);
+    std::vector<at::Tensor> a_tensors = to_tensor_list(env, a[0], "tensors");
+    std::string a_indexing = to_string(env, a[1], "indexing");
+    auto r = at::meshgrid(a_tensors, a_indexing);
+    std::vector<napi_value> out;
+    out.reserve(r.size());
+    for (auto& t : r) out.push_back(wrap_tensor(env, std::move(t)));
+    return make_array(env, out);
   });
 }
 
-// upsample_nearest2d.vec(Tensor input, SymInt[]? output_size, float[]? scale_factors) -> Tensor
-napi_value op_upsample_nearest2d_vec(napi_env env, napi_callback_info info) {
-  return guard(env, "upsample_nearest2d.vec", [&]() -> napi_value {
+// affine_grid_generator(Tensor theta, int[] size, bool align_corners) -> Tensor
+napi_value op_affine_grid_generator(napi_env env, napi_callback_info info) {
+  return guard(env, "affine_grid_generator", [&]() -> napi_value {
     Args a(env, info, 3);
-    const at::Tensor& a_input = tensor_arg(env, a[0], "input");
-    c10::optional<std::vector<int64_t>> a_output_size;
-    if (present(env, a[1])) a_output_size = to_int_list(env, a[1], "outputSize", 0);
-    c10::optional<std::vector<double>> a_scale_factors;
-    if (present(env, a[2])) a_scale_factors = to_double_list(env, a[2], "scaleFactors");
-    return wrap_tensor(env, at::upsample_nearest2d(a_input, (a_output_size ? at::OptionalIntArrayRef(*a_output_size) : at::OptionalIntArrayRef()), (a_scale_factors ? c10::optional<at::ArrayRef<double>>(*a_scale_factors) : c10::nullopt)));
+    const at::Tensor& a_theta = tensor_arg(env, a[0], "theta");
+    std::vector<int64_t> a_size = to_int_list(env, a[1], "size", 0);
+    bool a_align_corners = to_bool(env, a[2], "alignCorners");
+    return wrap_tensor(env, at::affine_grid_generator(a_theta, at::IntArrayRef(a_size), a_align_corners));
   });
 }
 
-// lstm.input(Tensor input, Tensor[] hx, Tensor[] params, bool has_biases, int num_layers, float dropout, bool train, bool bidirectional, bool batch_first) -> (Tensor, Tensor, Tensor)
-napi_value op_lstm_input(napi_env env, napi_callback_info info) {
-  return guard(env, "lstm.input", [&]() -> napi_value {
+// rnn_relu.input(Tensor input, Tensor hx, Tensor[] params, bool has_biases, int num_layers, float dropout, bool train, bool bidirectional, bool batch_first) -> (Tensor, Tensor)
+napi_value op_rnn_relu_input(napi_env env, napi_callback_info info) {
+  return guard(env, "rnn_relu.input", [&]() -> napi_value {
     Args a(env, info, 9);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
-    std::vector<at::Tensor> a_hx = to_tensor_list(env, a[1], "hx");
+    const at::Tensor& a_hx = tensor_arg(env, a[1], "hx");
     std::vector<at::Tensor> a_params = to_tensor_list(env, a[2], "params");
     bool a_has_biases = to_bool(env, a[3], "hasBiases");
     int64_t a_num_layers = to_int(env, a[4], "numLayers");
@@ -894,211 +893,199 @@ napi_value op_lstm_input(napi_env env, napi_callback_info info) {
     bool a_train = to_bool(env, a[6], "train");
     bool a_bidirectional = to_bool(env, a[7], "bidirectional");
     bool a_batch_first = to_bool(env, a[8], "batchFirst");
-    auto r = at::lstm(a_input, a_hx, a_params, a_has_biases, a_num_layers, a_dropout, a_train, a_bidirectional, a_batch_first);
-    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r))), wrap_tensor(env, std::move(std::get<2>(r)))});
-  });
-}
-
-// lstm_cell(Tensor input, Tensor[] hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> (Tensor, Tensor)
-napi_value op_lstm_cell(napi_env env, napi_callback_info info) {
-  return guard(env, "lstm_cell", [&]() -> napi_value {
-    Args a(env, info, 6);
-    const at::Tensor& a_input = tensor_arg(env, a[0], "input");
-    std::vector<at::Tensor> a_hx = to_tensor_list(env, a[1], "hx");
-    const at::Tensor& a_w_ih = tensor_arg(env, a[2], "wIh");
-    const at::Tensor& a_w_hh = tensor_arg(env, a[3], "wHh");
-    c10::optional<at::Tensor> a_b_ih = present(env, a[4]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[4], "bIh")) : c10::optional<at::Tensor>(c10::nullopt);
-    c10::optional<at::Tensor> a_b_hh = present(env, a[5]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[5], "bHh")) : c10::optional<at::Tensor>(c10::nullopt);
-    auto r = at::lstm_cell(a_input, a_hx, a_w_ih, a_w_hh, a_b_ih, a_b_hh);
+    auto r = at::rnn_relu(a_input, a_hx, a_params, a_has_biases, a_num_layers, a_dropout, a_train, a_bidirectional, a_batch_first);
     return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
   });
 }
 
-// zeros(SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_zeros(napi_env env, napi_callback_info info) {
-  return guard(env, "zeros", [&]() -> napi_value {
-    Args a(env, info, 5);
+// rnn_relu_cell(Tensor input, Tensor hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> Tensor
+napi_value op_rnn_relu_cell(napi_env env, napi_callback_info info) {
+  return guard(env, "rnn_relu_cell", [&]() -> napi_value {
+    Args a(env, info, 6);
+    const at::Tensor& a_input = tensor_arg(env, a[0], "input");
+    const at::Tensor& a_hx = tensor_arg(env, a[1], "hx");
+    const at::Tensor& a_w_ih = tensor_arg(env, a[2], "wIh");
+    const at::Tensor& a_w_hh = tensor_arg(env, a[3], "wHh");
+    c10::optional<at::Tensor> a_b_ih = present(env, a[4]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[4], "bIh")) : c10::optional<at::Tensor>(c10::nullopt);
+    c10::optional<at::Tensor> a_b_hh = present(env, a[5]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[5], "bHh")) : c10::optional<at::Tensor>(c10::nullopt);
+    return wrap_tensor(env, at::rnn_relu_cell(a_input, a_hx, a_w_ih, a_w_hh, a_b_ih, a_b_hh));
+  });
+}
+
+// empty.memory_format(SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor
+napi_value op_empty_memory_format(napi_env env, napi_callback_info info) {
+  return guard(env, "empty.memory_format", [&]() -> napi_value {
+    Args a(env, info, 6);
     std::vector<int64_t> a_size = to_int_list(env, a[0], "size", 0);
     c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
     c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
     c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
     c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, at::zeros(at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
+    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[5]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[5], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
+    return wrap_tensor(env, at::empty(at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory, a_memory_format));
   });
 }
 
-// arange.start(Scalar start, Scalar end, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_arange_start(napi_env env, napi_callback_info info) {
-  return guard(env, "arange.start", [&]() -> napi_value {
-    Args a(env, info, 6);
+// linspace(Scalar start, Scalar end, int steps, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_linspace(napi_env env, napi_callback_info info) {
+  return guard(env, "linspace", [&]() -> napi_value {
+    Args a(env, info, 7);
     at::Scalar a_start = to_scalar(env, a[0], "start");
     at::Scalar a_end = to_scalar(env, a[1], "end");
-    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    c10::optional<at::Layout> a_layout = present(env, a[3]) ? c10::optional<at::Layout>(to_layout(env, a[3], "layout")) : c10::optional<at::Layout>(c10::nullopt);
-    c10::optional<at::Device> a_device = present(env, a[4]) ? c10::optional<at::Device>(to_device(env, a[4], "device")) : c10::optional<at::Device>(c10::nullopt);
-    c10::optional<bool> a_pin_memory = present(env, a[5]) ? c10::optional<bool>(to_bool(env, a[5], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, at::arange(a_start, a_end, a_dtype, a_layout, a_device, a_pin_memory));
+    int64_t a_steps = to_int(env, a[2], "steps");
+    c10::optional<at::ScalarType> a_dtype = present(env, a[3]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[3], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    c10::optional<at::Layout> a_layout = present(env, a[4]) ? c10::optional<at::Layout>(to_layout(env, a[4], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[5]) ? c10::optional<at::Device>(to_device(env, a[5], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[6]) ? c10::optional<bool>(to_bool(env, a[6], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    return wrap_tensor(env, at::linspace(a_start, a_end, a_steps, a_dtype, a_layout, a_device, a_pin_memory));
   });
 }
 
-// eye.m(int n, int m, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_eye_m(napi_env env, napi_callback_info info) {
-  return guard(env, "eye.m", [&]() -> napi_value {
+// ones_like(Tensor self, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor
+napi_value op_ones_like(napi_env env, napi_callback_info info) {
+  return guard(env, "ones_like", [&]() -> napi_value {
     Args a(env, info, 6);
-    int64_t a_n = to_int(env, a[0], "n");
-    int64_t a_m = to_int(env, a[1], "m");
-    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    c10::optional<at::Layout> a_layout = present(env, a[3]) ? c10::optional<at::Layout>(to_layout(env, a[3], "layout")) : c10::optional<at::Layout>(c10::nullopt);
-    c10::optional<at::Device> a_device = present(env, a[4]) ? c10::optional<at::Device>(to_device(env, a[4], "device")) : c10::optional<at::Device>(c10::nullopt);
-    c10::optional<bool> a_pin_memory = present(env, a[5]) ? c10::optional<bool>(to_bool(env, a[5], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, at::eye(a_n, a_m, a_dtype, a_layout, a_device, a_pin_memory));
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[5]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[5], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
+    return wrap_tensor(env, at::ones_like(a_self, a_dtype, a_layout, a_device, a_pin_memory, a_memory_format));
   });
 }
 
-// full_like(Tensor self, Scalar fill_value, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor
-napi_value op_full_like(napi_env env, napi_callback_info info) {
-  return guard(env, "full_like", [&]() -> napi_value {
+// randn_like(Tensor self, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor
+napi_value op_randn_like(napi_env env, napi_callback_info info) {
+  return guard(env, "randn_like", [&]() -> napi_value {
+    Args a(env, info, 6);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[5]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[5], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
+    return wrap_tensor(env, at::randn_like(a_self, a_dtype, a_layout, a_device, a_pin_memory, a_memory_format));
+  });
+}
+
+// randint.low(int low, int high, int[] size, *, ScalarType? dtype=long, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_randint_low(napi_env env, napi_callback_info info) {
+  return guard(env, "randint.low", [&]() -> napi_value {
     Args a(env, info, 7);
+    int64_t a_low = to_int(env, a[0], "low");
+    int64_t a_high = to_int(env, a[1], "high");
+    std::vector<int64_t> a_size = to_int_list(env, a[2], "size", 0);
+    c10::optional<at::ScalarType> a_dtype = present(env, a[3]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[3], "dtype")) : c10::optional<at::ScalarType>(at::kLong);
+    c10::optional<at::Layout> a_layout = present(env, a[4]) ? c10::optional<at::Layout>(to_layout(env, a[4], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[5]) ? c10::optional<at::Device>(to_device(env, a[5], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[6]) ? c10::optional<bool>(to_bool(env, a[6], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    return wrap_tensor(env, at::randint(a_low, a_high, at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
+  });
+}
+
+// bernoulli(Tensor self, *, Generator? generator=None) -> Tensor
+napi_value op_bernoulli(napi_env env, napi_callback_info info) {
+  return guard(env, "bernoulli", [&]() -> napi_value {
+    Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    at::Scalar a_fill_value = to_scalar(env, a[1], "fillValue");
-    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    c10::optional<at::Layout> a_layout = present(env, a[3]) ? c10::optional<at::Layout>(to_layout(env, a[3], "layout")) : c10::optional<at::Layout>(c10::nullopt);
-    c10::optional<at::Device> a_device = present(env, a[4]) ? c10::optional<at::Device>(to_device(env, a[4], "device")) : c10::optional<at::Device>(c10::nullopt);
-    c10::optional<bool> a_pin_memory = present(env, a[5]) ? c10::optional<bool>(to_bool(env, a[5], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[6]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[6], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
-    return wrap_tensor(env, at::full_like(a_self, a_fill_value, a_dtype, a_layout, a_device, a_pin_memory, a_memory_format));
-  });
-}
-
-// tensor_split.indices(Tensor(a -> *) self, int[] indices, int dim=0) -> Tensor(a)[]
-napi_value op_tensor_split_indices(napi_env env, napi_callback_info info) {
-  return guard(env, "tensor_split.indices", [&]() -> napi_value {
-    Args a(env, info, 3);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_indices = to_int_list(env, a[1], "indices", 0);
-    int64_t a_dim = present(env, a[2]) ? int64_t(to_int(env, a[2], "dim")) : int64_t(int64_t(0));
-    auto r = at::tensor_split(a_self, at::IntArrayRef(a_indices), a_dim);
-    std::vector<napi_value> out;
-    out.reserve(r.size());
-    for (auto& t : r) out.push_back(wrap_tensor(env, std::move(t)));
-    return make_array(env, out);
-  });
-}
-
-// randint(int high, int[] size, *, ScalarType? dtype=long, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_randint(napi_env env, napi_callback_info info) {
-  return guard(env, "randint", [&]() -> napi_value {
-    Args a(env, info, 6);
-    int64_t a_high = to_int(env, a[0], "high");
-    std::vector<int64_t> a_size = to_int_list(env, a[1], "size", 0);
-    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(at::kLong);
-    c10::optional<at::Layout> a_layout = present(env, a[3]) ? c10::optional<at::Layout>(to_layout(env, a[3], "layout")) : c10::optional<at::Layout>(c10::nullopt);
-    c10::optional<at::Device> a_device = present(env, a[4]) ? c10::optional<at::Device>(to_device(env, a[4], "device")) : c10::optional<at::Device>(c10::nullopt);
-    c10::optional<bool> a_pin_memory = present(env, a[5]) ? c10::optional<bool>(to_bool(env, a[5], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, at::randint(a_high, at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
-  });
-}
-
-// bernoulli_.float(Tensor(a!) self, float p=0.5, *, Generator? generator=None) -> Tensor(a!)
-napi_value op_bernoulli__float(napi_env env, napi_callback_info info) {
-  return guard(env, "bernoulli_.float", [&]() -> napi_value {
-    Args a(env, info, 3);
-    at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    double a_p = present(env, a[1]) ? double(to_double(env, a[1], "p")) : double(double(0.5));
     c10::optional<at::Generator> a_generator = c10::nullopt;
-    a_self.bernoulli_(a_p, a_generator);
-    return nullptr;
+    return wrap_tensor(env, at::bernoulli(a_self, a_generator));
   });
 }
 
-// normal.float_Tensor(float mean, Tensor std, *, Generator? generator=None) -> Tensor
-napi_value op_normal_float_Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "normal.float_Tensor", [&]() -> napi_value {
+// normal.Tensor_float(Tensor mean, float std=1, *, Generator? generator=None) -> Tensor
+napi_value op_normal_Tensor_float(napi_env env, napi_callback_info info) {
+  return guard(env, "normal.Tensor_float", [&]() -> napi_value {
     Args a(env, info, 3);
-    double a_mean = to_double(env, a[0], "mean");
-    const at::Tensor& a_std = tensor_arg(env, a[1], "std");
+    const at::Tensor& a_mean = tensor_arg(env, a[0], "mean");
+    double a_std = present(env, a[1]) ? double(to_double(env, a[1], "std")) : double(double(1));
     c10::optional<at::Generator> a_generator = c10::nullopt;
     return wrap_tensor(env, at::normal(a_mean, a_std, a_generator));
   });
 }
 
-// random_.from(Tensor(a!) self, int from, int? to, *, Generator? generator=None) -> Tensor(a!)
-napi_value op_random__from(napi_env env, napi_callback_info info) {
-  return guard(env, "random_.from", [&]() -> napi_value {
+// exponential_(Tensor(a!) self, float lambd=1, *, Generator? generator=None) -> Tensor(a!)
+napi_value op_exponential_(napi_env env, napi_callback_info info) {
+  return guard(env, "exponential_", [&]() -> napi_value {
+    Args a(env, info, 3);
+    at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    double a_lambd = present(env, a[1]) ? double(to_double(env, a[1], "lambd")) : double(double(1));
+    c10::optional<at::Generator> a_generator = c10::nullopt;
+    a_self.exponential_(a_lambd, a_generator);
+    return nullptr;
+  });
+}
+
+// multinomial(Tensor self, int num_samples, bool replacement=False, *, Generator? generator=None) -> Tensor
+napi_value op_multinomial(napi_env env, napi_callback_info info) {
+  return guard(env, "multinomial", [&]() -> napi_value {
     Args a(env, info, 4);
-    at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_from = to_int(env, a[1], "from");
-    c10::optional<int64_t> a_to;
-    if (present(env, a[2])) a_to = to_int(env, a[2], "to");
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_num_samples = to_int(env, a[1], "numSamples");
+    bool a_replacement = present(env, a[2]) ? bool(to_bool(env, a[2], "replacement")) : bool(false);
     c10::optional<at::Generator> a_generator = c10::nullopt;
-    a_self.random_(a_from, a_to, a_generator);
+    return wrap_tensor(env, at::multinomial(a_self, a_num_samples, a_replacement, a_generator));
+  });
+}
+
+// to.other(Tensor(a) self, Tensor other, bool non_blocking=False, bool copy=False, MemoryFormat? memory_format=None) -> Tensor(a)
+napi_value op_to_other(napi_env env, napi_callback_info info) {
+  return guard(env, "to.other", [&]() -> napi_value {
+    Args a(env, info, 5);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    const at::Tensor& a_other = tensor_arg(env, a[1], "other");
+    bool a_non_blocking = present(env, a[2]) ? bool(to_bool(env, a[2], "nonBlocking")) : bool(false);
+    bool a_copy = present(env, a[3]) ? bool(to_bool(env, a[3], "copy")) : bool(false);
+    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[4]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[4], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
+    return wrap_tensor(env, a_self.to(a_other, a_non_blocking, a_copy, a_memory_format));
+  });
+}
+
+// copy_(Tensor(a!) self, Tensor src, bool non_blocking=False) -> Tensor(a!)
+napi_value op_copy_(napi_env env, napi_callback_info info) {
+  return guard(env, "copy_", [&]() -> napi_value {
+    Args a(env, info, 3);
+    at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    const at::Tensor& a_src = tensor_arg(env, a[1], "src");
+    bool a_non_blocking = present(env, a[2]) ? bool(to_bool(env, a[2], "nonBlocking")) : bool(false);
+    a_self.copy_(a_src, a_non_blocking);
     return nullptr;
   });
 }
 
-// poisson(Tensor self, Generator? generator=None) -> Tensor
-napi_value op_poisson(napi_env env, napi_callback_info info) {
-  return guard(env, "poisson", [&]() -> napi_value {
+// type_as(Tensor self, Tensor other) -> Tensor
+napi_value op_type_as(napi_env env, napi_callback_info info) {
+  return guard(env, "type_as", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    c10::optional<at::Generator> a_generator = c10::nullopt;
-    return wrap_tensor(env, at::poisson(a_self, a_generator));
+    const at::Tensor& a_other = tensor_arg(env, a[1], "other");
+    return wrap_tensor(env, a_self.type_as(a_other));
   });
 }
 
-// clone(Tensor self, *, MemoryFormat? memory_format=None) -> Tensor
-napi_value op_clone(napi_env env, napi_callback_info info) {
-  return guard(env, "clone", [&]() -> napi_value {
-    Args a(env, info, 2);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[1]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[1], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
-    return wrap_tensor(env, at::clone(a_self, a_memory_format));
-  });
-}
-
-// fill_.Tensor(Tensor(a!) self, Tensor value) -> Tensor(a!)
-napi_value op_fill__Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "fill_.Tensor", [&]() -> napi_value {
-    Args a(env, info, 2);
-    at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_value = tensor_arg(env, a[1], "value");
-    at::fill_(a_self, a_value);
-    return nullptr;
-  });
-}
-
-// new_empty(Tensor self, SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_new_empty(napi_env env, napi_callback_info info) {
-  return guard(env, "new_empty", [&]() -> napi_value {
-    Args a(env, info, 6);
+// new_full(Tensor self, SymInt[] size, Scalar fill_value, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_new_full(napi_env env, napi_callback_info info) {
+  return guard(env, "new_full", [&]() -> napi_value {
+    Args a(env, info, 7);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     std::vector<int64_t> a_size = to_int_list(env, a[1], "size", 0);
-    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    c10::optional<at::Layout> a_layout = present(env, a[3]) ? c10::optional<at::Layout>(to_layout(env, a[3], "layout")) : c10::optional<at::Layout>(c10::nullopt);
-    c10::optional<at::Device> a_device = present(env, a[4]) ? c10::optional<at::Device>(to_device(env, a[4], "device")) : c10::optional<at::Device>(c10::nullopt);
-    c10::optional<bool> a_pin_memory = present(env, a[5]) ? c10::optional<bool>(to_bool(env, a[5], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, a_self.new_empty(at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
+    at::Scalar a_fill_value = to_scalar(env, a[2], "fillValue");
+    c10::optional<at::ScalarType> a_dtype = present(env, a[3]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[3], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    c10::optional<at::Layout> a_layout = present(env, a[4]) ? c10::optional<at::Layout>(to_layout(env, a[4], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[5]) ? c10::optional<at::Device>(to_device(env, a[5], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[6]) ? c10::optional<bool>(to_bool(env, a[6], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    return wrap_tensor(env, a_self.new_full(at::IntArrayRef(a_size), a_fill_value, a_dtype, a_layout, a_device, a_pin_memory));
   });
 }
 
-// result_type.Tensor(Tensor tensor, Tensor other) -> ScalarType
-napi_value op_result_type_Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "result_type.Tensor", [&]() -> napi_value {
+// promote_types(ScalarType type1, ScalarType type2) -> ScalarType
+napi_value op_promote_types(napi_env env, napi_callback_info info) {
+  return guard(env, "promote_types", [&]() -> napi_value {
     Args a(env, info, 2);
-    const at::Tensor& a_tensor = tensor_arg(env, a[0], "tensor");
-    const at::Tensor& a_other = tensor_arg(env, a[1], "other");
-    return make_int(env, static_cast<int64_t>(at::result_type(a_tensor, a_other)));
-  });
-}
-
-// requires_grad_(Tensor(a!) self, bool requires_grad=True) -> Tensor(a!)
-napi_value op_requires_grad_(napi_env env, napi_callback_info info) {
-  return guard(env, "requires_grad_", [&]() -> napi_value {
-    Args a(env, info, 2);
-    at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    bool a_requires_grad = present(env, a[1]) ? bool(to_bool(env, a[1], "requiresGrad")) : bool(true);
-    a_self.requires_grad_(a_requires_grad);
-    return nullptr;
+    at::ScalarType a_type1 = to_scalar_type(env, a[0], "type1");
+    at::ScalarType a_type2 = to_scalar_type(env, a[1], "type2");
+    return make_int(env, static_cast<int64_t>(at::promote_types(a_type1, a_type2)));
   });
 }
 

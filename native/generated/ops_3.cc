@@ -506,349 +506,240 @@ napi_value op_triu(napi_env env, napi_callback_info info) {
   });
 }
 
-// conv1d(Tensor input, Tensor weight, Tensor? bias=None, int[1] stride=1, int[1] padding=0, int[1] dilation=1, int groups=1) -> Tensor
-napi_value op_conv1d(napi_env env, napi_callback_info info) {
-  return guard(env, "conv1d", [&]() -> napi_value {
-    Args a(env, info, 7);
-    const at::Tensor& a_input = tensor_arg(env, a[0], "input");
-    const at::Tensor& a_weight = tensor_arg(env, a[1], "weight");
-    c10::optional<at::Tensor> a_bias = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "bias")) : c10::optional<at::Tensor>(c10::nullopt);
-    std::vector<int64_t> a_stride = present(env, a[3]) ? std::vector<int64_t>(to_int_list(env, a[3], "stride", 1)) : std::vector<int64_t>(std::vector<int64_t>(1, 1));
-    std::vector<int64_t> a_padding = present(env, a[4]) ? std::vector<int64_t>(to_int_list(env, a[4], "padding", 1)) : std::vector<int64_t>(std::vector<int64_t>(1, 0));
-    std::vector<int64_t> a_dilation = present(env, a[5]) ? std::vector<int64_t>(to_int_list(env, a[5], "dilation", 1)) : std::vector<int64_t>(std::vector<int64_t>(1, 1));
-    int64_t a_groups = present(env, a[6]) ? int64_t(to_int(env, a[6], "groups")) : int64_t(int64_t(1));
-    return wrap_tensor(env, at::conv1d(a_input, a_weight, a_bias, at::IntArrayRef(a_stride), at::IntArrayRef(a_padding), at::IntArrayRef(a_dilation), a_groups));
-  });
-}
-
-// conv_transpose2d.input(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, int[2] padding=0, int[2] output_padding=0, int groups=1, int[2] dilation=1) -> Tensor
-napi_value op_conv_transpose2d_input(napi_env env, napi_callback_info info) {
-  return guard(env, "conv_transpose2d.input", [&]() -> napi_value {
-    Args a(env, info, 8);
-    const at::Tensor& a_input = tensor_arg(env, a[0], "input");
-    const at::Tensor& a_weight = tensor_arg(env, a[1], "weight");
-    c10::optional<at::Tensor> a_bias = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "bias")) : c10::optional<at::Tensor>(c10::nullopt);
-    std::vector<int64_t> a_stride = present(env, a[3]) ? std::vector<int64_t>(to_int_list(env, a[3], "stride", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 1));
-    std::vector<int64_t> a_padding = present(env, a[4]) ? std::vector<int64_t>(to_int_list(env, a[4], "padding", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 0));
-    std::vector<int64_t> a_output_padding = present(env, a[5]) ? std::vector<int64_t>(to_int_list(env, a[5], "outputPadding", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 0));
-    int64_t a_groups = present(env, a[6]) ? int64_t(to_int(env, a[6], "groups")) : int64_t(int64_t(1));
-    std::vector<int64_t> a_dilation = present(env, a[7]) ? std::vector<int64_t>(to_int_list(env, a[7], "dilation", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 1));
-    return wrap_tensor(env, at::conv_transpose2d(a_input, a_weight, a_bias, at::IntArrayRef(a_stride), at::IntArrayRef(a_padding), at::IntArrayRef(a_output_padding), a_groups, at::IntArrayRef(a_dilation)));
-  });
-}
-
-// avg_pool1d(Tensor self, int[1] kernel_size, int[1] stride=[], int[1] padding=0, bool ceil_mode=False, bool count_include_pad=True) -> Tensor
-napi_value op_avg_pool1d(napi_env env, napi_callback_info info) {
-  return guard(env, "avg_pool1d", [&]() -> napi_value {
-    Args a(env, info, 6);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_kernel_size = to_int_list(env, a[1], "kernelSize", 1);
-    std::vector<int64_t> a_stride = present(env, a[2]) ? std::vector<int64_t>(to_int_list(env, a[2], "stride", 1)) : std::vector<int64_t>(std::vector<int64_t>{});
-    std::vector<int64_t> a_padding = present(env, a[3]) ? std::vector<int64_t>(to_int_list(env, a[3], "padding", 1)) : std::vector<int64_t>(std::vector<int64_t>(1, 0));
-    bool a_ceil_mode = present(env, a[4]) ? bool(to_bool(env, a[4], "ceilMode")) : bool(false);
-    bool a_count_include_pad = present(env, a[5]) ? bool(to_bool(env, a[5], "countIncludePad")) : bool(true);
-    return wrap_tensor(env, at::avg_pool1d(a_self, at::IntArrayRef(a_kernel_size), at::IntArrayRef(a_stride), at::IntArrayRef(a_padding), a_ceil_mode, a_count_include_pad));
-  });
-}
-
-// adaptive_max_pool2d(Tensor self, int[2] output_size) -> (Tensor, Tensor)
-napi_value op_adaptive_max_pool2d(napi_env env, napi_callback_info info) {
-  return guard(env, "adaptive_max_pool2d", [&]() -> napi_value {
+// linalg_eigh(Tensor self, str UPLO="L") -> (Tensor eigenvalues, Tensor eigenvectors)
+napi_value op_linalg_eigh(napi_env env, napi_callback_info info) {
+  return guard(env, "linalg_eigh", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_output_size = to_int_list(env, a[1], "outputSize", 2);
-    auto r = at::adaptive_max_pool2d(a_self, at::IntArrayRef(a_output_size));
+    std::string a_UPLO = present(env, a[1]) ? std::string(to_string(env, a[1], "UPLO")) : std::string("L");
+    auto r = at::linalg_eigh(a_self, a_UPLO);
     return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
   });
 }
 
-// instance_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool use_input_stats, float momentum, float eps, bool cudnn_enabled) -> Tensor
-napi_value op_instance_norm(napi_env env, napi_callback_info info) {
-  return guard(env, "instance_norm", [&]() -> napi_value {
-    Args a(env, info, 9);
+// conv2d.padding(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, str padding="valid", int[2] dilation=1, int groups=1) -> Tensor
+napi_value op_conv2d_padding(napi_env env, napi_callback_info info) {
+  return guard(env, "conv2d.padding", [&]() -> napi_value {
+    Args a(env, info, 7);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
-    c10::optional<at::Tensor> a_weight;
-    if (present(env, a[1])) a_weight = to_optional_tensor(env, a[1], "weight");
-    c10::optional<at::Tensor> a_bias;
-    if (present(env, a[2])) a_bias = to_optional_tensor(env, a[2], "bias");
-    c10::optional<at::Tensor> a_running_mean;
-    if (present(env, a[3])) a_running_mean = to_optional_tensor(env, a[3], "runningMean");
-    c10::optional<at::Tensor> a_running_var;
-    if (present(env, a[4])) a_running_var = to_optional_tensor(env, a[4], "runningVar");
-    bool a_use_input_stats = to_bool(env, a[5], "useInputStats");
-    double a_momentum = to_double(env, a[6], "momentum");
-    double a_eps = to_double(env, a[7], "eps");
-    bool a_cudnn_enabled = to_bool(env, a[8], "cudnnEnabled");
-    return wrap_tensor(env, at::instance_norm(a_input, a_weight, a_bias, a_running_mean, a_running_var, a_use_input_stats, a_momentum, a_eps, a_cudnn_enabled));
+    const at::Tensor& a_weight = tensor_arg(env, a[1], "weight");
+    c10::optional<at::Tensor> a_bias = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "bias")) : c10::optional<at::Tensor>(c10::nullopt);
+    std::vector<int64_t> a_stride = present(env, a[3]) ? std::vector<int64_t>(to_int_list(env, a[3], "stride", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 1));
+    std::string a_padding = present(env, a[4]) ? std::string(to_string(env, a[4], "padding")) : std::string("valid");
+    std::vector<int64_t> a_dilation = present(env, a[5]) ? std::vector<int64_t>(to_int_list(env, a[5], "dilation", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 1));
+    int64_t a_groups = present(env, a[6]) ? int64_t(to_int(env, a[6], "groups")) : int64_t(int64_t(1));
+    return wrap_tensor(env, at::conv2d(a_input, a_weight, a_bias, at::IntArrayRef(a_stride), a_padding, at::IntArrayRef(a_dilation), a_groups));
   });
 }
 
-// embedding(Tensor weight, Tensor indices, int padding_idx=-1, bool scale_grad_by_freq=False, bool sparse=False) -> Tensor
-napi_value op_embedding(napi_env env, napi_callback_info info) {
-  return guard(env, "embedding", [&]() -> napi_value {
-    Args a(env, info, 5);
-    const at::Tensor& a_weight = tensor_arg(env, a[0], "weight");
-    const at::Tensor& a_indices = tensor_arg(env, a[1], "indices");
-    int64_t a_padding_idx = present(env, a[2]) ? int64_t(to_int(env, a[2], "paddingIdx")) : int64_t(int64_t(-1));
-    bool a_scale_grad_by_freq = present(env, a[3]) ? bool(to_bool(env, a[3], "scaleGradByFreq")) : bool(false);
-    bool a_sparse = present(env, a[4]) ? bool(to_bool(env, a[4], "sparse")) : bool(false);
-    return wrap_tensor(env, at::embedding(a_weight, a_indices, a_padding_idx, a_scale_grad_by_freq, a_sparse));
+// max_pool2d_with_indices(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, int[2] dilation=1, bool ceil_mode=False) -> (Tensor, Tensor)
+napi_value op_max_pool2d_with_indices(napi_env env, napi_callback_info info) {
+  return guard(env, "max_pool2d_with_indices", [&]() -> napi_value {
+    Args a(env, info, 6);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    std::vector<int64_t> a_kernel_size = to_int_list(env, a[1], "kernelSize", 2);
+    std::vector<int64_t> a_stride = present(env, a[2]) ? std::vector<int64_t>(to_int_list(env, a[2], "stride", 2)) : std::vector<int64_t>(std::vector<int64_t>{});
+    std::vector<int64_t> a_padding = present(env, a[3]) ? std::vector<int64_t>(to_int_list(env, a[3], "padding", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 0));
+    std::vector<int64_t> a_dilation = present(env, a[4]) ? std::vector<int64_t>(to_int_list(env, a[4], "dilation", 2)) : std::vector<int64_t>(std::vector<int64_t>(2, 1));
+    bool a_ceil_mode = present(env, a[5]) ? bool(to_bool(env, a[5], "ceilMode")) : bool(false);
+    auto r = at::max_pool2d_with_indices(a_self, at::IntArrayRef(a_kernel_size), at::IntArrayRef(a_stride), at::IntArrayRef(a_padding), at::IntArrayRef(a_dilation), a_ceil_mode);
+    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
   });
 }
 
-// leaky_relu(Tensor self, Scalar negative_slope=0.01) -> Tensor
-napi_value op_leaky_relu(napi_env env, napi_callback_info info) {
-  return guard(env, "leaky_relu", [&]() -> napi_value {
+// adaptive_avg_pool2d(Tensor self, SymInt[2] output_size) -> Tensor
+napi_value op_adaptive_avg_pool2d(napi_env env, napi_callback_info info) {
+  return guard(env, "adaptive_avg_pool2d", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    at::Scalar a_negative_slope = present(env, a[1]) ? at::Scalar(to_scalar(env, a[1], "negativeSlope")) : at::Scalar(at::Scalar(double(0.01)));
-    return wrap_tensor(env, at::leaky_relu(a_self, a_negative_slope));
+    std::vector<int64_t> a_output_size = to_int_list(env, a[1], "outputSize", 2);
+    return wrap_tensor(env, at::adaptive_avg_pool2d(a_self, at::IntArrayRef(a_output_size)));
   });
 }
 
-// celu(Tensor self, Scalar alpha=1.0) -> Tensor
-napi_value op_celu(napi_env env, napi_callback_info info) {
-  return guard(env, "celu", [&]() -> napi_value {
+// group_norm(Tensor input, int num_groups, Tensor? weight=None, Tensor? bias=None, float eps=1e-05, bool cudnn_enabled=True) -> Tensor
+napi_value op_group_norm(napi_env env, napi_callback_info info) {
+  return guard(env, "group_norm", [&]() -> napi_value {
+    Args a(env, info, 6);
+    const at::Tensor& a_input = tensor_arg(env, a[0], "input");
+    int64_t a_num_groups = to_int(env, a[1], "numGroups");
+    c10::optional<at::Tensor> a_weight = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "weight")) : c10::optional<at::Tensor>(c10::nullopt);
+    c10::optional<at::Tensor> a_bias = present(env, a[3]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[3], "bias")) : c10::optional<at::Tensor>(c10::nullopt);
+    double a_eps = present(env, a[4]) ? double(to_double(env, a[4], "eps")) : double(double(1e-05));
+    bool a_cudnn_enabled = present(env, a[5]) ? bool(to_bool(env, a[5], "cudnnEnabled")) : bool(true);
+    return wrap_tensor(env, at::group_norm(a_input, a_num_groups, a_weight, a_bias, a_eps, a_cudnn_enabled));
+  });
+}
+
+// pixel_unshuffle(Tensor self, int downscale_factor) -> Tensor
+napi_value op_pixel_unshuffle(napi_env env, napi_callback_info info) {
+  return guard(env, "pixel_unshuffle", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    at::Scalar a_alpha = present(env, a[1]) ? at::Scalar(to_scalar(env, a[1], "alpha")) : at::Scalar(at::Scalar(double(1.0)));
-    return wrap_tensor(env, at::celu(a_self, a_alpha));
+    int64_t a_downscale_factor = to_int(env, a[1], "downscaleFactor");
+    return wrap_tensor(env, at::pixel_unshuffle(a_self, a_downscale_factor));
   });
 }
 
-// mish(Tensor self) -> Tensor
-napi_value op_mish(napi_env env, napi_callback_info info) {
-  return guard(env, "mish", [&]() -> napi_value {
+// relu6(Tensor self) -> Tensor
+napi_value op_relu6(napi_env env, napi_callback_info info) {
+  return guard(env, "relu6", [&]() -> napi_value {
     Args a(env, info, 1);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::mish(a_self));
+    return wrap_tensor(env, at::relu6(a_self));
   });
 }
 
-// softplus(Tensor self, Scalar beta=1, Scalar threshold=20) -> Tensor
-napi_value op_softplus(napi_env env, napi_callback_info info) {
-  return guard(env, "softplus", [&]() -> napi_value {
+// selu(Tensor self) -> Tensor
+napi_value op_selu(napi_env env, napi_callback_info info) {
+  return guard(env, "selu", [&]() -> napi_value {
+    Args a(env, info, 1);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    return wrap_tensor(env, at::selu(a_self));
+  });
+}
+
+// silu_(Tensor(a!) self) -> Tensor(a!)
+napi_value op_silu_(napi_env env, napi_callback_info info) {
+  return guard(env, "silu_", [&]() -> napi_value {
+    Args a(env, info, 1);
+    at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    at::silu_(a_self);
+    return nullptr;
+  });
+}
+
+// hardtanh(Tensor self, Scalar min_val=-1, Scalar max_val=1) -> Tensor
+napi_value op_hardtanh(napi_env env, napi_callback_info info) {
+  return guard(env, "hardtanh", [&]() -> napi_value {
     Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    at::Scalar a_beta = present(env, a[1]) ? at::Scalar(to_scalar(env, a[1], "beta")) : at::Scalar(at::Scalar(int64_t(1)));
-    at::Scalar a_threshold = present(env, a[2]) ? at::Scalar(to_scalar(env, a[2], "threshold")) : at::Scalar(at::Scalar(int64_t(20)));
-    return wrap_tensor(env, at::softplus(a_self, a_beta, a_threshold));
+    at::Scalar a_min_val = present(env, a[1]) ? at::Scalar(to_scalar(env, a[1], "minVal")) : at::Scalar(at::Scalar(int64_t(-1)));
+    at::Scalar a_max_val = present(env, a[2]) ? at::Scalar(to_scalar(env, a[2], "maxVal")) : at::Scalar(at::Scalar(int64_t(1)));
+    return wrap_tensor(env, at::hardtanh(a_self, a_min_val, a_max_val));
   });
 }
 
-// softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor
-napi_value op_softmax_int(napi_env env, napi_callback_info info) {
-  return guard(env, "softmax.int", [&]() -> napi_value {
-    Args a(env, info, 3);
+// prelu(Tensor self, Tensor weight) -> Tensor
+napi_value op_prelu(napi_env env, napi_callback_info info) {
+  return guard(env, "prelu", [&]() -> napi_value {
+    Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_dim = to_int(env, a[1], "dim");
-    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    return wrap_tensor(env, at::softmax(a_self, a_dim, a_dtype));
+    const at::Tensor& a_weight = tensor_arg(env, a[1], "weight");
+    return wrap_tensor(env, at::prelu(a_self, a_weight));
   });
 }
 
-// alpha_dropout(Tensor input, float p, bool train) -> Tensor
-napi_value op_alpha_dropout(napi_env env, napi_callback_info info) {
-  return guard(env, "alpha_dropout", [&]() -> napi_value {
+// feature_dropout(Tensor input, float p, bool train) -> Tensor
+napi_value op_feature_dropout(napi_env env, napi_callback_info info) {
+  return guard(env, "feature_dropout", [&]() -> napi_value {
     Args a(env, info, 3);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
     double a_p = to_double(env, a[1], "p");
     bool a_train = to_bool(env, a[2], "train");
-    return wrap_tensor(env, at::alpha_dropout(a_input, a_p, a_train));
+    return wrap_tensor(env, at::feature_dropout(a_input, a_p, a_train));
   });
 }
 
-// mse_loss(Tensor self, Tensor target, int reduction=Mean) -> Tensor
-napi_value op_mse_loss(napi_env env, napi_callback_info info) {
-  return guard(env, "mse_loss", [&]() -> napi_value {
-    Args a(env, info, 3);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_target = tensor_arg(env, a[1], "target");
-    int64_t a_reduction = present(env, a[2]) ? int64_t(to_int(env, a[2], "reduction")) : int64_t(int64_t(1));
-    return wrap_tensor(env, at::mse_loss(a_self, a_target, a_reduction));
-  });
-}
-
-// binary_cross_entropy(Tensor self, Tensor target, Tensor? weight=None, int reduction=Mean) -> Tensor
-napi_value op_binary_cross_entropy(napi_env env, napi_callback_info info) {
-  return guard(env, "binary_cross_entropy", [&]() -> napi_value {
-    Args a(env, info, 4);
+// nll_loss2d(Tensor self, Tensor target, Tensor? weight=None, int reduction=Mean, int ignore_index=-100) -> Tensor
+napi_value op_nll_loss2d(napi_env env, napi_callback_info info) {
+  return guard(env, "nll_loss2d", [&]() -> napi_value {
+    Args a(env, info, 5);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     const at::Tensor& a_target = tensor_arg(env, a[1], "target");
     c10::optional<at::Tensor> a_weight = present(env, a[2]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[2], "weight")) : c10::optional<at::Tensor>(c10::nullopt);
     int64_t a_reduction = present(env, a[3]) ? int64_t(to_int(env, a[3], "reduction")) : int64_t(int64_t(1));
-    return wrap_tensor(env, at::binary_cross_entropy(a_self, a_target, a_weight, a_reduction));
+    int64_t a_ignore_index = present(env, a[4]) ? int64_t(to_int(env, a[4], "ignoreIndex")) : int64_t(int64_t(-100));
+    return wrap_tensor(env, at::nll_loss2d(a_self, a_target, a_weight, a_reduction, a_ignore_index));
   });
 }
 
-// cosine_similarity(Tensor x1, Tensor x2, int dim=1, float eps=1e-08) -> Tensor
-napi_value op_cosine_similarity(napi_env env, napi_callback_info info) {
-  return guard(env, "cosine_similarity", [&]() -> napi_value {
+// huber_loss(Tensor self, Tensor target, int reduction=Mean, float delta=1.0) -> Tensor
+napi_value op_huber_loss(napi_env env, napi_callback_info info) {
+  return guard(env, "huber_loss", [&]() -> napi_value {
     Args a(env, info, 4);
-    const at::Tensor& a_x1 = tensor_arg(env, a[0], "x1");
-    const at::Tensor& a_x2 = tensor_arg(env, a[1], "x2");
-    int64_t a_dim = present(env, a[2]) ? int64_t(to_int(env, a[2], "dim")) : int64_t(int64_t(1));
-    double a_eps = present(env, a[3]) ? double(to_double(env, a[3], "eps")) : double(double(1e-08));
-    return wrap_tensor(env, at::cosine_similarity(a_x1, a_x2, a_dim, a_eps));
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    const at::Tensor& a_target = tensor_arg(env, a[1], "target");
+    int64_t a_reduction = present(env, a[2]) ? int64_t(to_int(env, a[2], "reduction")) : int64_t(int64_t(1));
+    double a_delta = present(env, a[3]) ? double(to_double(env, a[3], "delta")) : double(double(1.0));
+    return wrap_tensor(env, at::huber_loss(a_self, a_target, a_reduction, a_delta));
   });
 }
 
-// view.dtype(Tensor(a) self, ScalarType dtype) -> Tensor(a)
-napi_value op_view_dtype(napi_env env, napi_callback_info info) {
-  return guard(env, "view.dtype", [&]() -> napi_value {
+// margin_ranking_loss(Tensor input1, Tensor input2, Tensor target, float margin=0.0, int reduction=Mean) -> Tensor
+napi_value op_margin_ranking_loss(napi_env env, napi_callback_info info) {
+  return guard(env, "margin_ranking_loss", [&]() -> napi_value {
+    Args a(env, info, 5);
+    const at::Tensor& a_input1 = tensor_arg(env, a[0], "input1");
+    const at::Tensor& a_input2 = tensor_arg(env, a[1], "input2");
+    const at::Tensor& a_target = tensor_arg(env, a[2], "target");
+    double a_margin = present(env, a[3]) ? double(to_double(env, a[3], "margin")) : double(double(0.0));
+    int64_t a_reduction = present(env, a[4]) ? int64_t(to_int(env, a[4], "reduction")) : int64_t(int64_t(1));
+    return wrap_tensor(env, at::margin_ranking_loss(a_input1, a_input2, a_target, a_margin, a_reduction));
+  });
+}
+
+// reshape(Tensor(a) self, SymInt[] shape) -> Tensor(a)
+napi_value op_reshape(napi_env env, napi_callback_info info) {
+  return guard(env, "reshape", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    at::ScalarType a_dtype = to_scalar_type(env, a[1], "dtype");
-    return wrap_tensor(env, a_self.view(a_dtype));
+    std::vector<int64_t> a_shape = to_int_list(env, a[1], "shape", 0);
+    return wrap_tensor(env, at::reshape(a_self, at::IntArrayRef(a_shape)));
   });
 }
 
-// squeeze.dim(Tensor(a) self, int dim) -> Tensor(a)
-napi_value op_squeeze_dim(napi_env env, napi_callback_info info) {
-  return guard(env, "squeeze.dim", [&]() -> napi_value {
+// transpose.int(Tensor(a) self, int dim0, int dim1) -> Tensor(a)
+napi_value op_transpose_int(napi_env env, napi_callback_info info) {
+  return guard(env, "transpose.int", [&]() -> napi_value {
+    Args a(env, info, 3);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_dim0 = to_int(env, a[1], "dim0");
+    int64_t a_dim1 = to_int(env, a[2], "dim1");
+    return wrap_tensor(env, at::transpose(a_self, a_dim0, a_dim1));
+  });
+}
+
+// unsqueeze(Tensor(a) self, int dim) -> Tensor(a)
+napi_value op_unsqueeze(napi_env env, napi_callback_info info) {
+  return guard(env, "unsqueeze", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     int64_t a_dim = to_int(env, a[1], "dim");
-    return wrap_tensor(env, at::squeeze(a_self, a_dim));
+    return wrap_tensor(env, at::unsqueeze(a_self, a_dim));
   });
 }
 
-// unsqueeze_(Tensor(a!) self, int dim) -> Tensor(a!)
-napi_value op_unsqueeze_(napi_env env, napi_callback_info info) {
-  return guard(env, "unsqueeze_", [&]() -> napi_value {
+// flatten.using_ints(Tensor(a) self, int start_dim=0, int end_dim=-1) -> Tensor(a)
+napi_value op_flatten_using_ints(napi_env env, napi_callback_info info) {
+  return guard(env, "flatten.using_ints", [&]() -> napi_value {
+    Args a(env, info, 3);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_start_dim = present(env, a[1]) ? int64_t(to_int(env, a[1], "startDim")) : int64_t(int64_t(0));
+    int64_t a_end_dim = present(env, a[2]) ? int64_t(to_int(env, a[2], "endDim")) : int64_t(int64_t(-1));
+    return wrap_tensor(env, at::flatten(a_self, a_start_dim, a_end_dim));
+  });
+}
+
+// narrow(Tensor(a) self, int dim, int start, int length) -> Tensor(a)
+napi_value op_narrow(napi_env env, napi_callback_info info) {
+  return guard(env, "narrow", [&]() -> napi_value {
+    Args a(env, info, 4);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_dim = to_int(env, a[1], "dim");
+    int64_t a_start = to_int(env, a[2], "start");
+    int64_t a_length = to_int(env, a[3], "length");
+    return wrap_tensor(env, at::narrow(a_self, a_dim, a_start, a_length));
+  });
+}
+
+// unbind.int(Tensor(a -> *) self, int dim=0) -> Tensor(a)[]
+napi_value op_unbind_int(napi_env env, napi_callback_info info) {
+  return guard(env, "unbind.int", [&]() -> napi_value {
     Args a(env, info, 2);
-    at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_dim = to_int(env, a[1], "dim");
-    a_self.unsqueeze_(a_dim);
-    return nullptr;
-  });
-}
-
-// unflatten.int(Tensor(a) self, int dim, int[] sizes) -> Tensor(a)
-napi_value op_unflatten_int(napi_env env, napi_callback_info info) {
-  return guard(env, "unflatten.int", [&]() -> napi_value {
-    Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_dim = to_int(env, a[1], "dim");
-    std::vector<int64_t> a_sizes = to_int_list(env, a[2], "sizes", 0);
-    return wrap_tensor(env, at::unflatten(a_self, a_dim, at::IntArrayRef(a_sizes)));
-  });
-}
-
-// select.int(Tensor(a) self, int dim, int index) -> Tensor(a)
-napi_value op_select_int(napi_env env, napi_callback_info info) {
-  return guard(env, "select.int", [&]() -> napi_value {
-    Args a(env, info, 3);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_dim = to_int(env, a[1], "dim");
-    int64_t a_index = to_int(env, a[2], "index");
-    return wrap_tensor(env, at::select(a_self, a_dim, a_index));
-  });
-}
-
-// as_strided(Tensor(a) self, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor(a)
-napi_value op_as_strided(napi_env env, napi_callback_info info) {
-  return guard(env, "as_strided", [&]() -> napi_value {
-    Args a(env, info, 4);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_size = to_int_list(env, a[1], "size", 0);
-    std::vector<int64_t> a_stride = to_int_list(env, a[2], "stride", 0);
-    c10::optional<int64_t> a_storage_offset = present(env, a[3]) ? c10::optional<int64_t>(to_int(env, a[3], "storageOffset")) : c10::optional<int64_t>(c10::nullopt);
-    return wrap_tensor(env, at::as_strided(a_self, at::IntArrayRef(a_size), at::IntArrayRef(a_stride), a_storage_offset));
-  });
-}
-
-// index_put_(Tensor(a!) self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor(a!)
-napi_value op_index_put_(napi_env env, napi_callback_info info) {
-  return guard(env, "index_put_", [&]() -> napi_value {
-    Args a(env, info, 4);
-    at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    c10::List<c10::optional<at::Tensor>> a_indices;
-    if (present(env, a[1])) a_indices = to_optional_tensor_list(env, a[1], "indices");
-    const at::Tensor& a_values = tensor_arg(env, a[2], "values");
-    bool a_accumulate = present(env, a[3]) ? bool(to_bool(env, a[3], "accumulate")) : bool(false);
-    at::index_put_(a_self, a_indices, a_values, a_accumulate);
-    return nullptr;
-  });
-}
-
-// index_copy(Tensor self, int dim, Tensor index, Tensor source) -> Tensor
-napi_value op_index_copy(napi_env env, napi_callback_info info) {
-  return guard(env, "index_copy", [&]() -> napi_value {
-    Args a(env, info, 4);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_dim = to_int(env, a[1], "dim");
-    const at::Tensor& a_index = tensor_arg(env, a[2], "index");
-    const at::Tensor& a_source = tensor_arg(env, a[3], "source");
-    return wrap_tensor(env, at::index_copy(a_self, a_dim, a_index, a_source));
-  });
-}
-
-// scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor
-napi_value op_scatter_src(napi_env env, napi_callback_info info) {
-  return guard(env, "scatter.src", [&]() -> napi_value {
-    Args a(env, info, 4);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_dim = to_int(env, a[1], "dim");
-    const at::Tensor& a_index = tensor_arg(env, a[2], "index");
-    const at::Tensor& a_src = tensor_arg(env, a[3], "src");
-    return wrap_tensor(env, at::scatter(a_self, a_dim, a_index, a_src));
-  });
-}
-
-// scatter_add(Tensor self, int dim, Tensor index, Tensor src) -> Tensor
-napi_value op_scatter_add(napi_env env, napi_callback_info info) {
-  return guard(env, "scatter_add", [&]() -> napi_value {
-    Args a(env, info, 4);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_dim = to_int(env, a[1], "dim");
-    const at::Tensor& a_index = tensor_arg(env, a[2], "index");
-    const at::Tensor& a_src = tensor_arg(env, a[3], "src");
-    return wrap_tensor(env, at::scatter_add(a_self, a_dim, a_index, a_src));
-  });
-}
-
-// masked_fill_.Tensor(Tensor(a!) self, Tensor mask, Tensor value) -> Tensor(a!)
-napi_value op_masked_fill__Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "masked_fill_.Tensor", [&]() -> napi_value {
-    Args a(env, info, 3);
-    at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_mask = tensor_arg(env, a[1], "mask");
-    const at::Tensor& a_value = tensor_arg(env, a[2], "value");
-    a_self.masked_fill_(a_mask, a_value);
-    return nullptr;
-  });
-}
-
-// nonzero(Tensor self) -> Tensor
-napi_value op_nonzero(napi_env env, napi_callback_info info) {
-  return guard(env, "nonzero", [&]() -> napi_value {
-    Args a(env, info, 1);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::nonzero(a_self));
-  });
-}
-
-// bucketize.Tensor(Tensor self, Tensor boundaries, *, bool out_int32=False, bool right=False) -> Tensor
-napi_value op_bucketize_Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "bucketize.Tensor", [&]() -> napi_value {
-    Args a(env, info, 4);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_boundaries = tensor_arg(env, a[1], "boundaries");
-    bool a_out_int32 = present(env, a[2]) ? bool(to_bool(env, a[2], "outInt32")) : bool(false);
-    bool a_right = present(env, a[3]) ? bool(to_bool(env, a[3], "right")) : bool(false);
-    return wrap_tensor(env, at::bucketize(a_self, a_boundaries, a_out_int32, a_right));
-  });
-}
-
-// split_with_sizes(Tensor(a -> *) self, int[] split_sizes, int dim=0) -> Tensor(a)[]
-napi_value op_split_with_sizes(napi_env env, napi_callback_info info) {
-  return guard(env, "split_with_sizes", [&]() -> napi_value {
-    Args a(env, info, 3);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_split_sizes = to_int_list(env, a[1], "splitSizes", 0);
-    int64_t a_dim = present(env, a[2]) ? int64_t(to_int(env, a[2], "dim")) : int64_t(int64_t(0));
-    auto r = at::split_with_sizes(a_self, at::IntArrayRef(a_split_sizes), a_dim);
+    int64_t a_dim = present(env, a[1]) ? int64_t(to_int(env, a[1], "dim")) : int64_t(int64_t(0));
+    auto r = at::unbind(a_self, a_dim);
     std::vector<napi_value> out;
     out.reserve(r.size());
     for (auto& t : r) out.push_back(wrap_tensor(env, std::move(t)));
@@ -856,49 +747,147 @@ napi_value op_split_with_sizes(napi_env env, napi_callback_info info) {
   });
 }
 
-// roll(Tensor self, int[1] shifts, int[1] dims=[]) -> Tensor
-napi_value op_roll(napi_env env, napi_callback_info info) {
-  return guard(env, "roll", [&]() -> napi_value {
+// index.Tensor(Tensor self, Tensor?[] indices) -> Tensor
+napi_value op_index_Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "index.Tensor", [&]() -> napi_value {
+    Args a(env, info, 2);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    c10::List<c10::optional<at::Tensor>> a_indices;
+    if (present(env, a[1])) a_indices = to_optional_tensor_list(env, a[1], "indices");
+    return wrap_tensor(env, at::index(a_self, a_indices));
+  });
+}
+
+// index_add(Tensor self, int dim, Tensor index, Tensor source, *, Scalar alpha=1) -> Tensor
+napi_value op_index_add(napi_env env, napi_callback_info info) {
+  return guard(env, "index_add", [&]() -> napi_value {
+    Args a(env, info, 5);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_dim = to_int(env, a[1], "dim");
+    const at::Tensor& a_index = tensor_arg(env, a[2], "index");
+    const at::Tensor& a_source = tensor_arg(env, a[3], "source");
+    at::Scalar a_alpha = present(env, a[4]) ? at::Scalar(to_scalar(env, a[4], "alpha")) : at::Scalar(at::Scalar(int64_t(1)));
+    return wrap_tensor(env, at::index_add(a_self, a_dim, a_index, a_source, a_alpha));
+  });
+}
+
+// gather(Tensor self, int dim, Tensor index, *, bool sparse_grad=False) -> Tensor
+napi_value op_gather(napi_env env, napi_callback_info info) {
+  return guard(env, "gather", [&]() -> napi_value {
+    Args a(env, info, 4);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_dim = to_int(env, a[1], "dim");
+    const at::Tensor& a_index = tensor_arg(env, a[2], "index");
+    bool a_sparse_grad = present(env, a[3]) ? bool(to_bool(env, a[3], "sparseGrad")) : bool(false);
+    return wrap_tensor(env, at::gather(a_self, a_dim, a_index, a_sparse_grad));
+  });
+}
+
+// scatter.value_reduce(Tensor self, int dim, Tensor index, Scalar value, *, str reduce) -> Tensor
+napi_value op_scatter_value_reduce(napi_env env, napi_callback_info info) {
+  return guard(env, "scatter.value_reduce", [&]() -> napi_value {
+    Args a(env, info, 5);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_dim = to_int(env, a[1], "dim");
+    const at::Tensor& a_index = tensor_arg(env, a[2], "index");
+    at::Scalar a_value = to_scalar(env, a[3], "value");
+    std::string a_reduce = to_string(env, a[4], "reduce");
+    return wrap_tensor(env, at::scatter(a_self, a_dim, a_index, a_value, a_reduce));
+  });
+}
+
+// masked_fill.Scalar(Tensor self, Tensor mask, Scalar value) -> Tensor
+napi_value op_masked_fill_Scalar(napi_env env, napi_callback_info info) {
+  return guard(env, "masked_fill.Scalar", [&]() -> napi_value {
     Args a(env, info, 3);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_shifts = to_int_list(env, a[1], "shifts", 1);
-    std::vector<int64_t> a_dims = present(env, a[2]) ? std::vector<int64_t>(to_int_list(env, a[2], "dims", 1)) : std::vector<int64_t>(std::vector<int64_t>{});
-    return wrap_tensor(env, at::roll(a_self, at::IntArrayRef(a_shifts), at::IntArrayRef(a_dims)));
+    const at::Tensor& a_mask = tensor_arg(env, a[1], "mask");
+    at::Scalar a_value = to_scalar(env, a[2], "value");
+    return wrap_tensor(env, at::masked_fill(a_self, a_mask, a_value));
   });
 }
 
-// pad(Tensor self, int[] pad, str mode="constant", float? value=None) -> Tensor
-napi_value op_pad(napi_env env, napi_callback_info info) {
-  return guard(env, "pad", [&]() -> napi_value {
+// masked_scatter(Tensor self, Tensor mask, Tensor source) -> Tensor
+napi_value op_masked_scatter(napi_env env, napi_callback_info info) {
+  return guard(env, "masked_scatter", [&]() -> napi_value {
+    Args a(env, info, 3);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    const at::Tensor& a_mask = tensor_arg(env, a[1], "mask");
+    const at::Tensor& a_source = tensor_arg(env, a[2], "source");
+    return wrap_tensor(env, at::masked_scatter(a_self, a_mask, a_source));
+  });
+}
+
+// searchsorted.Tensor(Tensor sorted_sequence, Tensor self, *, bool out_int32=False, bool right=False, str? side=None, Tensor? sorter=None) -> Tensor
+napi_value op_searchsorted_Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "searchsorted.Tensor", [&]() -> napi_value {
+    Args a(env, info, 6);
+    const at::Tensor& a_sorted_sequence = tensor_arg(env, a[0], "sortedSequence");
+    const at::Tensor& a_self = tensor_arg(env, a[1], "self");
+    bool a_out_int32 = present(env, a[2]) ? bool(to_bool(env, a[2], "outInt32")) : bool(false);
+    bool a_right = present(env, a[3]) ? bool(to_bool(env, a[3], "right")) : bool(false);
+    c10::optional<std::string> a_side = present(env, a[4]) ? c10::optional<std::string>(to_string(env, a[4], "side")) : c10::optional<std::string>(c10::nullopt);
+    c10::optional<at::Tensor> a_sorter = present(env, a[5]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[5], "sorter")) : c10::optional<at::Tensor>(c10::nullopt);
+    return wrap_tensor(env, at::searchsorted(a_sorted_sequence, a_self, a_out_int32, a_right, (a_side ? c10::optional<c10::string_view>(*a_side) : c10::nullopt), a_sorter));
+  });
+}
+
+// split.Tensor(Tensor(a -> *) self, int split_size, int dim=0) -> Tensor(a)[]
+napi_value op_split_Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "split.Tensor", [&]() -> napi_value {
+    Args a(env, info, 3);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    int64_t a_split_size = to_int(env, a[1], "splitSize");
+    int64_t a_dim = present(env, a[2]) ? int64_t(to_int(env, a[2], "dim")) : int64_t(int64_t(0));
+    auto r = at::split(a_self, a_split_size, a_dim);
+    std::vector<napi_value> out;
+    out.reserve(r.size());
+    for (auto& t : r) out.push_back(wrap_tensor(env, std::move(t)));
+    return make_array(env, out);
+  });
+}
+
+// flip(Tensor self, int[] dims) -> Tensor
+napi_value op_flip(napi_env env, napi_callback_info info) {
+  return guard(env, "flip", [&]() -> napi_value {
+    Args a(env, info, 2);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    std::vector<int64_t> a_dims = to_int_list(env, a[1], "dims", 0);
+    return wrap_tensor(env, at::flip(a_self, at::IntArrayRef(a_dims)));
+  });
+}
+
+// repeat_interleave.self_int(Tensor self, int repeats, int? dim=None, *, int? output_size=None) -> Tensor
+napi_value op_repeat_interleave_self_int(napi_env env, napi_callback_info info) {
+  return guard(env, "repeat_interleave.self_int", [&]() -> napi_value {
     Args a(env, info, 4);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    std::vector<int64_t> a_pad = to_int_list(env, a[1], "pad", 0);
-    std::string a_mode = present(env, a[2]) ? std::string(to_string(env, a[2], "mode")) : std::string("constant");
-    c10::optional<double> a_value = present(env, a[3]) ? c10::optional<double>(to_double(env, a[3], "value")) : c10::optional<double>(c10::nullopt);
-    return wrap_tensor(env, at::pad(a_self, at::IntArrayRef(a_pad), a_mode, a_value));
+    int64_t a_repeats = to_int(env, a[1], "repeats");
+    c10::optional<int64_t> a_dim = present(env, a[2]) ? c10::optional<int64_t>(to_int(env, a[2], "dim")) : c10::optional<int64_t>(c10::nullopt);
+    c10::optional<int64_t> a_output_size = present(env, a[3]) ? c10::optional<int64_t>(to_int(env, a[3], "outputSize")) : c10::optional<int64_t>(c10::nullopt);
+    return wrap_tensor(env, at::repeat_interleave(a_self, a_repeats, a_dim, a_output_size));
   });
 }
 
-// upsample_bilinear2d.vec(Tensor input, SymInt[]? output_size, bool align_corners, float[]? scale_factors) -> Tensor
-napi_value op_upsample_bilinear2d_vec(napi_env env, napi_callback_info info) {
-  return guard(env, "upsample_bilinear2d.vec", [&]() -> napi_value {
-    Args a(env, info, 4);
+// upsample_nearest2d.vec(Tensor input, SymInt[]? output_size, float[]? scale_factors) -> Tensor
+napi_value op_upsample_nearest2d_vec(napi_env env, napi_callback_info info) {
+  return guard(env, "upsample_nearest2d.vec", [&]() -> napi_value {
+    Args a(env, info, 3);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
     c10::optional<std::vector<int64_t>> a_output_size;
     if (present(env, a[1])) a_output_size = to_int_list(env, a[1], "outputSize", 0);
-    bool a_align_corners = to_bool(env, a[2], "alignCorners");
     c10::optional<std::vector<double>> a_scale_factors;
-    if (present(env, a[3])) a_scale_factors = to_double_list(env, a[3], "scaleFactors");
-    return wrap_tensor(env, at::upsample_bilinear2d(a_input, (a_output_size ? at::OptionalIntArrayRef(*a_output_size) : at::OptionalIntArrayRef()), a_align_corners, (a_scale_factors ? c10::optional<at::ArrayRef<double>>(*a_scale_factors) : c10::nullopt)));
+    if (present(env, a[2])) a_scale_factors = to_double_list(env, a[2], "scaleFactors");
+    return wrap_tensor(env, at::upsample_nearest2d(a_input, (a_output_size ? at::OptionalIntArrayRef(*a_output_size) : at::OptionalIntArrayRef()), (a_scale_factors ? c10::optional<at::ArrayRef<double>>(*a_scale_factors) : c10::nullopt)));
   });
 }
 
-// gru.input(Tensor input, Tensor hx, Tensor[] params, bool has_biases, int num_layers, float dropout, bool train, bool bidirectional, bool batch_first) -> (Tensor, Tensor)
-napi_value op_gru_input(napi_env env, napi_callback_info info) {
-  return guard(env, "gru.input", [&]() -> napi_value {
+// lstm.input(Tensor input, Tensor[] hx, Tensor[] params, bool has_biases, int num_layers, float dropout, bool train, bool bidirectional, bool batch_first) -> (Tensor, Tensor, Tensor)
+napi_value op_lstm_input(napi_env env, napi_callback_info info) {
+  return guard(env, "lstm.input", [&]() -> napi_value {
     Args a(env, info, 9);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
-    const at::Tensor& a_hx = tensor_arg(env, a[1], "hx");
+    std::vector<at::Tensor> a_hx = to_tensor_list(env, a[1], "hx");
     std::vector<at::Tensor> a_params = to_tensor_list(env, a[2], "params");
     bool a_has_biases = to_bool(env, a[3], "hasBiases");
     int64_t a_num_layers = to_int(env, a[4], "numLayers");
@@ -906,179 +895,182 @@ napi_value op_gru_input(napi_env env, napi_callback_info info) {
     bool a_train = to_bool(env, a[6], "train");
     bool a_bidirectional = to_bool(env, a[7], "bidirectional");
     bool a_batch_first = to_bool(env, a[8], "batchFirst");
-    auto r = at::gru(a_input, a_hx, a_params, a_has_biases, a_num_layers, a_dropout, a_train, a_bidirectional, a_batch_first);
-    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
+    auto r = at::lstm(a_input, a_hx, a_params, a_has_biases, a_num_layers, a_dropout, a_train, a_bidirectional, a_batch_first);
+    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r))), wrap_tensor(env, std::move(std::get<2>(r)))});
   });
 }
 
-// gru_cell(Tensor input, Tensor hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> Tensor
-napi_value op_gru_cell(napi_env env, napi_callback_info info) {
-  return guard(env, "gru_cell", [&]() -> napi_value {
+// lstm_cell(Tensor input, Tensor[] hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> (Tensor, Tensor)
+napi_value op_lstm_cell(napi_env env, napi_callback_info info) {
+  return guard(env, "lstm_cell", [&]() -> napi_value {
     Args a(env, info, 6);
     const at::Tensor& a_input = tensor_arg(env, a[0], "input");
-    const at::Tensor& a_hx = tensor_arg(env, a[1], "hx");
+    std::vector<at::Tensor> a_hx = to_tensor_list(env, a[1], "hx");
     const at::Tensor& a_w_ih = tensor_arg(env, a[2], "wIh");
     const at::Tensor& a_w_hh = tensor_arg(env, a[3], "wHh");
     c10::optional<at::Tensor> a_b_ih = present(env, a[4]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[4], "bIh")) : c10::optional<at::Tensor>(c10::nullopt);
     c10::optional<at::Tensor> a_b_hh = present(env, a[5]) ? c10::optional<at::Tensor>(to_optional_tensor(env, a[5], "bHh")) : c10::optional<at::Tensor>(c10::nullopt);
-    return wrap_tensor(env, at::gru_cell(a_input, a_hx, a_w_ih, a_w_hh, a_b_ih, a_b_hh));
+    auto r = at::lstm_cell(a_input, a_hx, a_w_ih, a_w_hh, a_b_ih, a_b_hh);
+    return make_array(env, {wrap_tensor(env, std::move(std::get<0>(r))), wrap_tensor(env, std::move(std::get<1>(r)))});
   });
 }
 
-// ones(SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_ones(napi_env env, napi_callback_info info) {
-  return guard(env, "ones", [&]() -> napi_value {
+// zeros(SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_zeros(napi_env env, napi_callback_info info) {
+  return guard(env, "zeros", [&]() -> napi_value {
     Args a(env, info, 5);
     std::vector<int64_t> a_size = to_int_list(env, a[0], "size", 0);
     c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
     c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
     c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
     c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, at::ones(at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
+    return wrap_tensor(env, at::zeros(at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
   });
 }
 
-// arange.start_step(Scalar start, Scalar end, Scalar step=1, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_arange_start_step(napi_env env, napi_callback_info info) {
-  return guard(env, "arange.start_step", [&]() -> napi_value {
-    Args a(env, info, 7);
+// arange.start(Scalar start, Scalar end, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_arange_start(napi_env env, napi_callback_info info) {
+  return guard(env, "arange.start", [&]() -> napi_value {
+    Args a(env, info, 6);
     at::Scalar a_start = to_scalar(env, a[0], "start");
     at::Scalar a_end = to_scalar(env, a[1], "end");
-    at::Scalar a_step = present(env, a[2]) ? at::Scalar(to_scalar(env, a[2], "step")) : at::Scalar(at::Scalar(int64_t(1)));
-    c10::optional<at::ScalarType> a_dtype = present(env, a[3]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[3], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    c10::optional<at::Layout> a_layout = present(env, a[4]) ? c10::optional<at::Layout>(to_layout(env, a[4], "layout")) : c10::optional<at::Layout>(c10::nullopt);
-    c10::optional<at::Device> a_device = present(env, a[5]) ? c10::optional<at::Device>(to_device(env, a[5], "device")) : c10::optional<at::Device>(c10::nullopt);
-    c10::optional<bool> a_pin_memory = present(env, a[6]) ? c10::optional<bool>(to_bool(env, a[6], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, at::arange(a_start, a_end, a_step, a_dtype, a_layout, a_device, a_pin_memory));
+    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    c10::optional<at::Layout> a_layout = present(env, a[3]) ? c10::optional<at::Layout>(to_layout(env, a[3], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[4]) ? c10::optional<at::Device>(to_device(env, a[4], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[5]) ? c10::optional<bool>(to_bool(env, a[5], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    return wrap_tensor(env, at::arange(a_start, a_end, a_dtype, a_layout, a_device, a_pin_memory));
   });
 }
 
-// eye(int n, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_eye(napi_env env, napi_callback_info info) {
-  return guard(env, "eye", [&]() -> napi_value {
-    Args a(env, info, 5);
-    int64_t a_n = to_int(env, a[0], "n");
-    c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
-    c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
-    c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, at::eye(a_n, a_dtype, a_layout, a_device, a_pin_memory));
-  });
-}
-
-// empty_like(Tensor self, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor
-napi_value op_empty_like(napi_env env, napi_callback_info info) {
-  return guard(env, "empty_like", [&]() -> napi_value {
+// eye.m(int n, int m, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_eye_m(napi_env env, napi_callback_info info) {
+  return guard(env, "eye.m", [&]() -> napi_value {
     Args a(env, info, 6);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
-    c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
-    c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[5]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[5], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
-    return wrap_tensor(env, at::empty_like(a_self, a_dtype, a_layout, a_device, a_pin_memory, a_memory_format));
-  });
-}
-
-// rand(int[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_rand(napi_env env, napi_callback_info info) {
-  return guard(env, "rand", [&]() -> napi_value {
-    Args a(env, info, 5);
-    std::vector<int64_t> a_size = to_int_list(env, a[0], "size", 0);
-    c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
-    c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
-    c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
-    c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, at::rand(at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
-  });
-}
-
-// randperm(int n, *, ScalarType? dtype=long, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_randperm(napi_env env, napi_callback_info info) {
-  return guard(env, "randperm", [&]() -> napi_value {
-    Args a(env, info, 5);
     int64_t a_n = to_int(env, a[0], "n");
-    c10::optional<at::ScalarType> a_dtype = present(env, a[1]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[1], "dtype")) : c10::optional<at::ScalarType>(at::kLong);
-    c10::optional<at::Layout> a_layout = present(env, a[2]) ? c10::optional<at::Layout>(to_layout(env, a[2], "layout")) : c10::optional<at::Layout>(c10::nullopt);
-    c10::optional<at::Device> a_device = present(env, a[3]) ? c10::optional<at::Device>(to_device(env, a[3], "device")) : c10::optional<at::Device>(c10::nullopt);
-    c10::optional<bool> a_pin_memory = present(env, a[4]) ? c10::optional<bool>(to_bool(env, a[4], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, at::randperm(a_n, a_dtype, a_layout, a_device, a_pin_memory));
+    int64_t a_m = to_int(env, a[1], "m");
+    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    c10::optional<at::Layout> a_layout = present(env, a[3]) ? c10::optional<at::Layout>(to_layout(env, a[3], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[4]) ? c10::optional<at::Device>(to_device(env, a[4], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[5]) ? c10::optional<bool>(to_bool(env, a[5], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    return wrap_tensor(env, at::eye(a_n, a_m, a_dtype, a_layout, a_device, a_pin_memory));
   });
 }
 
-// bernoulli_.Tensor(Tensor(a!) self, Tensor p, *, Generator? generator=None) -> Tensor(a!)
-napi_value op_bernoulli__Tensor(napi_env env, napi_callback_info info) {
-  return guard(env, "bernoulli_.Tensor", [&]() -> napi_value {
+// full_like(Tensor self, Scalar fill_value, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor
+napi_value op_full_like(napi_env env, napi_callback_info info) {
+  return guard(env, "full_like", [&]() -> napi_value {
+    Args a(env, info, 7);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    at::Scalar a_fill_value = to_scalar(env, a[1], "fillValue");
+    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(c10::nullopt);
+    c10::optional<at::Layout> a_layout = present(env, a[3]) ? c10::optional<at::Layout>(to_layout(env, a[3], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[4]) ? c10::optional<at::Device>(to_device(env, a[4], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[5]) ? c10::optional<bool>(to_bool(env, a[5], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[6]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[6], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
+    return wrap_tensor(env, at::full_like(a_self, a_fill_value, a_dtype, a_layout, a_device, a_pin_memory, a_memory_format));
+  });
+}
+
+// tensor_split.indices(Tensor(a -> *) self, int[] indices, int dim=0) -> Tensor(a)[]
+napi_value op_tensor_split_indices(napi_env env, napi_callback_info info) {
+  return guard(env, "tensor_split.indices", [&]() -> napi_value {
+    Args a(env, info, 3);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
+    std::vector<int64_t> a_indices = to_int_list(env, a[1], "indices", 0);
+    int64_t a_dim = present(env, a[2]) ? int64_t(to_int(env, a[2], "dim")) : int64_t(int64_t(0));
+    auto r = at::tensor_split(a_self, at::IntArrayRef(a_indices), a_dim);
+    std::vector<napi_value> out;
+    out.reserve(r.size());
+    for (auto& t : r) out.push_back(wrap_tensor(env, std::move(t)));
+    return make_array(env, out);
+  });
+}
+
+// randint(int high, int[] size, *, ScalarType? dtype=long, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_randint(napi_env env, napi_callback_info info) {
+  return guard(env, "randint", [&]() -> napi_value {
+    Args a(env, info, 6);
+    int64_t a_high = to_int(env, a[0], "high");
+    std::vector<int64_t> a_size = to_int_list(env, a[1], "size", 0);
+    c10::optional<at::ScalarType> a_dtype = present(env, a[2]) ? c10::optional<at::ScalarType>(to_scalar_type(env, a[2], "dtype")) : c10::optional<at::ScalarType>(at::kLong);
+    c10::optional<at::Layout> a_layout = present(env, a[3]) ? c10::optional<at::Layout>(to_layout(env, a[3], "layout")) : c10::optional<at::Layout>(c10::nullopt);
+    c10::optional<at::Device> a_device = present(env, a[4]) ? c10::optional<at::Device>(to_device(env, a[4], "device")) : c10::optional<at::Device>(c10::nullopt);
+    c10::optional<bool> a_pin_memory = present(env, a[5]) ? c10::optional<bool>(to_bool(env, a[5], "pinMemory")) : c10::optional<bool>(c10::nullopt);
+    return wrap_tensor(env, at::randint(a_high, at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
+  });
+}
+
+// bernoulli_.float(Tensor(a!) self, float p=0.5, *, Generator? generator=None) -> Tensor(a!)
+napi_value op_bernoulli__float(napi_env env, napi_callback_info info) {
+  return guard(env, "bernoulli_.float", [&]() -> napi_value {
     Args a(env, info, 3);
     at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_p = tensor_arg(env, a[1], "p");
+    double a_p = present(env, a[1]) ? double(to_double(env, a[1], "p")) : double(double(0.5));
     c10::optional<at::Generator> a_generator = c10::nullopt;
     a_self.bernoulli_(a_p, a_generator);
     return nullptr;
   });
 }
 
-// normal_(Tensor(a!) self, float mean=0, float std=1, *, Generator? generator=None) -> Tensor(a!)
-napi_value op_normal_(napi_env env, napi_callback_info info) {
-  return guard(env, "normal_", [&]() -> napi_value {
+// normal.float_Tensor(float mean, Tensor std, *, Generator? generator=None) -> Tensor
+napi_value op_normal_float_Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "normal.float_Tensor", [&]() -> napi_value {
+    Args a(env, info, 3);
+    double a_mean = to_double(env, a[0], "mean");
+    const at::Tensor& a_std = tensor_arg(env, a[1], "std");
+    c10::optional<at::Generator> a_generator = c10::nullopt;
+    return wrap_tensor(env, at::normal(a_mean, a_std, a_generator));
+  });
+}
+
+// random_.from(Tensor(a!) self, int from, int? to, *, Generator? generator=None) -> Tensor(a!)
+napi_value op_random__from(napi_env env, napi_callback_info info) {
+  return guard(env, "random_.from", [&]() -> napi_value {
     Args a(env, info, 4);
     at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    double a_mean = present(env, a[1]) ? double(to_double(env, a[1], "mean")) : double(double(0));
-    double a_std = present(env, a[2]) ? double(to_double(env, a[2], "std")) : double(double(1));
+    int64_t a_from = to_int(env, a[1], "from");
+    c10::optional<int64_t> a_to;
+    if (present(env, a[2])) a_to = to_int(env, a[2], "to");
     c10::optional<at::Generator> a_generator = c10::nullopt;
-    a_self.normal_(a_mean, a_std, a_generator);
+    a_self.random_(a_from, a_to, a_generator);
     return nullptr;
   });
 }
 
-// random_.to(Tensor(a!) self, int to, *, Generator? generator=None) -> Tensor(a!)
-napi_value op_random__to(napi_env env, napi_callback_info info) {
-  return guard(env, "random_.to", [&]() -> napi_value {
-    Args a(env, info, 3);
-    at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    int64_t a_to = to_int(env, a[1], "to");
+// poisson(Tensor self, Generator? generator=None) -> Tensor
+napi_value op_poisson(napi_env env, napi_callback_info info) {
+  return guard(env, "poisson", [&]() -> napi_value {
+    Args a(env, info, 2);
+    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     c10::optional<at::Generator> a_generator = c10::nullopt;
-    a_self.random_(a_to, a_generator);
-    return nullptr;
+    return wrap_tensor(env, at::poisson(a_self, a_generator));
   });
 }
 
-// to.dtype(Tensor(a) self, ScalarType dtype, bool non_blocking=False, bool copy=False, MemoryFormat? memory_format=None) -> Tensor(a)
-napi_value op_to_dtype(napi_env env, napi_callback_info info) {
-  return guard(env, "to.dtype", [&]() -> napi_value {
-    Args a(env, info, 5);
+// clone(Tensor self, *, MemoryFormat? memory_format=None) -> Tensor
+napi_value op_clone(napi_env env, napi_callback_info info) {
+  return guard(env, "clone", [&]() -> napi_value {
+    Args a(env, info, 2);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    at::ScalarType a_dtype = to_scalar_type(env, a[1], "dtype");
-    bool a_non_blocking = present(env, a[2]) ? bool(to_bool(env, a[2], "nonBlocking")) : bool(false);
-    bool a_copy = present(env, a[3]) ? bool(to_bool(env, a[3], "copy")) : bool(false);
-    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[4]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[4], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
-    return wrap_tensor(env, a_self.to(a_dtype, a_non_blocking, a_copy, a_memory_format));
+    c10::optional<at::MemoryFormat> a_memory_format = present(env, a[1]) ? c10::optional<at::MemoryFormat>(to_memory_format(env, a[1], "memoryFormat")) : c10::optional<at::MemoryFormat>(c10::nullopt);
+    return wrap_tensor(env, at::clone(a_self, a_memory_format));
   });
 }
 
-// detach(Tensor(a) self) -> Tensor(a)
-napi_value op_detach(napi_env env, napi_callback_info info) {
-  return guard(env, "detach", [&]() -> napi_value {
-    Args a(env, info, 1);
-    const at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    return wrap_tensor(env, at::detach(a_self));
-  });
-}
-
-// fill_.Scalar(Tensor(a!) self, Scalar value) -> Tensor(a!)
-napi_value op_fill__Scalar(napi_env env, napi_callback_info info) {
-  return guard(env, "fill_.Scalar", [&]() -> napi_value {
+// fill_.Tensor(Tensor(a!) self, Tensor value) -> Tensor(a!)
+napi_value op_fill__Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "fill_.Tensor", [&]() -> napi_value {
     Args a(env, info, 2);
     at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    at::Scalar a_value = to_scalar(env, a[1], "value");
+    const at::Tensor& a_value = tensor_arg(env, a[1], "value");
     at::fill_(a_self, a_value);
     return nullptr;
   });
 }
 
-// new_zeros(Tensor self, SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
-napi_value op_new_zeros(napi_env env, napi_callback_info info) {
-  return guard(env, "new_zeros", [&]() -> napi_value {
+// new_empty(Tensor self, SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor
+napi_value op_new_empty(napi_env env, napi_callback_info info) {
+  return guard(env, "new_empty", [&]() -> napi_value {
     Args a(env, info, 6);
     const at::Tensor& a_self = tensor_arg(env, a[0], "self");
     std::vector<int64_t> a_size = to_int_list(env, a[1], "size", 0);
@@ -1086,27 +1078,27 @@ napi_value op_new_zeros(napi_env env, napi_callback_info info) {
     c10::optional<at::Layout> a_layout = present(env, a[3]) ? c10::optional<at::Layout>(to_layout(env, a[3], "layout")) : c10::optional<at::Layout>(c10::nullopt);
     c10::optional<at::Device> a_device = present(env, a[4]) ? c10::optional<at::Device>(to_device(env, a[4], "device")) : c10::optional<at::Device>(c10::nullopt);
     c10::optional<bool> a_pin_memory = present(env, a[5]) ? c10::optional<bool>(to_bool(env, a[5], "pinMemory")) : c10::optional<bool>(c10::nullopt);
-    return wrap_tensor(env, a_self.new_zeros(at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
+    return wrap_tensor(env, a_self.new_empty(at::IntArrayRef(a_size), a_dtype, a_layout, a_device, a_pin_memory));
   });
 }
 
-// result_type.Scalar(Tensor tensor, Scalar other) -> ScalarType
-napi_value op_result_type_Scalar(napi_env env, napi_callback_info info) {
-  return guard(env, "result_type.Scalar", [&]() -> napi_value {
+// result_type.Tensor(Tensor tensor, Tensor other) -> ScalarType
+napi_value op_result_type_Tensor(napi_env env, napi_callback_info info) {
+  return guard(env, "result_type.Tensor", [&]() -> napi_value {
     Args a(env, info, 2);
     const at::Tensor& a_tensor = tensor_arg(env, a[0], "tensor");
-    at::Scalar a_other = to_scalar(env, a[1], "other");
+    const at::Tensor& a_other = tensor_arg(env, a[1], "other");
     return make_int(env, static_cast<int64_t>(at::result_type(a_tensor, a_other)));
   });
 }
 
-// set_data(Tensor(a!) self, Tensor new_data) -> ()
-napi_value op_set_data(napi_env env, napi_callback_info info) {
-  return guard(env, "set_data", [&]() -> napi_value {
+// requires_grad_(Tensor(a!) self, bool requires_grad=True) -> Tensor(a!)
+napi_value op_requires_grad_(napi_env env, napi_callback_info info) {
+  return guard(env, "requires_grad_", [&]() -> napi_value {
     Args a(env, info, 2);
     at::Tensor& a_self = tensor_arg(env, a[0], "self");
-    const at::Tensor& a_new_data = tensor_arg(env, a[1], "newData");
-    a_self.set_data(a_new_data);
+    bool a_requires_grad = present(env, a[1]) ? bool(to_bool(env, a[1], "requiresGrad")) : bool(true);
+    a_self.requires_grad_(a_requires_grad);
     return nullptr;
   });
 }

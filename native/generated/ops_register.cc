@@ -5,7 +5,7 @@
 
 namespace tessera {
 
-// 381 ops
+// 382 ops
 void register_generated_ops(napi_env env, napi_value exports) {
   static const napi_property_descriptor props[] = {
       {"add$Tensor", nullptr, generated::op_add_Tensor, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -195,6 +195,7 @@ void register_generated_ops(napi_env env, napi_value exports) {
       {"diag", nullptr, generated::op_diag, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"diagonal", nullptr, generated::op_diagonal, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"linalg_qr", nullptr, generated::op_linalg_qr, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"linalg_eigh", nullptr, generated::op_linalg_eigh, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv1d", nullptr, generated::op_conv1d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv1d$padding", nullptr, generated::op_conv1d_padding, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2d", nullptr, generated::op_conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -4,9 +4,9 @@
 import { bytesOf, decode, type Graph, type Node } from './graph.js';
 
 /**
- * Conv → BatchNormalization, where the Conv's output feeds nothing else and every weight is a
- * constant, becomes one Conv:  s = γ/√(σ²+ε),  W' = W·s (per output channel),  b' = (b − μ)·s + β.
- * Returns how many were folded.
+ * Conv (or ConvTranspose) → BatchNormalization, where the convolution's output feeds nothing else
+ * and every weight is a constant, becomes one convolution:  s = γ/√(σ²+ε),  W' = W·s (per output
+ * channel),  b' = (b − μ)·s + β. Returns how many were folded.
  */
 export function foldBatchNorm(graph: Graph): number {
   const uses = useCounts(graph);
@@ -16,7 +16,7 @@ export function foldBatchNorm(graph: Graph): number {
   for (const bn of graph.nodes) {
     if (bn.opType !== 'BatchNormalization') continue;
     const conv = producer.get(bn.inputs[0] as string);
-    if (!conv || conv.opType !== 'Conv' || uses.get(conv.outputs[0] as string) !== 1) continue;
+    if (!conv || (conv.opType !== 'Conv' && conv.opType !== 'ConvTranspose') || uses.get(conv.outputs[0] as string) !== 1) continue;
     const [, wName, bName] = conv.inputs;
     const w = graph.initializers.get(wName as string);
     const b = bName ? graph.initializers.get(bName) : undefined;
@@ -26,8 +26,8 @@ export function foldBatchNorm(graph: Graph): number {
     const [g, be, mu, v] = [gamma, beta, mean, variance].map(decode) as [Float64Array, Float64Array, Float64Array, Float64Array];
     const scale = g.map((x, i) => x / Math.sqrt((v[i] as number) + eps));
     const weights = decode(w);
-    const perChannel = weights.length / scale.length;
-    const folded = weights.map((x, i) => x * (scale[Math.floor(i / perChannel)] as number));
+    const outChannel = conv.opType === 'Conv' ? convOutChannel(weights.length, scale.length) : transposedOutChannel(w.shape, conv);
+    const folded = weights.map((x, i) => x * (scale[outChannel(i)] as number));
     const convBias = b ? decode(b) : new Float64Array(scale.length);
     const bias = scale.map((s, o) => ((convBias[o] as number) - (mu[o] as number)) * s + (be[o] as number));
     const wFolded = graph.addInitializer(`${w.name}.fused_bn`, 'float32', w.shape, bytesOf(Float32Array.from(folded)));
@@ -39,6 +39,27 @@ export function foldBatchNorm(graph: Graph): number {
   const kept = graph.nodes.filter((n) => !removed.has(n));
   graph.nodes.splice(0, graph.nodes.length, ...kept);
   return removed.size;
+}
+
+/** Conv weights are (C_out, C_in/groups, kH, kW): element i belongs to output channel ⌊i / (C_in/groups·kH·kW)⌋. */
+function convOutChannel(length: number, outChannels: number): (i: number) => number {
+  const perChannel = length / outChannels;
+  return (i) => Math.floor(i / perChannel);
+}
+
+/**
+ * ConvTranspose weights are (C_in, C_out/groups, kH, kW): element i sits in row r = ⌊i / (C_out/g·kH·kW)⌋
+ * and column j = ⌊i / (kH·kW)⌋ mod C_out/g, and feeds output channel (r's group)·C_out/g + j.
+ */
+function transposedOutChannel(shape: readonly number[], conv: Node): (i: number) => number {
+  const groups = conv.attrs.group?.type === 'int' ? Number(conv.attrs.group.value) : 1;
+  const [inChannels, outPerGroup] = shape as [number, number];
+  const kernel = shape.slice(2).reduce((a, b) => a * b, 1);
+  const inPerGroup = inChannels / groups;
+  return (i) => {
+    const row = Math.floor(i / (outPerGroup * kernel));
+    return Math.floor(row / inPerGroup) * outPerGroup + (Math.floor(i / kernel) % outPerGroup);
+  };
 }
 
 /** Drops nodes whose outputs reach no graph output, then initializers no node reads. */

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 
 import { writeFileAtomic } from '../io/atomic.js';
 import { saveStateDict } from '../io/state-dict.js';
-import type { Preprocessing } from '../data/pipeline/preprocessing.js';
 import { loadRunModel } from '../run/saved-model.js';
 import { randn } from '../tensor/generated/ops.js';
 import { getRngState, manualSeed, setRngState } from '../tensor/random.js';
@@ -39,14 +38,6 @@ export interface ExportRunResult {
 /** The input layout every zoo model takes. */
 const LAYOUT = 'NCHW';
 
-/**
- * What a user of the file must do to an image before the model sees it: the run's saved
- * preprocessing (model.json's `preprocessing`, tessera-preprocessing/1), written as it is.
- */
-export function preprocessingOf(p: Preprocessing): Record<string, unknown> {
-  return p.toJSON();
-}
-
 export function defaultOutput(runDir: string, format: ExportFormat): string {
   return join(runDir, format === 'safetensors' ? 'model.export.safetensors' : `model.${format}`);
 }
@@ -54,13 +45,15 @@ export function defaultOutput(runDir: string, format: ExportFormat): string {
 export async function exportRun(runPath: string, options: ExportRunOptions = {}): Promise<ExportRunResult> {
   const format = options.format ?? 'onnx';
   if (!EXPORT_FORMATS.includes(format)) throw new RangeError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got '${String(format)}'`);
+  // The run's saved eval-time preprocessing goes into the file as it is (its JSON form), so the file
+  // alone says how to turn an image into the model's input.
   const { model, name, preprocessing, dir } = loadRunModel(runPath);
   const classes = [...preprocessing.classes];
   const { channels, height, width } = preprocessing.input;
   const out = options.out ?? defaultOutput(dir, format);
   try {
     if (format !== 'onnx') {
-      const metadata = { model: name, classes: JSON.stringify(classes), input_layout: LAYOUT, preprocessing: JSON.stringify(preprocessingOf(preprocessing)) };
+      const metadata = { model: name, classes: JSON.stringify(classes), input_layout: LAYOUT, preprocessing: JSON.stringify(preprocessing.toJSON()) };
       saveStateDict(out, model, format === 'safetensors' ? { format, metadata } : { format });
       return { path: out, format, bytes: statSync(out).size };
     }
@@ -75,7 +68,7 @@ export async function exportRun(runPath: string, options: ExportRunOptions = {})
     let exported: ReturnType<typeof exportOnnx>;
     try {
       exported = exportOnnx(model, inputs[0], {
-        opset: options.opset ?? MAX_OPSET, classes, inputLayout: LAYOUT, preprocessing: preprocessingOf(preprocessing), metadata: { model: name },
+        opset: options.opset ?? MAX_OPSET, classes, inputLayout: LAYOUT, preprocessing: preprocessing.toJSON(), metadata: { model: name },
       });
       if (options.verify ?? true) comparison = await compareWithOnnxRuntime(model, exported.bytes, [[inputs[1]], [inputs[2]]]);
     } finally {

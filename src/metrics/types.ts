@@ -9,8 +9,10 @@ export interface Metric {
   /** Which way is better, for checkpoint selection and early stopping. */
   readonly mode: 'max' | 'min';
   /**
-   * Adds one batch. `output`: N×K logits (or probabilities where the metric says so);
-   * `target`: N int64 class indices. The metric copies what it needs; it never keeps the tensors.
+   * Adds one batch. Classification: `output` N×K logits (or probabilities where the metric says
+   * so), `target` N int64 class indices; the metrics of other tasks say what they take
+   * (segmentation: per-pixel logits and masks; multi-label: N×K 0/1 targets). The metric copies
+   * what it needs; it never keeps the tensors.
    */
   update(output: Tensor, target: Tensor): void;
   /** The value over everything seen since the last reset. */

@@ -13,8 +13,13 @@ export {
   type SeedCnnSpec, type SeedCnnOptions, type SeedMlpOptions, type SeedInit,
 } from './seeds.js';
 export { FashionNet, fashionNet, type FashionNetOptions } from './fashion-net.js';
+export { UNet, DoubleConv, Down, Up, OutConv, unet, type UNetOptions, type UNetUpsampling } from './unet.js';
+export { ConvAutoencoder, convAutoencoder, denoisingAutoencoder, type ConvAutoencoderOptions, type ReconstructionOutput } from './autoencoder.js';
+export { Gan } from './gan.js';
+export { DcganGenerator, DcganDiscriminator, dcgan, dcganInit, type DcganOptions } from './dcgan.js';
+export { SeedGanGenerator, SeedGanDiscriminator, seedGan } from './gan-seed.js';
 export { convBnAct, torchvisionInit, kerasInit } from './blocks.js';
-export { createModel, listModels, type CreateModelOptions, type ModelInfo, type ZooModel } from './registry.js';
+export { createModel, listModels, modelInfo, MODEL_TASKS, type CreateModelOptions, type ModelInfo, type ModelTask, type ZooModel } from './registry.js';
 export {
   loadPretrained, replaceHead, freezeBackbone, unfreeze, discriminativeGroups, headPath,
   type LoadPretrainedOptions, type LoadPretrainedReport, type ShapeMismatch, type ParamGroupSpec,

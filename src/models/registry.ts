@@ -1,24 +1,41 @@
 // The zoo by name, for the command line and configuration files: `createModel('resnet18',
 // { classes: 5 })`. Names are matched ignoring case, '-' and '_' (so `mobilenet_v2`, `mobilenetV2`
 // and `mobilenet-v2` are one model); an unknown name is an error listing the known ones and the
-// closest match.
+// closest match. Each model has a task — what its output is — so a caller can refuse a model that
+// does not fit the job (`modelInfo(name).task`) and list the zoo by task.
 import type { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../nn/module.js';
+import { convAutoencoder, denoisingAutoencoder, type ReconstructionOutput } from './autoencoder.js';
 import { lenet5, mlp } from './classic.js';
+import { dcgan } from './dcgan.js';
 import { fashionNet } from './fashion-net.js';
 import { mobilenetV2 } from './mobilenetv2.js';
 import { resnet18, resnet34, resnet50, type ResNetStem } from './resnet.js';
 import { resnet9 } from './resnet9.js';
+import { seedGan } from './gan-seed.js';
 import { seedCifarCnn, seedFaceCropCnn, seedFacesCnn, seedImagenet64Cnn, seedMlp, seedMnistCnn, seedMnistFcn, type SeedInit } from './seeds.js';
+import { unet, type UNetUpsampling } from './unet.js';
 import { smallVgg, vgg11Bn, vgg13Bn, vgg16Bn, vgg19Bn, type VggConfig } from './vgg.js';
+
+/**
+ * What a model's output is: 'classify' (B, classes) logits; 'segment' (B, classes, H, W) logits per
+ * pixel; 'reconstruct' (B, C, H, W) images of its input's shape; 'generate' (B, C, H, W) images from
+ * (B, ...input) noise (the model is a `Gan`: generator and discriminator).
+ */
+export type ModelTask = 'classify' | 'segment' | 'reconstruct' | 'generate';
+
+export const MODEL_TASKS: readonly ModelTask[] = ['classify', 'segment', 'reconstruct', 'generate'];
 
 /** What createModel passes on; each model reads the options that apply to it and ignores the rest. */
 export interface CreateModelOptions {
-  /** Output classes (default: the model's own, see listModels). */
+  /** Output classes of a classify or segment model (default: the model's own, see listModels). */
   classes?: number;
-  /** Input channels (1 grey, 3 RGB). */
+  /** Image channels (1 grey, 3 RGB): of the input, or for a generator of the images it makes. */
   inChannels?: number;
-  /** Square input side. Fixes the flatten size of models without global pooling (mlp, LeNet, seeds). */
+  /**
+   * Square image side. Fixes the flatten size of models without global pooling (mlp, LeNet, seeds)
+   * and the size a generator makes (dcgan: b·2^k, b in 4..7, e.g. 28, 32, 64).
+   */
   imageSize?: number;
   /** Dropout where the model has one (mlp, mobilenet, vgg, fashion-net). */
   dropout?: number;
@@ -36,29 +53,56 @@ export interface CreateModelOptions {
   config?: VggConfig;
   /** Seeds' models: Keras or PyTorch initialisation. */
   init?: SeedInit;
+  /** dcgan: length of the noise vector (default 100). */
+  nz?: number;
+  /** dcgan: generator and discriminator widths (default 64 each). */
+  ngf?: number;
+  ndf?: number;
+  /** unet: channels of the first level (default 64). */
+  baseWidth?: number;
+  /** unet: number of 2× poolings (default 4). */
+  depth?: number;
+  /** unet: 'transposed' convolutions (default) or 'bilinear' upsampling. */
+  upsampling?: UNetUpsampling;
+  /** Autoencoders: encoder widths, one 2× pooling each (default [32, 16, 8]). */
+  widths?: readonly number[];
+  /** Autoencoders: 'sigmoid' outputs in [0, 1] (default, for BCE) or 'linear' (unbounded, for MSE). */
+  output?: ReconstructionOutput;
+  /** Autoencoders: std of the Gaussian noise added to inputs in training (denoising-autoencoder: default 0.3). */
+  noise?: number;
 }
 
 export interface ModelInfo {
   name: string;
   description: string;
-  /** The input it was designed for, (C, H, W); models with global pooling accept other sizes. */
+  task: ModelTask;
+  /**
+   * The input it was designed for, (C, H, W); models with global pooling and fully convolutional
+   * ones accept other sizes. A generator's input is its noise, (nz, 1, 1).
+   */
   input: readonly [number, number, number];
-  classes: number;
+  /** Its output for that input, without the batch: (classes), (classes, H, W) or (C, H, W) (see ModelTask). */
+  output: readonly number[];
+  /** Default number of classes of a classify or segment model; absent for the other tasks. */
+  classes?: number;
   /** The PyTorch/torchvision model with the same state-dict keys, if any. */
   twin?: string;
 }
 
-/** A zoo model: a Module mapping a (B, C, H, W) batch to (B, classes) logits. */
+/** A zoo model: a Module mapping a (B, ...input) batch to (B, ...output) (see ModelTask). */
 export type ZooModel = Module & { forward(x: Tensor): Tensor };
 
 interface Entry extends ModelInfo {
   create(o: CreateModelOptions, info: ModelInfo): ZooModel;
 }
 
+/** A classifier's entry: its output is (classes). */
+const classifier = (e: Omit<Entry, 'task' | 'output'> & { classes: number }): Entry => ({ ...e, task: 'classify', output: [e.classes] });
+
 // Resolved options: the caller's, or the entry's defaults.
 const ch = (o: CreateModelOptions, i: ModelInfo) => o.inChannels ?? i.input[0];
 const size = (o: CreateModelOptions, i: ModelInfo) => o.imageSize ?? i.input[1];
-const k = (o: CreateModelOptions, i: ModelInfo) => o.classes ?? i.classes;
+const k = (o: CreateModelOptions, i: ModelInfo) => o.classes ?? (i.classes as number);
 const opt = <T>(key: string, v: T | undefined): Record<string, T> => (v === undefined ? {} : { [key]: v });
 
 const resnet = (f: typeof resnet18) => (o: CreateModelOptions, i: ModelInfo) =>
@@ -67,7 +111,7 @@ const vgg = (f: typeof vgg11Bn) => (o: CreateModelOptions, i: ModelInfo) => f({ 
 const seed = (f: typeof seedCifarCnn) => (o: CreateModelOptions, i: ModelInfo) =>
   f({ numClasses: k(o, i), inChannels: ch(o, i), imageSize: size(o, i), ...opt('init', o.init) });
 
-const ENTRIES: readonly Entry[] = [
+const CLASSIFIERS: Parameters<typeof classifier>[0][] = [
   { name: 'fashion-net', description: 'Compact residual CNN (~0.46 M parameters) for Fashion-MNIST: the main job\'s default', input: [1, 28, 28], classes: 10,
     create: (o, i) => fashionNet({ numClasses: k(o, i), inChannels: ch(o, i), ...opt('dropout', o.dropout) }) },
   { name: 'mlp', description: 'Multilayer perceptron on flattened pixels (hidden widths via `hidden`)', input: [1, 28, 28], classes: 10,
@@ -98,36 +142,55 @@ const ENTRIES: readonly Entry[] = [
     create: (o, i) => seedMlp({ inputs: ch(o, i) * size(o, i) ** 2, numClasses: k(o, i), ...opt('init', o.init) }) },
 ];
 
+const autoencoder = (f: typeof convAutoencoder) => (o: CreateModelOptions, i: ModelInfo) =>
+  f({ inChannels: ch(o, i), ...opt('widths', o.widths), ...opt('output', o.output), ...opt('noise', o.noise) });
+
+const OTHERS: Entry[] = [
+  { name: 'unet', task: 'segment', description: 'U-Net (milesial/Pytorch-UNet names): `baseWidth` 64, `depth` 4, `upsampling` transposed or bilinear; any H, W ≥ 2^depth', input: [3, 128, 128],
+    output: [2, 128, 128], classes: 2, twin: 'milesial/Pytorch-UNet UNet',
+    create: (o, i) => unet({ inChannels: ch(o, i), numClasses: k(o, i), ...opt('baseWidth', o.baseWidth), ...opt('depth', o.depth), ...opt('upsampling', o.upsampling) }) },
+  { name: 'conv-autoencoder', task: 'reconstruct', description: 'Convolutional autoencoder (conv-pool ×3 to a 4×4×8 code, transposed convs back), sigmoid or linear output', input: [1, 28, 28],
+    output: [1, 28, 28], create: autoencoder(convAutoencoder) },
+  { name: 'denoising-autoencoder', task: 'reconstruct', description: 'The convolutional autoencoder trained on inputs with Gaussian noise (`noise` σ, default 0.3)', input: [1, 28, 28],
+    output: [1, 28, 28], create: autoencoder(denoisingAutoencoder) },
+  { name: 'dcgan', task: 'generate', description: 'DCGAN of PyTorch\'s example (netG/netD `main.N` keys, N(0, 0.02) init); `nz`, `ngf`, `ndf`, imageSize b·2^k (64, 32, 28)', input: [100, 1, 1],
+    output: [3, 64, 64], twin: 'pytorch/examples dcgan _netG/_netD',
+    create: (o) => dcgan({ ...opt('nz', o.nz), ...opt('ngf', o.ngf), ...opt('ndf', o.ndf), ...opt('nc', o.inChannels), ...opt('imageSize', o.imageSize) }) },
+  { name: 'seed-gan', task: 'generate', description: 'Seed 001: create_gan, dense generator of 4×4×3 images and conv32/64/128 discriminator (Keras; made to run)', input: [100, 1, 1],
+    output: [3, 4, 4], create: (o) => seedGan({ ...opt('init', o.init) }) },
+];
+
+const ENTRIES: readonly Entry[] = [...CLASSIFIERS.map(classifier), ...OTHERS];
+
 const normalize = (name: string) => name.toLowerCase().replace(/[-_\s]/g, '');
 const BY_KEY = new Map(ENTRIES.map((e) => [normalize(e.name), e]));
 
-/** The zoo: name, description, designed-for input (C, H, W), default classes and twin. */
-export function listModels(): ModelInfo[] {
-  return ENTRIES.map(({ create: _, ...info }) => ({ ...info }));
+const infoOf = ({ create: _, ...info }: Entry): ModelInfo => ({ ...info });
+
+/** The zoo (or the models of one task): name, description, task, designed-for input and output, default classes, twin. */
+export function listModels(filter: { task?: ModelTask } = {}): ModelInfo[] {
+  if (filter.task !== undefined && !MODEL_TASKS.includes(filter.task)) throw new RangeError(`listModels: unknown task '${String(filter.task)}': expected one of ${MODEL_TASKS.join(', ')}`);
+  return ENTRIES.filter((e) => filter.task === undefined || e.task === filter.task).map(infoOf);
 }
 
-/** The zoo entry of `name` (case, `-` and `_` ignored); throws naming the known models (and the closest) for an unknown one. */
-function entryOf(name: string): Entry {
-  const entry = BY_KEY.get(normalize(name));
-  if (!entry) {
-    const closest = ENTRIES.map((e) => [e.name, editDistance(normalize(name), normalize(e.name))] as const).sort((a, b) => a[1] - b[1])[0];
-    const hint = closest && closest[1] <= Math.max(2, Math.floor(normalize(name).length / 3)) ? ` Did you mean '${closest[0]}'?` : '';
-    throw new RangeError(`unknown model '${name}'.${hint} Known models: ${ENTRIES.map((e) => e.name).join(', ')}`);
-  }
-  return entry;
-}
-
-/** What the zoo says about `name`, without building it; throws as createModel does for an unknown name. */
+/** What the zoo says about `name` (its task, input, output), without building it; throws as createModel does for an unknown name. */
 export function modelInfo(name: string): ModelInfo {
-  const { create: _, ...info } = entryOf(name);
-  return info;
+  return infoOf(entryOf(name));
 }
 
 /** A fresh model by zoo name; throws naming the known models (and the closest) for an unknown one. */
 export function createModel(name: string, options: CreateModelOptions = {}): ZooModel {
   const entry = entryOf(name);
-  const { create: _, ...info } = entry;
-  return entry.create(options, info);
+  return entry.create(options, infoOf(entry));
+}
+
+/** The zoo entry of `name` (case, `-` and `_` ignored); throws naming the known models (and the closest) for an unknown one. */
+function entryOf(name: string): Entry {
+  const entry = BY_KEY.get(normalize(name));
+  if (entry) return entry;
+  const closest = ENTRIES.map((e) => [e.name, editDistance(normalize(name), normalize(e.name))] as const).sort((a, b) => a[1] - b[1])[0];
+  const hint = closest && closest[1] <= Math.max(2, Math.floor(normalize(name).length / 3)) ? ` Did you mean '${closest[0]}'?` : '';
+  throw new RangeError(`unknown model '${name}'.${hint} Known models: ${ENTRIES.map((e) => e.name).join(', ')}`);
 }
 
 /** Optimal-string-alignment distance: insert, delete, substitute, swap two neighbours (1 each). */

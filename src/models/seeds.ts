@@ -13,9 +13,9 @@
 // - Initialisation: Keras' defaults are glorot_uniform kernels and zero biases; PyTorch's are
 //   kaiming_uniform(a=√5) weights and U(±1/√fan_in) biases. `init: 'keras'` (the default for the
 //   Keras articles, faithful to them) or `init: 'pytorch'`. Article 004 is PyTorch: its default.
-// - Article 001 also builds an MLP (create_fcn: Dense 128 → Dense 10, input size inferred by Keras)
-//   and a GAN whose generator reshapes 128 numbers into 4×4×3 (48) and so cannot run; only the
-//   classifiers are translated (create_fcn as `seedMnistFcn`, on flattened 28×28 input).
+// - Article 001 also builds an MLP (create_fcn: Dense 128 → Dense 10, input size inferred by Keras),
+//   translated as `seedMnistFcn` on flattened 28×28 input, and a GAN that cannot run as written
+//   (see gan-seed.ts for the two changes that make it run).
 // - Article 002's first model is trained against 6-class labels with a 10-way output (a bug in the
 //   article); we keep its 10 outputs by default and let `numClasses` change it.
 import { relu } from '../tensor/generated/ops.js';

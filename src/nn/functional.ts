@@ -34,6 +34,7 @@ export {
   crossEntropy, nllLossNd, klDivLoss, sigmoidFocalLoss, focalLoss,
   type CrossEntropyOptions, type NLLOptions, type KLReduction, type SigmoidFocalOptions, type FocalOptions, type Reduction,
 } from './losses.js';
+export { diceLoss, diceCrossEntropyLoss, type DiceOptions, type DiceCEOptions, type DiceMode } from './losses-segmentation.js';
 
 /** x / (1 + |x|) */
 export function softsign(x: Tensor): Tensor {

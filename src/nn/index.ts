@@ -20,6 +20,8 @@ export { Sequential, ModuleList, ModuleDict, type Layer } from './layers/contain
 export {
   CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, KLDivLoss, SigmoidFocalLoss, FocalLoss,
 } from './layers/loss.js';
+export { DiceLoss, DiceCELoss } from './layers/loss-segmentation.js';
+export { SEGMENTATION_IGNORE_INDEX, type DiceMode, type DiceOptions, type DiceCEOptions } from './losses-segmentation.js';
 export {
   type CrossEntropyOptions, type NLLOptions, type BCEOptions, type BCEWithLogitsOptions, type SigmoidFocalOptions, type FocalOptions, type KLReduction,
 } from './losses.js';

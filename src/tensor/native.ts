@@ -80,6 +80,25 @@ export interface NativeCore {
   setAutocast(deviceType: 'cpu' | 'cuda', enabled: boolean, dtype: number): void;
   enterAutocast(): number;
   exitAutocast(): void;
+  /** A thread pool for the JPEG kernel (native/csrc/jpeg_addon.cc); freed when collected. */
+  jpegPoolCreate(threads: number): NativeJpegPool;
+  /** Decodes a batch on `pool`; one entry per input: null, or why it failed. See src/data/image/jpeg-native.ts. */
+  jpegDecodeBatch(pool: NativeJpegPool, inputs: Uint8Array[], params: Int32Array, out: Uint8Array | Float32Array, layout: NativeJpegLayout): Promise<(string | null)[]>;
+}
+
+/** An opaque native JPEG thread pool. */
+export type NativeJpegPool = { readonly __nativeJpegPool: unique symbol };
+
+/** Output of every sample of a JPEG batch; `mean` and `std` are read for float32 output only. */
+export interface NativeJpegLayout {
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  maxPixels: number;
+  failOn: 'truncated' | 'error' | 'warning';
+  dctScaling: boolean;
+  mean: readonly number[];
+  std: readonly number[];
 }
 
 export type NativeAddon = NativeCore & Record<NativeOpName, (...args: unknown[]) => unknown>;

@@ -18,6 +18,8 @@ describe('examples/001-mnist-cnn', () => {
     assert.ok(existsSync(FASHION), 'dataset-fashion-mnist must be installed (scripts/setup.sh does it)');
     const out = succeeded(runExample('001-mnist-cnn', ['--epochs', '1', '--limit', '4000', '--test-limit', '500']));
     assert.match(out, /^model: create_cnn\(\(28, 28, 1\)\), 110,474 parameters$/m); // Keras' model.summary() count for create_cnn
+    // create_gan with its two changes: 100·48+48 (generator) + 896 + 18,496 + 73,856 + 129 (discriminator).
+    assert.match(out, /^gan: create_gan\(\) made to run, 98,225 parameters; D\(G\(z\)\) for 4 noise vectors has shape \[4\]$/m);
     assert.match(out, /^data: train .*\(4,000 images 28×28×1 in memory, 10 classes\); test: .*\(500 images/m);
     assert.match(out, /^epoch 1\/1: train_loss /m);
     const accuracy = printed(out, /^Test accuracy: (\d(?:\.\d+)?)$/m);

@@ -142,11 +142,11 @@ describe('exportOnnx', () => {
     assert.throws(() => exportOnnx(model, x, { batchAxis: -1 }), /batchAxis must be a non-negative integer or null, got -1/);
     assert.throws(() => exportOnnx(model, []), /example input must be a Tensor or a non-empty array of Tensors/);
     const half = new (class Half extends nn.Module {
+      readonly shift = this.registerBuffer('shift', ones([4], { dtype: 'float16' }));
       forward(h: Tensor): Tensor {
-        return h.add(this.buffer('shift')); // few LibTorch CPU kernels take half (no addmm): an add does
+        return h.add(this.shift); // few LibTorch CPU kernels take half (no addmm): an add does
       }
     })();
-    half.registerBuffer('shift', ones([4], { dtype: 'float16' }));
     assert.throws(() => exportOnnx(half, randn([2, 4]).to('float16')), /float16 constants are not supported yet.*'add\$Tensor'/);
     model.dispose();
     half.dispose();

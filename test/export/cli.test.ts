@@ -13,6 +13,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 
 import { io, manualSeed, models, randn, setNumThreads, type Tensor } from '../../src/index.js';
 import { ModelProtoSchema } from '../../src/export/generated/onnx_pb.js';
+import { loadRunModel } from '../../src/run/saved-model.js';
 import { randomizeNorms, runOnnxRuntime } from './helpers.js';
 
 setNumThreads(1);
@@ -50,7 +51,12 @@ describe('tessera export', () => {
     assert.deepEqual(JSON.parse(meta.classes!), CLASSES);
     assert.equal(meta.input_layout, 'NCHW');
     assert.equal(meta.model, 'fashion-net');
-    assert.deepEqual(JSON.parse(meta.preprocessing!), { channels: 1, height: 28, width: 28, interpolation: 'bilinear', scale: 1 / 255, mean: [0.286], std: [0.353], layout: 'NCHW' });
+    // The run's saved preprocessing, as it is (a tessera-model/1 run's: stretched to 28×28, normalised).
+    const pre = JSON.parse(meta.preprocessing!);
+    const saved = loadRunModel(run);
+    saved.model.dispose();
+    assert.deepEqual(pre, saved.preprocessing.toJSON());
+    assert.deepEqual([pre.format, pre.input, pre.normalize, pre.layout, pre.classes], ['tessera-preprocessing/1', { channels: 1, height: 28, width: 28 }, { mean: [0.286], std: [0.353] }, 'NCHW', CLASSES]);
     // The file is the run's model: the same logits in ONNX Runtime as the model loaded here.
     const x: Tensor = randn([3, 1, 28, 28]);
     const got = await runOnnxRuntime(bytes, x);

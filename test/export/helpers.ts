@@ -58,8 +58,8 @@ export function randomizeNorms(model: nn.Module): void {
     }
     for (const m of model.modules()) {
       if (!(m instanceof nn.NormBase || m instanceof nn.LayerNorm || m instanceof nn.GroupNorm)) continue;
-      const w = m.optionalParam('weight');
-      const b = m.optionalParam('bias');
+      const w = m.weight;
+      const b = m.bias;
       if (w) nn.init.uniform_(w, 0.5, 1.5);
       if (b) nn.init.uniform_(b, -0.5, 0.5);
     }

@@ -43,6 +43,7 @@ const CASES: LayerCase[] = [
   { name: 'ConvTranspose2d stride 2 padding 1 output padding 1 groups 2', build: () => new nn.ConvTranspose2d(4, 6, 3, { stride: 2, padding: 1, outputPadding: 1, groups: 2 }), input: img(4, 5) },
   { name: 'ConvTranspose2d dilation 2 no bias', build: () => new nn.ConvTranspose2d(3, 2, 3, { dilation: 2, bias: false }), input: img(3, 5) },
   { name: 'Conv2d then BatchNorm2d (folded)', build: () => new nn.Sequential(new nn.Conv2d(3, 5, 3), new nn.BatchNorm2d(5)), input: img(3) },
+  { name: 'ConvTranspose2d groups 2 then BatchNorm2d (folded)', build: () => new nn.Sequential(new nn.ConvTranspose2d(4, 6, 3, { stride: 2, groups: 2 }), new nn.BatchNorm2d(6)), input: img(4, 5) },
   { name: 'BatchNorm2d after ReLU (BatchNormalization)', build: () => new nn.Sequential(new nn.ReLU(), new nn.BatchNorm2d(3)), input: img(3) },
   { name: 'BatchNorm2d without affine', build: () => new nn.BatchNorm2d(3, { affine: false }), input: img(3) },
   { name: 'BatchNorm1d on (B, C)', build: () => new nn.BatchNorm1d(6), input: (b) => randn([b, 6]) },
@@ -63,7 +64,7 @@ const CASES: LayerCase[] = [
   { name: 'AdaptiveAvgPool2d to 1 (GlobalAveragePool)', build: () => new nn.AdaptiveAvgPool2d(1), input: img(3, 7) },
   { name: 'AdaptiveAvgPool2d 8 → 2 (AveragePool)', build: () => new nn.AdaptiveAvgPool2d(2), input: img(3, 8) },
   { name: 'AdaptiveAvgPool2d 7×8 → 3×5 (averaging matrices)', build: () => new nn.AdaptiveAvgPool2d([3, 5]), input: img(3, 7, 8) },
-  { name: 'AdaptiveMaxPool2d to 1 and 8 → 4', build: () => new nn.Sequential(new models.AdaptiveMaxPool2d(4), new models.AdaptiveMaxPool2d(1)), input: img(3, 8) },
+  { name: 'AdaptiveMaxPool2d to 1 and 8 → 4', build: () => new nn.Sequential(new nn.AdaptiveMaxPool2d(4), new nn.AdaptiveMaxPool2d(1)), input: img(3, 8) },
   { name: 'Upsample nearest ×2', build: () => new nn.Upsample({ scaleFactor: 2 }), input: img(3, 4) },
   { name: 'Upsample nearest to 5×7', build: () => new nn.Upsample({ size: [5, 7] }), input: img(3, 3) },
   { name: 'Upsample bilinear ×2', build: () => new nn.Upsample({ scaleFactor: 2, mode: 'bilinear' }), input: img(3, 4) },
@@ -117,6 +118,7 @@ describe('ONNX export of nn layers', () => {
       try {
         randomizeNorms(model);
         const result = exportOnnx(model, c.input(2), { batchAxis: c.batchAxis ?? 0, opset: c.opset ?? 17 });
+        if (c.name.endsWith('(folded)')) assert.equal(result.foldedBatchNorms, 1, 'the batch norm is folded into the convolution before it');
         await assertMatchesModel(c.name, model, result.bytes, [[c.input(1)], [c.input(7)]]);
         const path = join(dir, `layer-${i}.onnx`);
         writeFileSync(path, result.bytes);

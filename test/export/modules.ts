@@ -25,14 +25,11 @@ export class Custom extends nn.Module {
 
 /** An LSTM encoder whose last time step feeds a linear head: (B, T, 4) → (B, 3). */
 export class RnnHead extends nn.Module {
-  constructor() {
-    super();
-    this.registerModule('lstm', new nn.LSTM(4, 6, { batchFirst: true }));
-    this.registerModule('fc', new nn.Linear(6, 3));
-  }
+  readonly lstm = this.registerModule('lstm', new nn.LSTM(4, 6, { batchFirst: true }));
+  readonly fc = this.registerModule('fc', new nn.Linear(6, 3));
 
   forward(x: Tensor): Tensor {
-    const [out] = this.child<nn.LSTM>('lstm').forward(x); // (B, T, 6)
-    return this.child('fc').forward(out.select(1, -1));
+    const [out] = this.lstm.forward(x); // (B, T, 6)
+    return this.fc.forward(out.select(1, -1));
   }
 }

@@ -27,10 +27,10 @@ interface Case {
 
 const CIFAR_STEM = '(lambda m: (setattr(m, "conv1", torch.nn.Conv2d(3, 64, 3, 1, 1, bias=False)), setattr(m, "maxpool", torch.nn.Identity()), m)[-1])';
 const CASES: Case[] = [
-  { name: 'resnet18', build: () => models.resnet18({ numClasses: 10, cifar: false }), twin: 'torchvision.models.resnet18(num_classes=10)', input: [3, 64, 64] },
-  { name: 'resnet18-cifar', build: () => models.resnet18({ numClasses: 10, cifar: true }), twin: `${CIFAR_STEM}(torchvision.models.resnet18(num_classes=10))`, input: [3, 32, 32] },
-  { name: 'resnet34', build: () => models.resnet34({ numClasses: 10, cifar: false }), twin: 'torchvision.models.resnet34(num_classes=10)', input: [3, 64, 64] },
-  { name: 'resnet50', build: () => models.resnet50({ numClasses: 10, cifar: false }), twin: 'torchvision.models.resnet50(num_classes=10)', input: [3, 64, 64] },
+  { name: 'resnet18', build: () => models.resnet18({ numClasses: 10, stem: 'imagenet' }), twin: 'torchvision.models.resnet18(num_classes=10)', input: [3, 64, 64] },
+  { name: 'resnet18-cifar', build: () => models.resnet18({ numClasses: 10, stem: 'small' }), twin: `${CIFAR_STEM}(torchvision.models.resnet18(num_classes=10))`, input: [3, 32, 32] },
+  { name: 'resnet34', build: () => models.resnet34({ numClasses: 10, stem: 'imagenet' }), twin: 'torchvision.models.resnet34(num_classes=10)', input: [3, 64, 64] },
+  { name: 'resnet50', build: () => models.resnet50({ numClasses: 10, stem: 'imagenet' }), twin: 'torchvision.models.resnet50(num_classes=10)', input: [3, 64, 64] },
   { name: 'mobilenet-v2', build: () => models.mobilenetV2({ numClasses: 10 }), twin: 'torchvision.models.mobilenet_v2(num_classes=10)', input: [3, 64, 64] },
   { name: 'vgg11-bn', build: () => models.vgg11Bn({ numClasses: 10 }), twin: 'torchvision.models.vgg11_bn(num_classes=10)', input: [3, 224, 224] },
 ];

@@ -15,8 +15,21 @@ setNumThreads(1);
 const dir = mkdtempSync(join(tmpdir(), 'tessera-onnx-zoo-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Small inputs: models designed for 224×224 run at 32×32 (ResNets then take their CIFAR stem). */
+/** Small inputs: models designed for 224×224 run at 32×32 (ResNets then take their small stem). */
 const sizeFor = (info: models.ModelInfo) => (info.input[1] > 64 ? 32 : info.input[1]);
+
+/**
+ * The example input (without the batch axis) and the expected output shape of a zoo model at this
+ * size: images for classifiers, segmenters and autoencoders; the noise vector for a GAN (its forward
+ * is the generator's), whose image size is the registry's own.
+ */
+function shapesFor(info: models.ModelInfo): { size: number; input: number[]; output: number[] } {
+  if (info.task === 'generate') return { size: info.output[1] as number, input: [...info.input], output: [...info.output] };
+  const size = sizeFor(info);
+  const input = [info.input[0] as number, size, size];
+  const output = info.task === 'classify' ? [10] : info.task === 'segment' ? [10, size, size] : input;
+  return { size, input, output };
+}
 
 describe('ONNX export of the zoo', () => {
   const written: string[] = [];
@@ -24,16 +37,17 @@ describe('ONNX export of the zoo', () => {
   for (const info of models.listModels()) {
     it(`${info.name}: ONNX Runtime matches Tessera at batch 1 and 7`, async () => {
       manualSeed(1);
-      const size = sizeFor(info);
-      const channels = info.input[0];
+      const { size, input, output } = shapesFor(info);
       const model = models.createModel(info.name, { classes: 10, imageSize: size });
       try {
         randomizeNorms(model);
-        const shape = (batch: number) => [batch, channels, size, size];
-        const result = exportOnnx(model, randn(shape(2)), { classes: Array.from({ length: 10 }, (_, i) => `class ${i}`) });
-        const batchNorms = [...model.modules()].filter((m) => m instanceof nn.BatchNorm2d).length;
+        const shape = (batch: number) => [batch, ...input];
+        const result = exportOnnx(model, randn(shape(2)), info.task === 'classify' ? { classes: Array.from({ length: 10 }, (_, i) => `class ${i}`) } : {});
+        // A GAN holds its discriminator too, which the generator's forward never reaches.
+        const reached = info.task === 'generate' ? (model as models.Gan).generator : model;
+        const batchNorms = [...reached.modules()].filter((m) => m instanceof nn.BatchNorm2d).length;
         assert.equal(result.foldedBatchNorms, batchNorms, 'every batch norm follows a convolution and is folded into it');
-        assert.deepEqual(result.outputs.map((o) => [o.name, o.shape.slice(1), o.batchAxis]), [['output', [10], 0]]);
+        assert.deepEqual(result.outputs.map((o) => [o.name, o.shape.slice(1), o.batchAxis]), [['output', output, 0]]);
         await assertMatchesModel(info.name, model, result.bytes, [[randn(shape(1))], [randn(shape(7))]]);
         const path = join(dir, `${info.name}.onnx`);
         writeFileSync(path, result.bytes);

@@ -6,7 +6,11 @@
 //   - the forward pass: the twin loads Tessera's weights (batch-norm running statistics randomised
 //     first, so eval mode is not an identity) — or, for `weights: 'seed'`, draws the same ones
 //     from the seed — and both run one input in eval mode; outputs and input gradients (of
-//     y.sum()) agree within |a - b| ≤ 1e-4·|b| + 1e-5·max|b|, single-threaded on both sides.
+//     y.sum()) agree within |a - b| ≤ 1e-4·|b| + 1e-5·max|b|, single-threaded on both sides;
+//   - with `train`, then one training-mode step from the same weights (batch statistics, and any
+//     noise the model draws, from the same seed on both sides): the output, the gradients of
+//     Σ y·w (w = sin(0.37·i), so batch norm's gradients do not cancel) with respect to the input and
+//     to every parameter, by name, and every buffer afterwards (running statistics, counters), same tolerance.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { io, manualSeed, nn, noGrad, randn, scope, type models, type Tensor } from '../../src/index.js';
+import { arange, io, manualSeed, nn, noGrad, randn, scope, type models, type Tensor } from '../../src/index.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const TWINS = join(HERE, '..', '..', '..', 'test', 'models', 'twins.py');
@@ -30,6 +34,8 @@ export interface TwinCase {
   input?: number[];
   /** 'file' (default): the twin loads our weights; 'seed': both draw them from the seed (huge models). */
   weights?: 'file' | 'seed';
+  /** Also compare a training-mode forward and backward (needs `input`). */
+  train?: boolean;
 }
 
 interface TwinReport {
@@ -44,6 +50,8 @@ export interface TwinResult {
   ours: { keys: string[]; shapes: number[][]; sums: number[]; abs: number[]; numParameters: number };
   ref: TwinReport;
   forward?: { y: Tensor; gx: Tensor; refY: Tensor; refGx: Tensor };
+  /** The training step's tensors by name ('y', 'gx', 'grad.<param>', 'state.<key>'), ours and PyTorch's. */
+  train?: { ours: Map<string, Tensor>; ref: Map<string, Tensor> };
 }
 
 const stats = (sd: Map<string, Tensor>) =>
@@ -64,7 +72,7 @@ export function runTwins(cases: readonly TwinCase[]): Map<string, TwinResult> {
       manualSeed(c.seed);
       const model = c.build();
       const info = { ...stats(model.stateDict()), numParameters: model.numParameters() };
-      const req: Record<string, unknown> = { name: c.name, build: c.twin, seed: c.seed };
+      const req: Record<string, unknown> = { name: c.name, build: c.twin, seed: c.seed, train: c.train ?? false };
       let x: Tensor | undefined;
       if (c.input) {
         if ((c.weights ?? 'file') === 'file') {
@@ -97,6 +105,7 @@ export function runTwins(cases: readonly TwinCase[]): Map<string, TwinResult> {
         const ref = io.loadPt(join(dir, `${c.name}.output.pt`));
         result.forward = { y: y.detach(), gx: x.grad!, refY: ref.get('y')!, refGx: ref.get('gx')! };
         y.dispose();
+        if (c.train) result.train = { ours: trainStep(o.model, o.x, c.seed + 2), ref: io.loadPt(join(dir, `${c.name}.train.pt`)) };
         o.model.dispose();
       }
       out.set(c.name, result);
@@ -105,6 +114,24 @@ export function runTwins(cases: readonly TwinCase[]): Map<string, TwinResult> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** One training-mode forward and backward of Σ y·w from a fresh copy of x, as twins.py's `train_step`. */
+function trainStep(model: models.ZooModel, x0: Tensor, seed: number): Map<string, Tensor> {
+  model.zeroGrad();
+  model.train();
+  const x = x0.detach().clone().requiresGrad_();
+  manualSeed(seed);
+  const y = model.forward(x);
+  scope(() => {
+    const w = arange(y.numel(), { dtype: y.dtype }).mul(0.37).sin().view(y.shape);
+    y.mul(w).sum().backward();
+  });
+  const out = new Map<string, Tensor>([['y', y.detach()], ['gx', x.grad!]]);
+  for (const [name, p] of model.namedParameters()) if (p.grad) out.set(`grad.${name}`, p.grad.clone());
+  for (const [key, t] of model.namedBuffers()) out.set(`state.${key}`, t.detach().clone());
+  y.dispose();
+  return out;
 }
 
 /** Batch-norm running means ~ U(-0.5, 0.5), variances ~ U(0.5, 1.5): eval mode then does something. */
@@ -130,6 +157,14 @@ export function assertTwin(name: string, r: TwinResult): void {
     const f = r.forward;
     closeTo(`${name}: output`, f.y, f.refY);
     closeTo(`${name}: input gradient`, f.gx, f.refGx);
+  }
+  if (r.train) {
+    const { ours, ref } = r.train;
+    assert.deepEqual([...ours.keys()].sort(), [...ref.keys()].sort(), `${name}: training step: the same gradients and state`);
+    for (const [k, t] of ref) {
+      if (t.dtype === 'int64') assert.deepEqual(ours.get(k)!.toArray(), t.toArray(), `${name}: training step ${k}`);
+      else closeTo(`${name}: training step ${k}`, ours.get(k)!, t);
+    }
   }
 }
 

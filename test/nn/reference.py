@@ -75,6 +75,86 @@ class FocalLoss(nn.Module):
         return f"gamma={float(self.gamma)}, reduction='{self.reduction}'"
 
 
+class DiceLoss(nn.Module):
+    """segmentation_models.pytorch (>= 0.4) losses.DiceLoss, forward and soft_tversky_score(0.5, 0.5)
+    written out from its source (smp is not installed here), with Tessera's repr."""
+
+    def __init__(self, mode="multiclass", from_logits=True, smooth=0.0, eps=1e-7, ignore_index=None, log_loss=False):
+        super().__init__()
+        self.mode, self.from_logits, self.smooth, self.eps = mode, from_logits, smooth, eps
+        self.ignore_index, self.log_loss = ignore_index, log_loss
+
+    def forward(self, y_pred, y_true):
+        assert y_true.size(0) == y_pred.size(0)
+        if self.from_logits:
+            y_pred = y_pred.log_softmax(dim=1).exp() if self.mode == "multiclass" else F.logsigmoid(y_pred).exp()
+        bs = y_true.size(0)
+        num_classes = y_pred.size(1)
+        dims = (0, 2)
+        if self.mode == "binary":
+            y_true = y_true.reshape(bs, 1, -1)
+            y_pred = y_pred.reshape(bs, 1, -1)
+            if self.ignore_index is not None:
+                mask = y_true != self.ignore_index
+                y_pred = y_pred * mask
+                y_true = y_true * mask
+        if self.mode == "multiclass":
+            y_true = y_true.reshape(bs, -1)
+            y_pred = y_pred.reshape(bs, num_classes, -1)
+            if self.ignore_index is not None:
+                mask = y_true != self.ignore_index
+                y_pred = y_pred * mask.unsqueeze(1)
+                y_true = F.one_hot((y_true * mask).to(torch.long), num_classes)  # N,H*W -> N,H*W, C
+                y_true = y_true.permute(0, 2, 1) * mask.unsqueeze(1)  # N, C, H*W
+            else:
+                y_true = F.one_hot(y_true, num_classes)
+                y_true = y_true.permute(0, 2, 1)
+        if self.mode == "multilabel":
+            y_true = y_true.reshape(bs, num_classes, -1)
+            y_pred = y_pred.reshape(bs, num_classes, -1)
+            if self.ignore_index is not None:
+                mask = y_true != self.ignore_index
+                y_pred = y_pred * mask
+                y_true = y_true * mask
+        output, target = y_pred, y_true.type_as(y_pred)
+        # soft_tversky_score(output, target, 0.5, 0.5, smooth, eps, dims)
+        output_sum = torch.sum(output, dim=dims)
+        target_sum = torch.sum(target, dim=dims)
+        difference = torch.linalg.vector_norm(output - target, ord=1, dim=dims)
+        intersection = (output_sum + target_sum - difference) / 2
+        fp = output_sum - intersection
+        fn = target_sum - intersection
+        scores = (intersection + self.smooth) / (intersection + 0.5 * fp + 0.5 * fn + self.smooth).clamp_min(self.eps)
+        if self.log_loss:
+            loss = -torch.log(scores.clamp_min(self.eps))
+        else:
+            loss = 1.0 - scores
+        mask = y_true.sum(dims) > 0
+        loss *= mask.to(loss.dtype)
+        return loss.mean()
+
+    def extra_repr(self):
+        return (f"mode='{self.mode}', from_logits={self.from_logits}, smooth={float(self.smooth)}, eps={float(self.eps)}, "
+                f"ignore_index={self.ignore_index}, log_loss={self.log_loss}")
+
+
+class DiceCELoss(nn.Module):
+    """Cross-entropy plus smp's multiclass Dice, one ignore index: Tessera's DiceCELoss, by definition."""
+
+    def __init__(self, ignore_index=255, ce_weight=1.0, dice_weight=1.0, smooth=0.0, eps=1e-7, log_loss=False):
+        super().__init__()
+        self.ignore_index, self.ce_weight, self.dice_weight = ignore_index, ce_weight, dice_weight
+        self.smooth, self.eps, self.log_loss = smooth, eps, log_loss
+        self._dice = DiceLoss("multiclass", True, smooth, eps, ignore_index, log_loss)
+
+    def forward(self, x, y):
+        return self.ce_weight * F.cross_entropy(x, y, ignore_index=self.ignore_index) + self.dice_weight * self._dice(x, y)
+
+    def __repr__(self):  # the Dice term is a function on Tessera's side, not a child module
+        return (f"DiceCELoss(ce_weight={float(self.ce_weight)}, dice_weight={float(self.dice_weight)}, smooth={float(self.smooth)}, "
+                f"eps={float(self.eps)}, ignore_index={self.ignore_index}, log_loss={self.log_loss})")
+
+
 def decode_number(v):
     if isinstance(v, str):
         return float(v)
@@ -111,7 +191,8 @@ def state(m):
 
 def run_case(case):
     scope = {"torch": torch, "nn": nn, "F": F, "math": math, "tvops": tvops,
-             "SigmoidFocalLoss": SigmoidFocalLoss, "FocalLoss": FocalLoss, "OrderedDict": OrderedDict}
+             "SigmoidFocalLoss": SigmoidFocalLoss, "FocalLoss": FocalLoss, "OrderedDict": OrderedDict,
+             "DiceLoss": DiceLoss, "DiceCELoss": DiceCELoss}
     torch.manual_seed(case["seed"])
     m = eval(case["py"], scope)  # noqa: S307 - test fixture expressions from test/nn/*.test.ts
     m.to(DTYPES[case["dtype"]])

@@ -66,6 +66,11 @@ const ZOO: [string, models.CreateModelOptions][] = [
   ['lenet5', {}],
   ['seed-cifar-cnn', {}],
   ['seed-mlp', {}],
+  ['unet', { baseWidth: 4, depth: 3 }],
+  ['unet', { baseWidth: 4, depth: 2, upsampling: 'bilinear' }],
+  ['dcgan', { ngf: 4, ndf: 4, imageSize: 28 }],
+  ['seed-gan', {}],
+  ['denoising-autoencoder', {}],
 ];
 
 describe('typed fields', () => {

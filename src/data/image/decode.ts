@@ -64,7 +64,8 @@ function fail(id: string, err: unknown, format: string): never {
   throw new DataError(id, `cannot decode ${format === 'unknown' ? 'image (unrecognised format)' : format}: ${msg}`, { cause: err });
 }
 
-function checkPixels(id: string, width: number, height: number, maxPixels: number): void {
+/** The decompression-bomb check: width × height from the header against `maxPixels`. */
+export function checkPixels(id: string, width: number, height: number, maxPixels: number): void {
   if (width * height > maxPixels)
     throw new DataError(id, `image is ${width}x${height} = ${width * height} pixels, over the decompression limit of ${maxPixels} (maxPixels)`);
 }

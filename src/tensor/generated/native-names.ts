@@ -189,6 +189,7 @@ export const NATIVE_OP_NAMES = [
   'diag',
   'diagonal',
   'linalg_qr',
+  'linalg_eigh',
   'conv1d',
   'conv1d$padding',
   'conv2d',

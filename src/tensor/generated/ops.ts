@@ -50,110 +50,111 @@ const KEYS_39 = { offset: 1, dim1: 1, dim2: 1 } as const;
 const KEYS_40 = { dim1: 1, dim2: 1 } as const;
 const KEYS_41 = { dim2: 1 } as const;
 const KEYS_42 = { mode: 1 } as const;
-const KEYS_43 = { bias: 1, stride: 1, padding: 1, dilation: 1, groups: 1 } as const;
-const KEYS_44 = { stride: 1, padding: 1, dilation: 1, groups: 1 } as const;
-const KEYS_45 = { padding: 1, dilation: 1, groups: 1 } as const;
-const KEYS_46 = { dilation: 1, groups: 1 } as const;
-const KEYS_47 = { groups: 1 } as const;
-const KEYS_48 = { bias: 1, stride: 1, padding: 1, outputPadding: 1, groups: 1, dilation: 1 } as const;
-const KEYS_49 = { stride: 1, padding: 1, outputPadding: 1, groups: 1, dilation: 1 } as const;
-const KEYS_50 = { padding: 1, outputPadding: 1, groups: 1, dilation: 1 } as const;
-const KEYS_51 = { outputPadding: 1, groups: 1, dilation: 1 } as const;
-const KEYS_52 = { groups: 1, dilation: 1 } as const;
-const KEYS_53 = { dilation: 1 } as const;
-const KEYS_54 = { stride: 1, padding: 1, dilation: 1, ceilMode: 1 } as const;
-const KEYS_55 = { padding: 1, dilation: 1, ceilMode: 1 } as const;
-const KEYS_56 = { dilation: 1, ceilMode: 1 } as const;
-const KEYS_57 = { ceilMode: 1 } as const;
-const KEYS_58 = { stride: 1, padding: 1, ceilMode: 1, countIncludePad: 1 } as const;
-const KEYS_59 = { padding: 1, ceilMode: 1, countIncludePad: 1 } as const;
-const KEYS_60 = { ceilMode: 1, countIncludePad: 1 } as const;
-const KEYS_61 = { countIncludePad: 1 } as const;
-const KEYS_62 = { stride: 1, padding: 1, ceilMode: 1, countIncludePad: 1, divisorOverride: 1 } as const;
-const KEYS_63 = { padding: 1, ceilMode: 1, countIncludePad: 1, divisorOverride: 1 } as const;
-const KEYS_64 = { ceilMode: 1, countIncludePad: 1, divisorOverride: 1 } as const;
-const KEYS_65 = { countIncludePad: 1, divisorOverride: 1 } as const;
-const KEYS_66 = { divisorOverride: 1 } as const;
-const KEYS_67 = { weight: 1, bias: 1, eps: 1, cudnnEnable: 1 } as const;
-const KEYS_68 = { bias: 1, eps: 1, cudnnEnable: 1 } as const;
-const KEYS_69 = { eps: 1, cudnnEnable: 1 } as const;
-const KEYS_70 = { cudnnEnable: 1 } as const;
-const KEYS_71 = { weight: 1, bias: 1, eps: 1, cudnnEnabled: 1 } as const;
-const KEYS_72 = { bias: 1, eps: 1, cudnnEnabled: 1 } as const;
-const KEYS_73 = { eps: 1, cudnnEnabled: 1 } as const;
-const KEYS_74 = { cudnnEnabled: 1 } as const;
-const KEYS_75 = { paddingIdx: 1, scaleGradByFreq: 1, sparse: 1 } as const;
-const KEYS_76 = { scaleGradByFreq: 1, sparse: 1 } as const;
-const KEYS_77 = { sparse: 1 } as const;
-const KEYS_78 = { negativeSlope: 1 } as const;
-const KEYS_79 = { alpha: 1, scale: 1, inputScale: 1 } as const;
-const KEYS_80 = { scale: 1, inputScale: 1 } as const;
-const KEYS_81 = { inputScale: 1 } as const;
-const KEYS_82 = { approximate: 1 } as const;
-const KEYS_83 = { minVal: 1, maxVal: 1 } as const;
-const KEYS_84 = { maxVal: 1 } as const;
-const KEYS_85 = { beta: 1, threshold: 1 } as const;
-const KEYS_86 = { threshold: 1 } as const;
-const KEYS_87 = { weight: 1, reduction: 1, ignoreIndex: 1, labelSmoothing: 1 } as const;
-const KEYS_88 = { reduction: 1, ignoreIndex: 1, labelSmoothing: 1 } as const;
-const KEYS_89 = { ignoreIndex: 1, labelSmoothing: 1 } as const;
-const KEYS_90 = { labelSmoothing: 1 } as const;
-const KEYS_91 = { weight: 1, reduction: 1, ignoreIndex: 1 } as const;
-const KEYS_92 = { reduction: 1, ignoreIndex: 1 } as const;
-const KEYS_93 = { ignoreIndex: 1 } as const;
-const KEYS_94 = { reduction: 1 } as const;
-const KEYS_95 = { reduction: 1, beta: 1 } as const;
-const KEYS_96 = { beta: 1 } as const;
-const KEYS_97 = { reduction: 1, delta: 1 } as const;
-const KEYS_98 = { delta: 1 } as const;
-const KEYS_99 = { weight: 1, reduction: 1 } as const;
-const KEYS_100 = { weight: 1, posWeight: 1, reduction: 1 } as const;
-const KEYS_101 = { posWeight: 1, reduction: 1 } as const;
-const KEYS_102 = { reduction: 1, logTarget: 1 } as const;
-const KEYS_103 = { logTarget: 1 } as const;
-const KEYS_104 = { margin: 1, reduction: 1 } as const;
-const KEYS_105 = { dim: 1, eps: 1 } as const;
-const KEYS_106 = { eps: 1 } as const;
-const KEYS_107 = { p: 1, eps: 1, keepdim: 1 } as const;
-const KEYS_108 = { eps: 1, keepdim: 1 } as const;
-const KEYS_109 = { p: 1, computeMode: 1 } as const;
-const KEYS_110 = { computeMode: 1 } as const;
-const KEYS_111 = { implicit: 1 } as const;
-const KEYS_112 = { startDim: 1, endDim: 1 } as const;
-const KEYS_113 = { endDim: 1 } as const;
-const KEYS_114 = { memoryFormat: 1 } as const;
-const KEYS_115 = { dim: 1, start: 1, end: 1, step: 1 } as const;
-const KEYS_116 = { start: 1, end: 1, step: 1 } as const;
-const KEYS_117 = { end: 1, step: 1 } as const;
-const KEYS_118 = { step: 1 } as const;
-const KEYS_119 = { storageOffset: 1 } as const;
-const KEYS_120 = { accumulate: 1 } as const;
-const KEYS_121 = { sparseGrad: 1 } as const;
-const KEYS_122 = { reduce: 1 } as const;
-const KEYS_123 = { includeSelf: 1 } as const;
-const KEYS_124 = { numClasses: 1 } as const;
-const KEYS_125 = { outInt32: 1, right: 1, side: 1, sorter: 1 } as const;
-const KEYS_126 = { outInt32: 1, right: 1 } as const;
-const KEYS_127 = { dims: 1 } as const;
-const KEYS_128 = { dim: 1, outputSize: 1 } as const;
-const KEYS_129 = { outputSize: 1 } as const;
-const KEYS_130 = { mode: 1, value: 1 } as const;
-const KEYS_131 = { indexing: 1 } as const;
-const KEYS_132 = { bIh: 1, bHh: 1 } as const;
-const KEYS_133 = { bHh: 1 } as const;
-const KEYS_134 = { dtype: 1, layout: 1, device: 1, pinMemory: 1 } as const;
-const KEYS_135 = { dtype: 1, layout: 1, device: 1, pinMemory: 1, memoryFormat: 1 } as const;
-const KEYS_136 = { step: 1, dtype: 1, layout: 1, device: 1, pinMemory: 1 } as const;
-const KEYS_137 = { std: 1 } as const;
-const KEYS_138 = { mean: 1, std: 1 } as const;
-const KEYS_139 = { from: 1, to: 1 } as const;
-const KEYS_140 = { to: 1 } as const;
-const KEYS_141 = { lambd: 1 } as const;
-const KEYS_142 = { replacement: 1 } as const;
-const KEYS_143 = { nonBlocking: 1, copy: 1, memoryFormat: 1 } as const;
-const KEYS_144 = { copy: 1, memoryFormat: 1 } as const;
-const KEYS_145 = { nonBlocking: 1 } as const;
-const KEYS_146 = { requiresGrad: 1 } as const;
+const KEYS_43 = { UPLO: 1 } as const;
+const KEYS_44 = { bias: 1, stride: 1, padding: 1, dilation: 1, groups: 1 } as const;
+const KEYS_45 = { stride: 1, padding: 1, dilation: 1, groups: 1 } as const;
+const KEYS_46 = { padding: 1, dilation: 1, groups: 1 } as const;
+const KEYS_47 = { dilation: 1, groups: 1 } as const;
+const KEYS_48 = { groups: 1 } as const;
+const KEYS_49 = { bias: 1, stride: 1, padding: 1, outputPadding: 1, groups: 1, dilation: 1 } as const;
+const KEYS_50 = { stride: 1, padding: 1, outputPadding: 1, groups: 1, dilation: 1 } as const;
+const KEYS_51 = { padding: 1, outputPadding: 1, groups: 1, dilation: 1 } as const;
+const KEYS_52 = { outputPadding: 1, groups: 1, dilation: 1 } as const;
+const KEYS_53 = { groups: 1, dilation: 1 } as const;
+const KEYS_54 = { dilation: 1 } as const;
+const KEYS_55 = { stride: 1, padding: 1, dilation: 1, ceilMode: 1 } as const;
+const KEYS_56 = { padding: 1, dilation: 1, ceilMode: 1 } as const;
+const KEYS_57 = { dilation: 1, ceilMode: 1 } as const;
+const KEYS_58 = { ceilMode: 1 } as const;
+const KEYS_59 = { stride: 1, padding: 1, ceilMode: 1, countIncludePad: 1 } as const;
+const KEYS_60 = { padding: 1, ceilMode: 1, countIncludePad: 1 } as const;
+const KEYS_61 = { ceilMode: 1, countIncludePad: 1 } as const;
+const KEYS_62 = { countIncludePad: 1 } as const;
+const KEYS_63 = { stride: 1, padding: 1, ceilMode: 1, countIncludePad: 1, divisorOverride: 1 } as const;
+const KEYS_64 = { padding: 1, ceilMode: 1, countIncludePad: 1, divisorOverride: 1 } as const;
+const KEYS_65 = { ceilMode: 1, countIncludePad: 1, divisorOverride: 1 } as const;
+const KEYS_66 = { countIncludePad: 1, divisorOverride: 1 } as const;
+const KEYS_67 = { divisorOverride: 1 } as const;
+const KEYS_68 = { weight: 1, bias: 1, eps: 1, cudnnEnable: 1 } as const;
+const KEYS_69 = { bias: 1, eps: 1, cudnnEnable: 1 } as const;
+const KEYS_70 = { eps: 1, cudnnEnable: 1 } as const;
+const KEYS_71 = { cudnnEnable: 1 } as const;
+const KEYS_72 = { weight: 1, bias: 1, eps: 1, cudnnEnabled: 1 } as const;
+const KEYS_73 = { bias: 1, eps: 1, cudnnEnabled: 1 } as const;
+const KEYS_74 = { eps: 1, cudnnEnabled: 1 } as const;
+const KEYS_75 = { cudnnEnabled: 1 } as const;
+const KEYS_76 = { paddingIdx: 1, scaleGradByFreq: 1, sparse: 1 } as const;
+const KEYS_77 = { scaleGradByFreq: 1, sparse: 1 } as const;
+const KEYS_78 = { sparse: 1 } as const;
+const KEYS_79 = { negativeSlope: 1 } as const;
+const KEYS_80 = { alpha: 1, scale: 1, inputScale: 1 } as const;
+const KEYS_81 = { scale: 1, inputScale: 1 } as const;
+const KEYS_82 = { inputScale: 1 } as const;
+const KEYS_83 = { approximate: 1 } as const;
+const KEYS_84 = { minVal: 1, maxVal: 1 } as const;
+const KEYS_85 = { maxVal: 1 } as const;
+const KEYS_86 = { beta: 1, threshold: 1 } as const;
+const KEYS_87 = { threshold: 1 } as const;
+const KEYS_88 = { weight: 1, reduction: 1, ignoreIndex: 1, labelSmoothing: 1 } as const;
+const KEYS_89 = { reduction: 1, ignoreIndex: 1, labelSmoothing: 1 } as const;
+const KEYS_90 = { ignoreIndex: 1, labelSmoothing: 1 } as const;
+const KEYS_91 = { labelSmoothing: 1 } as const;
+const KEYS_92 = { weight: 1, reduction: 1, ignoreIndex: 1 } as const;
+const KEYS_93 = { reduction: 1, ignoreIndex: 1 } as const;
+const KEYS_94 = { ignoreIndex: 1 } as const;
+const KEYS_95 = { reduction: 1 } as const;
+const KEYS_96 = { reduction: 1, beta: 1 } as const;
+const KEYS_97 = { beta: 1 } as const;
+const KEYS_98 = { reduction: 1, delta: 1 } as const;
+const KEYS_99 = { delta: 1 } as const;
+const KEYS_100 = { weight: 1, reduction: 1 } as const;
+const KEYS_101 = { weight: 1, posWeight: 1, reduction: 1 } as const;
+const KEYS_102 = { posWeight: 1, reduction: 1 } as const;
+const KEYS_103 = { reduction: 1, logTarget: 1 } as const;
+const KEYS_104 = { logTarget: 1 } as const;
+const KEYS_105 = { margin: 1, reduction: 1 } as const;
+const KEYS_106 = { dim: 1, eps: 1 } as const;
+const KEYS_107 = { eps: 1 } as const;
+const KEYS_108 = { p: 1, eps: 1, keepdim: 1 } as const;
+const KEYS_109 = { eps: 1, keepdim: 1 } as const;
+const KEYS_110 = { p: 1, computeMode: 1 } as const;
+const KEYS_111 = { computeMode: 1 } as const;
+const KEYS_112 = { implicit: 1 } as const;
+const KEYS_113 = { startDim: 1, endDim: 1 } as const;
+const KEYS_114 = { endDim: 1 } as const;
+const KEYS_115 = { memoryFormat: 1 } as const;
+const KEYS_116 = { dim: 1, start: 1, end: 1, step: 1 } as const;
+const KEYS_117 = { start: 1, end: 1, step: 1 } as const;
+const KEYS_118 = { end: 1, step: 1 } as const;
+const KEYS_119 = { step: 1 } as const;
+const KEYS_120 = { storageOffset: 1 } as const;
+const KEYS_121 = { accumulate: 1 } as const;
+const KEYS_122 = { sparseGrad: 1 } as const;
+const KEYS_123 = { reduce: 1 } as const;
+const KEYS_124 = { includeSelf: 1 } as const;
+const KEYS_125 = { numClasses: 1 } as const;
+const KEYS_126 = { outInt32: 1, right: 1, side: 1, sorter: 1 } as const;
+const KEYS_127 = { outInt32: 1, right: 1 } as const;
+const KEYS_128 = { dims: 1 } as const;
+const KEYS_129 = { dim: 1, outputSize: 1 } as const;
+const KEYS_130 = { outputSize: 1 } as const;
+const KEYS_131 = { mode: 1, value: 1 } as const;
+const KEYS_132 = { indexing: 1 } as const;
+const KEYS_133 = { bIh: 1, bHh: 1 } as const;
+const KEYS_134 = { bHh: 1 } as const;
+const KEYS_135 = { dtype: 1, layout: 1, device: 1, pinMemory: 1 } as const;
+const KEYS_136 = { dtype: 1, layout: 1, device: 1, pinMemory: 1, memoryFormat: 1 } as const;
+const KEYS_137 = { step: 1, dtype: 1, layout: 1, device: 1, pinMemory: 1 } as const;
+const KEYS_138 = { std: 1 } as const;
+const KEYS_139 = { mean: 1, std: 1 } as const;
+const KEYS_140 = { from: 1, to: 1 } as const;
+const KEYS_141 = { to: 1 } as const;
+const KEYS_142 = { lambd: 1 } as const;
+const KEYS_143 = { replacement: 1 } as const;
+const KEYS_144 = { nonBlocking: 1, copy: 1, memoryFormat: 1 } as const;
+const KEYS_145 = { copy: 1, memoryFormat: 1 } as const;
+const KEYS_146 = { nonBlocking: 1 } as const;
+const KEYS_147 = { requiresGrad: 1 } as const;
 
 /**
  * `add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor`
@@ -2343,6 +2344,22 @@ export function linalgQr(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 }
 
 /**
+ * `linalg_eigh(Tensor self, str UPLO="L") -> (Tensor eigenvalues, Tensor eigenvectors)`
+ */
+export function linalgEigh(self: Tensor, UPLO?: string | null): [Tensor, Tensor];
+export function linalgEigh(self: Tensor, options?: { UPLO?: string | undefined }): [Tensor, Tensor];
+export function linalgEigh(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_43)) && a2 === undefined) {
+    const o = a1 as { UPLO?: string | undefined } | undefined;
+    return wrapAll(N.linalg_eigh(handleOf(a0), o?.UPLO)) as [Tensor, Tensor];
+  }
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'string') && a2 === undefined) {
+    return wrapAll(N.linalg_eigh(handleOf(a0), a1)) as [Tensor, Tensor];
+  }
+  throw noOverload("linalgEigh", [a0, a1, a2], "linalgEigh(self: Tensor, options?: { UPLO?: string | undefined }): [Tensor, Tensor]");
+}
+
+/**
  * `conv1d(Tensor input, Tensor weight, Tensor? bias=None, int[1] stride=1, int[1] padding=0, int[1] dilation=1, int groups=1) -> Tensor`
  * `conv1d.padding(Tensor input, Tensor weight, Tensor? bias=None, int[1] stride=1, str padding="valid", int[1] dilation=1, int groups=1) -> Tensor`
  */
@@ -2359,46 +2376,46 @@ export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stri
 export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv1d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv1d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown, a7?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_43)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || (typeof (a2 as Options)?.padding === 'number' || Array.isArray((a2 as Options)?.padding)))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_44)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || (typeof (a2 as Options)?.padding === 'number' || Array.isArray((a2 as Options)?.padding)))) {
     const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_44)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || (typeof (a3 as Options)?.padding === 'number' || Array.isArray((a3 as Options)?.padding)))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_45)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || (typeof (a3 as Options)?.padding === 'number' || Array.isArray((a3 as Options)?.padding)))) {
     const o = a3 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_45)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || (typeof (a4 as Options)?.padding === 'number' || Array.isArray((a4 as Options)?.padding)))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_46)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || (typeof (a4 as Options)?.padding === 'number' || Array.isArray((a4 as Options)?.padding)))) {
     const o = a4 as { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_46)) && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_47)) && a6 === undefined && a7 === undefined) {
     const o = a5 as { dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_47)) && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_48)) && a7 === undefined) {
     const o = a6 as { groups?: number | undefined } | undefined;
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups));
   }
   if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 == null || typeof a6 === 'number') && a7 === undefined) {
     return wrap(N.conv1d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, a6));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_43)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || typeof (a2 as Options)?.padding === 'string')) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_44)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || typeof (a2 as Options)?.padding === 'string')) {
     const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_44)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || typeof (a3 as Options)?.padding === 'string')) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_45)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || typeof (a3 as Options)?.padding === 'string')) {
     const o = a3 as { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_45)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || typeof (a4 as Options)?.padding === 'string')) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_46)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || typeof (a4 as Options)?.padding === 'string')) {
     const o = a4 as { padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 === undefined || optionsIn(a5, KEYS_46)) && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 === undefined || optionsIn(a5, KEYS_47)) && a6 === undefined && a7 === undefined) {
     const o = a5 as { dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_47)) && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_48)) && a7 === undefined) {
     const o = a6 as { groups?: number | undefined } | undefined;
     return wrap(N.conv1d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups));
   }
@@ -2425,46 +2442,46 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stri
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv2d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined }): Tensor;
 export function conv2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown, a7?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_43)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || (typeof (a2 as Options)?.padding === 'number' || Array.isArray((a2 as Options)?.padding)))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_44)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || (typeof (a2 as Options)?.padding === 'number' || Array.isArray((a2 as Options)?.padding)))) {
     const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_44)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || (typeof (a3 as Options)?.padding === 'number' || Array.isArray((a3 as Options)?.padding)))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_45)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || (typeof (a3 as Options)?.padding === 'number' || Array.isArray((a3 as Options)?.padding)))) {
     const o = a3 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_45)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || (typeof (a4 as Options)?.padding === 'number' || Array.isArray((a4 as Options)?.padding)))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_46)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || (typeof (a4 as Options)?.padding === 'number' || Array.isArray((a4 as Options)?.padding)))) {
     const o = a4 as { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_46)) && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_47)) && a6 === undefined && a7 === undefined) {
     const o = a5 as { dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_47)) && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_48)) && a7 === undefined) {
     const o = a6 as { groups?: number | undefined } | undefined;
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups));
   }
   if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 == null || typeof a6 === 'number') && a7 === undefined) {
     return wrap(N.conv2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, a6));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_43)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || typeof (a2 as Options)?.padding === 'string')) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_44)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a2 as Options)?.padding == null || typeof (a2 as Options)?.padding === 'string')) {
     const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_44)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || typeof (a3 as Options)?.padding === 'string')) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_45)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && ((a3 as Options)?.padding == null || typeof (a3 as Options)?.padding === 'string')) {
     const o = a3 as { stride?: number | readonly number[] | undefined; padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_45)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || typeof (a4 as Options)?.padding === 'string')) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_46)) && a5 === undefined && a6 === undefined && a7 === undefined && ((a4 as Options)?.padding == null || typeof (a4 as Options)?.padding === 'string')) {
     const o = a4 as { padding?: string | undefined; dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 === undefined || optionsIn(a5, KEYS_46)) && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 === undefined || optionsIn(a5, KEYS_47)) && a6 === undefined && a7 === undefined) {
     const o = a5 as { dilation?: number | readonly number[] | undefined; groups?: number | undefined } | undefined;
     return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.dilation, o?.groups));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_47)) && a7 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'string') && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_48)) && a7 === undefined) {
     const o = a6 as { groups?: number | undefined } | undefined;
     return wrap(N.conv2d$padding(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups));
   }
@@ -2485,27 +2502,27 @@ export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | n
 export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; outputPadding?: number | readonly number[] | undefined; groups?: number | undefined; dilation?: number | readonly number[] | undefined }): Tensor;
 export function convTranspose2d(input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; outputPadding?: number | readonly number[] | undefined; groups?: number | undefined; dilation?: number | readonly number[] | undefined }): Tensor;
 export function convTranspose2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown, a7?: unknown, a8?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_48)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && a8 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_49)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && a8 === undefined) {
     const o = a2 as { bias?: Tensor | null; stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; outputPadding?: number | readonly number[] | undefined; groups?: number | undefined; dilation?: number | readonly number[] | undefined } | undefined;
     return wrap(N.conv_transpose2d$input(handleOf(a0), handleOf(a1), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.stride, o?.padding, o?.outputPadding, o?.groups, o?.dilation));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_49)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && a8 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_50)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined && a8 === undefined) {
     const o = a3 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; outputPadding?: number | readonly number[] | undefined; groups?: number | undefined; dilation?: number | readonly number[] | undefined } | undefined;
     return wrap(N.conv_transpose2d$input(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), o?.stride, o?.padding, o?.outputPadding, o?.groups, o?.dilation));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_50)) && a5 === undefined && a6 === undefined && a7 === undefined && a8 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_51)) && a5 === undefined && a6 === undefined && a7 === undefined && a8 === undefined) {
     const o = a4 as { padding?: number | readonly number[] | undefined; outputPadding?: number | readonly number[] | undefined; groups?: number | undefined; dilation?: number | readonly number[] | undefined } | undefined;
     return wrap(N.conv_transpose2d$input(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, o?.padding, o?.outputPadding, o?.groups, o?.dilation));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_51)) && a6 === undefined && a7 === undefined && a8 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_52)) && a6 === undefined && a7 === undefined && a8 === undefined) {
     const o = a5 as { outputPadding?: number | readonly number[] | undefined; groups?: number | undefined; dilation?: number | readonly number[] | undefined } | undefined;
     return wrap(N.conv_transpose2d$input(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, o?.outputPadding, o?.groups, o?.dilation));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_52)) && a7 === undefined && a8 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 === undefined || optionsIn(a6, KEYS_53)) && a7 === undefined && a8 === undefined) {
     const o = a6 as { groups?: number | undefined; dilation?: number | readonly number[] | undefined } | undefined;
     return wrap(N.conv_transpose2d$input(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, o?.groups, o?.dilation));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 == null || typeof a6 === 'number') && (a7 === undefined || optionsIn(a7, KEYS_53)) && a8 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 == null || (typeof a5 === 'number' || Array.isArray(a5))) && (a6 == null || typeof a6 === 'number') && (a7 === undefined || optionsIn(a7, KEYS_54)) && a8 === undefined) {
     const o = a7 as { dilation?: number | readonly number[] | undefined } | undefined;
     return wrap(N.conv_transpose2d$input(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), a3, a4, a5, a6, o?.dilation));
   }
@@ -2524,19 +2541,19 @@ export function maxPool1d(self: Tensor, kernelSize: number | readonly number[], 
 export function maxPool1d(self: Tensor, kernelSize: number | readonly number[], stride?: number | readonly number[] | null, options?: { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined }): Tensor;
 export function maxPool1d(self: Tensor, kernelSize: number | readonly number[], options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined }): Tensor;
 export function maxPool1d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_54)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_55)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool1d(handleOf(a0), a1, o?.stride, o?.padding, o?.dilation, o?.ceilMode));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_55)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_56)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool1d(handleOf(a0), a1, a2, o?.padding, o?.dilation, o?.ceilMode));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_56)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_57)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool1d(handleOf(a0), a1, a2, a3, o?.dilation, o?.ceilMode));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_57)) && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_58)) && a6 === undefined) {
     const o = a5 as { ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool1d(handleOf(a0), a1, a2, a3, a4, o?.ceilMode));
   }
@@ -2555,19 +2572,19 @@ export function maxPool2d(self: Tensor, kernelSize: number | readonly number[], 
 export function maxPool2d(self: Tensor, kernelSize: number | readonly number[], stride?: number | readonly number[] | null, options?: { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined }): Tensor;
 export function maxPool2d(self: Tensor, kernelSize: number | readonly number[], options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined }): Tensor;
 export function maxPool2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_54)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_55)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool2d(handleOf(a0), a1, o?.stride, o?.padding, o?.dilation, o?.ceilMode));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_55)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_56)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool2d(handleOf(a0), a1, a2, o?.padding, o?.dilation, o?.ceilMode));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_56)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_57)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool2d(handleOf(a0), a1, a2, a3, o?.dilation, o?.ceilMode));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_57)) && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_58)) && a6 === undefined) {
     const o = a5 as { ceilMode?: boolean | undefined } | undefined;
     return wrap(N.max_pool2d(handleOf(a0), a1, a2, a3, a4, o?.ceilMode));
   }
@@ -2586,19 +2603,19 @@ export function maxPool2dWithIndices(self: Tensor, kernelSize: number | readonly
 export function maxPool2dWithIndices(self: Tensor, kernelSize: number | readonly number[], stride?: number | readonly number[] | null, options?: { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined }): [Tensor, Tensor];
 export function maxPool2dWithIndices(self: Tensor, kernelSize: number | readonly number[], options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined }): [Tensor, Tensor];
 export function maxPool2dWithIndices(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_54)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_55)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrapAll(N.max_pool2d_with_indices(handleOf(a0), a1, o?.stride, o?.padding, o?.dilation, o?.ceilMode)) as [Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_55)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_56)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { padding?: number | readonly number[] | undefined; dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrapAll(N.max_pool2d_with_indices(handleOf(a0), a1, a2, o?.padding, o?.dilation, o?.ceilMode)) as [Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_56)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_57)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { dilation?: number | readonly number[] | undefined; ceilMode?: boolean | undefined } | undefined;
     return wrapAll(N.max_pool2d_with_indices(handleOf(a0), a1, a2, a3, o?.dilation, o?.ceilMode)) as [Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_57)) && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || (typeof a4 === 'number' || Array.isArray(a4))) && (a5 === undefined || optionsIn(a5, KEYS_58)) && a6 === undefined) {
     const o = a5 as { ceilMode?: boolean | undefined } | undefined;
     return wrapAll(N.max_pool2d_with_indices(handleOf(a0), a1, a2, a3, a4, o?.ceilMode)) as [Tensor, Tensor];
   }
@@ -2617,19 +2634,19 @@ export function avgPool1d(self: Tensor, kernelSize: number | readonly number[], 
 export function avgPool1d(self: Tensor, kernelSize: number | readonly number[], stride?: number | readonly number[] | null, options?: { padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined }): Tensor;
 export function avgPool1d(self: Tensor, kernelSize: number | readonly number[], options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined }): Tensor;
 export function avgPool1d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_58)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_59)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined } | undefined;
     return wrap(N.avg_pool1d(handleOf(a0), a1, o?.stride, o?.padding, o?.ceilMode, o?.countIncludePad));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_59)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_60)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined } | undefined;
     return wrap(N.avg_pool1d(handleOf(a0), a1, a2, o?.padding, o?.ceilMode, o?.countIncludePad));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_60)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_61)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined } | undefined;
     return wrap(N.avg_pool1d(handleOf(a0), a1, a2, a3, o?.ceilMode, o?.countIncludePad));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'boolean') && (a5 === undefined || optionsIn(a5, KEYS_61)) && a6 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'boolean') && (a5 === undefined || optionsIn(a5, KEYS_62)) && a6 === undefined) {
     const o = a5 as { countIncludePad?: boolean | undefined } | undefined;
     return wrap(N.avg_pool1d(handleOf(a0), a1, a2, a3, a4, o?.countIncludePad));
   }
@@ -2649,23 +2666,23 @@ export function avgPool2d(self: Tensor, kernelSize: number | readonly number[], 
 export function avgPool2d(self: Tensor, kernelSize: number | readonly number[], stride?: number | readonly number[] | null, options?: { padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined; divisorOverride?: number | null }): Tensor;
 export function avgPool2d(self: Tensor, kernelSize: number | readonly number[], options?: { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined; divisorOverride?: number | null }): Tensor;
 export function avgPool2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown, a7?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_62)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_63)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
     const o = a2 as { stride?: number | readonly number[] | undefined; padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined; divisorOverride?: number | null } | undefined;
     return wrap(N.avg_pool2d(handleOf(a0), a1, o?.stride, o?.padding, o?.ceilMode, o?.countIncludePad, o?.divisorOverride));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_63)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 === undefined || optionsIn(a3, KEYS_64)) && a4 === undefined && a5 === undefined && a6 === undefined && a7 === undefined) {
     const o = a3 as { padding?: number | readonly number[] | undefined; ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined; divisorOverride?: number | null } | undefined;
     return wrap(N.avg_pool2d(handleOf(a0), a1, a2, o?.padding, o?.ceilMode, o?.countIncludePad, o?.divisorOverride));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_64)) && a5 === undefined && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 === undefined || optionsIn(a4, KEYS_65)) && a5 === undefined && a6 === undefined && a7 === undefined) {
     const o = a4 as { ceilMode?: boolean | undefined; countIncludePad?: boolean | undefined; divisorOverride?: number | null } | undefined;
     return wrap(N.avg_pool2d(handleOf(a0), a1, a2, a3, o?.ceilMode, o?.countIncludePad, o?.divisorOverride));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'boolean') && (a5 === undefined || optionsIn(a5, KEYS_65)) && a6 === undefined && a7 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'boolean') && (a5 === undefined || optionsIn(a5, KEYS_66)) && a6 === undefined && a7 === undefined) {
     const o = a5 as { countIncludePad?: boolean | undefined; divisorOverride?: number | null } | undefined;
     return wrap(N.avg_pool2d(handleOf(a0), a1, a2, a3, a4, o?.countIncludePad, o?.divisorOverride));
   }
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'boolean') && (a5 == null || typeof a5 === 'boolean') && (a6 === undefined || optionsIn(a6, KEYS_66)) && a7 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 == null || (typeof a2 === 'number' || Array.isArray(a2))) && (a3 == null || (typeof a3 === 'number' || Array.isArray(a3))) && (a4 == null || typeof a4 === 'boolean') && (a5 == null || typeof a5 === 'boolean') && (a6 === undefined || optionsIn(a6, KEYS_67)) && a7 === undefined) {
     const o = a6 as { divisorOverride?: number | null } | undefined;
     return wrap(N.avg_pool2d(handleOf(a0), a1, a2, a3, a4, a5, o?.divisorOverride));
   }
@@ -2728,19 +2745,19 @@ export function layerNorm(input: Tensor, normalizedShape: readonly number[], wei
 export function layerNorm(input: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, options?: { bias?: Tensor | null; eps?: number | undefined; cudnnEnable?: boolean | undefined }): Tensor;
 export function layerNorm(input: Tensor, normalizedShape: readonly number[], options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number | undefined; cudnnEnable?: boolean | undefined }): Tensor;
 export function layerNorm(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_67)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_68)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { weight?: Tensor | null; bias?: Tensor | null; eps?: number | undefined; cudnnEnable?: boolean | undefined } | undefined;
     return wrap(N.layer_norm(handleOf(a0), a1, (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.eps, o?.cudnnEnable));
   }
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_68)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_69)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { bias?: Tensor | null; eps?: number | undefined; cudnnEnable?: boolean | undefined } | undefined;
     return wrap(N.layer_norm(handleOf(a0), a1, (a2 == null ? undefined : optHandle(a2)), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.eps, o?.cudnnEnable));
   }
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 === undefined || optionsIn(a4, KEYS_69)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 === undefined || optionsIn(a4, KEYS_70)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { eps?: number | undefined; cudnnEnable?: boolean | undefined } | undefined;
     return wrap(N.layer_norm(handleOf(a0), a1, (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : optHandle(a3)), o?.eps, o?.cudnnEnable));
   }
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 == null || typeof a4 === 'number') && (a5 === undefined || optionsIn(a5, KEYS_70)) && a6 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 == null || typeof a4 === 'number') && (a5 === undefined || optionsIn(a5, KEYS_71)) && a6 === undefined) {
     const o = a5 as { cudnnEnable?: boolean | undefined } | undefined;
     return wrap(N.layer_norm(handleOf(a0), a1, (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : optHandle(a3)), a4, o?.cudnnEnable));
   }
@@ -2759,19 +2776,19 @@ export function groupNorm(input: Tensor, numGroups: number, weight?: Tensor | nu
 export function groupNorm(input: Tensor, numGroups: number, weight?: Tensor | null, options?: { bias?: Tensor | null; eps?: number | undefined; cudnnEnabled?: boolean | undefined }): Tensor;
 export function groupNorm(input: Tensor, numGroups: number, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number | undefined; cudnnEnabled?: boolean | undefined }): Tensor;
 export function groupNorm(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_71)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_72)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { weight?: Tensor | null; bias?: Tensor | null; eps?: number | undefined; cudnnEnabled?: boolean | undefined } | undefined;
     return wrap(N.group_norm(handleOf(a0), a1, (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.eps, o?.cudnnEnabled));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_72)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_73)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { bias?: Tensor | null; eps?: number | undefined; cudnnEnabled?: boolean | undefined } | undefined;
     return wrap(N.group_norm(handleOf(a0), a1, (a2 == null ? undefined : optHandle(a2)), (o?.bias == null ? undefined : optHandle(o?.bias)), o?.eps, o?.cudnnEnabled));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 === undefined || optionsIn(a4, KEYS_73)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 === undefined || optionsIn(a4, KEYS_74)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { eps?: number | undefined; cudnnEnabled?: boolean | undefined } | undefined;
     return wrap(N.group_norm(handleOf(a0), a1, (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : optHandle(a3)), o?.eps, o?.cudnnEnabled));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 == null || typeof a4 === 'number') && (a5 === undefined || optionsIn(a5, KEYS_74)) && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 == null || typeof a4 === 'number') && (a5 === undefined || optionsIn(a5, KEYS_75)) && a6 === undefined) {
     const o = a5 as { cudnnEnabled?: boolean | undefined } | undefined;
     return wrap(N.group_norm(handleOf(a0), a1, (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : optHandle(a3)), a4, o?.cudnnEnabled));
   }
@@ -2833,15 +2850,15 @@ export function embedding(weight: Tensor, indices: Tensor, paddingIdx?: number |
 export function embedding(weight: Tensor, indices: Tensor, paddingIdx?: number | null, options?: { scaleGradByFreq?: boolean | undefined; sparse?: boolean | undefined }): Tensor;
 export function embedding(weight: Tensor, indices: Tensor, options?: { paddingIdx?: number | undefined; scaleGradByFreq?: boolean | undefined; sparse?: boolean | undefined }): Tensor;
 export function embedding(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_75)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_76)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { paddingIdx?: number | undefined; scaleGradByFreq?: boolean | undefined; sparse?: boolean | undefined } | undefined;
     return wrap(N.embedding(handleOf(a0), handleOf(a1), o?.paddingIdx, o?.scaleGradByFreq, o?.sparse));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_76)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_77)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { scaleGradByFreq?: boolean | undefined; sparse?: boolean | undefined } | undefined;
     return wrap(N.embedding(handleOf(a0), handleOf(a1), a2, o?.scaleGradByFreq, o?.sparse));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_77)) && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_78)) && a5 === undefined) {
     const o = a4 as { sparse?: boolean | undefined } | undefined;
     return wrap(N.embedding(handleOf(a0), handleOf(a1), a2, a3, o?.sparse));
   }
@@ -2891,7 +2908,7 @@ export function relu6(a0?: unknown, a1?: unknown): unknown {
 export function leakyRelu(self: Tensor, negativeSlope?: Scalar | null): Tensor;
 export function leakyRelu(self: Tensor, options?: { negativeSlope?: Scalar | undefined }): Tensor;
 export function leakyRelu(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_78)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_79)) && a2 === undefined) {
     const o = a1 as { negativeSlope?: Scalar | undefined } | undefined;
     return wrap(N.leaky_relu(handleOf(a0), o?.negativeSlope));
   }
@@ -2907,7 +2924,7 @@ export function leakyRelu(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function leakyRelu_(self: Tensor, negativeSlope?: Scalar | null): Tensor;
 export function leakyRelu_(self: Tensor, options?: { negativeSlope?: Scalar | undefined }): Tensor;
 export function leakyRelu_(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_78)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_79)) && a2 === undefined) {
     const o = a1 as { negativeSlope?: Scalar | undefined } | undefined;
     N.leaky_relu_(handleOf(a0), o?.negativeSlope);
     return a0 as Tensor;
@@ -2927,15 +2944,15 @@ export function elu(self: Tensor, alpha?: Scalar | null, scale?: Scalar | null, 
 export function elu(self: Tensor, alpha?: Scalar | null, options?: { scale?: Scalar | undefined; inputScale?: Scalar | undefined }): Tensor;
 export function elu(self: Tensor, options?: { alpha?: Scalar | undefined; scale?: Scalar | undefined; inputScale?: Scalar | undefined }): Tensor;
 export function elu(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_79)) && a2 === undefined && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_80)) && a2 === undefined && a3 === undefined && a4 === undefined) {
     const o = a1 as { alpha?: Scalar | undefined; scale?: Scalar | undefined; inputScale?: Scalar | undefined } | undefined;
     return wrap(N.elu(handleOf(a0), o?.alpha, o?.scale, o?.inputScale));
   }
-  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || optionsIn(a2, KEYS_80)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || optionsIn(a2, KEYS_81)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { scale?: Scalar | undefined; inputScale?: Scalar | undefined } | undefined;
     return wrap(N.elu(handleOf(a0), a1, o?.scale, o?.inputScale));
   }
-  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 == null || isScalar(a2)) && (a3 === undefined || optionsIn(a3, KEYS_81)) && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 == null || isScalar(a2)) && (a3 === undefined || optionsIn(a3, KEYS_82)) && a4 === undefined) {
     const o = a3 as { inputScale?: Scalar | undefined } | undefined;
     return wrap(N.elu(handleOf(a0), a1, a2, o?.inputScale));
   }
@@ -2977,7 +2994,7 @@ export function celu(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function gelu(self: Tensor, options?: { approximate?: string | undefined }): Tensor;
 export function gelu(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_82))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_83))) {
     const o = a1 as { approximate?: string | undefined } | undefined;
     return wrap(N.gelu(handleOf(a0), o?.approximate));
   }
@@ -3047,11 +3064,11 @@ export function hardtanh(self: Tensor, minVal?: Scalar | null, maxVal?: Scalar |
 export function hardtanh(self: Tensor, minVal?: Scalar | null, options?: { maxVal?: Scalar | undefined }): Tensor;
 export function hardtanh(self: Tensor, options?: { minVal?: Scalar | undefined; maxVal?: Scalar | undefined }): Tensor;
 export function hardtanh(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_83)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_84)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { minVal?: Scalar | undefined; maxVal?: Scalar | undefined } | undefined;
     return wrap(N.hardtanh(handleOf(a0), o?.minVal, o?.maxVal));
   }
-  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || optionsIn(a2, KEYS_84)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || optionsIn(a2, KEYS_85)) && a3 === undefined) {
     const o = a2 as { maxVal?: Scalar | undefined } | undefined;
     return wrap(N.hardtanh(handleOf(a0), a1, o?.maxVal));
   }
@@ -3068,11 +3085,11 @@ export function softplus(self: Tensor, beta?: Scalar | null, threshold?: Scalar 
 export function softplus(self: Tensor, beta?: Scalar | null, options?: { threshold?: Scalar | undefined }): Tensor;
 export function softplus(self: Tensor, options?: { beta?: Scalar | undefined; threshold?: Scalar | undefined }): Tensor;
 export function softplus(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_85)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_86)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { beta?: Scalar | undefined; threshold?: Scalar | undefined } | undefined;
     return wrap(N.softplus(handleOf(a0), o?.beta, o?.threshold));
   }
-  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || optionsIn(a2, KEYS_86)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || isScalar(a1)) && (a2 === undefined || optionsIn(a2, KEYS_87)) && a3 === undefined) {
     const o = a2 as { threshold?: Scalar | undefined } | undefined;
     return wrap(N.softplus(handleOf(a0), a1, o?.threshold));
   }
@@ -3194,19 +3211,19 @@ export function crossEntropyLoss(self: Tensor, target: Tensor, weight?: Tensor |
 export function crossEntropyLoss(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { reduction?: Reduction | undefined; ignoreIndex?: number | undefined; labelSmoothing?: number | undefined }): Tensor;
 export function crossEntropyLoss(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction | undefined; ignoreIndex?: number | undefined; labelSmoothing?: number | undefined }): Tensor;
 export function crossEntropyLoss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_87)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_88)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { weight?: Tensor | null; reduction?: Reduction | undefined; ignoreIndex?: number | undefined; labelSmoothing?: number | undefined } | undefined;
     return wrap(N.cross_entropy_loss(handleOf(a0), handleOf(a1), (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.ignoreIndex, o?.labelSmoothing));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_88)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_89)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { reduction?: Reduction | undefined; ignoreIndex?: number | undefined; labelSmoothing?: number | undefined } | undefined;
     return wrap(N.cross_entropy_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.ignoreIndex, o?.labelSmoothing));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 === undefined || optionsIn(a4, KEYS_89)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 === undefined || optionsIn(a4, KEYS_90)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { ignoreIndex?: number | undefined; labelSmoothing?: number | undefined } | undefined;
     return wrap(N.cross_entropy_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : reductionCode(a3 as Reduction)), o?.ignoreIndex, o?.labelSmoothing));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 == null || typeof a4 === 'number') && (a5 === undefined || optionsIn(a5, KEYS_90)) && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 == null || typeof a4 === 'number') && (a5 === undefined || optionsIn(a5, KEYS_91)) && a6 === undefined) {
     const o = a5 as { labelSmoothing?: number | undefined } | undefined;
     return wrap(N.cross_entropy_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : reductionCode(a3 as Reduction)), a4, o?.labelSmoothing));
   }
@@ -3224,15 +3241,15 @@ export function nllLoss(self: Tensor, target: Tensor, weight?: Tensor | null, re
 export function nllLoss(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { reduction?: Reduction | undefined; ignoreIndex?: number | undefined }): Tensor;
 export function nllLoss(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction | undefined; ignoreIndex?: number | undefined }): Tensor;
 export function nllLoss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_91)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_92)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { weight?: Tensor | null; reduction?: Reduction | undefined; ignoreIndex?: number | undefined } | undefined;
     return wrap(N.nll_loss(handleOf(a0), handleOf(a1), (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.ignoreIndex));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_92)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_93)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { reduction?: Reduction | undefined; ignoreIndex?: number | undefined } | undefined;
     return wrap(N.nll_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.ignoreIndex));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 === undefined || optionsIn(a4, KEYS_93)) && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 === undefined || optionsIn(a4, KEYS_94)) && a5 === undefined) {
     const o = a4 as { ignoreIndex?: number | undefined } | undefined;
     return wrap(N.nll_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : reductionCode(a3 as Reduction)), o?.ignoreIndex));
   }
@@ -3250,15 +3267,15 @@ export function nllLoss2d(self: Tensor, target: Tensor, weight?: Tensor | null, 
 export function nllLoss2d(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { reduction?: Reduction | undefined; ignoreIndex?: number | undefined }): Tensor;
 export function nllLoss2d(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction | undefined; ignoreIndex?: number | undefined }): Tensor;
 export function nllLoss2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_91)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_92)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { weight?: Tensor | null; reduction?: Reduction | undefined; ignoreIndex?: number | undefined } | undefined;
     return wrap(N.nll_loss2d(handleOf(a0), handleOf(a1), (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.ignoreIndex));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_92)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_93)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { reduction?: Reduction | undefined; ignoreIndex?: number | undefined } | undefined;
     return wrap(N.nll_loss2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.ignoreIndex));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 === undefined || optionsIn(a4, KEYS_93)) && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || typeof a3 === 'string') && (a4 === undefined || optionsIn(a4, KEYS_94)) && a5 === undefined) {
     const o = a4 as { ignoreIndex?: number | undefined } | undefined;
     return wrap(N.nll_loss2d(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : reductionCode(a3 as Reduction)), o?.ignoreIndex));
   }
@@ -3274,7 +3291,7 @@ export function nllLoss2d(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown
 export function mseLoss(self: Tensor, target: Tensor, reduction?: Reduction | null): Tensor;
 export function mseLoss(self: Tensor, target: Tensor, options?: { reduction?: Reduction | undefined }): Tensor;
 export function mseLoss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_94)) && a3 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_95)) && a3 === undefined) {
     const o = a2 as { reduction?: Reduction | undefined } | undefined;
     return wrap(N.mse_loss(handleOf(a0), handleOf(a1), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
@@ -3290,7 +3307,7 @@ export function mseLoss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown):
 export function l1Loss(self: Tensor, target: Tensor, reduction?: Reduction | null): Tensor;
 export function l1Loss(self: Tensor, target: Tensor, options?: { reduction?: Reduction | undefined }): Tensor;
 export function l1Loss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_94)) && a3 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_95)) && a3 === undefined) {
     const o = a2 as { reduction?: Reduction | undefined } | undefined;
     return wrap(N.l1_loss(handleOf(a0), handleOf(a1), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
@@ -3307,11 +3324,11 @@ export function smoothL1Loss(self: Tensor, target: Tensor, reduction?: Reduction
 export function smoothL1Loss(self: Tensor, target: Tensor, reduction?: Reduction | null, options?: { beta?: number | undefined }): Tensor;
 export function smoothL1Loss(self: Tensor, target: Tensor, options?: { reduction?: Reduction | undefined; beta?: number | undefined }): Tensor;
 export function smoothL1Loss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_95)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_96)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { reduction?: Reduction | undefined; beta?: number | undefined } | undefined;
     return wrap(N.smooth_l1_loss(handleOf(a0), handleOf(a1), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.beta));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'string') && (a3 === undefined || optionsIn(a3, KEYS_96)) && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'string') && (a3 === undefined || optionsIn(a3, KEYS_97)) && a4 === undefined) {
     const o = a3 as { beta?: number | undefined } | undefined;
     return wrap(N.smooth_l1_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : reductionCode(a2 as Reduction)), o?.beta));
   }
@@ -3328,11 +3345,11 @@ export function huberLoss(self: Tensor, target: Tensor, reduction?: Reduction | 
 export function huberLoss(self: Tensor, target: Tensor, reduction?: Reduction | null, options?: { delta?: number | undefined }): Tensor;
 export function huberLoss(self: Tensor, target: Tensor, options?: { reduction?: Reduction | undefined; delta?: number | undefined }): Tensor;
 export function huberLoss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_97)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_98)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { reduction?: Reduction | undefined; delta?: number | undefined } | undefined;
     return wrap(N.huber_loss(handleOf(a0), handleOf(a1), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.delta));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'string') && (a3 === undefined || optionsIn(a3, KEYS_98)) && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'string') && (a3 === undefined || optionsIn(a3, KEYS_99)) && a4 === undefined) {
     const o = a3 as { delta?: number | undefined } | undefined;
     return wrap(N.huber_loss(handleOf(a0), handleOf(a1), (a2 == null ? undefined : reductionCode(a2 as Reduction)), o?.delta));
   }
@@ -3349,11 +3366,11 @@ export function binaryCrossEntropy(self: Tensor, target: Tensor, weight?: Tensor
 export function binaryCrossEntropy(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { reduction?: Reduction | undefined }): Tensor;
 export function binaryCrossEntropy(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction | undefined }): Tensor;
 export function binaryCrossEntropy(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_99)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_100)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { weight?: Tensor | null; reduction?: Reduction | undefined } | undefined;
     return wrap(N.binary_cross_entropy(handleOf(a0), handleOf(a1), (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_94)) && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_95)) && a4 === undefined) {
     const o = a3 as { reduction?: Reduction | undefined } | undefined;
     return wrap(N.binary_cross_entropy(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
@@ -3371,15 +3388,15 @@ export function binaryCrossEntropyWithLogits(self: Tensor, target: Tensor, weigh
 export function binaryCrossEntropyWithLogits(self: Tensor, target: Tensor, weight?: Tensor | null, options?: { posWeight?: Tensor | null; reduction?: Reduction | undefined }): Tensor;
 export function binaryCrossEntropyWithLogits(self: Tensor, target: Tensor, options?: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction | undefined }): Tensor;
 export function binaryCrossEntropyWithLogits(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_100)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_101)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction | undefined } | undefined;
     return wrap(N.binary_cross_entropy_with_logits(handleOf(a0), handleOf(a1), (o?.weight == null ? undefined : optHandle(o?.weight)), (o?.posWeight == null ? undefined : optHandle(o?.posWeight)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_101)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 === undefined || optionsIn(a3, KEYS_102)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { posWeight?: Tensor | null; reduction?: Reduction | undefined } | undefined;
     return wrap(N.binary_cross_entropy_with_logits(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (o?.posWeight == null ? undefined : optHandle(o?.posWeight)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 === undefined || optionsIn(a4, KEYS_94)) && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || a2 instanceof Tensor) && (a3 == null || a3 instanceof Tensor) && (a4 === undefined || optionsIn(a4, KEYS_95)) && a5 === undefined) {
     const o = a4 as { reduction?: Reduction | undefined } | undefined;
     return wrap(N.binary_cross_entropy_with_logits(handleOf(a0), handleOf(a1), (a2 == null ? undefined : optHandle(a2)), (a3 == null ? undefined : optHandle(a3)), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
@@ -3395,11 +3412,11 @@ export function binaryCrossEntropyWithLogits(a0?: unknown, a1?: unknown, a2?: un
 export function klDiv(self: Tensor, target: Tensor, reduction?: Reduction | null, options?: { logTarget?: boolean | undefined }): Tensor;
 export function klDiv(self: Tensor, target: Tensor, options?: { reduction?: Reduction | undefined; logTarget?: boolean | undefined }): Tensor;
 export function klDiv(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_102)) && a3 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_103)) && a3 === undefined) {
     const o = a2 as { reduction?: Reduction | undefined; logTarget?: boolean | undefined } | undefined;
     return wrap(N.kl_div(handleOf(a0), handleOf(a1), (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction)), o?.logTarget));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'string') && (a3 === undefined || optionsIn(a3, KEYS_103))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'string') && (a3 === undefined || optionsIn(a3, KEYS_104))) {
     const o = a3 as { logTarget?: boolean | undefined } | undefined;
     return wrap(N.kl_div(handleOf(a0), handleOf(a1), (a2 == null ? undefined : reductionCode(a2 as Reduction)), o?.logTarget));
   }
@@ -3413,11 +3430,11 @@ export function marginRankingLoss(input1: Tensor, input2: Tensor, target: Tensor
 export function marginRankingLoss(input1: Tensor, input2: Tensor, target: Tensor, margin?: number | null, options?: { reduction?: Reduction | undefined }): Tensor;
 export function marginRankingLoss(input1: Tensor, input2: Tensor, target: Tensor, options?: { margin?: number | undefined; reduction?: Reduction | undefined }): Tensor;
 export function marginRankingLoss(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_104)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_105)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { margin?: number | undefined; reduction?: Reduction | undefined } | undefined;
     return wrap(N.margin_ranking_loss(handleOf(a0), handleOf(a1), handleOf(a2), o?.margin, (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 == null || typeof a3 === 'number') && (a4 === undefined || optionsIn(a4, KEYS_94)) && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && (a3 == null || typeof a3 === 'number') && (a4 === undefined || optionsIn(a4, KEYS_95)) && a5 === undefined) {
     const o = a4 as { reduction?: Reduction | undefined } | undefined;
     return wrap(N.margin_ranking_loss(handleOf(a0), handleOf(a1), handleOf(a2), a3, (o?.reduction == null ? undefined : reductionCode(o?.reduction as Reduction))));
   }
@@ -3434,11 +3451,11 @@ export function cosineSimilarity(x1: Tensor, x2: Tensor, dim?: number | null, ep
 export function cosineSimilarity(x1: Tensor, x2: Tensor, dim?: number | null, options?: { eps?: number | undefined }): Tensor;
 export function cosineSimilarity(x1: Tensor, x2: Tensor, options?: { dim?: number | undefined; eps?: number | undefined }): Tensor;
 export function cosineSimilarity(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_105)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_106)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { dim?: number | undefined; eps?: number | undefined } | undefined;
     return wrap(N.cosine_similarity(handleOf(a0), handleOf(a1), o?.dim, o?.eps));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_106)) && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_107)) && a4 === undefined) {
     const o = a3 as { eps?: number | undefined } | undefined;
     return wrap(N.cosine_similarity(handleOf(a0), handleOf(a1), a2, o?.eps));
   }
@@ -3456,11 +3473,11 @@ export function pairwiseDistance(x1: Tensor, x2: Tensor, p?: number | null, eps?
 export function pairwiseDistance(x1: Tensor, x2: Tensor, p?: number | null, options?: { eps?: number | undefined; keepdim?: boolean | undefined }): Tensor;
 export function pairwiseDistance(x1: Tensor, x2: Tensor, options?: { p?: number | undefined; eps?: number | undefined; keepdim?: boolean | undefined }): Tensor;
 export function pairwiseDistance(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_107)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_108)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { p?: number | undefined; eps?: number | undefined; keepdim?: boolean | undefined } | undefined;
     return wrap(N.pairwise_distance(handleOf(a0), handleOf(a1), o?.p, o?.eps, o?.keepdim));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_108)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_109)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { eps?: number | undefined; keepdim?: boolean | undefined } | undefined;
     return wrap(N.pairwise_distance(handleOf(a0), handleOf(a1), a2, o?.eps, o?.keepdim));
   }
@@ -3481,11 +3498,11 @@ export function cdist(x1: Tensor, x2: Tensor, p?: number | null, computeMode?: n
 export function cdist(x1: Tensor, x2: Tensor, p?: number | null, options?: { computeMode?: number | null }): Tensor;
 export function cdist(x1: Tensor, x2: Tensor, options?: { p?: number | undefined; computeMode?: number | null }): Tensor;
 export function cdist(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_109)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_110)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { p?: number | undefined; computeMode?: number | null } | undefined;
     return wrap(N.cdist(handleOf(a0), handleOf(a1), o?.p, o?.computeMode));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_110)) && a4 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_111)) && a4 === undefined) {
     const o = a3 as { computeMode?: number | null } | undefined;
     return wrap(N.cdist(handleOf(a0), handleOf(a1), a2, o?.computeMode));
   }
@@ -3606,7 +3623,7 @@ export function unsqueeze_(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function expand(self: Tensor, size: readonly number[], options?: { implicit?: boolean | undefined }): Tensor;
 export function expand(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_111))) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_112))) {
     const o = a2 as { implicit?: boolean | undefined } | undefined;
     return wrap(N.expand(handleOf(a0), a1, o?.implicit));
   }
@@ -3631,11 +3648,11 @@ export function flatten(self: Tensor, startDim?: number | null, endDim?: number 
 export function flatten(self: Tensor, startDim?: number | null, options?: { endDim?: number | undefined }): Tensor;
 export function flatten(self: Tensor, options?: { startDim?: number | undefined; endDim?: number | undefined }): Tensor;
 export function flatten(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_112)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_113)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { startDim?: number | undefined; endDim?: number | undefined } | undefined;
     return wrap(N.flatten$using_ints(handleOf(a0), o?.startDim, o?.endDim));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_113)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_114)) && a3 === undefined) {
     const o = a2 as { endDim?: number | undefined } | undefined;
     return wrap(N.flatten$using_ints(handleOf(a0), a1, o?.endDim));
   }
@@ -3661,7 +3678,7 @@ export function unflatten(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown
  */
 export function contiguous(self: Tensor, options?: { memoryFormat?: MemoryFormat | undefined }): Tensor;
 export function contiguous(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_114))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_115))) {
     const o = a1 as { memoryFormat?: MemoryFormat | undefined } | undefined;
     return wrap(N.contiguous(handleOf(a0), (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -3710,19 +3727,19 @@ export function slice(self: Tensor, dim?: number | null, start?: number | null, 
 export function slice(self: Tensor, dim?: number | null, options?: { start?: number | null; end?: number | null; step?: number | undefined }): Tensor;
 export function slice(self: Tensor, options?: { dim?: number | undefined; start?: number | null; end?: number | null; step?: number | undefined }): Tensor;
 export function slice(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_115)) && a2 === undefined && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_116)) && a2 === undefined && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a1 as { dim?: number | undefined; start?: number | null; end?: number | null; step?: number | undefined } | undefined;
     return wrap(N.slice$Tensor(handleOf(a0), o?.dim, o?.start, o?.end, o?.step));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_116)) && a3 === undefined && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_117)) && a3 === undefined && a4 === undefined && a5 === undefined) {
     const o = a2 as { start?: number | null; end?: number | null; step?: number | undefined } | undefined;
     return wrap(N.slice$Tensor(handleOf(a0), a1, o?.start, o?.end, o?.step));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_117)) && a4 === undefined && a5 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_118)) && a4 === undefined && a5 === undefined) {
     const o = a3 as { end?: number | null; step?: number | undefined } | undefined;
     return wrap(N.slice$Tensor(handleOf(a0), a1, a2, o?.end, o?.step));
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'number') && (a4 === undefined || optionsIn(a4, KEYS_118)) && a5 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 == null || typeof a2 === 'number') && (a3 == null || typeof a3 === 'number') && (a4 === undefined || optionsIn(a4, KEYS_119)) && a5 === undefined) {
     const o = a4 as { step?: number | undefined } | undefined;
     return wrap(N.slice$Tensor(handleOf(a0), a1, a2, a3, o?.step));
   }
@@ -3765,7 +3782,7 @@ export function unbind(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function asStrided(self: Tensor, size: readonly number[], stride: readonly number[], storageOffset?: number | null): Tensor;
 export function asStrided(self: Tensor, size: readonly number[], stride: readonly number[], options?: { storageOffset?: number | null }): Tensor;
 export function asStrided(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && Array.isArray(a2) && (a3 === undefined || optionsIn(a3, KEYS_119)) && a4 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && Array.isArray(a2) && (a3 === undefined || optionsIn(a3, KEYS_120)) && a4 === undefined) {
     const o = a3 as { storageOffset?: number | null } | undefined;
     return wrap(N.as_strided(handleOf(a0), a1, a2, o?.storageOffset));
   }
@@ -3814,7 +3831,7 @@ export function index(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function indexPut_(self: Tensor, indices: readonly (Tensor | null)[], values: Tensor, accumulate?: boolean | null): Tensor;
 export function indexPut_(self: Tensor, indices: readonly (Tensor | null)[], values: Tensor, options?: { accumulate?: boolean | undefined }): Tensor;
 export function indexPut_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === null || Array.isArray(a1)) && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_120)) && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 === null || Array.isArray(a1)) && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_121)) && a4 === undefined) {
     const o = a3 as { accumulate?: boolean | undefined } | undefined;
     N.index_put_(handleOf(a0), (a1 == null ? undefined : optHandles(a1)), handleOf(a2), o?.accumulate);
     return a0 as Tensor;
@@ -3832,7 +3849,7 @@ export function indexPut_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown
 export function indexPut(self: Tensor, indices: readonly (Tensor | null)[], values: Tensor, accumulate?: boolean | null): Tensor;
 export function indexPut(self: Tensor, indices: readonly (Tensor | null)[], values: Tensor, options?: { accumulate?: boolean | undefined }): Tensor;
 export function indexPut(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === null || Array.isArray(a1)) && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_120)) && a4 === undefined) {
+  if (a0 instanceof Tensor && (a1 === null || Array.isArray(a1)) && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_121)) && a4 === undefined) {
     const o = a3 as { accumulate?: boolean | undefined } | undefined;
     return wrap(N.index_put(handleOf(a0), (a1 == null ? undefined : optHandles(a1)), handleOf(a2), o?.accumulate));
   }
@@ -3897,7 +3914,7 @@ export function indexFill(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown
  */
 export function gather(self: Tensor, dim: number, index: Tensor, options?: { sparseGrad?: boolean | undefined }): Tensor;
 export function gather(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_121))) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && (a3 === undefined || optionsIn(a3, KEYS_122))) {
     const o = a3 as { sparseGrad?: boolean | undefined } | undefined;
     return wrap(N.gather(handleOf(a0), a1, handleOf(a2), o?.sparseGrad));
   }
@@ -3921,11 +3938,11 @@ export function scatter(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, 
   if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && isScalar(a3) && a4 === undefined) {
     return wrap(N.scatter$value(handleOf(a0), a1, handleOf(a2), a3));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_122)) && (a4 as Options)?.reduce !== undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_123)) && (a4 as Options)?.reduce !== undefined) {
     const o = a4 as { reduce: string } | undefined;
     return wrap(N.scatter$reduce(handleOf(a0), a1, handleOf(a2), handleOf(a3), o?.reduce));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && isScalar(a3) && (a4 === undefined || optionsIn(a4, KEYS_122)) && (a4 as Options)?.reduce !== undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && isScalar(a3) && (a4 === undefined || optionsIn(a4, KEYS_123)) && (a4 as Options)?.reduce !== undefined) {
     const o = a4 as { reduce: string } | undefined;
     return wrap(N.scatter$value_reduce(handleOf(a0), a1, handleOf(a2), a3, o?.reduce));
   }
@@ -3948,7 +3965,7 @@ export function scatterAdd(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknow
  */
 export function scatterReduce(self: Tensor, dim: number, index: Tensor, src: Tensor, reduce: string, options?: { includeSelf?: boolean | undefined }): Tensor;
 export function scatterReduce(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && a3 instanceof Tensor && typeof a4 === 'string' && (a5 === undefined || optionsIn(a5, KEYS_123))) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && a2 instanceof Tensor && a3 instanceof Tensor && typeof a4 === 'string' && (a5 === undefined || optionsIn(a5, KEYS_124))) {
     const o = a5 as { includeSelf?: boolean | undefined } | undefined;
     return wrap(N.scatter_reduce$two(handleOf(a0), a1, handleOf(a2), handleOf(a3), a4, o?.includeSelf));
   }
@@ -4039,7 +4056,7 @@ export function take(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function oneHot(self: Tensor, numClasses?: number | null): Tensor;
 export function oneHot(self: Tensor, options?: { numClasses?: number | undefined }): Tensor;
 export function oneHot(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_124)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_125)) && a2 === undefined) {
     const o = a1 as { numClasses?: number | undefined } | undefined;
     return wrap(N.one_hot(handleOf(a0), o?.numClasses));
   }
@@ -4054,7 +4071,7 @@ export function oneHot(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function searchsorted(sortedSequence: Tensor, self: Tensor, options?: { outInt32?: boolean | undefined; right?: boolean | undefined; side?: string | null; sorter?: Tensor | null }): Tensor;
 export function searchsorted(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_125))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_126))) {
     const o = a2 as { outInt32?: boolean | undefined; right?: boolean | undefined; side?: string | null; sorter?: Tensor | null } | undefined;
     return wrap(N.searchsorted$Tensor(handleOf(a0), handleOf(a1), o?.outInt32, o?.right, o?.side, (o?.sorter == null ? undefined : optHandle(o?.sorter))));
   }
@@ -4066,7 +4083,7 @@ export function searchsorted(a0?: unknown, a1?: unknown, a2?: unknown): unknown 
  */
 export function bucketize(self: Tensor, boundaries: Tensor, options?: { outInt32?: boolean | undefined; right?: boolean | undefined }): Tensor;
 export function bucketize(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_126))) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_127))) {
     const o = a2 as { outInt32?: boolean | undefined; right?: boolean | undefined } | undefined;
     return wrap(N.bucketize$Tensor(handleOf(a0), handleOf(a1), o?.outInt32, o?.right));
   }
@@ -4186,7 +4203,7 @@ export function flip(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function roll(self: Tensor, shifts: number | readonly number[], dims?: number | readonly number[] | null): Tensor;
 export function roll(self: Tensor, shifts: number | readonly number[], options?: { dims?: number | readonly number[] | undefined }): Tensor;
 export function roll(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_127)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (typeof a1 === 'number' || Array.isArray(a1)) && (a2 === undefined || optionsIn(a2, KEYS_128)) && a3 === undefined) {
     const o = a2 as { dims?: number | readonly number[] | undefined } | undefined;
     return wrap(N.roll(handleOf(a0), a1, o?.dims));
   }
@@ -4224,11 +4241,11 @@ export function tile(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
 export function repeatInterleave(self: Tensor, repeats: number, dim?: number | null, options?: { outputSize?: number | null }): Tensor;
 export function repeatInterleave(self: Tensor, repeats: number, options?: { dim?: number | null; outputSize?: number | null }): Tensor;
 export function repeatInterleave(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_128)) && a3 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_129)) && a3 === undefined) {
     const o = a2 as { dim?: number | null; outputSize?: number | null } | undefined;
     return wrap(N.repeat_interleave$self_int(handleOf(a0), a1, o?.dim, o?.outputSize));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_129))) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 == null || typeof a2 === 'number') && (a3 === undefined || optionsIn(a3, KEYS_130))) {
     const o = a3 as { outputSize?: number | null } | undefined;
     return wrap(N.repeat_interleave$self_int(handleOf(a0), a1, a2, o?.outputSize));
   }
@@ -4242,7 +4259,7 @@ export function pad(self: Tensor, pad: readonly number[], mode?: string | null, 
 export function pad(self: Tensor, pad: readonly number[], mode?: string | null, options?: { value?: number | null }): Tensor;
 export function pad(self: Tensor, pad: readonly number[], options?: { mode?: string | undefined; value?: number | null }): Tensor;
 export function pad(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_130)) && a3 === undefined && a4 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_131)) && a3 === undefined && a4 === undefined) {
     const o = a2 as { mode?: string | undefined; value?: number | null } | undefined;
     return wrap(N.pad(handleOf(a0), a1, o?.mode, o?.value));
   }
@@ -4277,7 +4294,7 @@ export function constantPadNd(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unk
  */
 export function meshgrid(tensors: readonly Tensor[], options: { indexing: string }): Tensor[];
 export function meshgrid(a0?: unknown, a1?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_131)) && (a1 as Options)?.indexing !== undefined) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_132)) && (a1 as Options)?.indexing !== undefined) {
     const o = a1 as { indexing: string } | undefined;
     return wrapAll(N.meshgrid$indexing(handles(a0), o?.indexing)) as Tensor[];
   }
@@ -4379,11 +4396,11 @@ export function lstmCell(input: Tensor, hx: readonly Tensor[], wIh: Tensor, wHh:
 export function lstmCell(input: Tensor, hx: readonly Tensor[], wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, options?: { bHh?: Tensor | null }): [Tensor, Tensor];
 export function lstmCell(input: Tensor, hx: readonly Tensor[], wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): [Tensor, Tensor];
 export function lstmCell(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_132)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_133)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { bIh?: Tensor | null; bHh?: Tensor | null } | undefined;
     return wrapAll(N.lstm_cell(handleOf(a0), handles(a1), handleOf(a2), handleOf(a3), (o?.bIh == null ? undefined : optHandle(o?.bIh)), (o?.bHh == null ? undefined : optHandle(o?.bHh)))) as [Tensor, Tensor];
   }
-  if (a0 instanceof Tensor && Array.isArray(a1) && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_133)) && a6 === undefined) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_134)) && a6 === undefined) {
     const o = a5 as { bHh?: Tensor | null } | undefined;
     return wrapAll(N.lstm_cell(handleOf(a0), handles(a1), handleOf(a2), handleOf(a3), (a4 == null ? undefined : optHandle(a4)), (o?.bHh == null ? undefined : optHandle(o?.bHh)))) as [Tensor, Tensor];
   }
@@ -4400,11 +4417,11 @@ export function gruCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh
 export function gruCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, options?: { bHh?: Tensor | null }): Tensor;
 export function gruCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
 export function gruCell(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_132)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_133)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { bIh?: Tensor | null; bHh?: Tensor | null } | undefined;
     return wrap(N.gru_cell(handleOf(a0), handleOf(a1), handleOf(a2), handleOf(a3), (o?.bIh == null ? undefined : optHandle(o?.bIh)), (o?.bHh == null ? undefined : optHandle(o?.bHh))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_133)) && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_134)) && a6 === undefined) {
     const o = a5 as { bHh?: Tensor | null } | undefined;
     return wrap(N.gru_cell(handleOf(a0), handleOf(a1), handleOf(a2), handleOf(a3), (a4 == null ? undefined : optHandle(a4)), (o?.bHh == null ? undefined : optHandle(o?.bHh))));
   }
@@ -4421,11 +4438,11 @@ export function rnnTanhCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor,
 export function rnnTanhCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, options?: { bHh?: Tensor | null }): Tensor;
 export function rnnTanhCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
 export function rnnTanhCell(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_132)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_133)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { bIh?: Tensor | null; bHh?: Tensor | null } | undefined;
     return wrap(N.rnn_tanh_cell(handleOf(a0), handleOf(a1), handleOf(a2), handleOf(a3), (o?.bIh == null ? undefined : optHandle(o?.bIh)), (o?.bHh == null ? undefined : optHandle(o?.bHh))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_133)) && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_134)) && a6 === undefined) {
     const o = a5 as { bHh?: Tensor | null } | undefined;
     return wrap(N.rnn_tanh_cell(handleOf(a0), handleOf(a1), handleOf(a2), handleOf(a3), (a4 == null ? undefined : optHandle(a4)), (o?.bHh == null ? undefined : optHandle(o?.bHh))));
   }
@@ -4442,11 +4459,11 @@ export function rnnReluCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor,
 export function rnnReluCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, options?: { bHh?: Tensor | null }): Tensor;
 export function rnnReluCell(input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
 export function rnnReluCell(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_132)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 === undefined || optionsIn(a4, KEYS_133)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { bIh?: Tensor | null; bHh?: Tensor | null } | undefined;
     return wrap(N.rnn_relu_cell(handleOf(a0), handleOf(a1), handleOf(a2), handleOf(a3), (o?.bIh == null ? undefined : optHandle(o?.bIh)), (o?.bHh == null ? undefined : optHandle(o?.bHh))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_133)) && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && a2 instanceof Tensor && a3 instanceof Tensor && (a4 == null || a4 instanceof Tensor) && (a5 === undefined || optionsIn(a5, KEYS_134)) && a6 === undefined) {
     const o = a5 as { bHh?: Tensor | null } | undefined;
     return wrap(N.rnn_relu_cell(handleOf(a0), handleOf(a1), handleOf(a2), handleOf(a3), (a4 == null ? undefined : optHandle(a4)), (o?.bHh == null ? undefined : optHandle(o?.bHh))));
   }
@@ -4461,7 +4478,7 @@ export function rnnReluCell(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unkno
  */
 export function zeros(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function zeros(a0?: unknown, a1?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_134))) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_135))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.zeros(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4473,7 +4490,7 @@ export function zeros(a0?: unknown, a1?: unknown): unknown {
  */
 export function ones(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function ones(a0?: unknown, a1?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_134))) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_135))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.ones(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4485,7 +4502,7 @@ export function ones(a0?: unknown, a1?: unknown): unknown {
  */
 export function full(size: readonly number[], fillValue: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function full(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (Array.isArray(a0) && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_134))) {
+  if (Array.isArray(a0) && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_135))) {
     const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.full(a0, a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4497,7 +4514,7 @@ export function full(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function empty(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function empty(a0?: unknown, a1?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_135))) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_136))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.empty$memory_format(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4514,19 +4531,19 @@ export function arange(start: Scalar, end: Scalar, step?: Scalar | null, options
 export function arange(start: Scalar, end: Scalar, options?: { step?: Scalar | undefined; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function arange(end: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function arange(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (isScalar(a0) && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_134)) && a3 === undefined) {
+  if (isScalar(a0) && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_135)) && a3 === undefined) {
     const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.arange$start(a0, a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
-  if (isScalar(a0) && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_136)) && a3 === undefined) {
+  if (isScalar(a0) && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_137)) && a3 === undefined) {
     const o = a2 as { step?: Scalar | undefined; dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.arange$start_step(a0, a1, o?.step, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
-  if (isScalar(a0) && isScalar(a1) && (a2 == null || isScalar(a2)) && (a3 === undefined || optionsIn(a3, KEYS_134))) {
+  if (isScalar(a0) && isScalar(a1) && (a2 == null || isScalar(a2)) && (a3 === undefined || optionsIn(a3, KEYS_135))) {
     const o = a3 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.arange$start_step(a0, a1, a2, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
-  if (isScalar(a0) && (a1 === undefined || optionsIn(a1, KEYS_134)) && a2 === undefined && a3 === undefined) {
+  if (isScalar(a0) && (a1 === undefined || optionsIn(a1, KEYS_135)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.arange(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4538,7 +4555,7 @@ export function arange(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): 
  */
 export function linspace(start: Scalar, end: Scalar, steps: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function linspace(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (isScalar(a0) && isScalar(a1) && typeof a2 === 'number' && (a3 === undefined || optionsIn(a3, KEYS_134))) {
+  if (isScalar(a0) && isScalar(a1) && typeof a2 === 'number' && (a3 === undefined || optionsIn(a3, KEYS_135))) {
     const o = a3 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.linspace(a0, a1, a2, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4552,11 +4569,11 @@ export function linspace(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown)
 export function eye(n: number, m: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function eye(n: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function eye(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (typeof a0 === 'number' && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_134))) {
+  if (typeof a0 === 'number' && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_135))) {
     const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.eye$m(a0, a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
-  if (typeof a0 === 'number' && (a1 === undefined || optionsIn(a1, KEYS_134)) && a2 === undefined) {
+  if (typeof a0 === 'number' && (a1 === undefined || optionsIn(a1, KEYS_135)) && a2 === undefined) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.eye(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4568,7 +4585,7 @@ export function eye(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function zerosLike(self: Tensor, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function zerosLike(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_135))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_136))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.zeros_like(handleOf(a0), (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4580,7 +4597,7 @@ export function zerosLike(a0?: unknown, a1?: unknown): unknown {
  */
 export function onesLike(self: Tensor, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function onesLike(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_135))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_136))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.ones_like(handleOf(a0), (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4592,7 +4609,7 @@ export function onesLike(a0?: unknown, a1?: unknown): unknown {
  */
 export function fullLike(self: Tensor, fillValue: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function fullLike(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_135))) {
+  if (a0 instanceof Tensor && isScalar(a1) && (a2 === undefined || optionsIn(a2, KEYS_136))) {
     const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.full_like(handleOf(a0), a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4604,7 +4621,7 @@ export function fullLike(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function emptyLike(self: Tensor, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function emptyLike(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_135))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_136))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.empty_like(handleOf(a0), (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4616,7 +4633,7 @@ export function emptyLike(a0?: unknown, a1?: unknown): unknown {
  */
 export function randLike(self: Tensor, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function randLike(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_135))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_136))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.rand_like(handleOf(a0), (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4628,7 +4645,7 @@ export function randLike(a0?: unknown, a1?: unknown): unknown {
  */
 export function randnLike(self: Tensor, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null }): Tensor;
 export function randnLike(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_135))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_136))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.randn_like(handleOf(a0), (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4656,7 +4673,7 @@ export function tensorSplitIndices(a0?: unknown, a1?: unknown, a2?: unknown, a3?
  */
 export function rand(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function rand(a0?: unknown, a1?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_134))) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_135))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.rand(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4668,7 +4685,7 @@ export function rand(a0?: unknown, a1?: unknown): unknown {
  */
 export function randn(size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function randn(a0?: unknown, a1?: unknown): unknown {
-  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_134))) {
+  if (Array.isArray(a0) && (a1 === undefined || optionsIn(a1, KEYS_135))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.randn(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4682,11 +4699,11 @@ export function randn(a0?: unknown, a1?: unknown): unknown {
 export function randint(low: number, high: number, size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function randint(high: number, size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function randint(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (typeof a0 === 'number' && typeof a1 === 'number' && Array.isArray(a2) && (a3 === undefined || optionsIn(a3, KEYS_134))) {
+  if (typeof a0 === 'number' && typeof a1 === 'number' && Array.isArray(a2) && (a3 === undefined || optionsIn(a3, KEYS_135))) {
     const o = a3 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.randint$low(a0, a1, a2, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
-  if (typeof a0 === 'number' && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_134)) && a3 === undefined) {
+  if (typeof a0 === 'number' && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_135)) && a3 === undefined) {
     const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.randint(a0, a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4698,7 +4715,7 @@ export function randint(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown):
  */
 export function randperm(n: number, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function randperm(a0?: unknown, a1?: unknown): unknown {
-  if (typeof a0 === 'number' && (a1 === undefined || optionsIn(a1, KEYS_134))) {
+  if (typeof a0 === 'number' && (a1 === undefined || optionsIn(a1, KEYS_135))) {
     const o = a1 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.randperm(a0, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -4758,7 +4775,7 @@ export function normal(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
   if (a0 instanceof Tensor && a1 instanceof Tensor && a2 === undefined) {
     return wrap(N.normal$Tensor_Tensor(handleOf(a0), handleOf(a1), undefined));
   }
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_137)) && a2 === undefined && ((a1 as Options)?.std == null || typeof (a1 as Options)?.std === 'number')) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_138)) && a2 === undefined && ((a1 as Options)?.std == null || typeof (a1 as Options)?.std === 'number')) {
     const o = a1 as { std?: number | undefined } | undefined;
     return wrap(N.normal$Tensor_float(handleOf(a0), o?.std, undefined));
   }
@@ -4778,12 +4795,12 @@ export function normal_(self: Tensor, mean?: number | null, std?: number | null)
 export function normal_(self: Tensor, mean?: number | null, options?: { std?: number | undefined }): Tensor;
 export function normal_(self: Tensor, options?: { mean?: number | undefined; std?: number | undefined }): Tensor;
 export function normal_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_138)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_139)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { mean?: number | undefined; std?: number | undefined } | undefined;
     N.normal_(handleOf(a0), o?.mean, o?.std, undefined);
     return a0 as Tensor;
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_137)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_138)) && a3 === undefined) {
     const o = a2 as { std?: number | undefined } | undefined;
     N.normal_(handleOf(a0), a1, o?.std, undefined);
     return a0 as Tensor;
@@ -4802,12 +4819,12 @@ export function uniform_(self: Tensor, from?: number | null, to?: number | null)
 export function uniform_(self: Tensor, from?: number | null, options?: { to?: number | undefined }): Tensor;
 export function uniform_(self: Tensor, options?: { from?: number | undefined; to?: number | undefined }): Tensor;
 export function uniform_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_139)) && a2 === undefined && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_140)) && a2 === undefined && a3 === undefined) {
     const o = a1 as { from?: number | undefined; to?: number | undefined } | undefined;
     N.uniform_(handleOf(a0), o?.from, o?.to, undefined);
     return a0 as Tensor;
   }
-  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_140)) && a3 === undefined) {
+  if (a0 instanceof Tensor && (a1 == null || typeof a1 === 'number') && (a2 === undefined || optionsIn(a2, KEYS_141)) && a3 === undefined) {
     const o = a2 as { to?: number | undefined } | undefined;
     N.uniform_(handleOf(a0), a1, o?.to, undefined);
     return a0 as Tensor;
@@ -4825,7 +4842,7 @@ export function uniform_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown)
 export function exponential_(self: Tensor, lambd?: number | null): Tensor;
 export function exponential_(self: Tensor, options?: { lambd?: number | undefined }): Tensor;
 export function exponential_(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_141)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_142)) && a2 === undefined) {
     const o = a1 as { lambd?: number | undefined } | undefined;
     N.exponential_(handleOf(a0), o?.lambd, undefined);
     return a0 as Tensor;
@@ -4867,7 +4884,7 @@ export function random_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown):
 export function multinomial(self: Tensor, numSamples: number, replacement?: boolean | null): Tensor;
 export function multinomial(self: Tensor, numSamples: number, options?: { replacement?: boolean | undefined }): Tensor;
 export function multinomial(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_142)) && a3 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'number' && (a2 === undefined || optionsIn(a2, KEYS_143)) && a3 === undefined) {
     const o = a2 as { replacement?: boolean | undefined } | undefined;
     return wrap(N.multinomial(handleOf(a0), a1, o?.replacement, undefined));
   }
@@ -4906,45 +4923,45 @@ export function to(self: Tensor, other: Tensor, nonBlocking?: boolean | null, co
 export function to(self: Tensor, other: Tensor, nonBlocking?: boolean | null, options?: { copy?: boolean | undefined; memoryFormat?: MemoryFormat | null }): Tensor;
 export function to(self: Tensor, other: Tensor, options?: { nonBlocking?: boolean | undefined; copy?: boolean | undefined; memoryFormat?: MemoryFormat | null }): Tensor;
 export function to(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown, a6?: unknown): unknown {
-  if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 === undefined || optionsIn(a2, KEYS_143)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 === undefined || optionsIn(a2, KEYS_144)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { nonBlocking?: boolean | undefined; copy?: boolean | undefined; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$dtype(handleOf(a0), dtypeCode(a1 as DType), o?.nonBlocking, o?.copy, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_144)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_145)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { copy?: boolean | undefined; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$dtype(handleOf(a0), dtypeCode(a1 as DType), a2, o?.copy, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_114)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_115)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$dtype(handleOf(a0), dtypeCode(a1 as DType), a2, a3, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
   if (a0 instanceof Tensor && typeof a1 === 'string' && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && (a4 == null || typeof a4 === 'string') && a5 === undefined && a6 === undefined) {
     return wrap(N.to$dtype(handleOf(a0), dtypeCode(a1 as DType), a2, a3, (a4 == null ? undefined : memoryFormatCode(a4 as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 === undefined || optionsIn(a3, KEYS_143)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 === undefined || optionsIn(a3, KEYS_144)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { nonBlocking?: boolean | undefined; copy?: boolean | undefined; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$device(handleOf(a0), deviceName(a1 as string), dtypeCode(a2 as DType), o?.nonBlocking, o?.copy, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_144)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_145)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { copy?: boolean | undefined; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$device(handleOf(a0), deviceName(a1 as string), dtypeCode(a2 as DType), a3, o?.copy, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 == null || typeof a3 === 'boolean') && (a4 == null || typeof a4 === 'boolean') && (a5 === undefined || optionsIn(a5, KEYS_114)) && a6 === undefined) {
+  if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 == null || typeof a3 === 'boolean') && (a4 == null || typeof a4 === 'boolean') && (a5 === undefined || optionsIn(a5, KEYS_115)) && a6 === undefined) {
     const o = a5 as { memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$device(handleOf(a0), deviceName(a1 as string), dtypeCode(a2 as DType), a3, a4, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
   if (a0 instanceof Tensor && typeof a1 === 'string' && typeof a2 === 'string' && (a3 == null || typeof a3 === 'boolean') && (a4 == null || typeof a4 === 'boolean') && (a5 == null || typeof a5 === 'string') && a6 === undefined) {
     return wrap(N.to$device(handleOf(a0), deviceName(a1 as string), dtypeCode(a2 as DType), a3, a4, (a5 == null ? undefined : memoryFormatCode(a5 as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_143)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_144)) && a3 === undefined && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a2 as { nonBlocking?: boolean | undefined; copy?: boolean | undefined; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$other(handleOf(a0), handleOf(a1), o?.nonBlocking, o?.copy, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_144)) && a4 === undefined && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'boolean') && (a3 === undefined || optionsIn(a3, KEYS_145)) && a4 === undefined && a5 === undefined && a6 === undefined) {
     const o = a3 as { copy?: boolean | undefined; memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$other(handleOf(a0), handleOf(a1), a2, o?.copy, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_114)) && a5 === undefined && a6 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 == null || typeof a2 === 'boolean') && (a3 == null || typeof a3 === 'boolean') && (a4 === undefined || optionsIn(a4, KEYS_115)) && a5 === undefined && a6 === undefined) {
     const o = a4 as { memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.to$other(handleOf(a0), handleOf(a1), a2, a3, (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4959,7 +4976,7 @@ export function to(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: 
  */
 export function clone(self: Tensor, options?: { memoryFormat?: MemoryFormat | null }): Tensor;
 export function clone(a0?: unknown, a1?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_114))) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_115))) {
     const o = a1 as { memoryFormat?: MemoryFormat | null } | undefined;
     return wrap(N.clone(handleOf(a0), (o?.memoryFormat == null ? undefined : memoryFormatCode(o?.memoryFormat as MemoryFormat))));
   }
@@ -4995,7 +5012,7 @@ export function detach_(a0?: unknown, a1?: unknown): unknown {
 export function copy_(self: Tensor, src: Tensor, nonBlocking?: boolean | null): Tensor;
 export function copy_(self: Tensor, src: Tensor, options?: { nonBlocking?: boolean | undefined }): Tensor;
 export function copy_(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_145)) && a3 === undefined) {
+  if (a0 instanceof Tensor && a1 instanceof Tensor && (a2 === undefined || optionsIn(a2, KEYS_146)) && a3 === undefined) {
     const o = a2 as { nonBlocking?: boolean | undefined } | undefined;
     N.copy_(handleOf(a0), handleOf(a1), o?.nonBlocking);
     return a0 as Tensor;
@@ -5053,7 +5070,7 @@ export function typeAs(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function newEmpty(self: Tensor, size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function newEmpty(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_134))) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_135))) {
     const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.new_empty(handleOf(a0), a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -5065,7 +5082,7 @@ export function newEmpty(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function newZeros(self: Tensor, size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function newZeros(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_134))) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_135))) {
     const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.new_zeros(handleOf(a0), a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -5077,7 +5094,7 @@ export function newZeros(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function newOnes(self: Tensor, size: readonly number[], options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function newOnes(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_134))) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_135))) {
     const o = a2 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.new_ones(handleOf(a0), a1, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -5089,7 +5106,7 @@ export function newOnes(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
  */
 export function newFull(self: Tensor, size: readonly number[], fillValue: Scalar, options?: { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null }): Tensor;
 export function newFull(a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): unknown {
-  if (a0 instanceof Tensor && Array.isArray(a1) && isScalar(a2) && (a3 === undefined || optionsIn(a3, KEYS_134))) {
+  if (a0 instanceof Tensor && Array.isArray(a1) && isScalar(a2) && (a3 === undefined || optionsIn(a3, KEYS_135))) {
     const o = a3 as { dtype?: DType | null; layout?: Layout | null; device?: DeviceLike | null; pinMemory?: boolean | null } | undefined;
     return wrap(N.new_full(handleOf(a0), a1, a2, (o?.dtype == null ? undefined : dtypeCode(o?.dtype as DType)), (o?.layout == null ? undefined : layoutCode(o?.layout as Layout)), (o?.device == null ? undefined : deviceName(o?.device as string)), o?.pinMemory));
   }
@@ -5140,7 +5157,7 @@ export function promoteTypes(a0?: unknown, a1?: unknown, a2?: unknown): unknown 
 export function requiresGrad_(self: Tensor, requiresGrad?: boolean | null): Tensor;
 export function requiresGrad_(self: Tensor, options?: { requiresGrad?: boolean | undefined }): Tensor;
 export function requiresGrad_(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_146)) && a2 === undefined) {
+  if (a0 instanceof Tensor && (a1 === undefined || optionsIn(a1, KEYS_147)) && a2 === undefined) {
     const o = a1 as { requiresGrad?: boolean | undefined } | undefined;
     N.requires_grad_(handleOf(a0), o?.requiresGrad);
     return a0 as Tensor;

@@ -195,6 +195,7 @@ export const NATIVE_OP_SIGNATURES: { readonly [K in NativeOpName]: NativeSignatu
   'diag': { args: 'self:Tensor diagonal:int', returns: 'Tensor' },
   'diagonal': { args: 'self:Tensor offset:int dim1:int dim2:int', returns: 'Tensor' },
   'linalg_qr': { args: 'A:Tensor mode:str', returns: 'TensorTuple' },
+  'linalg_eigh': { args: 'self:Tensor UPLO:str', returns: 'TensorTuple' },
   'conv1d': { args: 'input:Tensor weight:Tensor bias:Tensor? stride:int[1] padding:int[1] dilation:int[1] groups:int', returns: 'Tensor' },
   'conv1d$padding': { args: 'input:Tensor weight:Tensor bias:Tensor? stride:int[1] padding:str dilation:int[1] groups:int', returns: 'Tensor' },
   'conv2d': { args: 'input:Tensor weight:Tensor bias:Tensor? stride:int[2] padding:int[2] dilation:int[2] groups:int', returns: 'Tensor' },

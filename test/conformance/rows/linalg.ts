@@ -28,5 +28,11 @@ export const LINALG_ROWS: OpRow[] = [
   row({ name: 'diag of matrix', covers: ['diag'], inputs: { a: inp([4, 3]) }, dtypes: FLOAT_LONG, ts: ({ a }) => a.diag(), py: 'torch.diag(a)', grad: true }),
   row({ name: 'diagonal', covers: ['diagonal'], inputs: { a: inp([2, 4, 5]) }, dtypes: FLOAT_LONG, ts: ({ a }) => T.diagonal(a, { offset: 1, dim1: 1, dim2: 2 }), py: 'torch.diagonal(a, offset=1, dim1=1, dim2=2)', grad: true }),
   row({ name: 'linalg_qr', covers: ['linalg_qr'], inputs: { a: inp([5, 3]) }, dtypes: FLOAT, ts: ({ a }) => T.linalgQr(a), py: 'torch.linalg.qr(a)', grad: true, tol: { rtol: 1e-4, atol: 1e-5 } }),
+  // eigh of a symmetric matrix (a + aᵀ): eigenvalues ascending; eigenvectors up to sign (compared as |v|,
+  // and through V·diag(λ)·Vᵀ, which the sign does not change).
+  row({ name: 'linalg_eigh eigenvalues', covers: ['linalg_eigh'], inputs: { a: inp([4, 4]) }, dtypes: FLOAT, ts: ({ a }) => T.linalgEigh(a.add(a.t()))[0], py: 'torch.linalg.eigh(a + a.t())[0]', grad: true, tol: { rtol: 1e-4, atol: 1e-5 } }),
+  row({ name: 'linalg_eigh eigenvectors', covers: ['linalg_eigh'], inputs: { a: inp([5, 5]) }, dtypes: ['float64'], ts: ({ a }) => T.linalgEigh(a.add(a.t()))[1].abs(), py: 'torch.linalg.eigh(a + a.t())[1].abs()' }),
+  row({ name: 'linalg_eigh UPLO U reconstructs', covers: ['linalg_eigh'], inputs: { a: inp([4, 4]) }, dtypes: ['float64'],
+    ts: ({ a }) => { const [l, v] = T.linalgEigh(a, { UPLO: 'U' }); return v.mul(l).matmul(v.t()); }, py: "(lambda l, v: (v * l) @ v.t())(*torch.linalg.eigh(a, UPLO='U'))", grad: true }),
   row({ name: 'linalg_qr complete', covers: ['linalg_qr'], inputs: { a: inp([3, 4]) }, dtypes: ['float64'], ts: ({ a }) => T.linalgQr(a, 'complete'), py: "torch.linalg.qr(a, 'complete')" }),
 ];
