@@ -17,8 +17,6 @@ export interface EncodedImage {
 }
 
 export interface Preprocessor {
-  /** (C, H, W) of one prepared image. */
-  readonly sampleShape: readonly [number, number, number];
   /** Decodes and prepares every image (in parallel, on libuv's threads); (n, C, H, W) float32. */
   prepare(images: readonly EncodedImage[]): Promise<Float32Array>;
 }
@@ -63,7 +61,6 @@ export function imagePreprocessor(saved: PreprocessingJSON, options: { maxPixels
   };
 
   return {
-    sampleShape: [c, h, w],
     async prepare(images) {
       images.forEach(checkFormat);
       const decoded = await Promise.all(
