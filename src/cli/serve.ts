@@ -6,8 +6,7 @@ import closeWithGrace from 'close-with-grace';
 
 import { fitCount } from '../config/limits.js';
 import { BACKENDS, type BackendKind } from '../serve/backend/types.js';
-import { resolveModels } from '../serve/repository.js';
-import { SERVE_DEFAULTS } from '../serve/options.js';
+import { resolveModels, SERVE_DEFAULTS, startServer } from '../serve/index.js';
 
 function intIn(flag: string, min: number, max: number) {
   return (v: string): number => {
@@ -64,8 +63,6 @@ export function registerServeCommand(program: Command): void {
       };
       const sources = resolveModels(target, { ...(flags.name ? { name: flags.name } : {}), ...(flags.backend ? { backend: flags.backend } : {}), batching });
       const apiKey = flags.apiKey ?? process.env.TESSERA_API_KEY;
-      // fastify and its plugins load only for this command.
-      const { startServer } = await import('../serve/server.js');
       const server = await startServer(sources, {
         host: flags.host, port: flags.port, timeoutMs: flags.timeoutMs, bodyLimit: flags.bodyLimitMb * 2 ** 20,
         maxPixels: flags.maxPixels, topK: flags.topK, log, ...(apiKey ? { apiKey } : {}),

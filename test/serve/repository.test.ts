@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { models, randn, saveOnnx, setNumThreads } from '../../src/index.js';
+import { models, onnx, randn, setNumThreads } from '../../src/index.js';
 import { exportRun } from '../../src/export/run.js';
 import { resolveServeOptions } from '../../src/serve/options.js';
 import { resolveModels } from '../../src/serve/repository.js';
@@ -62,7 +62,7 @@ describe('model repository', () => {
     const path = join(dir, 'plain-mlp.onnx');
     const model = models.createModel('mlp', { classes: 4, inChannels: 1, imageSize: 12 });
     const x = randn([2, 1, 12, 12]);
-    saveOnnx(path, model, x);
+    onnx.saveOnnx(path, model, x);
     const want = model.forward(x).data() as Float32Array;
     const [src] = resolveModels(path, { batching: { threads: 1 } });
     assert.deepEqual([src!.name, src!.backend], ['plain-mlp', 'onnx']);
