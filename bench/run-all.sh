@@ -29,9 +29,11 @@ fast_benches="op-overhead train-mlp train-cnn train-mlp-nn train-cnn-nn
 # ResNet-18 at batch 128 takes 1-2 s a step on 2 cores: 2-6 minutes each. time-to-accuracy trains
 # the seeds' CNN on Fashion-MNIST for up to 6 epochs on each side: 3-5 minutes.
 # train-unet and train-dcgan (segmentation and GAN steps) take about a second a step: 1-2 minutes each.
-slow_benches="train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup time-to-accuracy train-unet train-dcgan"
+# The serving benches (tessera serve under autocannon on loopback) take 2-4 minutes each.
+slow_benches="train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup time-to-accuracy train-unet train-dcgan
+  serve-batching serve-backends serve-peer serve-soak"
 # Benches whose peer imports torchvision.
-torchvision_benches=" data-pipeline jpeg-kernel data-packed data-folder train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup "
+torchvision_benches=" data-pipeline jpeg-kernel data-packed data-folder train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup serve-peer "
 args=()
 skip_slow=0
 for a in "$@"; do

@@ -7,6 +7,7 @@ import { registerDataCommands } from './data.js';
 import { runDemo } from './demo.js';
 import { registerExportCommand } from './export.js';
 import { registerGanCommand } from './gan.js';
+import { registerServeCommand } from './serve.js';
 import { registerTrainCommands } from './train.js';
 
 function positiveInt(name: string, max: number) {
@@ -53,6 +54,7 @@ program
 registerDataCommands(program);
 registerTrainCommands(program);
 registerExportCommand(program);
+registerServeCommand(program);
 registerGanCommand(program);
 try {
   await program.parseAsync(process.argv);
