@@ -10,8 +10,6 @@
 // stream.
 import { join, resolve } from 'node:path';
 
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-
 import { openSource, trainingPart } from '../data/pipeline/open.js';
 import type { Preprocessing } from '../data/pipeline/preprocessing.js';
 import { subset } from '../data/subset.js';
@@ -20,9 +18,8 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { modelInfo } from '../models/registry.js';
 import { measurementSplit, openRunSplits } from '../run/run-split.js';
 import { loadRunModel } from '../run/saved-model.js';
-import { calibrate, CALIBRATION_METHODS, type CalibrationMethod, type InputBatch } from './calibrate.js';
-import { ModelProtoSchema, StringStringEntryProtoSchema } from './generated/onnx_pb.js';
-import { calibrationTensors, quantizeModel, type QuantizationSummary } from './quantize.js';
+import { CALIBRATION_METHODS, type CalibrationMethod, type InputBatch } from './calibrate.js';
+import { quantizeOnnx, type QuantizationSummary } from './quantize.js';
 import { OrtModel, type Latency } from './quantize-measure.js';
 import { runToOnnx } from './run.js';
 import type { OnnxComparison } from './verify.js';
@@ -108,7 +105,6 @@ export async function quantizeRun(runPath: string, options: QuantizeRunOptions):
     try {
       const measured = measurementSplit(splits);
       const { exported, comparison } = await runToOnnx(loaded, options);
-      const fp32Proto = fromBinary(ModelProtoSchema, exported.bytes);
 
       const own = options.calibrate === splits.config.data.source || resolve(options.calibrate) === resolve(splits.config.data.source);
       const batches = own
@@ -117,13 +113,14 @@ export async function quantizeRun(runPath: string, options: QuantizeRunOptions):
       const seen = batches.reduce((n, b) => n + (b.dims[0] as number), 0);
       const what = own ? `${seen} images of the run's training split` : `${seen} images of ${options.calibrate}`;
       log(`calibrating on ${what} (${method})`);
-      const tensors = calibrationTensors(fp32Proto);
-      const ranges = await calibrate(fp32Proto, tensors, batches, { method, ...(options.percentile !== undefined ? { percentile: options.percentile } : {}), ...threads });
-      const { model: int8Proto, summary } = quantizeModel(fp32Proto, ranges);
       const calibration = { source: options.calibrate, what, samples: seen, method, ...(method === 'percentile' ? { percentile: options.percentile ?? 99.999 } : {}) };
       const about = { format: 'QDQ', weights: 'int8, symmetric, per output channel', activations: 'uint8, asymmetric, per tensor', calibration: { method, samples: seen, ...(calibration.percentile ? { percentile: calibration.percentile } : {}) } };
-      int8Proto.metadataProps.push(create(StringStringEntryProtoSchema, { key: 'quantization', value: JSON.stringify(about) }));
-      const int8Bytes = toBinary(ModelProtoSchema, int8Proto);
+      const { bytes: int8Bytes, summary } = await quantizeOnnx(exported.bytes, batches, {
+        method,
+        ...(options.percentile !== undefined ? { percentile: options.percentile } : {}),
+        ...threads,
+        metadata: { quantization: JSON.stringify(about) },
+      });
 
       log(`measuring both files in ONNX Runtime on the ${measured.name} split`);
       const loader = await preprocessing.loader(measured.dataset, { batchSize: 64 });

@@ -19,18 +19,20 @@
 //   graph outputs stay float (the logits keep their resolution: QGemm writes float directly).
 // Ops not listed are left in float; their inputs arrive dequantized where a neighbour quantized them.
 // Which groups ORT really fuses is for ORT to say: measure.ts reads its optimized graph.
-import { clone, create } from '@bufbuild/protobuf';
+import { clone, create, fromBinary, toBinary } from '@bufbuild/protobuf';
 
 import {
   AttributeProto_AttributeType as AttrType,
   ModelProtoSchema,
   NodeProtoSchema,
   TensorProto_DataType as DataType,
+  StringStringEntryProtoSchema,
   TensorProtoSchema,
   type ModelProto,
   type NodeProto,
   type TensorProto,
 } from './generated/onnx_pb.js';
+import { calibrate, type CalibrationOptions, type InputBatch } from './calibrate.js';
 import { activationParams, quantizeBias, quantizeWeightPerChannel, weightCodes, type QuantParams, type Range } from './quantize-math.js';
 
 const REMOVABLE = new Set(['Relu', 'Clip']);
@@ -58,6 +60,22 @@ interface Plan {
   /** Tensors that take the quantization of another (an op's output → its input). */
   sameAs: Map<string, string>;
   removed: number;
+}
+
+/**
+ * An fp32 ONNX model (one float input) → the int8 QDQ model: calibrated on `batches` (inputs as the
+ * model takes them) in ONNX Runtime, then quantized; `metadata` is added to the file's metadata_props.
+ */
+export async function quantizeOnnx(
+  onnx: Uint8Array,
+  batches: readonly InputBatch[],
+  options: CalibrationOptions & { metadata?: Readonly<Record<string, string>> } = {},
+): Promise<{ bytes: Uint8Array; summary: QuantizationSummary; ranges: Map<string, Range> }> {
+  const fp32 = fromBinary(ModelProtoSchema, onnx);
+  const ranges = await calibrate(fp32, calibrationTensors(fp32), batches, options);
+  const { model, summary } = quantizeModel(fp32, ranges);
+  for (const [key, value] of Object.entries(options.metadata ?? {})) model.metadataProps.push(create(StringStringEntryProtoSchema, { key, value }));
+  return { bytes: toBinary(ModelProtoSchema, model), summary, ranges };
 }
 
 /** The activation tensors whose ranges quantizeModel needs: calibrate these (by name, in the fp32 model). */
