@@ -6,6 +6,7 @@ import { formatRuntimeInfo, runtimeInfo } from '../runtime/info.js';
 import { registerDataCommands } from './data.js';
 import { runDemo } from './demo.js';
 import { registerExportCommand } from './export.js';
+import { registerPruneCommand } from './prune.js';
 import { registerTrainCommands } from './train.js';
 
 function positiveInt(name: string, max: number) {
@@ -52,6 +53,7 @@ program
 registerDataCommands(program);
 registerTrainCommands(program);
 registerExportCommand(program);
+registerPruneCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
