@@ -12,3 +12,4 @@ export * as train from './train/index.js';
 export * as data from './data/index.js';
 export * from './export/index.js';
 export * as dist from './dist/index.js';
+export * as prune from './prune/index.js';
