@@ -18,7 +18,7 @@
 //     input's scale and zero point, so ORT drops the pair and works on the codes;
 //   graph outputs stay float (the logits keep their resolution: QGemm writes float directly).
 // Ops not listed are left in float; their inputs arrive dequantized where a neighbour quantized them.
-// Which groups ORT really fuses is for ORT to say: measure.ts reads its optimized graph.
+// Which groups ORT really fuses is for ORT to say: quantize-measure.ts reads its optimized graph.
 import { clone, create, fromBinary, toBinary } from '@bufbuild/protobuf';
 
 import {
