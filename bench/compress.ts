@@ -11,7 +11,8 @@
 // report on a real run. Metric: images per second.
 //
 //   node dist/bench/compress.js [--threads N] [--reps 5] [--runs 20] [--models fashion-net,resnet18]
-import { exportOnnx, manualSeed, models, nn, noGrad, quantizeOnnx, randn, scope, setNumThreads, zeros, type InputBatch, type Tensor } from '../src/index.js';
+import { manualSeed, models, nn, noGrad, randn, scope, setNumThreads, zeros, type Tensor } from '../src/index.js';
+import { exportOnnx, quantizeOnnx, type InputBatch } from '../src/export/index.js';
 import { OrtModel } from '../src/export/quantize-measure.js';
 import { pruneChannels } from '../src/prune/channels.js';
 import { defaultThreads, describeLoad, describeStats, interleaveN, parseFlags, resultLine, stats, type TimedSide } from './lib/harness.js';

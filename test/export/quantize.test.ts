@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 import { fromBinary } from '@bufbuild/protobuf';
 
-import { exportOnnx, io, manualSeed, models, nn, quantizeBias, quantizeOnnx, randn, scaleZeroPoint, setNumThreads, type InputBatch, type Tensor } from '../../src/index.js';
+import { io, manualSeed, models, nn, randn, setNumThreads, type Tensor } from '../../src/index.js';
+import { exportOnnx, quantizeBias, quantizeOnnx, scaleZeroPoint, type InputBatch } from '../../src/export/index.js';
 import { percentileRange } from '../../src/export/calibrate.js';
 import { writeNpy } from '../../src/data/formats/npy-write.js';
 import { ModelProtoSchema } from '../../src/export/generated/onnx_pb.js';

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { add, cat, compareWithOnnxRuntime, exportOnnx, manualSeed, models, nn, noGrad, randn, setNumThreads, zeros, type Tensor } from '../../src/index.js';
+import { add, cat, manualSeed, models, nn, noGrad, randn, setNumThreads, zeros, type Tensor } from '../../src/index.js';
+import { compareWithOnnxRuntime, exportOnnx } from '../../src/export/index.js';
 import { createModel } from '../../src/models/registry.js';
 import { channelGroups } from '../../src/prune/channel-groups.js';
 import { pruneChannels } from '../../src/prune/channels.js';
