@@ -108,6 +108,8 @@ export function registerExportCommand(program: Command): void {
 export function formatQuantizeReport(r: QuantizeRunResult, threads?: number): string {
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
   const ms = (v: number) => `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`;
+  // A timing on a busy machine can come out the other way: say so rather than print "0.9× faster".
+  const speed = (a: number, b: number) => (a >= b ? `${(a / b).toFixed(2)}× faster` : `${(b / a).toFixed(2)}× slower`);
   const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
   const row = (label: string, a: string, b: string, note: string) => `${label.padEnd(18)}${a.padStart(11)}${b.padStart(11)}   ${note}`;
   const lines = [
@@ -117,7 +119,7 @@ export function formatQuantizeReport(r: QuantizeRunResult, threads?: number): st
     row('file size', mb(r.fp32.bytes), mb(r.int8.bytes), `${ratio(r.fp32.bytes, r.int8.bytes)} smaller`),
     ...r.fp32.latency.map((l, i) => {
       const q = r.int8.latency[i] as (typeof r.int8.latency)[number];
-      return row(`latency, batch ${l.batch}`, ms(l.medianMs), ms(q.medianMs), `${ratio(l.medianMs, q.medianMs)} faster (median of ${l.runs})`);
+      return row(`latency, batch ${l.batch}`, ms(l.medianMs), ms(q.medianMs), `${speed(l.medianMs, q.medianMs)} (median of ${l.runs})`);
     }),
     row('top-1 accuracy', pct(r.fp32.accuracy), pct(r.int8.accuracy), `${r.accuracyDrop >= 0 ? '−' : '+'}${Math.abs(r.accuracyDrop * 100).toFixed(2)} points (limit ${(r.maxAccuracyDrop * 100).toFixed(2)}), on the ${r.measuredOn.split} split (${r.measuredOn.samples} images)`),
     `ONNX Runtime (${threads ? `${threads} thread${threads === 1 ? '' : 's'}` : 'its default threads'}) runs the int8 file as ${Object.entries(r.int8Ops).filter(([op]) => op.startsWith('Q') && op !== 'QuantizeLinear').map(([op, n]) => `${n} ${op}`).join(', ') || 'no integer kernels'}${Object.keys(r.leftInFloat).length ? `; left in float: ${Object.entries(r.leftInFloat).map(([op, n]) => `${n} ${op}`).join(', ')}` : ''}`,

@@ -54,6 +54,9 @@ export function registerPruneCommand(program: Command): void {
 export function formatPruneReport(r: PruneReport, threads?: number): string {
   const count = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
   const ms = (v: number) => `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`;
+  // A timing on a busy machine (or of zeroed weights, which dense kernels still compute) can come
+  // out the other way: say so rather than print "0.9× faster".
+  const speed = (a: number, b: number) => (a >= b ? `${(a / b).toFixed(2)}× faster` : `${(b / a).toFixed(2)}× slower`);
   const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
   const row = (label: string, a: string, b: string, note: string) => `${label.padEnd(22)}${a.padStart(11)}${b.padStart(11)}   ${note}`;
   const ratio = (a: number, b: number) => `${(b / a).toFixed(2)}×`;
@@ -70,7 +73,7 @@ export function formatPruneReport(r: PruneReport, threads?: number): string {
     row('multiply-adds / image', count(before.multiplyAdds), count(after.multiplyAdds), `${ratio(before.multiplyAdds, after.multiplyAdds)}${r.method === 'global-magnitude' ? ' (dense kernels compute the zeros too)' : ''}`),
     ...before.latency.map((l, i) => {
       const a = after.latency[i] as (typeof after.latency)[number];
-      return row(`latency, batch ${l.batch}`, ms(l.medianMs), ms(a.medianMs), `${(l.medianMs / a.medianMs).toFixed(2)}× faster (Tessera, ${threads ? `${threads} thread${threads === 1 ? '' : 's'}` : 'every core'}, median of ${l.runs})`);
+      return row(`latency, batch ${l.batch}`, ms(l.medianMs), ms(a.medianMs), `${speed(l.medianMs, a.medianMs)} (Tessera, ${threads ? `${threads} thread${threads === 1 ? '' : 's'}` : 'every core'}, median of ${l.runs})`);
     }),
     row('top-1 accuracy', pct(before.accuracy), pct(after.accuracy), `${drop >= 0 ? '+' : '−'}${Math.abs(drop * 100).toFixed(2)} points on the ${r.measuredOn.split} split (${r.measuredOn.samples} images)`),
     r.finetune
