@@ -30,8 +30,9 @@ fast_benches="op-overhead train-mlp train-cnn train-mlp-nn train-cnn-nn
 # the seeds' CNN on Fashion-MNIST for up to 6 epochs on each side: 3-5 minutes.
 # train-unet and train-dcgan (segmentation and GAN steps) take about a second a step: 1-2 minutes each.
 # The serving benches (tessera serve under autocannon on loopback) take 2-4 minutes each.
+# compress trains nothing: int8 (ONNX Runtime) and channel-pruned models against the originals, 1-3 minutes.
 slow_benches="train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup time-to-accuracy train-unet train-dcgan
-  serve-batching serve-backends serve-peer serve-soak"
+  serve-batching serve-backends serve-peer serve-soak compress"
 # Benches whose peer imports torchvision.
 torchvision_benches=" data-pipeline jpeg-kernel data-packed data-folder train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup serve-peer "
 args=()

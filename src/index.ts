@@ -13,3 +13,4 @@ export * as data from './data/index.js';
 export * as onnx from './export/index.js';
 export * as dist from './dist/index.js';
 export * as serve from './serve/index.js';
+export * as prune from './prune/index.js';

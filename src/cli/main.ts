@@ -8,6 +8,7 @@ import { runDemo } from './demo.js';
 import { registerExportCommand } from './export.js';
 import { registerGanCommand } from './gan.js';
 import { registerServeCommand } from './serve.js';
+import { registerPruneCommand } from './prune.js';
 import { registerTrainCommands } from './train.js';
 
 function positiveInt(name: string, max: number) {
@@ -56,6 +57,7 @@ registerTrainCommands(program);
 registerExportCommand(program);
 registerServeCommand(program);
 registerGanCommand(program);
+registerPruneCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

@@ -56,6 +56,8 @@ export class Graph {
   readonly outputs: Value[] = [];
   readonly nodes: Node[] = [];
   readonly initializers = new Map<string, Initializer>();
+  /** The shape each traced value had in the trace (inputs and op results), by name: for passes that reason about channels. */
+  readonly shapes = new Map<string, readonly number[]>();
   readonly #used = new Set<string>();
   /** Scalars and small constants made by mappings, shared by value. */
   readonly #smallConstants = new Map<string, string>();
@@ -71,6 +73,7 @@ export class Graph {
   addInput(name: string, dtype: DType, shape: readonly number[], batchAxis: number | null): Value {
     const v: Value = { name: this.uniqueName(name), dtype, shape: [...shape], batchAxis };
     this.inputs.push(v);
+    this.shapes.set(v.name, v.shape);
     return v;
   }
 

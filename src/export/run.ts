@@ -9,7 +9,7 @@ import { saveStateDict } from '../io/state-dict.js';
 import { loadRunModel } from '../run/saved-model.js';
 import { randn } from '../tensor/generated/ops.js';
 import { getRngState, manualSeed, setRngState } from '../tensor/random.js';
-import { exportOnnx, MAX_OPSET } from './onnx.js';
+import { exportOnnx, MAX_OPSET, type OnnxExport } from './onnx.js';
 import { compareWithOnnxRuntime, type OnnxComparison } from './verify.js';
 
 export const EXPORT_FORMATS = ['onnx', 'safetensors', 'pt'] as const;
@@ -42,6 +42,39 @@ export function defaultOutput(runDir: string, format: ExportFormat): string {
   return join(runDir, format === 'safetensors' ? 'model.export.safetensors' : `model.${format}`);
 }
 
+/** What runToOnnx needs of a loaded run (loadRunModel). */
+export type LoadedRun = Pick<ReturnType<typeof loadRunModel>, 'model' | 'name' | 'preprocessing'>;
+
+/**
+ * The run's model as ONNX, with the metadata that makes the file usable alone (classes, layout,
+ * preprocessing, zoo name); unless `verify` is false, run in ONNX Runtime next to the model at batch
+ * 1 and 7, and refused (an error) when they disagree.
+ */
+export async function runToOnnx(run: LoadedRun, options: { opset?: number; verify?: boolean } = {}): Promise<{ exported: OnnxExport; comparison?: OnnxComparison[] }> {
+  const { model, name, preprocessing } = run;
+  const { channels, height, width } = preprocessing.input;
+  // The example and check inputs are the same on every run, without disturbing the caller's generator.
+  const rng = getRngState();
+  manualSeed(0);
+  const sample = (batch: number) => randn([batch, channels, height, width]);
+  const inputs = [sample(2), sample(1), sample(7)] as const;
+  setRngState(rng);
+  rng.dispose();
+  let comparison: OnnxComparison[] | undefined;
+  let exported: OnnxExport;
+  try {
+    exported = exportOnnx(model, inputs[0], {
+      opset: options.opset ?? MAX_OPSET, classes: [...preprocessing.classes], inputLayout: LAYOUT, preprocessing: preprocessing.toJSON(), metadata: { model: name },
+    });
+    if (options.verify ?? true) comparison = await compareWithOnnxRuntime(model, exported.bytes, [[inputs[1]], [inputs[2]]]);
+  } finally {
+    inputs.forEach((x) => x.dispose());
+  }
+  const bad = comparison?.find((c) => !c.ok);
+  if (bad) throw new Error(`the exported model does not match the Tessera model in ONNX Runtime at batch ${bad.batch} (max |Δ| ${bad.maxAbsDiff.toExponential(2)}); nothing written (--no-verify writes it anyway)`);
+  return { exported, ...(comparison ? { comparison } : {}) };
+}
+
 export async function exportRun(runPath: string, options: ExportRunOptions = {}): Promise<ExportRunResult> {
   const format = options.format ?? 'onnx';
   if (!EXPORT_FORMATS.includes(format)) throw new RangeError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got '${String(format)}'`);
@@ -49,7 +82,6 @@ export async function exportRun(runPath: string, options: ExportRunOptions = {})
   // alone says how to turn an image into the model's input.
   const { model, name, preprocessing, dir } = loadRunModel(runPath);
   const classes = [...preprocessing.classes];
-  const { channels, height, width } = preprocessing.input;
   const out = options.out ?? defaultOutput(dir, format);
   try {
     if (format !== 'onnx') {
@@ -57,26 +89,8 @@ export async function exportRun(runPath: string, options: ExportRunOptions = {})
       saveStateDict(out, model, format === 'safetensors' ? { format, metadata } : { format });
       return { path: out, format, bytes: statSync(out).size };
     }
-    // The example and check inputs are the same on every run, without disturbing the caller's generator.
-    const rng = getRngState();
-    manualSeed(0);
-    const sample = (batch: number) => randn([batch, channels, height, width]);
-    const inputs = [sample(2), sample(1), sample(7)] as const;
-    setRngState(rng);
-    rng.dispose();
-    let comparison: OnnxComparison[] | undefined;
-    let exported: ReturnType<typeof exportOnnx>;
-    try {
-      exported = exportOnnx(model, inputs[0], {
-        opset: options.opset ?? MAX_OPSET, classes, inputLayout: LAYOUT, preprocessing: preprocessing.toJSON(), metadata: { model: name },
-      });
-      if (options.verify ?? true) comparison = await compareWithOnnxRuntime(model, exported.bytes, [[inputs[1]], [inputs[2]]]);
-    } finally {
-      inputs.forEach((x) => x.dispose());
-    }
+    const { exported, comparison } = await runToOnnx({ model, name, preprocessing }, options);
     const { bytes, opset, foldedBatchNorms } = exported;
-    const bad = comparison?.find((c) => !c.ok);
-    if (bad) throw new Error(`the exported model does not match the Tessera model in ONNX Runtime at batch ${bad.batch} (max |Δ| ${bad.maxAbsDiff.toExponential(2)}); nothing written (--no-verify writes it anyway)`);
     writeFileAtomic(out, [bytes]);
     return { path: out, format, bytes: bytes.length, opset, foldedBatchNorms, ...(comparison ? { comparison } : {}) };
   } finally {

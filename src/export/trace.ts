@@ -222,6 +222,7 @@ class Tracer {
         this.#constants.delete(h);
         if (out === null) return void this.#dynamic.set(h, UNAVAILABLE);
         const name = typeof out === 'string' ? out : out.name;
+        this.graph.shapes.set(name, r.shape);
         this.#dynamic.set(h, { name, dtype: r.dtype, shape: r.shape, batchAxis: typeof out === 'string' ? call.inferBatchAxis(r.shape) : out.batchAxis });
       });
     } catch (e) {

@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { loadStateDictFile, saveStateDict } from '../io/state-dict.js';
 import type { Module } from '../nn/module.js';
 import { createModel, type ZooModel } from '../models/registry.js';
+import { resizeToShapes } from '../prune/resize.js';
 import { noGrad } from '../tensor/autograd.js';
 import { scope } from '../tensor/memory.js';
 
@@ -24,10 +25,13 @@ export const MODEL_FORMAT = 'tessera-model/2';
 const ModelOptions = z.object({ classes: z.number().int().positive(), inChannels: z.number().int().positive(), imageSize: z.number().int().positive() }).strict();
 export type SavedModelOptions = z.infer<typeof ModelOptions>;
 
+/** A channel-pruned model (src/prune/): the shapes its tensors have instead of the zoo model's, by state-dict key. */
+const PrunedShapes = z.record(z.string(), z.array(z.number().int().positive()));
+
 const ModelJson = z
   .object({
     format: z.literal(MODEL_FORMAT),
-    model: z.object({ name: z.string().min(1), options: ModelOptions }).strict(),
+    model: z.object({ name: z.string().min(1), options: ModelOptions, shapes: PrunedShapes.optional() }).strict(),
     preprocessing: z.unknown(),
   })
   .strict();
@@ -48,11 +52,13 @@ export interface SavedModel {
   name: string;
   options: SavedModelOptions;
   preprocessing: Preprocessing;
+  /** Channel-pruned tensors' shapes (createModel's model is resized to them before the weights load). */
+  shapes?: Readonly<Record<string, readonly number[]>>;
 }
 
 export function saveRunModel(dir: string, model: Module, saved: SavedModel): void {
   saveStateDict(join(dir, 'model.safetensors'), model);
-  const json = { format: MODEL_FORMAT, model: { name: saved.name, options: saved.options }, preprocessing: saved.preprocessing.toJSON() };
+  const json = { format: MODEL_FORMAT, model: { name: saved.name, options: saved.options, ...(saved.shapes ? { shapes: saved.shapes } : {}) }, preprocessing: saved.preprocessing.toJSON() };
   writeFileAtomic(join(dir, 'model.json'), [Buffer.from(`${JSON.stringify(json, null, 2)}\n`)]);
 }
 
@@ -85,7 +91,7 @@ export function readModelJson(raw: unknown, where: string): SavedModel {
   const preprocessing = Preprocessing.fromJSON(m.preprocessing, `${where}: preprocessing`);
   if (preprocessing.classes.length !== m.model.options.classes)
     throw new Error(`${where}: the model has ${m.model.options.classes} outputs but preprocessing names ${preprocessing.classes.length} classes`);
-  return { name: m.model.name, options: m.model.options, preprocessing };
+  return { name: m.model.name, options: m.model.options, preprocessing, ...(m.model.shapes ? { shapes: m.model.shapes } : {}) };
 }
 
 /**
@@ -116,6 +122,7 @@ export function loadRunModel(path: string): SavedModel & { model: ZooModel; dir:
   const model = createModel(saved.name, saved.options);
   const weights = loadStateDictFile(join(dir, 'model.safetensors'));
   try {
+    if (saved.shapes) resizeToShapes(model, saved.shapes);
     model.loadStateDict(weights);
   } catch (e) {
     model.dispose();
