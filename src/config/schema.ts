@@ -15,7 +15,7 @@ export const DataConfig = z
     /** `fashion-mnist`, or a path: image folder, manifest (.csv/.jsonl), CIFAR or IDX dir, NPY/NPZ, packed dir, tar shards (src/data/pipeline/source.ts). */
     source: z.string().min(1).default('fashion-mnist'),
     format: z
-      .enum(['auto', 'fashion-mnist', 'idx', 'image-folder', 'manifest', 'cifar10', 'cifar100', 'npy', 'packed', 'webdataset'])
+      .enum(['auto', 'fashion-mnist', 'idx', 'image-folder', 'segmentation', 'manifest', 'cifar10', 'cifar100', 'npy', 'packed', 'webdataset'])
       .default('auto'),
     /** A separate test set (same format); without it, `testSplit` of the source is held out. */
     test: z.string().min(1).optional(),
