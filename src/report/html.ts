@@ -5,6 +5,7 @@
 import type { ClassificationReport } from '../metrics/report.js';
 import { escapeHtml as e } from './escape.js';
 import { barChart, formatNumber, heatmap, lineChart, type Series } from './svg.js';
+import { TASK_CSS, taskCards, taskSections } from './task-sections.js';
 import type { EpochRecord, GalleryItem, ReportData, TimingEntry } from './types.js';
 
 const CSS = `
@@ -45,6 +46,7 @@ export function renderReportHtml(data: ReportData): string {
     historySection(data.history),
     lrSection(data),
     data.test ? testSection(data.test) : '',
+    taskSections(data),
     data.gallery && data.gallery.length > 0 ? gallerySection(data.gallery, name) : '',
     datasetSection(data),
     skippedSection(data),
@@ -56,7 +58,7 @@ export function renderReportHtml(data: ReportData): string {
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${e(data.runName)} · Tessera report</title><style>${CSS}</style></head>
+<title>${e(data.runName)} · Tessera report</title><style>${CSS}${TASK_CSS}</style></head>
 <body><main>
 ${body.filter(Boolean).join('\n')}
 </main></body></html>
@@ -75,6 +77,7 @@ function summaryCards(data: ReportData): string {
   if (t) {
     cards.push(card('test accuracy', pct(t.accuracy)), card('macro F1', fmt(t.macro.f1)), card('macro AUC', fmt(t.macro.auc)), card('ECE', fmt(t.calibration.ece)), card('test loss', fmt(t.loss)));
   }
+  cards.push(...taskCards(data));
   cards.push(card('epochs', String(data.history.length)));
   const total = data.timing ? runSeconds(data.timing) : data.history.reduce((s, h) => s + (h.seconds ?? 0), 0);
   if (total > 0) cards.push(card('time', seconds(total)));

@@ -143,7 +143,7 @@ export function classColour(k: number): [number, number, number] {
  */
 export function overlayMask(image: RawImage, mask: RawImage, o: { alpha?: number; showIgnored?: boolean } = {}): RawImage {
   if (mask.width !== image.width || mask.height !== image.height) throw new RangeError(`overlayMask: mask ${mask.width}x${mask.height} for an image of ${image.width}x${image.height}`);
-  const alpha = o.alpha ?? 0.55;
+  const alpha = o.alpha ?? 0.75;
   const out = new Uint8Array(image.width * image.height * 3);
   for (let p = 0; p < image.width * image.height; p++) {
     const k = mask.data[p] as number;
