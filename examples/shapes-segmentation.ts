@@ -1,7 +1,7 @@
 // Segmentation from the command line, on a data set drawn here: circles, squares and triangles of
 // random colours on noise, each image with its mask (0 background, 1 circle, 2 square, 3 triangle).
 //
-//   node dist/examples/shapes-segmentation.js [dir] [--images 400] [--size 32] [--epochs 12]
+//   node dist/examples/shapes-segmentation.js [dir] [--images 700] [--size 32] [--epochs 20]
 //
 // writes the data set to dir (default: a temporary folder) and trains it as
 //   tessera train <dir> --task segmentation --model unet --image-size 32 \
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     return i >= 0 ? Number(args[i + 1]) : fallback;
   };
   const dir = args[0] && !args[0].startsWith('--') ? args[0] : mkdtempSync(join(tmpdir(), 'tessera-shapes-'));
-  const [count, size, epochs] = [flag('--images', 400), flag('--size', 32), flag('--epochs', 12)];
+  const [count, size, epochs] = [flag('--images', 700), flag('--size', 32), flag('--epochs', 20)];
   await writeShapes(dir, { count, size });
   const { spawnSync } = await import('node:child_process');
   const bin = fileURLToPath(new URL('../../bin/tessera.js', import.meta.url));

@@ -5,3 +5,4 @@ export { sniffFormat, formatFromName, hasEndMarker } from './magic.js';
 export { decodeBmp } from './bmp.js';
 export { expandGrey, lumaPIL } from './pixels.js';
 export { decodeJpegBatch, isJpeg, probeJpeg, resizeCenterCrop, type JpegBatchOptions, type JpegInfo, type JpegSample } from './jpeg-native.js';
+export { decodeMask, decodeMaskPng, overlayMask, classColour } from './mask.js';
