@@ -33,7 +33,8 @@ describe('segmentation', () => {
   before(async () => {
     data = join(root, 'shapes');
     await writeShapes(data, { count: 60, size: 32 });
-    const r = tessera('train', data, '--task', 'segmentation', '--model', 'unet', '--epochs', '2', '--set', 'model.options.baseWidth=4', '--set', 'model.options.depth=2',
+    await writeShapes(join(root, 'shapes-test'), { count: 8, size: 32, start: 1000 });
+    const r = tessera('train', data, '--test', join(root, 'shapes-test'), '--task', 'segmentation', '--model', 'unet', '--epochs', '2', '--set', 'model.options.baseWidth=4', '--set', 'model.options.depth=2',
       '--optimizer', 'adam', '--lr', '0.01', '--batch-size', '8', '--threads', '1', '--out-dir', join(root, 'runs'), '--name', 'seg', '--loss', 'dice+cross-entropy');
     assert.equal(r.status, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /test mean IoU \d+\.\d+% — \d+ s — report: /);
@@ -45,7 +46,7 @@ describe('segmentation', () => {
     assert.match(log.split('\n')[0] as string, /train_miou.*val_miou/);
     const metrics = json(join(run, 'metrics.json'));
     for (const k of ['test_miou', 'test_dice', 'test_pixel_accuracy', 'test_loss']) assert.equal(typeof metrics[k], 'number', k);
-    assert.equal(metrics.test_samples, 6);
+    assert.equal(metrics.test_samples, 8, 'the --test folder');
     const model = json(join(run, 'model.json')) as { task: { name: string }; model: { options: Record<string, number> }; preprocessing: { targets: string; transforms: unknown[] } };
     assert.deepEqual(model.task, { name: 'segment' });
     assert.equal(model.preprocessing.targets, 'mask');
@@ -55,7 +56,7 @@ describe('segmentation', () => {
     assert.equal(report.task, 'segment');
     assert.deepEqual(report.segmentation.perClass.map((c) => c.name), ['background', 'circle', 'square', 'triangle']);
     assert.equal(report.segmentation.meanIoU, metrics.test_miou);
-    assert.equal(report.segmentation.worst.length, 6, 'every test image (gallery 24 > 6)');
+    assert.equal(report.segmentation.worst.length, 8, 'every test image (gallery 24 > 8)');
     assert.deepEqual(report.segmentation.worst[0]?.images.map((i) => i.caption), ['image', 'truth', 'prediction']);
     assert.match(readFileSync(join(run, 'report.html'), 'utf8'), /Test set: segmentation/);
   });
@@ -107,6 +108,9 @@ describe('segmentation', () => {
     const option = tessera('train', data, '--task', 'segment', '--set', 'model.options.noise=0.2', '--epochs', '1', '--out-dir', join(root, 'runs'));
     assert.equal(option.status, 1);
     assert.match(option.stderr, /model\.options\.noise does not apply to the models of task segment \(they read baseWidth, depth, upsampling\)/);
+    const weights = tessera('train', data, '--task', 'segment', '--set', 'train.classWeights=inverse', '--epochs', '1', '--out-dir', join(root, 'runs'));
+    assert.equal(weights.status, 1);
+    assert.match(weights.stderr, /train\.classWeights and train\.sampler weigh one class per image; a mask has a class per pixel/);
   });
 
   it('data explain and data check accept the folder', () => {

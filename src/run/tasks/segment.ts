@@ -73,6 +73,7 @@ export const segment: Task = {
     if (config.threshold !== undefined) throw new ConfigError('threshold (--threshold) is for multi-label classification (task multilabel); segmentation predicts the most probable class of each pixel');
     const loss = config.train.loss;
     if (loss !== undefined && !(LOSSES as readonly string[]).includes(loss)) throw new ConfigError(`train.loss (--loss) ${loss} does not apply to segmentation: use ${LOSSES.join(', ')}`);
+    if (config.train.classWeights !== 'none' || config.train.sampler === 'weighted') throw new ConfigError('train.classWeights and train.sampler weigh one class per image; a mask has a class per pixel: leave them at none and random (the Dice loss weighs the classes evenly)');
     return {};
   },
 
