@@ -17,7 +17,7 @@ import { galleryItem } from '../../report/write.js';
 import type { GalleryItem } from '../../report/types.js';
 import { tensor } from '../../tensor/factories.js';
 import { softmax, topk } from '../../tensor/generated/ops.js';
-import { persist } from '../../tensor/memory.js';
+import { persist, scope } from '../../tensor/memory.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { inference, type InferenceOptions } from '../../train/inference.js';
 import { csvCell, percent, type Losses, type Task, type TestOutput } from './task.js';
@@ -127,9 +127,10 @@ export const classify: Task = {
     const k = Math.min(options.topK ?? 5, classes.length);
     return {
       async batch(output, items) {
-        const [v, ix] = topk(softmax(output.float(), 1), k, 1);
-        const values = v.data() as Float32Array;
-        const top = ix.data() as BigInt64Array;
+        const { values, top } = scope(() => {
+          const [v, ix] = topk(softmax(output.float(), 1), k, 1);
+          return { values: v.data() as Float32Array, top: ix.data() as BigInt64Array };
+        });
         return items.map((item, row) => ({
           file: item.file,
           top: Array.from({ length: k }, (_, c) => {

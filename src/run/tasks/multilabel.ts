@@ -8,6 +8,7 @@
 import { ConfigError } from '../../config/load.js';
 import { MeanAveragePrecision, MultilabelF1Score } from '../../metrics/multilabel.js';
 import { binaryCrossEntropyWithLogits } from '../../tensor/generated/ops.js';
+import { scope } from '../../tensor/memory.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { MultilabelSection } from '../../report/types.js';
 import { inference } from '../../train/inference.js';
@@ -92,7 +93,7 @@ export const multilabel: Task = {
     const threshold = options.threshold ?? settings.threshold ?? DEFAULT_THRESHOLD;
     return {
       async batch(output, items) {
-        const p = output.float().sigmoid().data() as Float32Array;
+        const p = scope(() => output.float().sigmoid().data() as Float32Array);
         const K = classes.length;
         return items.map((item, row) => {
           const probabilities = Object.fromEntries(classes.map((c, k) => [c, p[row * K + k] as number]));
