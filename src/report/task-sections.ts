@@ -54,7 +54,7 @@ function segmentationSection(data: ReportData): string {
   const worst = s.worst.length === 0 ? '' : `<h3>Lowest IoU (image, truth, prediction)</h3><p class="sub">Classes in colour over the image: ${legend}; ${e(s.classes[0] ?? 'class 0')} is not coloured, ignored pixels are hatched grey (truth).</p>${strips(s.worst, 'segmentation.worst')}`;
   return `<section><h2>Test set: segmentation</h2><div class="cards">${card('images', String(s.images))}${card('pixels', s.pixels.toLocaleString('en-US'))}</div>
 <h3>Per class</h3><table class="seg-per-class"><tr><th class="l">class (${s.classes.length})</th><th>IoU</th><th>Dice</th><th>pixels</th></tr>${rows}
-<tr><th class="l">mean</th><td>${pct(s.meanIoU)}</td><td>${pct(s.meanDice)}</td><td>${s.pixels.toLocaleString('en-US')}</td></tr></table>
+<tr><th class="l">mean</th><td>${pct(s.meanIoU)}${meter(s.meanIoU)}</td><td>${pct(s.meanDice)}</td><td>${s.pixels.toLocaleString('en-US')}</td></tr></table>
 <p class="sub">From one confusion matrix over every counted pixel; a class in neither the truth nor the predictions has no IoU and is left out of the means.</p>${bars}${worst}</section>`;
 }
 
@@ -68,7 +68,7 @@ function multilabelSection(data: ReportData): string {
   const bars = barChart(m.perClass.map((c) => ({ label: c.name, value: c.ap ?? 0, title: `${c.name}: AP ${pct(c.ap)}, F1 ${pct(c.f1)}` })), { title: 'Average precision per label', xLabel: 'label', yLabel: 'AP', max: 1, width: 480, height: 240 });
   return `<section><h2>Test set: multi-label</h2><div class="cards">${card('images', String(m.samples))}${card('threshold', String(m.threshold))}</div>
 <h3>Per label</h3><table class="ml-per-class"><tr><th class="l">label (${m.classes.length})</th><th>AP</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>${rows}
-${avg('macro avg', m.macro, pct(m.meanAP))}${avg('micro avg', m.micro, '')}</table>
+${avg('macro avg', m.macro, `${pct(m.meanAP)}${meter(m.meanAP)}`)}${avg('micro avg', m.micro, '')}</table>
 <p class="sub">AP ranks the images by each label's score (no threshold); precision, recall and F1 count a label as predicted when its probability is above ${e(String(m.threshold))}. A label without positive images has no AP and is left out of the mean.</p>${bars}</section>`;
 }
 

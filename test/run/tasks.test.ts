@@ -181,7 +181,7 @@ describe('reconstruction', () => {
   before(async () => {
     data = join(root, 'bars');
     await writeBars(data, 60);
-    const r = tessera('train', data, '--task', 'reconstruct', '--model', 'denoising-autoencoder', '--epochs', '2', '--optimizer', 'adam', '--lr', '0.003', '--batch-size', '16',
+    const r = tessera('train', data, '--task', 'reconstruct', '--model', 'denoising-autoencoder', '--epochs', '8', '--optimizer', 'adam', '--lr', '0.01', '--batch-size', '16',
       '--threads', '1', '--out-dir', join(root, 'runs'), '--name', 'ae', '--set', 'model.options.widths=[8,4]', '--set', 'model.options.noise=0.2');
     assert.equal(r.status, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /train.labelSmoothing \(0\.1\) does not apply to reconstruction|test reconstruction error/);
@@ -193,6 +193,7 @@ describe('reconstruction', () => {
     const metrics = json(join(run, 'metrics.json'));
     for (const k of ['test_mse', 'test_psnr', 'test_denoised_mse']) assert.equal(typeof metrics[k], 'number', k);
     assert.ok((metrics.test_denoised_mse as number) > 0);
+    assert.notEqual(metrics.test_denoised_mse, metrics.test_mse, 'the model has learnt enough for the noise to change its output');
     const report = json(join(run, 'report.json')) as { reconstruction: { noise: number; mse: number; worst: { images: { caption: string }[] }[] } };
     assert.equal(report.reconstruction.noise, 0.2);
     assert.equal(report.reconstruction.mse, metrics.test_mse);
@@ -208,6 +209,10 @@ describe('reconstruction', () => {
     assert.match(e.stdout, /mean reconstruction error \(MSE, pixels in \[0, 1\]\) (\d\.\d+)/);
     const got = /error \(MSE, pixels in \[0, 1\]\) (\d\.\d+)/.exec(e.stdout)?.[1];
     assert.equal(Number(got), Number((json(join(run, 'metrics.json')).test_mse as number).toFixed(5)));
+    // The test noise is seeded: eval draws the run's noise (the 6 test images are one batch in both).
+    const noisy = /inputs with noise σ 0\.2: error (\d\.\d+)/.exec(e.stdout)?.[1];
+    assert.equal(Number(noisy), Number((json(join(run, 'metrics.json')).test_denoised_mse as number).toFixed(5)));
+    assert.equal(tessera('eval', run).stdout, e.stdout, 'eval twice: the same numbers');
     const out = join(root, 'recon');
     const p = tessera('predict', run, join(data, 'bars'), '--output-dir', out);
     assert.equal(p.status, 0, p.stderr);

@@ -10,6 +10,7 @@ import { MeanSquaredError } from '../../metrics/reconstruction.js';
 import type { ReconstructionSection, SampleStrip } from '../../report/types.js';
 import { binaryCrossEntropy, mseLoss, randnLike } from '../../tensor/generated/ops.js';
 import { scope } from '../../tensor/memory.js';
+import { getRngState, manualSeed, setRngState } from '../../tensor/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { RawImage } from '../../data/types.js';
 import { inference } from '../../train/inference.js';
@@ -53,25 +54,36 @@ export const reconstruct: Task = {
     const noisy = new MeanSquaredError();
     const worst = new Worst<{ id: string; images: RawImage[] }>(i.gallery);
     let [lossSum, images] = [0, 0];
-    await inference(i.model, i.source, (output, batch) => {
-      clean.update(output, batch.y);
-      const n = output.shape[0] as number;
-      lossSum += (lossOf(i.evalLoss, output, batch.y).item() as number) * n;
-      images += n;
-      // The denoising model's own task: the input corrupted as in training, the clean image as target.
-      const corrupted = noise > 0 ? batch.x.add(randnLike(batch.x).mul(noise)) : undefined;
-      const denoised = corrupted ? i.model.forward(corrupted) : undefined;
-      if (denoised) noisy.update(denoised, batch.y);
-      if (i.gallery === 0) return;
-      const errors = scope(() => output.sub(batch.y).square().flatten(1).mean([1]).cpu().data() as Float32Array);
-      let strips: RawImage[][] | undefined;
-      for (let s = 0; s < n; s++) {
-        const error = errors[s] as number;
-        if (!worst.wants(-error)) continue;
-        strips ??= columns(batch.x, output, corrupted, denoised, i);
-        worst.offer(-error, () => ({ id: batch.ids[s] ?? `sample ${batch.indices[s]}`, images: strips!.map((col) => col[s] as RawImage) }));
+    // The test noise comes from a generator seeded here (the caller's is restored after), so the
+    // denoising error is the same each time a model is tested: `tessera eval` repeats the run's.
+    const callerRng = noise > 0 ? getRngState() : undefined;
+    if (callerRng) manualSeed(0);
+    try {
+      await inference(i.model, i.source, (output, batch) => {
+        clean.update(output, batch.y);
+        const n = output.shape[0] as number;
+        lossSum += (lossOf(i.evalLoss, output, batch.y).item() as number) * n;
+        images += n;
+        // The denoising model's own task: the input corrupted as in training, the clean image as target.
+        const corrupted = noise > 0 ? batch.x.add(randnLike(batch.x).mul(noise)) : undefined;
+        const denoised = corrupted ? i.model.forward(corrupted) : undefined;
+        if (denoised) noisy.update(denoised, batch.y);
+        if (i.gallery === 0) return;
+        const errors = scope(() => output.sub(batch.y).square().flatten(1).mean([1]).cpu().data() as Float32Array);
+        let strips: RawImage[][] | undefined;
+        for (let s = 0; s < n; s++) {
+          const error = errors[s] as number;
+          if (!worst.wants(-error)) continue;
+          strips ??= columns(batch.x, output, corrupted, denoised, i);
+          worst.offer(-error, () => ({ id: batch.ids[s] ?? `sample ${batch.indices[s]}`, images: strips!.map((col) => col[s] as RawImage) }));
+        }
+      }, i.precision === undefined ? {} : { precision: i.precision });
+    } finally {
+      if (callerRng) {
+        setRngState(callerRng);
+        callerRng.dispose();
       }
-    }, i.precision === undefined ? {} : { precision: i.precision });
+    }
     const captions = noise > 0 ? ['input', 'output', `noisy input (σ ${noise})`, 'output of the noisy input'] : ['input', 'output'];
     const strips: SampleStrip[] = [];
     for (const { score, item } of worst.items)
