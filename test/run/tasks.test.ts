@@ -121,6 +121,18 @@ describe('segmentation', () => {
     const c = tessera('data', 'check', data);
     assert.equal(c.status, 0, c.stderr + c.stdout);
   });
+
+  it('a mask id beyond classes.txt: data check names the image, train refuses it and points there', async () => {
+    const bad = join(root, 'shapes-bad');
+    await writeShapes(bad, { count: 8, size: 32 });
+    await sharp(new Uint8Array(32 * 32).fill(7), { raw: { width: 32, height: 32, channels: 1 } }).toColourspace('b-w').png().toFile(join(bad, 'masks', 'shape-00003.png'));
+    const c = tessera('data', 'check', bad);
+    assert.equal(c.status, 1, c.stdout);
+    assert.match(c.stdout, /shape-00003\.png\s+ERROR bad-mask\s+its mask holds class id 7, but there are 4 classes \(ids 0\.\.3, 255 = ignore\)/);
+    const t = tessera('train', bad, '--task', 'segment', '--epochs', '1', '--set', 'model.options.baseWidth=4', '--set', 'model.options.depth=2', '--batch-size', '8', '--threads', '1', '--out-dir', join(root, 'runs'));
+    assert.equal(t.status, 1);
+    assert.match(t.stderr, /holds class id 7, but there are 4 classes .* \(tessera data check names the masks at fault\)/);
+  });
 });
 
 describe('multi-label classification', () => {

@@ -76,7 +76,7 @@ export function maskCheckStep(classes: number): BatchStep {
         const rows = bad.flatten(1).any(1).data() as Uint8Array;
         const i = rows.findIndex((v) => v !== 0);
         const value = y.select(0, i).maskedSelect(bad.select(0, i)).max().item();
-        throw new DataSourceError(`the mask of sample ${ctx.indices[i]} holds class id ${String(value)}, but there are ${classes} classes (ids 0..${classes - 1}, ${MASK_IGNORE} = ignore): name every class in data.classes or classes.txt`);
+        throw new DataSourceError(`the mask of sample ${ctx.indices[i]} holds class id ${String(value)}, but there are ${classes} classes (ids 0..${classes - 1}, ${MASK_IGNORE} = ignore): name every class in data.classes or classes.txt (tessera data check names the masks at fault)`);
       }
       return { x, y };
     },
