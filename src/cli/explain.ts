@@ -8,7 +8,8 @@ import { InvalidArgumentError } from 'commander';
 
 import { DataPipeline } from '../data/pipeline/pipeline.js';
 import { SOURCE_FORMS } from '../data/pipeline/source.js';
-import { chooseModel, pipelineSpec } from '../run/data.js';
+import { pipelineSpec } from '../run/data.js';
+import { taskOf } from '../run/tasks/index.js';
 import { addConfigFlags, type CommonFlags, configFromFlags } from './train.js';
 
 interface ExplainFlags extends CommonFlags {
@@ -58,7 +59,7 @@ async function runExplain(source: string, flags: ExplainFlags, h: ExplainHelpers
   }
   try {
     const r = await p.summary({ split: flags.split, index: flags.index, batch: flags.batch });
-    const model = config.model.name === 'auto' ? `model: ${chooseModel(p).name} (chosen for these inputs; --model to choose)` : `model: ${config.model.name}`;
+    const model = config.model.name === 'auto' ? `model: ${taskOf(config.task).autoModel(p).name} (chosen for these inputs; --model to choose)` : `model: ${config.model.name}`;
     console.log(flags.json ? JSON.stringify({ ...r, pipeline: p.toJSON(), preprocessing: p.preprocessing.toJSON() }, null, 2) : `${r.text}\n${model}`);
     return r.ok ? 0 : 1;
   } finally {

@@ -1,6 +1,8 @@
 // `tessera train`, `eval`, `predict`, `lr-find`, `models`: the CLI over src/run/. Flags are
 // shorthands for config fields (`--epochs 5` is `train.epochs`); `--set path=value` reaches any
 // field; a --config file (JSON or YAML) is read first and flags override it.
+import { dirname, join } from 'node:path';
+
 import { type Command, InvalidArgumentError, Option } from 'commander';
 
 import { SHORTHANDS } from '../config/flags.js';
@@ -9,11 +11,12 @@ import { ConfigError, resolveConfig, type Override } from '../config/load.js';
 import type { RunConfig } from '../config/schema.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { listModels } from '../models/registry.js';
-import { evaluateSavedModel } from '../run/eval.js';
+import { evaluateRun } from '../run/eval.js';
 import { runLrFind } from '../run/lr-find.js';
 import { checkBeforeData } from '../run/preflight.js';
-import { listImageFiles, predictFiles, predictionsToCsv } from '../run/predict.js';
+import { listImageFiles, predictRun } from '../run/predict.js';
 import { runTraining } from '../run/train.js';
+import { readRunModel } from '../run/saved-model.js';
 import { setNumThreads } from '../runtime/threads.js';
 import { CheckpointError } from '../train/checkpoint.js';
 
@@ -64,6 +67,9 @@ export function configFromFlags(flags: CommonFlags, source?: string): RunConfig 
 
 const warn = (line: string) => console.error(`tessera: warning: ${line}`);
 
+/** The run directory a `run` argument names (the directory, its model.json or model.safetensors). */
+const dirOfRun = (run: string) => (run.endsWith('.json') || run.endsWith('.safetensors') ? dirname(run) : run);
+
 /** `--threads` of eval and predict: bounded like train.threads, lowered to the cores here. */
 function threadsOption(v: string): number {
   const n = Number(v);
@@ -102,8 +108,8 @@ export function registerTrainCommands(program: Command): void {
       if (e instanceof CheckpointError) e.message = e.message.replace('pass force: true', 'pass --force');
       throw e;
     }
-    const acc = summary.testAccuracy === undefined ? '' : `test accuracy ${(summary.testAccuracy * 100).toFixed(2)}% — `;
-    console.log(`${acc}${Math.round(summary.seconds)} s — report: ${summary.reportPath}`);
+    const headline = summary.headline ? `${summary.headline} — ` : '';
+    console.log(`${headline}${Math.round(summary.seconds)} s — report: ${summary.reportPath}`);
     if (summary.stopped?.failed) {
       // A diverged or halted run is a failure, whatever it left on disk.
       console.error(`tessera: training failed: ${summary.stopped.reason}`);
@@ -131,31 +137,45 @@ export function registerTrainCommands(program: Command): void {
     .description("evaluate a trained run's model on its test set, or on --data")
     .option('--data <source>', 'another labelled data set (same classes)')
     .option('--json', 'print the metrics as JSON')
+    .option('--threshold <x>', "a multi-label model's threshold instead of the saved one", numberIn('--threshold', 0, 1))
     .option('--threads <n>', 'LibTorch threads (default: every core)', threadsOption)
-    .action(async (run: string, flags: { data?: string; json?: boolean; threads?: number }) => {
+    .action(async (run: string, flags: { data?: string; json?: boolean; threshold?: number; threads?: number }) => {
       useThreads(flags.threads);
-      const r = await evaluateSavedModel(run, { ...(flags.data ? { data: flags.data } : {}) });
+      const r = await evaluateRun(run, { ...(flags.data ? { data: flags.data } : {}), ...(flags.threshold !== undefined ? { threshold: flags.threshold } : {}) });
       console.log(flags.json ? JSON.stringify(r.report, null, 2) : r.text);
     });
 
   program
     .command('predict <run> <inputs...>')
-    .description('classify image files or folders with a trained run: top-k labels as CSV or JSON')
-    .option('-k, --top-k <n>', 'classes per image', (v) => Number(v), 5)
+    .description("image files or folders through a trained run's model: its task's answers (top-k classes, labels above the threshold, masks, reconstructions) as CSV or JSON")
+    .option('-k, --top-k <n>', 'classes per image (classify)', (v) => Number(v), 5)
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
     .option('-o, --out <file>', 'write to a file instead of stdout')
+    .option('--threshold <x>', 'multilabel: probability above which a label is listed (default: the saved one)', numberIn('--threshold', 0, 1))
+    .option('--output-dir <dir>', 'segment: mask PNGs (class ids); reconstruct: reconstructed images (default <run>/predictions)')
+    .option('--overlay', 'segment: also write each mask in colour over its image')
     .option('--threads <n>', 'LibTorch threads (default: every core)', threadsOption)
-    .action(async (run: string, inputs: string[], flags: { topK: number; format: 'csv' | 'json'; out?: string; threads?: number }) => {
+    .action(async (run: string, inputs: string[], flags: { topK: number; format: 'csv' | 'json'; out?: string; threshold?: number; outputDir?: string; overlay?: boolean; threads?: number }) => {
       if (!(Number.isInteger(flags.topK) && flags.topK > 0)) throw new Error(`--top-k must be a positive integer, got ${flags.topK}`);
       useThreads(flags.threads);
       const files = await listImageFiles(inputs);
       if (files.length === 0) throw new Error(`no image files in ${inputs.join(', ')}`);
-      const predictions = await predictFiles(run, files, { topK: flags.topK });
-      const k = Math.max(0, ...predictions.map((p) => p.top.length));
-      const text = flags.format === 'json' ? `${JSON.stringify(predictions, null, 2)}\n` : predictionsToCsv(predictions, k);
+      const task = readRunModel(run).task?.name ?? 'classify';
+      const writes = task === 'segment' || task === 'reconstruct';
+      if (!writes && (flags.outputDir !== undefined || flags.overlay)) throw new Error(`--output-dir and --overlay are for segmentation and reconstruction models; ${run} holds a '${task}' model`);
+      if (task !== 'segment' && flags.overlay) throw new Error(`--overlay draws segmentation masks; ${run} holds a '${task}' model`);
+      const outputDir = writes ? (flags.outputDir ?? join(dirOfRun(run), 'predictions')) : undefined;
+      const predictions = await predictRun(run, files, {
+        topK: flags.topK,
+        ...(flags.threshold !== undefined ? { threshold: flags.threshold } : {}),
+        ...(outputDir !== undefined ? { outputDir } : {}),
+        ...(flags.overlay ? { overlay: true } : {}),
+      });
+      const text = flags.format === 'json' ? `${JSON.stringify(predictions.rows, null, 2)}\n` : predictions.csv();
+      if (outputDir !== undefined) console.error(`tessera: ${task === 'segment' ? 'masks' : 'reconstructions'} written to ${outputDir}`);
       if (flags.out) writeFileAtomic(flags.out, [Buffer.from(text)]);
       else process.stdout.write(text);
-      const bad = predictions.filter((p) => p.error).length;
+      const bad = predictions.rows.filter((p) => p.error).length;
       if (bad > 0) console.error(`tessera: ${bad} of ${files.length} images could not be read (see the error column)`);
     });
 

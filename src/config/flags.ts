@@ -13,7 +13,10 @@ export interface Shorthand {
 }
 
 export const SHORTHANDS: readonly Shorthand[] = [
+  { flag: '--task <name>', path: 'task', help: 'classify (default), segment, multilabel or reconstruct', text: true },
   { flag: '--model <name>', path: 'model.name', help: 'model from the zoo (see `tessera models`)', text: true },
+  { flag: '--loss <name>', path: 'train.loss', help: "the task's objective: cross-entropy, dice, dice+cross-entropy, bce or mse", text: true },
+  { flag: '--threshold <x>', path: 'threshold', help: 'multilabel: probability above which a label is predicted (default 0.5)' },
   { flag: '--epochs <n>', path: 'train.epochs', help: 'passes over the training set' },
   { flag: '--batch-size <n>', path: 'train.batchSize', help: 'images per step' },
   { flag: '--lr <x>', path: 'train.optimizer.lr', help: 'peak learning rate' },

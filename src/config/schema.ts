@@ -15,7 +15,7 @@ export const DataConfig = z
     /** `fashion-mnist`, or a path: image folder, manifest (.csv/.jsonl), CIFAR or IDX dir, NPY/NPZ, packed dir, tar shards (src/data/pipeline/source.ts). */
     source: z.string().min(1).default('fashion-mnist'),
     format: z
-      .enum(['auto', 'fashion-mnist', 'idx', 'image-folder', 'manifest', 'cifar10', 'cifar100', 'npy', 'packed', 'webdataset'])
+      .enum(['auto', 'fashion-mnist', 'idx', 'image-folder', 'segmentation', 'manifest', 'cifar10', 'cifar100', 'npy', 'packed', 'webdataset'])
       .default('auto'),
     /** A separate test set (same format); without it, `testSplit` of the source is held out. */
     test: z.string().min(1).optional(),
@@ -58,10 +58,30 @@ export const AugmentConfig = z
   })
   .strict();
 
+/** The zoo's structural options a run may set (each read by the models of one task; run/tasks refuses the others). */
+export const ModelOptionsConfig = z
+  .object({
+    /** unet: channels of the first level (default 64). */
+    baseWidth: upTo(4096, 'channels').optional(),
+    /** unet: number of 2× poolings (default 4). */
+    depth: upTo(8, 'poolings').optional(),
+    /** unet: 'transposed' convolutions or 'bilinear' upsampling. */
+    upsampling: z.enum(['transposed', 'bilinear']).optional(),
+    /** Autoencoders: encoder widths, one 2× pooling each (default [32, 16, 8]). */
+    widths: z.array(upTo(4096, 'channels')).min(1).max(8).optional(),
+    /** Autoencoders: 'sigmoid' outputs in [0, 1] (default) or 'linear'. */
+    output: z.enum(['sigmoid', 'linear']).optional(),
+    /** Autoencoders: std of the noise added to inputs in training (denoising-autoencoder: default 0.3). */
+    noise: z.number().min(0).optional(),
+  })
+  .strict();
+
 export const ModelConfig = z
   .object({
-    /** A zoo model, or 'auto': chosen from the data (fashion-net for small grey images such as Fashion-MNIST, resnet9 for colour or larger ones). */
+    /** A zoo model, or 'auto': chosen from the data and the task (classify: fashion-net for small grey images such as Fashion-MNIST, resnet9 for colour or larger ones; segment: unet; reconstruct: conv-autoencoder). */
     name: z.string().min(1).default('auto'),
+    /** Structural options of the zoo model (unet's width and depth, the autoencoders' widths, output and noise). */
+    options: ModelOptionsConfig.optional(),
     /** Weights to start from (.pt or .safetensors), loaded by key; a mismatched head is re-initialised. */
     pretrained: z.string().optional(),
     freezeBackbone: z.boolean().default(false),
@@ -98,6 +118,11 @@ export const TrainConfig = z
     optimizer: OptimizerConfig.default(OptimizerConfig.parse({})),
     schedule: ScheduleConfig.default(ScheduleConfig.parse({})),
     labelSmoothing: z.number().min(0).max(0.5).default(0.1),
+    /**
+     * The objective; default: the task's (classify and segment: cross-entropy, multilabel: bce,
+     * reconstruct: mse). segment also takes dice and dice+cross-entropy; reconstruct bce (sigmoid outputs).
+     */
+    loss: z.enum(['cross-entropy', 'dice', 'dice+cross-entropy', 'bce', 'mse']).optional(),
     mixedPrecision: z.enum(['off', 'bf16', 'fp16']).default('off'),
     gradAccumulation: upTo(LIMITS.gradAccumulation, 'batches per optimizer step').default(1),
     clipGradNorm: z.number().positive().optional(),
@@ -123,9 +148,16 @@ export const CheckpointConfig = z
   })
   .strict();
 
+/** What the run trains a model to do (src/run/tasks/); the long names are accepted as they are written in prose. */
+export const TASKS = ['classify', 'segment', 'multilabel', 'reconstruct'] as const;
+const TASK_ALIASES: Record<string, (typeof TASKS)[number]> = { classification: 'classify', segmentation: 'segment', 'multi-label': 'multilabel', reconstruction: 'reconstruct' };
+
 export const RunConfig = z
   .object({
     name: z.string().regex(/^[\w.-]+$/, 'letters, digits, _ . - only').optional(),
+    task: z.preprocess((v) => (typeof v === 'string' ? (TASK_ALIASES[v] ?? v) : v), z.enum(TASKS)).default('classify'),
+    /** multilabel: a label is predicted when its probability is above this (default 0.5); refused for the other tasks. */
+    threshold: fraction.optional(),
     outDir: z.string().default('runs'),
     data: DataConfig.default(DataConfig.parse({})),
     augment: AugmentConfig.default(AugmentConfig.parse({})),

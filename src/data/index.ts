@@ -9,6 +9,7 @@ export { cifarDataset, CIFAR10_CLASSES, type CifarOptions } from './sources/cifa
 export { npyDataset, type NpyDataset, type NpyDatasetOptions } from './sources/npy.js';
 export { webDataset, type WebDatasetOptions } from './sources/webdataset.js';
 export { packedDataset } from './sources/packed.js';
+export { segmentationFolder, maskedDataset, classesFromMasks, type SegmentationDataset } from './sources/segmentation.js';
 export { subset, Subset } from './subset.js';
 // File formats.
 export { readNpy, parseNpy, type NpyArray } from './formats/npy.js';

@@ -19,10 +19,24 @@ export type SampleInput =
   /** Pixels already decoded (IDX, CIFAR, NPY, raw packed shards). */
   | { kind: 'pixels'; image: RawImage };
 
+/**
+ * What a sample is labelled with beyond one class index, for the tasks that need more: a
+ * segmentation mask (class ids per pixel, the image's size, 255 = ignore) that every geometric
+ * transform moves with the image, or a multi-label sample's 0/1 per class.
+ */
+export type SampleTarget =
+  | { kind: 'mask'; mask: SampleInput }
+  | { kind: 'labels'; labels: Uint8Array };
+
+/** What a source's samples carry: a class index, a mask (segmentation) or several labels (multi-label). */
+export type TargetKind = 'class' | 'mask' | 'labels';
+
 export interface SampleRecord {
   input: SampleInput;
-  /** Class index into the data set's `classes`; -1 when the sample has no label. */
+  /** Class index into the data set's `classes`; -1 when the sample has no label (or its labels are in `target`). */
   label: number;
+  /** A mask or several labels, for sources that have them (see SampleTarget). */
+  target?: SampleTarget;
   /** Where the sample came from, for error reports and the doctor: a path, `shard.tar#key`, `file[17]`. */
   id: string;
   /** Group key for group-aware splits (e.g. a patient or a photo session), when the source has one. */
@@ -88,6 +102,11 @@ export interface SamplePipeline {
   /** `id` names the sample in errors (a path, `shard.tar#key`); default `sample <index>`. */
   run(input: SampleInput, ctx: SampleContext, id?: string): Promise<RawImage>;
   /**
+   * Pipelines that can carry a segmentation mask: the image as `run` makes it, and the mask through
+   * the same geometric steps (nearest neighbour, padding = 255) and none of the photometric ones.
+   */
+  runWithMask?(input: SampleInput, mask: SampleInput, ctx: SampleContext, id?: string): Promise<{ image: RawImage; mask: RawImage }>;
+  /**
    * How a worker thread rebuilds this pipeline: it imports `module` (a file: URL), calls the named
    * export with `args` (structured-cloneable) and gets an equal pipeline back.
    */
@@ -98,7 +117,11 @@ export interface SamplePipeline {
 export interface Batch {
   /** Inputs, N×C×H×W float32 (or uint8 when the pipeline stops before normalisation). */
   x: Tensor;
-  /** Labels: int64 class indices (N), or float32 N×K soft targets after MixUp/CutMix. */
+  /**
+   * Targets: int64 class indices (N), or float32 N×K soft targets after MixUp/CutMix; int64 masks
+   * N×H×W (segmentation); float32 N×K 0/1 labels (multi-label); the float32 input images in [0, 1]
+   * (reconstruction).
+   */
   y: Tensor;
   /** The samples' global indices within the epoch's data set, and their ids. */
   indices: readonly number[];

@@ -17,4 +17,5 @@ export {
   MeanAveragePrecision, MultilabelF1Score, averagePrecision, multilabelAveragePrecision, multilabelF1, multilabelScores,
   type MultilabelAP, type MultilabelF1, type LabelScores, type MultilabelMetricOptions,
 } from './multilabel.js';
+export { MeanSquaredError } from './reconstruction.js';
 export { FrechetDistance, FeatureMoments, ClassCoverage, featureStats, frechetDistance, frechetDistanceOf, classCoverage, type FeatureStats } from './generative.js';

@@ -159,6 +159,7 @@ export interface MultilabelMetricOptions {
 export class MeanAveragePrecision implements Metric {
   readonly name: string;
   readonly mode = 'max' as const;
+  readonly targets = 'task' as const;
   readonly numClasses: number;
   readonly inputs: ScoreInputs;
   #scores: Float64Array[] = [];
@@ -201,6 +202,7 @@ export class MeanAveragePrecision implements Metric {
 export class MultilabelF1Score implements Metric {
   readonly name: string;
   readonly mode = 'max' as const;
+  readonly targets = 'task' as const;
   readonly numClasses: number;
   readonly inputs: ScoreInputs;
   readonly threshold: number;

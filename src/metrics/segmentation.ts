@@ -96,6 +96,7 @@ export function addPixels(cm: ConfusionMatrix, output: Tensor, target: Tensor, w
 abstract class SegmentationMetric implements Metric {
   abstract readonly name: string;
   readonly mode = 'max' as const;
+  readonly targets = 'task' as const;
   readonly matrix: ConfusionMatrix;
 
   constructor(numClasses: number, options: SegmentationMetricOptions) {

@@ -9,6 +9,11 @@ export interface Metric {
   /** Which way is better, for checkpoint selection and early stopping. */
   readonly mode: 'max' | 'min';
   /**
+   * What targets it takes: 'classes' (default), N class indices — the trainer skips it on MixUp's
+   * and CutMix's soft targets; 'task', its task's own (masks, 0/1 labels, images), always given.
+   */
+  readonly targets?: 'classes' | 'task';
+  /**
    * Adds one batch. Classification: `output` N×K logits (or probabilities where the metric says
    * so), `target` N int64 class indices; the metrics of other tasks say what they take
    * (segmentation: per-pixel logits and masks; multi-label: N×K 0/1 targets). The metric copies

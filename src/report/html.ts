@@ -5,6 +5,7 @@
 import type { ClassificationReport } from '../metrics/report.js';
 import { escapeHtml as e } from './escape.js';
 import { barChart, formatNumber, heatmap, lineChart, type Series } from './svg.js';
+import { TASK_CSS, taskCards, taskSections } from './task-sections.js';
 import type { EpochRecord, GalleryItem, ReportData, TimingEntry } from './types.js';
 
 export const CSS = `
@@ -45,6 +46,7 @@ export function renderReportHtml(data: ReportData): string {
     historySection(data.history),
     lrSection(data),
     data.test ? testSection(data.test) : '',
+    taskSections(data),
     data.gallery && data.gallery.length > 0 ? gallerySection(data.gallery, name) : '',
     datasetSection(data),
     skippedSection(data),
@@ -52,7 +54,7 @@ export function renderReportHtml(data: ReportData): string {
     configSection(data.config),
     environmentSection(data),
   ];
-  return page(data.runName, body);
+  return page(data.runName, body, TASK_CSS);
 }
 
 /** The page around a report's sections: the CSS (and `css`, a report's own), and the policy that forbids every fetch and script. */
@@ -84,6 +86,7 @@ function summaryCards(data: ReportData): string {
   if (t) {
     cards.push(card('test accuracy', pct(t.accuracy)), card('macro F1', fmt(t.macro.f1)), card('macro AUC', fmt(t.macro.auc)), card('ECE', fmt(t.calibration.ece)), card('test loss', fmt(t.loss)));
   }
+  cards.push(...taskCards(data));
   cards.push(card('epochs', String(data.history.length)));
   const total = data.timing ? runSeconds(data.timing) : data.history.reduce((s, h) => s + (h.seconds ?? 0), 0);
   if (total > 0) cards.push(card('time', seconds(total)));

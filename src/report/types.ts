@@ -1,6 +1,9 @@
 // What a run report holds. Everything here is plain JSON (report.json is this object as is), so a
 // report can be re-rendered, diffed between runs or read from Python without Tessera.
 import type { ClassificationReport } from '../metrics/report.js';
+import type { MultilabelSection, ReconstructionSection, SegmentationSection } from './task-types.js';
+
+export type { MultilabelSection, ReconstructionSection, ReportImage, SampleStrip, SegmentationSection } from './task-types.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -21,8 +24,14 @@ export interface ReportData {
   lrCurve?: LrPoint[];
   /** Why the training stopped before its last epoch (early stopping; or a failure: a diverged run). */
   stopped?: { reason: string; epoch: number; batch: number; step: number; failed: boolean };
-  /** Final metrics on the test set. */
+  /** What the run trained the model to do (absent: classify). */
+  task?: 'classify' | 'segment' | 'multilabel' | 'reconstruct';
+  /** Final metrics on the test set (classification). */
   test?: ClassificationReport;
+  /** The other tasks' test results (task-types.ts). */
+  segmentation?: SegmentationSection;
+  multilabel?: MultilabelSection;
+  reconstruction?: ReconstructionSection;
   /** The test images with the highest loss, largest first. */
   gallery?: GalleryItem[];
   /** Where the time went: data loading, forward/backward, evaluation, ... */

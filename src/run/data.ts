@@ -10,6 +10,7 @@ import { DataPipeline, type DataPipelineSpec } from '../data/pipeline/pipeline.j
 import type { Preprocessing } from '../data/pipeline/preprocessing.js';
 import type { Dataset, IndexedDataset } from '../data/types.js';
 import type { DatasetStats } from '../report/types.js';
+import { taskOf } from './tasks/index.js';
 
 export interface RunData {
   classes: readonly string[];
@@ -53,6 +54,7 @@ export function pipelineSpec(config: RunConfig, o: { splitsPath?: string } = {})
   const file = d.splitsFile ?? o.splitsPath;
   return {
     source: { source: d.source, format: d.format, ...(d.classes !== undefined ? { classes: d.classes } : {}) },
+    ...(config.task === 'classify' ? {} : { targets: taskOf(config.task).targets }),
     ...(d.test !== undefined ? { test: { source: d.test, ...(d.classes !== undefined ? { classes: d.classes } : {}) } } : {}),
     split: { val: d.valSplit, ...(d.testSplit !== undefined ? { test: d.testSplit } : {}), stratify: d.stratify, seed: t.seed, ...(file ? { file } : {}) },
     image: { ...(d.imageSize ? { size: d.imageSize } : {}), ...(d.channels ? { channels: d.channels } : {}) },
@@ -71,12 +73,7 @@ export function pipelineSpec(config: RunConfig, o: { splitsPath?: string } = {})
   };
 }
 
-/** The model for 'auto': Fashion-MNIST's net for small grey images, the zoo's small-image colour ResNet otherwise. */
-export function chooseModel(image: { channels: 1 | 3; height: number; width: number }): { name: string; why: string } {
-  const shape = `${image.channels}×${image.height}×${image.width}`;
-  if (image.channels === 1 && Math.max(image.height, image.width) <= 32) return { name: 'fashion-net', why: `${shape} grey images` };
-  return { name: 'resnet9', why: `${shape} ${image.channels === 3 ? 'colour' : 'grey'} images (fashion-net is made for 28×28 grey ones)` };
-}
+export { chooseModel } from './tasks/classify.js';
 
 export interface PreparedRun {
   /** The config with everything left to the data filled in. */
@@ -94,7 +91,7 @@ export async function prepareRun(config: RunConfig, o: { log?: (line: string) =>
   const image = pipeline.resolveImage();
   let model = config.model.name;
   if (model === 'auto') {
-    const chosen = chooseModel(image);
+    const chosen = taskOf(config.task).autoModel(image);
     model = chosen.name;
     o.log?.(`model: ${model} (chosen for ${chosen.why}; --model to choose)`);
   }
@@ -102,9 +99,10 @@ export async function prepareRun(config: RunConfig, o: { log?: (line: string) =>
   return { config: { ...config, data, model: { ...config.model, name: model } }, pipeline };
 }
 
-function splitStats(name: string, d: Dataset | undefined, classes: number): DatasetStats['splits'][number] | undefined {
+/** A split's size, and its samples per class when each has one class (masks and multi-label samples have none). */
+function splitStats(name: string, d: Dataset | undefined, classes: number, perClass: boolean): DatasetStats['splits'][number] | undefined {
   if (!d) return undefined;
-  if (d.kind === 'indexed') return { name, count: d.length, perClass: Array.from(classCounts(d, classes)) };
+  if (d.kind === 'indexed') return { name, count: d.length, ...(perClass ? { perClass: Array.from(classCounts(d, classes)) } : {}) };
   return d.lengthHint === undefined ? undefined : { name, count: d.lengthHint };
 }
 
@@ -120,8 +118,9 @@ export async function openRunData(config: RunConfig, options: RunDataOptions = {
     const trainSet = p.trainSet;
     const trainCounts = trainSet.kind === 'indexed' ? classCounts(trainSet, classes.length) : undefined;
     const size = { channels: p.channels, height: p.height, width: p.width };
-    const model = config.model.name === 'auto' ? chooseModel(size).name : config.model.name;
-    const splits = [splitStats('train', trainSet, classes.length), splitStats('val', p.valSet, classes.length), splitStats('test', p.testSet, classes.length)];
+    const model = config.model.name === 'auto' ? taskOf(config.task).autoModel(size).name : config.model.name;
+    const perClass = p.targets === 'class';
+    const splits = [splitStats('train', trainSet, classes.length, perClass), splitStats('val', p.valSet, classes.length, perClass), splitStats('test', p.testSet, classes.length, perClass)];
     const count = (d: Dataset | undefined) => (d === undefined ? null : d.kind === 'indexed' ? d.length : (d.lengthHint ?? null));
     return {
       classes,

@@ -1,5 +1,7 @@
 // `tessera eval`: a trained run's model on its own test set or on another labelled data set, with
-// every metric of the run's report (accuracy, per-class P/R/F1, confusion, AUC, calibration). The
+// every metric of the run's report — its task's (src/run/tasks/): for a classifier accuracy,
+// per-class P/R/F1, confusion, AUC, calibration; IoU for segmentation, AP for multi-label, the
+// reconstruction error for an autoencoder. The
 // inputs are prepared by the preprocessing saved in model.json, as it was saved.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,10 +11,11 @@ import { DataPipeline } from '../data/pipeline/pipeline.js';
 import { evaluationPart, openSource } from '../data/pipeline/open.js';
 import { DataSourceError } from '../data/pipeline/source.js';
 import type { Dataset } from '../data/types.js';
-import { ClassificationEvaluator, type ClassificationReport } from '../metrics/report.js';
+import type { ClassificationReport } from '../metrics/report.js';
+import { checkTargets } from '../data/pipeline/targets.js';
 import { pipelineSpec } from './data.js';
-import { evaluateInto } from './evaluate.js';
 import { loadRunModel } from './saved-model.js';
+import { taskOf, type TaskName } from './tasks/index.js';
 
 export interface EvalResult {
   report: ClassificationReport;
@@ -40,8 +43,23 @@ async function runTestSet(dir: string): Promise<{ dataset: Dataset; what: string
   }
 }
 
-export async function evaluateSavedModel(run: string, options: { data?: string } = {}): Promise<EvalResult> {
-  const { model, preprocessing, dir } = loadRunModel(run);
+export interface RunEvalResult {
+  /** What the model was trained to do. */
+  task: TaskName;
+  /** Every metric of the task's test pass (classification: the ClassificationReport). */
+  report: unknown;
+  /** Which data the numbers are on, in words. */
+  data: string;
+  text: string;
+}
+
+/**
+ * A trained run's model on its own test set or on `data`, with the metrics of its task (read from
+ * model.json). `threshold`: a multi-label model's, instead of the saved one.
+ */
+export async function evaluateRun(run: string, options: { data?: string; threshold?: number } = {}): Promise<RunEvalResult> {
+  const { model, preprocessing, dir, task: saved } = loadRunModel(run);
+  const task = taskOf(saved?.name ?? 'classify');
   let close = () => {};
   try {
     let dataset: Dataset;
@@ -49,6 +67,7 @@ export async function evaluateSavedModel(run: string, options: { data?: string }
     if (options.data) {
       const opened = await openSource({ source: options.data }, { shuffleShards: false });
       close = () => opened.dispose();
+      checkTargets(preprocessing.targets, opened, NO_AUGMENTATION, `--data ${options.data}`);
       dataset = evaluationPart(opened);
       what = dataset.describe();
     } else {
@@ -58,32 +77,42 @@ export async function evaluateSavedModel(run: string, options: { data?: string }
       what = t.what;
     }
     const classes = preprocessing.classes;
-    if (dataset.classes.join('\u0000') !== classes.join('\u0000'))
+    if (preprocessing.targets !== 'image' && dataset.classes.join('\u0000') !== classes.join('\u0000'))
       throw new DataSourceError(`${dataset.describe()} has classes [${dataset.classes.join(', ')}], the model was trained on [${classes.join(', ')}]`);
+    if (options.threshold !== undefined && task.name !== 'multilabel') throw new DataSourceError(`--threshold is for multi-label models; ${dir} holds a '${task.name}' model`);
+    const settings = { ...saved, ...(options.threshold !== undefined ? { threshold: options.threshold } : {}) };
     const loader = await preprocessing.loader(dataset, { batchSize: 256 });
-    const evaluator = new ClassificationEvaluator(classes.length);
+    let result;
     try {
-      await evaluateInto(model, loader, evaluator);
+      const config = readRunConfig(dir);
+      // The loss the run reported as test_loss; a run directory without its config gets the task's default.
+      const { evalLoss, owned } = task.losses(config ?? RunConfig.parse({ task: task.name }), classes.length);
+      try {
+        result = await task.test({ model, source: loader, classes, preprocessing, settings, evalLoss, gallery: 0 });
+      } finally {
+        for (const o of owned ?? []) o.dispose();
+      }
     } finally {
       await loader.close();
     }
-    const report = evaluator.report({ classes: [...classes] });
-    return { report, data: what, text: `on ${what}:\n${formatReport(report)}` };
+    return { task: task.name, report: result.json, data: what, text: `on ${what}:\n${result.text}` };
   } finally {
     close();
     model.dispose();
   }
 }
 
-function formatReport(r: ClassificationReport): string {
-  const pct = (v: number | null | undefined) => (v === null || v === undefined ? '   n/a' : `${(v * 100).toFixed(2).padStart(6)}%`);
-  const width = Math.max(5, ...r.classes.map((c) => c.length));
-  const lines = [
-    `${r.numSamples} images: accuracy ${pct(r.accuracy)}, macro F1 ${pct(r.macro.f1)}, loss ${r.loss?.toFixed(4) ?? 'n/a'}`,
-    '',
-    `${'class'.padEnd(width)}  precision    recall        F1  support`,
-    ...r.perClass.map((c) => `${c.name.padEnd(width)}  ${pct(c.precision)}  ${pct(c.recall)}  ${pct(c.f1)}  ${String(c.support).padStart(7)}`),
-  ];
-  if (r.mostConfused.length > 0) lines.push('', 'most confused:', ...r.mostConfused.slice(0, 5).map((m) => `  ${m.trueName} → ${m.predName}: ${m.count}`));
-  return lines.join('\n');
+/** A classifier's evaluation (evaluateRun, typed): refuses a run whose model does another task. */
+export async function evaluateSavedModel(run: string, options: { data?: string } = {}): Promise<EvalResult> {
+  const r = await evaluateRun(run, options);
+  if (r.task !== 'classify') throw new Error(`${run} holds a '${r.task}' model, not a classifier: use evaluateRun`);
+  return { report: r.report as ClassificationReport, data: r.data, text: r.text };
 }
+
+/** The run's saved config.json, when it has one. */
+function readRunConfig(dir: string): RunConfig | undefined {
+  const path = join(dir, 'config.json');
+  return existsSync(path) ? RunConfig.parse(JSON.parse(readFileSync(path, 'utf8'))) : undefined;
+}
+
+const NO_AUGMENTATION = { cropPadding: 0, hflip: false, vflip: false, erasing: 0, mixup: 0, cutmix: 0 };

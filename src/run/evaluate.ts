@@ -1,63 +1,47 @@
-// The end of a run: the model on the test set (every metric over the whole set), the
-// highest-loss images for the gallery, metrics.json and the HTML report. A failed run (diverged,
+// The end of a run: the model on the test set (every metric over the whole set, and the images the
+// report shows: the task's test pass, src/run/tasks/), metrics.json and the HTML report. A failed run (diverged,
 // halted) gets no test pass — its model is not one to measure — but its logs, metrics.json and
 // report say where and why it stopped.
 import { join } from 'node:path';
 
 import type { RunConfig } from '../config/schema.js';
-import type { BatchSource, IndexedDataset, RawImage } from '../data/types.js';
-import { decodeImage } from '../data/image/decode.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { ClassificationEvaluator, type ClassificationReport } from '../metrics/report.js';
+import type { ClassificationReport } from '../metrics/report.js';
 import type { ZooModel } from '../models/registry.js';
 import { formatRuntimeInfo, runtimeInfo } from '../runtime/info.js';
-import { galleryItem, writeReport } from '../report/write.js';
-import { REPORT_FORMAT, type EpochRecord, type GalleryItem, type JsonValue, type ReportData } from '../report/types.js';
+import { writeReport } from '../report/write.js';
+import { REPORT_FORMAT, type EpochRecord, type JsonValue, type ReportData } from '../report/types.js';
 import type { Stopped } from '../train/events.js';
-import { inference, type InferenceOptions } from '../train/inference.js';
+import type { LossFn } from '../train/inference.js';
 import type { RunData } from './data.js';
+import type { Task, TaskSettings, TestOutput } from './tasks/index.js';
 
 export interface RunSummary {
   dir: string;
   name: string;
-  /** Test accuracy (0–1), when there was a test set. */
+  /** Test accuracy (0–1), when there was a test set (classification). */
   testAccuracy?: number;
   test?: ClassificationReport;
+  /** The test metrics as metrics.json has them (`test_miou`, `test_map`, …). */
+  testMetrics?: Record<string, number | null>;
+  /** The result in a few words for the command line, e.g. `test mean IoU 93.10%`. */
+  headline?: string;
   reportPath: string;
   seconds: number;
   /** Why the training stopped early; `failed` runs exit non-zero. */
   stopped?: Stopped;
 }
 
-/**
- * Runs the model over every batch of `source` (one inference pass), accumulating logits into the
- * evaluator. Returns the data-set index of each row the evaluator saw (rows are not data-set
- * indices once bad files have been skipped and their places filled).
- */
-export async function evaluateInto(model: ZooModel, source: BatchSource, evaluator: ClassificationEvaluator, options: InferenceOptions = {}): Promise<number[]> {
-  const indices: number[] = [];
-  await inference(
-    model,
-    source,
-    (output, batch) => {
-      evaluator.update(output, batch.y);
-      indices.push(...batch.indices);
-    },
-    options,
-  );
-  return indices;
-}
-
-async function pixelsOf(d: IndexedDataset, index: number): Promise<{ image: RawImage; id: string }> {
-  const r = await d.read(index);
-  const image = r.input.kind === 'pixels' ? r.input.image : await decodeImage(r.input.bytes, { id: r.id, channels: 'keep' });
-  return { image, id: r.id };
-}
+export { evaluateInto } from './tasks/classify.js';
 
 export interface EvaluateAndReportInput {
   dir: string;
   name: string;
   config: RunConfig;
+  /** What the model was trained to do: the test pass and the report's sections are the task's. */
+  task: Task;
+  settings: TaskSettings;
+  evalLoss: LossFn;
   model: ZooModel;
   data: RunData;
   history: EpochRecord[];
@@ -71,33 +55,29 @@ export interface EvaluateAndReportInput {
 export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunSummary> {
   const { data, config } = i;
   const t0 = performance.now();
-  let test: ClassificationReport | undefined;
-  const gallery: GalleryItem[] = [];
+  let result: TestOutput | undefined;
   if (i.stopped?.failed) i.log('test: not evaluated, the training failed');
   else if (data.test) {
-    const evaluator = new ClassificationEvaluator(data.classes.length, { keepHighestLoss: config.gallery });
-    // The precision validation ran with, so val_loss and test_loss are computed alike.
-    const precision = config.train.mixedPrecision === 'off' ? false : config.train.mixedPrecision;
-    const rows = await evaluateInto(i.model, data.test, evaluator, { precision });
-    try {
-      test = evaluator.report({ classes: [...data.classes] });
-    } catch (e) {
-      // A diverged model (NaN outputs) still gets its logs, metrics.json and report, saying so.
-      i.log(`test: no metrics: ${(e as Error).message} (did the training diverge? see log.jsonl)`);
-    }
-    if (test && data.testSet)
-      for (const worst of evaluator.highestLoss()) {
-        const { image, id } = await pixelsOf(data.testSet, rows[worst.index] as number);
-        gallery.push(await galleryItem(worst, image, id));
-      }
-    const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`);
-    if (test) i.log(`test: accuracy ${pct(test.accuracy)}, macro F1 ${pct(test.macro.f1)}, loss ${test.loss?.toFixed(4)} (${test.numSamples} images)`);
+    result = await i.task.test({
+      model: i.model,
+      source: data.test,
+      classes: data.classes,
+      preprocessing: data.preprocessing,
+      settings: i.settings,
+      evalLoss: i.evalLoss,
+      // The precision validation ran with, so val_loss and test_loss are computed alike.
+      precision: config.train.mixedPrecision === 'off' ? false : config.train.mixedPrecision,
+      gallery: config.gallery,
+      ...(data.testSet ? { testSet: data.testSet } : {}),
+    });
+    i.log(result.line);
   }
+  const test = result?.report.test;
   const evalSeconds = (performance.now() - t0) / 1000;
   const skipped = (['train', 'val', 'test'] as const).flatMap((split) => (data[split]?.badSamples ?? []).map((b) => ({ id: b.id, reason: b.reason, split })));
   const metrics = {
     run: i.name,
-    ...(test ? { test_accuracy: test.accuracy, test_f1_macro: test.macro.f1, test_loss: test.loss, test_samples: test.numSamples } : {}),
+    ...result?.metrics,
     last_epoch: i.history.at(-1) ?? null,
     ...(i.stopped ? { stopped: i.stopped } : {}),
     train_seconds: i.trainSeconds,
@@ -113,9 +93,10 @@ export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunS
     dataset: data.stats,
     history: i.history,
     lrCurve: i.lrCurve,
-    ...(test ? { test } : {}),
+    ...(i.task.name === 'classify' ? {} : { task: i.task.name }),
+    ...result?.report,
     ...(i.stopped ? { stopped: { ...i.stopped } } : {}),
-    gallery,
+    gallery: result?.report.gallery ?? [],
     timing: [{ name: 'training (total)', seconds: i.trainSeconds }, { name: 'test evaluation', seconds: evalSeconds }, ...perBatch],
     ...(skipped.length > 0 ? { skipped } : {}),
     environment: { info: formatRuntimeInfo(runtimeInfo()).split('\n')[0] ?? '', node: process.version },
@@ -126,6 +107,7 @@ export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunS
     name: i.name,
     ...(test ? { test } : {}),
     ...(test && test.accuracy !== null ? { testAccuracy: test.accuracy } : {}),
+    ...(result && Object.keys(result.metrics).length > 0 ? { testMetrics: result.metrics, headline: result.headline } : {}),
     reportPath: paths.html,
     seconds: i.trainSeconds + evalSeconds,
     ...(i.stopped ? { stopped: i.stopped } : {}),

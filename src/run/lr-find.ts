@@ -7,13 +7,12 @@ import { join, resolve } from 'node:path';
 import type { RunConfig } from '../config/schema.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { createModel } from '../models/registry.js';
-import { crossEntropy } from '../nn/losses.js';
 import { setNumThreads } from '../runtime/threads.js';
 import { manualSeed } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
 import { lrFind, type LrFindResult } from '../train/lr-find.js';
 import { openRunData } from './data.js';
 import { buildOptimizer } from './optim.js';
+import { taskOf } from './tasks/index.js';
 
 export interface LrFindRunOptions {
   startLr?: number;
@@ -30,14 +29,16 @@ export async function runLrFind(config: RunConfig, options: LrFindRunOptions = {
   mkdirSync(dir, { recursive: true });
   const data = await openRunData({ ...config, data: { ...config.data, valSplit: 0 } });
   try {
-    const model = createModel(data.model, { classes: data.classes.length, inChannels: data.channels, imageSize: data.height });
+    const model = createModel(data.model, { classes: Math.max(1, data.classes.length), inChannels: data.channels, imageSize: data.height, ...config.model.options });
     const optimizer = buildOptimizer(model, config.train.optimizer);
     const t = config.train;
+    // The task's training objective (src/run/tasks/): what the run would minimise.
+    const { loss, owned } = taskOf(config.task).losses(config, data.classes.length, data.trainCounts);
     const result = await lrFind({
       model,
       train: data.train,
       optimizer,
-      loss: (out: Tensor, y: Tensor) => crossEntropy(out, y, { labelSmoothing: t.labelSmoothing }),
+      loss,
       startLr: options.startLr ?? 1e-6,
       endLr: options.endLr ?? 10,
       numIter: options.numIter ?? 200,
@@ -49,6 +50,7 @@ export async function runLrFind(config: RunConfig, options: LrFindRunOptions = {
     log(`lr-find: ${result.lrs.length} batches, ${result.ended}; suggested lr ${result.suggestion === undefined ? 'none (the loss never fell)' : result.suggestion.toExponential(2)}`);
     log(`plot: ${join(dir, 'lr-find.svg')}`);
     model.dispose();
+    for (const o of owned ?? []) o.dispose();
     return { ...result, dir };
   } finally {
     await data.close();

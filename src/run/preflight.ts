@@ -1,4 +1,5 @@
-// What a run can check before it touches its data: the model name and the weights file. Scanning
+// What a run can check before it touches its data: the model name, whether it fits the task (and the
+// task's settings), and the weights file. Scanning
 // a folder of photos (and measuring its normalisation) takes long; a typo in `--model` or a
 // missing `--pretrained` file must fail at once, not after it.
 import { accessSync, constants, statSync } from 'node:fs';
@@ -7,6 +8,7 @@ import { fieldName } from '../config/flags.js';
 import type { RunConfig } from '../config/schema.js';
 import { weightsFormatOf } from '../io/state-dict.js';
 import { modelInfo } from '../models/registry.js';
+import { checkTask } from './tasks/index.js';
 
 export class PreflightError extends Error {
   override name = 'PreflightError';
@@ -19,6 +21,7 @@ export function checkBeforeData(config: RunConfig): void {
   } catch (e) {
     throw new PreflightError(`${fieldName('model.name')}: ${(e as Error).message}`);
   }
+  checkTask(config, config.model.name);
   const weights = config.model.pretrained;
   if (weights !== undefined) {
     let problem: string | undefined;

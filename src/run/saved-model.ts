@@ -1,7 +1,8 @@
 // A trained model as `tessera eval` and `tessera predict` find it: the weights (safetensors, the
 // PyTorch state-dict names) next to model.json, which says how to rebuild the module (zoo name and
 // the options it was created with) and, under `preprocessing`, exactly how its inputs were prepared
-// (data/pipeline/preprocessing.ts) — restored as saved, never re-derived.
+// (data/pipeline/preprocessing.ts) — restored as saved, never re-derived — and under `task` what the
+// model was trained to do (absent: classify) with the task's settings (src/run/tasks/).
 //
 // model.json of format tessera-model/1 (size, channels and normalisation as loose fields) still
 // loads: it is converted to the preprocessing those runs used (Resize to exactly H×W, CenterCrop).
@@ -11,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 
 import { formatIssues } from '../config/load.js';
+import { TASKS } from '../config/schema.js';
 import { Preprocessing } from '../data/pipeline/preprocessing.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadStateDictFile, saveStateDict } from '../io/state-dict.js';
@@ -19,10 +21,26 @@ import { createModel, type ZooModel } from '../models/registry.js';
 import { resizeToShapes } from '../prune/resize.js';
 import { noGrad } from '../tensor/autograd.js';
 import { scope } from '../tensor/memory.js';
+import type { TaskName, TaskSettings } from './tasks/task.js';
 
 export const MODEL_FORMAT = 'tessera-model/2';
 
-const ModelOptions = z.object({ classes: z.number().int().positive(), inChannels: z.number().int().positive(), imageSize: z.number().int().positive() }).strict();
+const ModelOptions = z
+  .object({
+    classes: z.number().int().positive(),
+    inChannels: z.number().int().positive(),
+    imageSize: z.number().int().positive(),
+    // The zoo's structural options a run may set (config model.options).
+    baseWidth: z.number().int().positive().optional(),
+    depth: z.number().int().positive().optional(),
+    upsampling: z.enum(['transposed', 'bilinear']).optional(),
+    widths: z.array(z.number().int().positive()).optional(),
+    output: z.enum(['sigmoid', 'linear']).optional(),
+    noise: z.number().min(0).optional(),
+  })
+  .strict();
+
+const TaskJson = z.object({ name: z.enum(TASKS), threshold: z.number().min(0).max(1).optional() }).strict();
 export type SavedModelOptions = z.infer<typeof ModelOptions>;
 
 /** A channel-pruned model (src/prune/): the shapes its tensors have instead of the zoo model's, by state-dict key. */
@@ -33,6 +51,7 @@ const ModelJson = z
     format: z.literal(MODEL_FORMAT),
     model: z.object({ name: z.string().min(1), options: ModelOptions, shapes: PrunedShapes.optional() }).strict(),
     preprocessing: z.unknown(),
+    task: TaskJson.optional(),
   })
   .strict();
 
@@ -54,11 +73,15 @@ export interface SavedModel {
   preprocessing: Preprocessing;
   /** Channel-pruned tensors' shapes (createModel's model is resized to them before the weights load). */
   shapes?: Readonly<Record<string, readonly number[]>>;
+  /** What the model was trained to do, and the task's settings (absent: classify). */
+  task?: { name: TaskName } & TaskSettings;
 }
 
 export function saveRunModel(dir: string, model: Module, saved: SavedModel): void {
   saveStateDict(join(dir, 'model.safetensors'), model);
-  const json = { format: MODEL_FORMAT, model: { name: saved.name, options: saved.options, ...(saved.shapes ? { shapes: saved.shapes } : {}) }, preprocessing: saved.preprocessing.toJSON() };
+  // A classifier's model.json stays as it was before tasks existed.
+  const task = saved.task && saved.task.name !== 'classify' ? { task: saved.task } : {};
+  const json = { format: MODEL_FORMAT, model: { name: saved.name, options: saved.options, ...(saved.shapes ? { shapes: saved.shapes } : {}) }, preprocessing: saved.preprocessing.toJSON(), ...task };
   writeFileAtomic(join(dir, 'model.json'), [Buffer.from(`${JSON.stringify(json, null, 2)}\n`)]);
 }
 
@@ -91,7 +114,7 @@ export function readModelJson(raw: unknown, where: string): SavedModel {
   const preprocessing = Preprocessing.fromJSON(m.preprocessing, `${where}: preprocessing`);
   if (preprocessing.classes.length !== m.model.options.classes)
     throw new Error(`${where}: the model has ${m.model.options.classes} outputs but preprocessing names ${preprocessing.classes.length} classes`);
-  return { name: m.model.name, options: m.model.options, preprocessing, ...(m.model.shapes ? { shapes: m.model.shapes } : {}) };
+  return { name: m.model.name, options: m.model.options, preprocessing, ...(m.model.shapes ? { shapes: m.model.shapes } : {}), ...(m.task ? { task: m.task } : {}) };
 }
 
 /**
@@ -107,8 +130,8 @@ export function toChannelsLast(model: Module): void {
   );
 }
 
-/** A run directory, its model.json, or its model.safetensors → the rebuilt model in eval mode. */
-export function loadRunModel(path: string): SavedModel & { model: ZooModel; dir: string } {
+/** A run directory, its model.json, or its model.safetensors → what its model.json says (no weights read). */
+export function readRunModel(path: string): SavedModel & { dir: string } {
   const dir = path.endsWith('.json') || path.endsWith('.safetensors') ? dirname(path) : path;
   const metaPath = join(dir, 'model.json');
   if (!existsSync(metaPath)) throw new Error(`no trained model at ${path}: expected ${metaPath} (a run directory made by tessera train)`);
@@ -118,7 +141,12 @@ export function loadRunModel(path: string): SavedModel & { model: ZooModel; dir:
   } catch (e) {
     throw new Error(`${metaPath} is not valid JSON: ${(e as Error).message}`);
   }
-  const saved = readModelJson(raw, metaPath);
+  return { ...readModelJson(raw, metaPath), dir };
+}
+
+/** A run directory, its model.json, or its model.safetensors → the rebuilt model in eval mode. */
+export function loadRunModel(path: string): SavedModel & { model: ZooModel; dir: string } {
+  const { dir, ...saved } = readRunModel(path);
   const model = createModel(saved.name, saved.options);
   const weights = loadStateDictFile(join(dir, 'model.safetensors'));
   try {

@@ -12,20 +12,14 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
 import type { RunConfig } from '../config/schema.js';
-import { classWeights } from '../data/imbalance.js';
 import type { BatchSource } from '../data/types.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { createMetric } from '../metrics/metrics.js';
-import { crossEntropy } from '../nn/losses.js';
 import { createModel, type ZooModel } from '../models/registry.js';
 import { freezeBackbone, loadPretrained } from '../models/transfer.js';
 import { ModelEMA } from '../optim/ema.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { EpochRecord } from '../report/types.js';
 import { manualSeed } from '../tensor/random.js';
-import { tensor } from '../tensor/factories.js';
-import { persist } from '../tensor/memory.js';
-import type { Tensor } from '../tensor/tensor.js';
 import { setNumThreads } from '../runtime/threads.js';
 import { describeNames } from '../train/checkpoint.js';
 import { EarlyStopping } from '../train/callbacks/early-stopping.js';
@@ -45,7 +39,8 @@ import { buildOptimizer, buildSchedule } from './optim.js';
 import { evaluateAndReport, type RunSummary } from './evaluate.js';
 import { checkBeforeData } from './preflight.js';
 import { openRunDirectory } from './run-dir.js';
-import { saveRunModel, toChannelsLast } from './saved-model.js';
+import { saveRunModel, toChannelsLast, type SavedModelOptions } from './saved-model.js';
+import { checkTask, type Task } from './tasks/index.js';
 
 export interface TrainRunOptions {
   /** Continue the named run's last checkpoint (a finished run is left alone). */
@@ -71,8 +66,13 @@ export function runDirectory(config: { name?: string | undefined; outDir: string
   }
 }
 
+/** What createModel gets (and model.json keeps): the data's classes, channels and size, and the config's model options. */
+function modelOptions(config: RunConfig, data: RunData): SavedModelOptions {
+  return { classes: Math.max(1, data.classes.length), inChannels: data.channels, imageSize: data.height, ...config.model.options };
+}
+
 function buildModel(config: RunConfig, data: RunData, log: (l: string) => void): ZooModel {
-  const model = createModel(config.model.name, { classes: data.classes.length, inChannels: data.channels, imageSize: data.height });
+  const model = createModel(config.model.name, modelOptions(config, data));
   if (config.model.pretrained) {
     const r = loadPretrained(model, config.model.pretrained, { skipHead: true });
     log(`loaded ${r.loaded.length} tensors from ${config.model.pretrained}${r.notes.length ? ` (${r.notes.join('; ')})` : ''}`);
@@ -97,8 +97,10 @@ export function checkTrainable(train: BatchSource & { batchSize?: number; dropLa
 }
 
 /** The callbacks of a run: history, progress, logs, the NaN guard, checkpoints, the schedule and what the config asks for. */
-function runCallbacks(config: RunConfig, dir: string, data: RunData, history: History, scheduler: SchedulerCallback, ema: ModelEMA | undefined, o: TrainRunOptions): Callback[] {
+function runCallbacks(config: RunConfig, task: Task, dir: string, data: RunData, history: History, scheduler: SchedulerCallback, ema: ModelEMA | undefined, o: TrainRunOptions): Callback[] {
   const t = config.train;
+  // checkpoint.monitor left at its default (val_accuracy, classification's) follows the task's own metric.
+  const monitor = config.checkpoint.monitor === 'val_accuracy' && config.checkpoint.mode === 'max' ? task.monitor : { key: config.checkpoint.monitor, mode: config.checkpoint.mode };
   const callbacks: Callback[] = [
     history,
     new Progress({ ...(o.progressStream ? { stream: o.progressStream } : {}) }),
@@ -108,8 +110,8 @@ function runCallbacks(config: RunConfig, dir: string, data: RunData, history: Hi
     new ModelCheckpoint({
       dir: join(dir, 'checkpoints'),
       keep: config.checkpoint.keep,
-      monitor: data.val ? config.checkpoint.monitor : 'train_loss',
-      mode: data.val ? config.checkpoint.mode : 'min',
+      monitor: data.val ? monitor.key : 'train_loss',
+      mode: data.val ? monitor.mode : 'min',
       ...(config.checkpoint.everySteps > 0 ? { everyNSteps: config.checkpoint.everySteps } : {}),
     }),
     scheduler,
@@ -141,6 +143,8 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
   const logger = { warn: (m: string) => log(`warning: ${m}`) };
   // What the config leaves to the data (model 'auto', image size, test split) is decided first: the run's name and saved config carry it.
   const { config, pipeline } = await prepareRun(requested, { log, logger });
+  const task = checkTask(config, config.model.name); // 'auto' is a model by now: it must fit the task too
+  const settings = task.settings(config);
   const { dir, name, resuming } = runDirectory(config, options.resume ?? false);
   using _run = openRunDirectory(dir, { log }); // locked; removed again if the run fails before its first checkpoint
   if (config.train.threads) setNumThreads(config.train.threads);
@@ -160,20 +164,16 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
     owned.push(optimizer);
     const batches = data.train.batchesPerEpoch ?? 1;
     const scheduler = new SchedulerCallback(buildSchedule(optimizer, t.schedule, t.epochs, Math.ceil(batches / t.gradAccumulation)), { every: 'step' });
-    let weight: Tensor | undefined;
-    if (t.classWeights !== 'none' && t.sampler !== 'weighted' && data.trainCounts)
-      owned.push((weight = persist(tensor(Float32Array.from(classWeights(data.trainCounts, t.classWeights))))));
-    // The objective has label smoothing and class weights; validation and the test pass both
-    // report the plain cross-entropy of the model's probabilities (−log p of the true class,
-    // averaged over samples), so val_loss and test_loss measure the same thing.
-    const loss = (out: Tensor, y: Tensor) => crossEntropy(out, y, { labelSmoothing: t.labelSmoothing, ...(weight ? { weight } : {}) });
-    const evalLoss = (out: Tensor, y: Tensor) => crossEntropy(out, y);
+    // The task's objective, and the loss validation and the test pass report (tasks/).
+    const { loss, evalLoss, owned: held, notes } = task.losses(config, data.classes.length, data.trainCounts);
+    owned.push(...(held ?? []));
+    for (const n of notes) log(n);
     // Warm-up (timm's): the first updates track the weights closely instead of remembering the initialisation.
     const ema = t.ema === undefined ? undefined : new ModelEMA(model, { decay: t.ema, warmup: true });
     if (ema) owned.push(ema);
     const history = new History({ lrEvery: Math.max(1, Math.floor(batches / 20)) });
     const learner = new Learner({
-      model, loss, evalLoss, metrics: [createMetric('accuracy', data.classes.length)],
+      model, loss, evalLoss, metrics: task.metrics(data.classes.length, settings),
       precision: t.mixedPrecision === 'off' ? false : t.mixedPrecision, warn: (m) => log(`warning: ${m}`),
     });
     if (resuming) log(`resuming ${dir}`);
@@ -182,7 +182,7 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
       ...(data.val ? { val: data.val } : {}),
       epochs: t.epochs,
       optimizer,
-      callbacks: runCallbacks(config, dir, data, history, scheduler, ema, options),
+      callbacks: runCallbacks(config, task, dir, data, history, scheduler, ema, options),
       seed: t.seed,
       ...(resuming ? { resume: 'auto' as const } : {}),
       fingerprint: { config: { ...config, name: undefined, outDir: undefined }, data: data.fingerprint },
@@ -199,12 +199,15 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
       if (!stopped?.failed) stopped = { reason: `non-finite values in ${describeNames(bad)}`, epoch: stopped?.epoch ?? fit.epochsCompleted, batch: stopped?.batch ?? 0, step: fit.step, failed: true };
       log(`model not saved: non-finite values in ${describeNames(bad)}`);
     } else {
-      saveRunModel(dir, model, { name: config.model.name, options: { classes: data.classes.length, inChannels: data.channels, imageSize: data.height }, preprocessing: data.preprocessing });
+      saveRunModel(dir, model, { name: config.model.name, options: modelOptions(config, data), preprocessing: data.preprocessing, task: { name: task.name, ...settings } });
     }
     return await evaluateAndReport({
       dir,
       name,
       config,
+      task,
+      settings,
+      evalLoss,
       model,
       data,
       history: history.rows.map(epochRecord),

@@ -18,6 +18,11 @@ export function hardTargets(y: Tensor): boolean {
   return !isFloatingPoint(y.dtype) && y.dim() === 1;
 }
 
+/** Whether `metric` can use these targets: its task's own always, class indices unless they are soft (Metric.targets). */
+export function metricTakes(metric: Metric, y: Tensor): boolean {
+  return metric.targets === 'task' || hardTargets(y);
+}
+
 export interface EvaluateOptions {
   /** Default: cross-entropy. */
   loss?: LossFn;
@@ -51,7 +56,7 @@ export async function evaluate(model: Model, source: BatchSource, metrics: reado
       (out, { x, y }) => {
         const l = withPrecision(precision, device, () => callLoss(loss, out, y));
         sum.add_(l.detach().double().mul(x.shape[0] ?? 0));
-        if (hardTargets(y)) for (const m of metrics) m.update(out, y);
+        for (const m of metrics) if (metricTakes(m, y)) m.update(out, y);
       },
       { device, precision, epoch: options.epoch ?? 0 },
     );

@@ -9,6 +9,8 @@
 import { DECODE_LIMITS } from '../image/decode.js';
 import { evaluationPart, openSource, type SourcePart } from '../pipeline/open.js';
 import type { SourceSpec } from '../pipeline/source.js';
+import { decodeMask } from '../image/mask.js';
+import { MASK_IGNORE } from '../pipeline/targets.js';
 import { DataError, type Dataset, type SampleRecord } from '../types.js';
 import { type FileFacts, inspectEncoded, inspectPixels, type InspectOptions, SEVERITY, TRAITS, type Trait } from './inspect.js';
 import { nearPairs } from './phash.js';
@@ -89,7 +91,26 @@ async function inspectItem(item: Item, read: () => Promise<SampleRecord>, opts: 
   }
   item.id = record.id;
   item.label = record.label;
-  return record.input.kind === 'encoded' ? inspectEncoded(record.input.bytes, record.id, opts) : inspectPixels(record.input.image, opts);
+  const facts: FileFacts = record.input.kind === 'encoded' ? await inspectEncoded(record.input.bytes, record.id, opts) : await inspectPixels(record.input.image, opts);
+  if (record.target?.kind === 'mask') {
+    // Segmentation: the mask must decode as class ids (image/mask.ts), at its image's size, each id
+    // a class (classes.txt or data.classes may name fewer than the masks hold) or the ignore value.
+    try {
+      const m = decodeMask(record.target.mask, `the mask of ${record.id}`);
+      if (facts.width !== undefined && (m.width !== facts.width || m.height !== facts.height))
+        facts.issues.push({ code: 'bad-mask', message: `its mask is ${m.width}×${m.height}, the image ${facts.width}×${facts.height}` });
+      const k = item.classes.length;
+      let top = -1;
+      for (let p = 0; p < m.data.length; p++) {
+        const v = m.data[p] as number;
+        if (v !== MASK_IGNORE && v >= k && v > top) top = v;
+      }
+      if (k > 0 && top >= 0) facts.issues.push({ code: 'bad-mask', message: `its mask holds class id ${top}, but there are ${k} classes (ids 0..${k - 1}, ${MASK_IGNORE} = ignore)` });
+    } catch (e) {
+      facts.issues.push({ code: 'bad-mask', message: (e as Error).message });
+    }
+  }
+  return facts;
 }
 
 function stat1(values: number[]): Stat {
@@ -231,7 +252,9 @@ async function inspectAll(main: Awaited<ReturnType<typeof partsOf>>, test: Await
 
   const issues: DatasetIssue[] = [];
   for (const w of [...main.warnings, ...(test?.warnings ?? [])]) issues.push({ code: 'listing', message: w });
-  for (const c of classes) if (c.count === 0) issues.push({ code: 'empty-class', message: `class "${c.name}" has no samples` });
+  // Masks and multi-label samples have no one class each (label -1): no class counts to judge.
+  const perImageClasses = items.some((it, k) => inMain[k] && it.label >= 0);
+  if (perImageClasses) for (const c of classes) if (c.count === 0) issues.push({ code: 'empty-class', message: `class "${c.name}" has no samples` });
   if (imbalanceRatio !== null && imbalanceRatio > maxImbalance) {
     issues.push({ code: 'imbalance', message: `largest class is ${imbalanceRatio}× the smallest (threshold ${maxImbalance})` });
   }

@@ -22,7 +22,9 @@ export type IssueCode =
   | 'corrupt'
   | 'too-large'
   | 'extension-mismatch'
-  | 'tiny';
+  | 'tiny'
+  /** A segmentation sample's mask that does not decode as class ids, or not at the image's size. */
+  | 'bad-mask';
 
 /** Errors make a sample unusable; warnings flag a sample that decodes but deserves a look. */
 export const SEVERITY: Record<IssueCode, 'error' | 'warning'> = {
@@ -36,6 +38,7 @@ export const SEVERITY: Record<IssueCode, 'error' | 'warning'> = {
   'too-large': 'error',
   'extension-mismatch': 'warning',
   tiny: 'warning',
+  'bad-mask': 'error',
 };
 
 export const TRAITS = ['cmyk', 'sixteenBit', 'alpha', 'palette', 'grey', 'exifRotated', 'animated'] as const;

@@ -7,6 +7,10 @@ import type { RawImage } from '../types.js';
 export interface LoadedSample {
   image: RawImage;
   label: number;
+  /** Segmentation: the mask after the sample's transforms (one channel of class ids). */
+  mask?: RawImage;
+  /** Multi-label: 0/1 per class. */
+  labels?: Uint8Array;
   id: string;
   /** Global index of the sample in the epoch's data set. */
   index: number;
@@ -48,4 +52,31 @@ export function collateLabels(samples: readonly LoadedSample[]): Tensor {
   const y = new BigInt64Array(samples.length);
   samples.forEach((s, i) => (y[i] = BigInt(s.label)));
   return tensor(y);
+}
+
+/**
+ * The batch's targets: int64 N×H×W masks when the samples carry masks, float32 N×K 0/1 when they
+ * carry several labels, else the int64 N class indices of collateLabels. A batch mixing kinds is a
+ * source bug, named.
+ */
+export function collateTargets(samples: readonly LoadedSample[], what = 'the batch'): Tensor {
+  const masks = samples.filter((s) => s.mask).length;
+  const multi = samples.filter((s) => s.labels).length;
+  if ((masks > 0 && masks < samples.length) || (multi > 0 && multi < samples.length) || (masks > 0 && multi > 0))
+    throw new CollateError(`cannot stack ${what}: ${masks} of its ${samples.length} samples carry masks and ${multi} several labels; a source gives every sample the same kind of target`, samples[0]?.id ?? '');
+  if (masks > 0) {
+    const first = samples[0]?.mask as RawImage;
+    return scope(() => collate(samples.map((s) => s.mask as RawImage), samples.map((s) => s.id), `the masks of ${what}`).view([samples.length, first.height, first.width]).long());
+  }
+  if (multi > 0) {
+    const k = (samples[0]?.labels as Uint8Array).length;
+    const y = new Float32Array(samples.length * k);
+    samples.forEach((s, i) => {
+      const l = s.labels as Uint8Array;
+      if (l.length !== k) throw new CollateError(`cannot stack ${what}: ${s.id} has ${l.length} labels, ${samples[0]?.id} has ${k}`, s.id);
+      y.set(l, i * k);
+    });
+    return tensor(y, { shape: [samples.length, k] });
+  }
+  return collateLabels(samples);
 }

@@ -53,7 +53,7 @@ import { RandomSampler, SequentialSampler, type Sampler } from '../sampling/samp
 import { toFloat, type BatchTransform, type XY } from '../transforms/batch.js';
 import { isTensorBacked, type TensorBacked } from './array-dataset.js';
 import { BadSampleTracker, errorReason } from './bad-samples.js';
-import { collate, collateLabels, type LoadedSample } from './collate.js';
+import { collate, collateTargets, type LoadedSample } from './collate.js';
 import { Limiter, withTimeout } from './limits.js';
 import { resolveOptions, type DataLoaderOptions } from './options.js';
 import { bufferedShuffle, StreamWindow } from './stream-order.js';
@@ -341,8 +341,11 @@ export class DataLoader implements BatchSource {
       try {
         const record = await withTimeout(read(), this.timeoutMs, 'reading');
         id = record.id;
-        const image = await this.runPipeline(record.input, id, { seed: this.seed, epoch, index }, signal);
-        return { image, label: record.label, id, index };
+        const ctx = { seed: this.seed, epoch, index };
+        const t = record.target;
+        if (t?.kind === 'mask') return { ...(await this.runWithMask(record.input, t.mask, id, ctx, signal)), label: record.label, id, index };
+        const image = await this.runPipeline(record.input, id, ctx, signal);
+        return { image, label: record.label, id, index, ...(t?.kind === 'labels' ? { labels: t.labels } : {}) };
       } catch (e) {
         if (e instanceof LoaderConfigError || e instanceof WorkerInitError || signal.aborted) throw e;
         return { bad: { id: id ?? (e instanceof DataError ? e.id : fallbackId), index, reason: errorReason(e) } };
@@ -360,10 +363,18 @@ export class DataLoader implements BatchSource {
     return this.pool.run(input, ctx, signal);
   }
 
+  /** A segmentation sample: image and mask through the pipeline's joint path (see SamplePipeline.runWithMask). */
+  private runWithMask(input: SampleInput, mask: SampleInput, id: string, ctx: { seed: number; epoch: number; index: number }, signal: AbortSignal): Promise<{ image: RawImage; mask: RawImage }> {
+    const pipeline = this.options.pipeline;
+    if (!pipeline?.runWithMask) throw new LoaderConfigError(`${id} comes with a mask, but the loader's pipeline cannot transform masks with images: pass a joint pipeline (transforms/joint.ts)`);
+    if (!this.pool) return withTimeout(pipeline.runWithMask(input, mask, ctx, id), this.timeoutMs, 'the pipeline');
+    return this.pool.runWithMask(input, mask, ctx, signal);
+  }
+
   private makeBatch(samples: LoadedSample[], epoch: number, b: number): Batch {
     const indices = samples.map((s) => s.index);
     const ids = samples.map((s) => s.id);
-    const out = scope(() => this.transform({ x: collate(samples.map((s) => s.image), ids, `batch ${b}`), y: collateLabels(samples) }, epoch, b, indices));
+    const out = scope(() => this.transform({ x: collate(samples.map((s) => s.image), ids, `batch ${b}`), y: collateTargets(samples, `batch ${b}`) }, epoch, b, indices));
     return { x: persist(out.x), y: persist(out.y), indices, ids };
   }
 

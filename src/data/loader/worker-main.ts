@@ -11,11 +11,11 @@ export interface WorkerSpec {
   args: unknown;
 }
 
-export type ToWorker = { id: number; input: SampleInput; ctx: SampleContext };
+export type ToWorker = { id: number; input: SampleInput; mask?: SampleInput; ctx: SampleContext };
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'init-error'; message: string }
-  | { type: 'done'; id: number; image: RawImage }
+  | { type: 'done'; id: number; image: RawImage; mask?: RawImage }
   | { type: 'failed'; id: number; reason: string };
 
 /** The image's pixels in a buffer of their own, which postMessage can hand over without copying. */
@@ -40,14 +40,21 @@ async function main(): Promise<void> {
     port.postMessage({ type: 'init-error', message: errorReason(e) } satisfies FromWorker);
     return;
   }
+  const run = (m: ToWorker): Promise<{ image: RawImage; mask?: RawImage }> => {
+    if (!m.mask) return pipeline.run(m.input, m.ctx).then((image) => ({ image }));
+    if (!pipeline.runWithMask) return Promise.reject(new Error(`${spec.module}#${spec.export} makes a pipeline that cannot transform masks`));
+    return pipeline.runWithMask(m.input, m.mask, m.ctx);
+  };
   port.on('message', (m: ToWorker) => {
-    pipeline.run(m.input, m.ctx).then(
-      (img) => {
-        const { image, transfer } = transferable(img);
+    run(m).then(
+      (out) => {
+        const { image, transfer } = transferable(out.image);
+        const mask = out.mask ? transferable(out.mask) : undefined;
+        const message = { type: 'done', id: m.id, image, ...(mask ? { mask: mask.image } : {}) } satisfies FromWorker;
         try {
-          port.postMessage({ type: 'done', id: m.id, image } satisfies FromWorker, transfer);
+          port.postMessage(message, [...transfer, ...(mask?.transfer ?? [])]);
         } catch {
-          port.postMessage({ type: 'done', id: m.id, image } satisfies FromWorker); // buffer not transferable (external memory): copy
+          port.postMessage(message); // buffer not transferable (external memory): copy
         }
       },
       (e: unknown) => port.postMessage({ type: 'failed', id: m.id, reason: errorReason(e) } satisfies FromWorker),

@@ -21,9 +21,11 @@ export class WorkerInitError extends Error {
 interface Task {
   id: number;
   input: SampleInput;
+  /** A segmentation mask that goes through the pipeline with the image (runWithMask). */
+  mask: SampleInput | undefined;
   ctx: SampleContext;
   signal: AbortSignal | undefined;
-  resolve(image: RawImage): void;
+  resolve(out: { image: RawImage; mask?: RawImage }): void;
   reject(e: Error): void;
 }
 
@@ -60,10 +62,22 @@ export class WorkerPool {
 
   /** Runs the pipeline on one sample in some worker. Rejects with the pipeline's reason, a SampleTimeoutError, or a WorkerInitError. */
   run(input: SampleInput, ctx: SampleContext, signal?: AbortSignal): Promise<RawImage> {
+    return this.submit(input, undefined, ctx, signal).then((out) => out.image);
+  }
+
+  /** Runs the pipeline's joint path (SamplePipeline.runWithMask) on an image and its mask in some worker. */
+  runWithMask(input: SampleInput, mask: SampleInput, ctx: SampleContext, signal?: AbortSignal): Promise<{ image: RawImage; mask: RawImage }> {
+    return this.submit(input, mask, ctx, signal).then((out) => {
+      if (!out.mask) throw new Error('the worker returned no mask');
+      return { image: out.image, mask: out.mask };
+    });
+  }
+
+  private submit(input: SampleInput, mask: SampleInput | undefined, ctx: SampleContext, signal: AbortSignal | undefined): Promise<{ image: RawImage; mask?: RawImage }> {
     if (this.initError) return Promise.reject(this.initError);
     if (this.closed) return Promise.reject(new Error('WorkerPool: closed'));
-    return new Promise<RawImage>((resolve, reject) => {
-      const task: Task = { id: this.nextId++, input, ctx, signal, resolve, reject };
+    return new Promise((resolve, reject) => {
+      const task: Task = { id: this.nextId++, input, mask, ctx, signal, resolve, reject };
       if (signal?.aborted) return reject(new Error('aborted'));
       this.queue.push(task);
       this.dispatch();
@@ -121,7 +135,7 @@ export class WorkerPool {
     const task = slot.task;
     if (!task || task.id !== m.id) return; // a late answer for a task that already timed out
     this.finish(slot);
-    if (m.type === 'done') task.resolve(m.image);
+    if (m.type === 'done') task.resolve(m.mask ? { image: m.image, mask: m.mask } : { image: m.image });
     else task.reject(new Error(m.reason));
     this.dispatch();
   }
@@ -156,7 +170,8 @@ export class WorkerPool {
       const task = this.queue.shift() as Task;
       slot.task = task;
       const { input, transfer } = compactInput(task.input);
-      slot.worker.postMessage({ id: task.id, input, ctx: task.ctx } satisfies ToWorker, transfer);
+      const mask = task.mask ? compactInput(task.mask) : undefined;
+      slot.worker.postMessage({ id: task.id, input, ...(mask ? { mask: mask.input } : {}), ctx: task.ctx } satisfies ToWorker, [...transfer, ...(mask?.transfer ?? [])]);
       // Free time on this thread (limits.ts): a consumer blocking it cannot make a finished sample late.
       slot.deadline = new Deadline(this.timeoutMs, () => {
         if (slot.task !== task) return;

@@ -11,12 +11,13 @@ import { cifarDataset } from '../sources/cifar.js';
 import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR } from '../sources/fashion-mnist.js';
 import { idxDataset } from '../sources/idx.js';
 import { imageFolder } from '../sources/image-folder.js';
-import { manifest } from '../sources/manifest.js';
+import { manifest, type ManifestDataset } from '../sources/manifest.js';
 import { npyDataset } from '../sources/npy.js';
 import { packedDataset } from '../sources/packed.js';
+import { segmentationFolder } from '../sources/segmentation.js';
 import { webDataset } from '../sources/webdataset.js';
 import { subset } from '../subset.js';
-import type { Dataset, IndexedDataset } from '../types.js';
+import type { Dataset, IndexedDataset, TargetKind } from '../types.js';
 import { shardClasses, type ShardScan } from './shards.js';
 import { cifarSplits, classNames, DataSourceError, detectFormat, idxFolder, npyFiles, packedSplits, shardFolder, type SourceFormat, type SourceSpec } from './source.js';
 
@@ -32,6 +33,8 @@ export interface OpenedSource {
   /** Every part, in a fixed order: one unnamed part, or one per split. All share `classes`. */
   parts: SourcePart[];
   classes: readonly string[];
+  /** What each sample is labelled with: a class (most sources), a mask (segmentation) or several labels (multi-label manifests). */
+  targets: TargetKind;
   /** What the opener decided on the user's behalf (where class names came from, …), in words. */
   notes: string[];
   /** WebDataset: the sample ids found by scanning the shards (counts of held-out parts). */
@@ -64,6 +67,7 @@ export async function openSource(spec: SourceSpec, o: OpenOptions = {}): Promise
   };
   let parts: SourcePart[];
   let scan: ShardScan | undefined;
+  let targets: TargetKind = 'class';
   switch (format) {
     case 'fashion-mnist': {
       refuseClasses('Fashion-MNIST names its ten classes itself');
@@ -92,9 +96,22 @@ export async function openSource(spec: SourceSpec, o: OpenOptions = {}): Promise
       refuseClasses("an image folder's classes are its sub-folders");
       parts = [await imageFolderPart(spec.source, o.split)];
       break;
-    case 'manifest':
-      parts = o.wholeManifest ? [{ dataset: await manifest(spec.source, given ? { classes: given } : {}) }] : await manifestParts(spec.source, given);
+    case 'segmentation': {
+      const file = join(spec.source, 'classes.txt');
+      const names = given ?? (existsSync(file) ? classNames(file, 'classes.txt') : undefined);
+      if (!given && names) notes.push(`class names from ${file}`);
+      const s = await segmentationFolder(spec.source, names);
+      notes.push(...s.notes);
+      parts = [{ dataset: s.dataset }];
+      targets = 'mask';
       break;
+    }
+    case 'manifest': {
+      const whole = await manifest(spec.source, given ? { classes: given } : {});
+      parts = o.wholeManifest ? [{ dataset: whole }] : manifestParts(whole);
+      targets = whole.targets;
+      break;
+    }
     case 'npy': {
       const files = npyFiles(spec.source);
       const names = given ?? (files.classesFile ? classNames(files.classesFile, 'classes.txt') : undefined);
@@ -138,6 +155,7 @@ export async function openSource(spec: SourceSpec, o: OpenOptions = {}): Promise
     format,
     parts,
     classes,
+    targets,
     notes,
     ...(scan ? { scan } : {}),
     dispose() {
@@ -162,8 +180,7 @@ function pickPart(parts: SourcePart[], wanted: string, source: string): SourcePa
 }
 
 /** One part per split value of the manifest (rows with an empty split go to UNASSIGNED_SPLIT), or the whole manifest. */
-async function manifestParts(path: string, classes: readonly string[] | undefined): Promise<SourcePart[]> {
-  const m = await manifest(path, classes ? { classes } : {});
+function manifestParts(m: ManifestDataset): SourcePart[] {
   if (m.splitNames.length === 0) return [{ dataset: m }];
   const splits = m.splits();
   const names = splits.some((s) => s === undefined) ? [...m.splitNames, UNASSIGNED_SPLIT] : [...m.splitNames];

@@ -19,16 +19,18 @@ import { WeightedRandomSampler } from '../sampling/samplers.js';
 import { datasetFingerprint, loadSplits, randomSplit, saveSplits, stratifiedSplit, type Splits } from '../splits.js';
 import { subset } from '../subset.js';
 import { compose, type ComposedPipeline } from '../transforms/compose.js';
+import { jointCompose, type JointPipeline } from '../transforms/joint.js';
 import type { TransformSpec } from '../transforms/spec.js';
 import type { Dataset, IndexedDataset } from '../types.js';
-import { trainBatchSteps, type Augmentation, type BatchStep, type MemoryFormat } from './batch-steps.js';
+import type { Augmentation, BatchStep, MemoryFormat } from './batch-steps.js';
 import { measureNormalization } from './normalization.js';
 import { evaluationPart, namedPart, openSource, trainingPart, type OpenedSource } from './open.js';
-import { fitTransforms, Preprocessing } from './preprocessing.js';
+import { Preprocessing } from './preprocessing.js';
 import { defaultChannels, defaultImageSize, probeSamples, type Probe } from './probe.js';
 import { streamPart, streamSplit, type StreamSplitRule } from './shards.js';
 import { DataSourceError, type SourceSpec } from './source.js';
 import { explainPipeline, type ExplainOptions, type PipelineExplanation } from './summary.js';
+import { checkTargets, evalTransformsFor, trainBatchStepsFor, type PipelineTargets } from './targets.js';
 
 export const PIPELINE_FORMAT = 'tessera-pipeline/1';
 
@@ -37,6 +39,8 @@ export const DEFAULT_TEST_SPLIT = 0.1;
 
 export interface DataPipelineSpec {
   source: SourceSpec;
+  /** What the batches' y holds (targets.ts): class indices (default), masks, several labels, or the images themselves. */
+  targets?: PipelineTargets;
   /** A separate test set (its 'test' part, or all of it). */
   test?: SourceSpec;
   split: {
@@ -110,12 +114,18 @@ export class DataPipeline {
     try {
       p.notes.push(...p.opened.notes);
       const train = trainingPart(p.opened);
-      if (train.classes.length < (options.unlabelled ? 1 : 2))
-        throw new DataSourceError(`${train.describe()} has ${train.classes.length} class${train.classes.length === 1 ? '' : 'es'}; ${options.unlabelled ? 'it holds no images to learn from' : 'training a classifier needs at least 2'}`);
+      const targets = p.targets;
+      checkTargets(targets, p.opened, spec.augment);
+      // An unlabelled run (a GAN) needs images; a multi-label model may answer one yes/no question;
+      // reconstruction uses no labels at all.
+      const least = options.unlabelled ? 1 : targets === 'image' ? 0 : targets === 'labels' ? 1 : 2;
+      if (train.classes.length < least)
+        throw new DataSourceError(`${train.describe()} has ${train.classes.length} class${train.classes.length === 1 ? '' : 'es'}; ${options.unlabelled ? 'it holds no images to learn from' : `training ${targets === 'mask' ? 'a segmentation model' : 'a classifier'} needs at least ${least}`}`);
       if (spec.test) {
         p.testSource = await openSource(spec.test, { shuffleShards: false });
+        checkTargets(targets, p.testSource, spec.augment, `test set ${spec.test.source}`);
         const test = evaluationPart(p.testSource);
-        if (test.classes.join('\u0000') !== train.classes.join('\u0000'))
+        if (targets !== 'image' && test.classes.join('\u0000') !== train.classes.join('\u0000'))
           throw new DataSourceError(`test set ${spec.test.source} has classes [${test.classes.join(', ')}] but the training set has [${train.classes.join(', ')}]`);
       }
       p.probe = await probeSamples(train);
@@ -135,6 +145,11 @@ export class DataPipeline {
 
   get classes(): readonly string[] {
     return this.opened.classes;
+  }
+
+  /** What the batches' y holds (targets.ts). */
+  get targets(): PipelineTargets {
+    return this.spec.targets ?? 'class';
   }
 
   /** The test share this spec asks for, once defaults are applied (known after open()). */
@@ -171,25 +186,31 @@ export class DataPipeline {
     this.decodes = !(first.pixels && first.width === img.width && first.height === img.height && first.channels === img.channels && !spec.augment.vflip);
     this.makeSplits();
     const norm = spec.normalize ?? (o.measure === false ? { mean: Array(img.channels).fill(0.5), std: Array(img.channels).fill(0.5) } : await this.measure());
-    this.preprocessing = Preprocessing.of({ ...img, transforms: this.evalTransforms(), mean: norm.mean, std: norm.std, memoryFormat: spec.memoryFormat, classes: this.classes });
+    this.preprocessing = Preprocessing.of({ ...img, transforms: this.evalTransforms(), mean: norm.mean, std: norm.std, memoryFormat: spec.memoryFormat, classes: this.classes, targets: this.targets });
     return this;
   }
 
   private evalTransforms(): TransformSpec[] {
-    return fitTransforms(this.height, this.width);
+    return evalTransformsFor(this.targets, this.height, this.width);
+  }
+
+  /** decode + transforms; with masks, the joint pipeline that moves them with the images. */
+  private samplePipeline(transforms: TransformSpec[]): ComposedPipeline | JointPipeline {
+    const o = { decode: { channels: this.channels === 1 ? ('grey' as const) : ('rgb' as const) }, transforms };
+    return this.targets === 'mask' ? jointCompose(o) : compose(o);
   }
 
   /** The training per-sample pipeline: the evaluation geometry plus the flips. */
-  trainSamplePipeline(): ComposedPipeline | undefined {
+  trainSamplePipeline(): ComposedPipeline | JointPipeline | undefined {
     if (!this.decodes) return undefined;
     const t: TransformSpec[] = this.evalTransforms();
     if (this.spec.augment.hflip) t.push({ type: 'horizontalFlip' });
     if (this.spec.augment.vflip) t.push({ type: 'verticalFlip' });
-    return compose({ decode: { channels: this.channels === 1 ? 'grey' : 'rgb' }, transforms: t });
+    return this.samplePipeline(t);
   }
 
   trainBatchSteps(): BatchStep[] {
-    return trainBatchSteps({
+    return trainBatchStepsFor(this.targets, {
       augment: this.spec.augment,
       flipInBatch: !this.decodes,
       mean: this.preprocessing.mean,
@@ -200,7 +221,7 @@ export class DataPipeline {
   }
 
   private async measure(): Promise<{ mean: number[]; std: number[] }> {
-    const evalPipeline = this.decodes ? compose({ decode: { channels: this.channels === 1 ? 'grey' : 'rgb' }, transforms: this.evalTransforms() }) : undefined;
+    const evalPipeline = this.decodes ? this.samplePipeline(this.evalTransforms()) : undefined;
     const n = await measureNormalization(this.trainSet, {
       ...(evalPipeline ? { pipeline: evalPipeline } : {}),
       channels: this.channels,

@@ -7,9 +7,11 @@ import { z } from 'zod';
 
 import { DataLoader, type DataLoaderOptions } from '../loader/loader.js';
 import { buildTransform, compose, type ComposedPipeline } from '../transforms/compose.js';
+import { jointCompose, type JointPipeline } from '../transforms/joint.js';
 import type { TransformSpec } from '../transforms/spec.js';
 import type { IndexedDataset, Dataset, SampleRecord } from '../types.js';
-import { evalBatchSteps, type BatchStep, type MemoryFormat } from './batch-steps.js';
+import type { BatchStep, MemoryFormat } from './batch-steps.js';
+import { evalBatchStepsFor, type PipelineTargets } from './targets.js';
 
 export const PREPROCESSING_FORMAT = 'tessera-preprocessing/1';
 
@@ -26,6 +28,8 @@ const Json = z
     memoryFormat: z.enum(['contiguous', 'channelsLast']),
     dtype: z.literal('float32'),
     classes: z.array(z.string()).min(1),
+    /** What evaluation batches carry as y (targets.ts); absent: class indices. */
+    targets: z.enum(['class', 'mask', 'labels', 'image']).optional(),
   })
   .strict();
 export type PreprocessingJSON = z.infer<typeof Json>;
@@ -51,6 +55,8 @@ export class Preprocessing {
   readonly std: readonly number[];
   readonly memoryFormat: MemoryFormat;
   readonly classes: readonly string[];
+  /** What the model learnt to predict from these inputs: class indices, masks, several labels, the image. */
+  readonly targets: PipelineTargets;
 
   private constructor(j: PreprocessingJSON, where: string) {
     this.decodeChannels = j.decode.channels;
@@ -69,6 +75,7 @@ export class Preprocessing {
     this.std = [...j.normalize.std];
     this.memoryFormat = j.memoryFormat;
     this.classes = [...j.classes];
+    this.targets = j.targets ?? 'class';
   }
 
   /** Checks and restores a saved preprocessing; `where` names it in errors (e.g. `runs/x/model.json: preprocessing`). */
@@ -92,17 +99,19 @@ export class Preprocessing {
       memoryFormat: this.memoryFormat,
       dtype: 'float32',
       classes: [...this.classes],
+      ...(this.targets === 'class' ? {} : { targets: this.targets }),
     };
   }
 
-  /** Decode + transforms of one sample (the loader runs it, on workers when asked). */
-  samplePipeline(): ComposedPipeline {
-    return compose({ decode: { channels: this.decodeChannels }, transforms: this.transforms });
+  /** Decode + transforms of one sample (the loader runs it, on workers when asked); with masks, the joint pipeline. */
+  samplePipeline(): ComposedPipeline | JointPipeline {
+    const o = { decode: { channels: this.decodeChannels }, transforms: this.transforms };
+    return this.targets === 'mask' ? jointCompose(o) : compose(o);
   }
 
-  /** Collated uint8 batch → the model's float input. */
+  /** Collated uint8 batch → the model's float input (and the targets' step, targets.ts). */
   batchSteps(): BatchStep[] {
-    return evalBatchSteps({ mean: this.mean, std: this.std, memoryFormat: this.memoryFormat });
+    return evalBatchStepsFor(this.targets, { mean: this.mean, std: this.std, memoryFormat: this.memoryFormat, numClasses: this.classes.length });
   }
 
   /**
@@ -130,7 +139,7 @@ export class Preprocessing {
   }
 
   /** A Preprocessing from its parts (what a pipeline's setup() resolves). */
-  static of(o: { channels: 1 | 3; height: number; width: number; transforms: readonly TransformSpec[]; mean: readonly number[]; std: readonly number[]; memoryFormat: MemoryFormat; classes: readonly string[] }): Preprocessing {
+  static of(o: { channels: 1 | 3; height: number; width: number; transforms: readonly TransformSpec[]; mean: readonly number[]; std: readonly number[]; memoryFormat: MemoryFormat; classes: readonly string[]; targets?: PipelineTargets }): Preprocessing {
     return Preprocessing.fromJSON({
       format: PREPROCESSING_FORMAT,
       decode: { channels: o.channels === 1 ? 'grey' : 'rgb' },
@@ -141,6 +150,7 @@ export class Preprocessing {
       memoryFormat: o.memoryFormat,
       dtype: 'float32',
       classes: [...o.classes],
+      ...(o.targets && o.targets !== 'class' ? { targets: o.targets } : {}),
     });
   }
 }

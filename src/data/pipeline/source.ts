@@ -5,7 +5,9 @@
 //
 //   fashion-mnist                         Debian's Fashion-MNIST (IDX; splits train and test)
 //   <dir>                                 an image folder: one sub-folder per class
-//   <file>.csv | .jsonl | .ndjson         a manifest (path, label, optional split and group columns)
+//   <dir> with images/ and masks/         segmentation: images and their masks (PNG class ids) by name
+//   <file>.csv | .jsonl | .ndjson         a manifest (path, label, optional split and group columns;
+//                                         or labels / 0-1 class columns: multi-label; or mask: segmentation)
 //   <dir> with CIFAR batches              CIFAR-10/100 binary (splits train and test)
 //   <dir> with *-images-idx3-ubyte[.gz]   IDX files, MNIST's layout (train-*, t10k-*)
 //   images-idx3-ubyte,labels-idx1-ubyte   one IDX pair
@@ -19,8 +21,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 
 import { PACKED_INDEX } from '../formats/packed-index.js';
+import { isSegmentationFolder } from '../sources/segmentation.js';
 
-export const SOURCE_FORMATS = ['fashion-mnist', 'idx', 'image-folder', 'manifest', 'cifar10', 'cifar100', 'npy', 'packed', 'webdataset'] as const;
+export const SOURCE_FORMATS = ['fashion-mnist', 'idx', 'image-folder', 'segmentation', 'manifest', 'cifar10', 'cifar100', 'npy', 'packed', 'webdataset'] as const;
 export type SourceFormat = (typeof SOURCE_FORMATS)[number];
 
 /** A source as a user names it. Plain JSON: it is saved with the pipeline. */
@@ -42,7 +45,7 @@ export class DataSourceError extends Error {
 
 /** The formats this file reads, for messages. */
 export const SOURCE_FORMS =
-  'an image folder, a .csv/.jsonl manifest, a CIFAR or IDX folder, images.npy[,labels.npy] or an .npz, a packed folder, .tar shards, or fashion-mnist';
+  'an image folder, a folder of images/ and masks/, a .csv/.jsonl manifest, a CIFAR or IDX folder, images.npy[,labels.npy] or an .npz, a packed folder, .tar shards, or fashion-mnist';
 
 const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory();
 const NPY_SPEC = /\.np[yz](#[^,]*)?(,|$)/i;
@@ -111,6 +114,7 @@ export function detectFormat(source: string): SourceFormat {
   if (existsSync(join(source, 'images.npy'))) return 'npy';
   if (idxFolder(source).size > 0) return 'idx';
   if (shardFolder(source)) return 'webdataset';
+  if (isSegmentationFolder(source)) return 'segmentation';
   return 'image-folder';
 }
 

@@ -5,7 +5,7 @@
 // The batch it collates is made exactly as the loader makes one (the folded per-sample pipeline,
 // collate, or the tensor gather of the fast path), so a step that fails here fails there.
 import { isTensorBacked } from '../loader/array-dataset.js';
-import { collate, collateLabels, type LoadedSample } from '../loader/collate.js';
+import { collate, collateTargets, type LoadedSample } from '../loader/collate.js';
 import type { XY } from '../transforms/batch.js';
 import { scope } from '../../tensor/memory.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -101,7 +101,9 @@ export async function explainPipeline(p: DataPipeline, o: ExplainOptions = {}): 
   const records = await run('read', () => recordsOf(d, index, size), (rs) => {
     const r = rs[0] as SampleRecord;
     const stored = r.input.kind === 'encoded' ? `${r.input.bytes.length.toLocaleString('en-US')} bytes encoded` : `pixels ${r.input.image.width}x${r.input.image.height}x${r.input.image.channels}`;
-    return `${r.id}: label ${r.label} (${p.classes[r.label] ?? 'none'}), ${stored}`;
+    const t = r.target;
+    const label = t?.kind === 'mask' ? 'a mask' : t?.kind === 'labels' ? `labels [${p.classes.filter((_, k) => t.labels[k]).join(', ')}]` : `label ${r.label} (${p.classes[r.label] ?? 'none'})`;
+    return `${r.id}: ${label}, ${stored}`;
   });
   if (!records) return finish();
   const first = records[0] as SampleRecord & { index: number };
@@ -126,15 +128,21 @@ export async function explainPipeline(p: DataPipeline, o: ExplainOptions = {}): 
       const samples: LoadedSample[] = [];
       for (const r of records) {
         let image;
+        let mask;
+        const t = r.target;
         try {
-          image = pipeline ? await pipeline.run(r.input, { ...ctx, index: r.index }, r.id) : r.input.kind === 'pixels' ? r.input.image : undefined;
+          const sampleCtx = { ...ctx, index: r.index };
+          if (t?.kind === 'mask') {
+            if (!pipeline || !('runWithMask' in pipeline)) throw new Error('it has a mask, but the pipeline cannot transform masks');
+            ({ image, mask } = await pipeline.runWithMask(r.input, t.mask, sampleCtx, r.id));
+          } else image = pipeline ? await pipeline.run(r.input, sampleCtx, r.id) : r.input.kind === 'pixels' ? r.input.image : undefined;
         } catch (e) {
           throw new Error(`batch sample ${r.id}: ${(e as Error).message}`);
         }
         if (!image) throw new Error(`${r.id} holds encoded bytes but the pipeline has no per-sample steps to decode them`);
-        samples.push({ image, label: r.label, id: r.id, index: r.index });
+        samples.push({ image, label: r.label, id: r.id, index: r.index, ...(mask ? { mask } : {}), ...(t?.kind === 'labels' ? { labels: t.labels } : {}) });
       }
-      return { x: collate(samples.map((x) => x.image), samples.map((x) => x.id)), y: collateLabels(samples) };
+      return { x: collate(samples.map((x) => x.image), samples.map((x) => x.id)), y: collateTargets(samples) };
     }, (b) => `${records.length} sample${records.length === 1 ? '' : 's'}: ${describeXY(b)}`);
     let b: XY | undefined = collated;
     for (const [position, s] of batchSteps.entries()) {

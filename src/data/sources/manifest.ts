@@ -1,5 +1,7 @@
 // A manifest: a CSV (with a header row) or JSONL file listing one sample per row — an image path,
-// its label, and optionally the split it belongs to and a group key. Paths are relative to the
+// its label, and optionally the split it belongs to and a group key. Instead of one label a row may
+// have several (a `labels` column, or one 0/1 column per class: multi-label) or a segmentation mask
+// (a `mask` column): manifest-targets.ts reads those. Paths are relative to the
 // manifest's folder. Labels are class names (classes sorted, or given explicitly) or integer
 // indices. Label indices are assigned over the whole manifest before a split is picked, so train,
 // val and test subsets of one manifest agree on what label 3 means.
@@ -8,9 +10,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 
-import { DataError, type IndexedDataset, type SampleRecord } from '../types.js';
+import { DataError, type IndexedDataset, type SampleRecord, type TargetKind } from '../types.js';
 import { CsvError, parseCsvWithHeader } from './csv.js';
 import { compareCodePoints } from './image-folder.js';
+import { manifestTargets, multiHot } from './manifest-targets.js';
+import { classesFromMasks, maskedDataset } from './segmentation.js';
 
 export interface ManifestOptions {
   /** 'csv' or 'jsonl'; by default from the extension (.csv, .jsonl, .ndjson). */
@@ -37,19 +41,25 @@ export interface ManifestDataset extends IndexedDataset {
   readonly splitNames: readonly string[];
   /** The manifest line of each sample, for error messages. */
   readonly lines: readonly number[];
+  /** What the rows are labelled with: a class, a mask, or several labels. */
+  readonly targets: TargetKind;
 }
 
 interface Row {
   line: number;
   path: string;
-  label: string | number;
+  /** The label column's value (class manifests). */
+  label: string | number | undefined;
   split: string | undefined;
   group: string | undefined;
+  /** Every column's value, for the other kinds of targets (manifest-targets.ts). */
+  cells: Map<string, unknown>;
 }
 
-/** Lines of a JSONL file as rows; values must be strings (or numbers, for index labels). */
-function parseJsonl(text: string, file: string, cols: Required<NonNullable<ManifestOptions['columns']>>): Row[] {
+/** Lines of a JSONL file as rows; values must be strings (or numbers, for index labels); the header is the first row's keys. */
+function parseJsonl(text: string, file: string, cols: Required<NonNullable<ManifestOptions['columns']>>): { header: string[]; rows: Row[] } {
   const rows: Row[] = [];
+  let header: string[] | undefined;
   for (const [k, raw] of text.split(/\r?\n/).entries()) {
     const line = k + 1;
     if (raw.trim() === '') continue;
@@ -70,18 +80,20 @@ function parseJsonl(text: string, file: string, cols: Required<NonNullable<Manif
       if (typeof v === 'string' || (numberOk && typeof v === 'number')) return v;
       throw new DataError(`${file}:${line}`, `field "${key}" must be a string${numberOk ? ' or a number' : ''}, got ${JSON.stringify(v)}`);
     };
+    header ??= Object.keys(rec);
     rows.push({
       line,
       path: text(cols.path, true) as string,
-      label: text(cols.label, true, true) as string | number,
+      label: header.includes(cols.label) ? (text(cols.label, true, true) as string | number) : undefined,
       split: text(cols.split, false) as string | undefined,
       group: text(cols.group, false) as string | undefined,
+      cells: new Map(Object.entries(rec)),
     });
   }
-  return rows;
+  return { header: header ?? [], rows };
 }
 
-function parseCsvRows(text: string, file: string, cols: Required<NonNullable<ManifestOptions['columns']>>): Row[] {
+function parseCsvRows(text: string, file: string, cols: Required<NonNullable<ManifestOptions['columns']>>): { header: string[]; rows: Row[] } {
   let parsed;
   try {
     parsed = parseCsvWithHeader(text, file);
@@ -89,19 +101,19 @@ function parseCsvRows(text: string, file: string, cols: Required<NonNullable<Man
     if (e instanceof CsvError) throw new DataError(`${file}:${e.line}`, e.message.slice(`${file}:${e.line}: `.length));
     throw e;
   }
-  for (const c of [cols.path, cols.label]) {
-    if (!parsed.columns.includes(c)) throw new DataError(`${file}:1`, `no column "${c}" in the header (columns: ${parsed.columns.join(', ')})`);
-  }
+  if (!parsed.columns.includes(cols.path)) throw new DataError(`${file}:1`, `no column "${cols.path}" in the header (columns: ${parsed.columns.join(', ')})`);
   const hasSplit = parsed.columns.includes(cols.split);
   const hasGroup = parsed.columns.includes(cols.group);
-  return parsed.rows.map(({ line, values }) => ({
+  const rows = parsed.rows.map(({ line, values }) => ({
     line,
     path: values.get(cols.path) as string,
-    label: values.get(cols.label) as string,
+    label: values.get(cols.label),
     // An empty cell means "no split" / "no group", as a missing key does in JSONL.
     split: hasSplit ? values.get(cols.split) || undefined : undefined,
     group: hasGroup ? values.get(cols.group) || undefined : undefined,
+    cells: values as Map<string, unknown>,
   }));
+  return { header: parsed.columns, rows };
 }
 
 /** Turns each row's label into a class index; returns the class names. */
@@ -111,7 +123,7 @@ function assignLabels(rows: Row[], file: string, labelCol: string, opts: Manifes
   if (opts.labelType === 'index') {
     let max = -1;
     for (const [k, r] of rows.entries()) {
-      const v = typeof r.label === 'number' ? r.label : r.label.trim() === '' ? NaN : Number(r.label);
+      const v = typeof r.label === 'number' ? r.label : r.label === undefined || r.label.trim() === '' ? NaN : Number(r.label);
       if (!Number.isInteger(v) || v < 0) throw new DataError(at(r), `column "${labelCol}": label ${JSON.stringify(r.label)} is not a non-negative integer`);
       if (opts.classes && v >= opts.classes.length) {
         throw new DataError(at(r), `column "${labelCol}": label ${v} is out of range for ${opts.classes.length} classes`);
@@ -122,6 +134,7 @@ function assignLabels(rows: Row[], file: string, labelCol: string, opts: Manifes
     return { classes: opts.classes ? [...opts.classes] : Array.from({ length: max + 1 }, (_, i) => String(i)), labels };
   }
   for (const r of rows) {
+    if (r.label === undefined) throw new DataError(at(r), `missing field "${labelCol}"`);
     if (typeof r.label === 'number') throw new DataError(at(r), `column "${labelCol}": label ${r.label} is a number; pass labelType: 'index' for integer labels`);
     if (r.label === '') throw new DataError(at(r), `column "${labelCol}": empty label`);
   }
@@ -139,6 +152,13 @@ function assignLabels(rows: Row[], file: string, labelCol: string, opts: Manifes
   return { classes, labels };
 }
 
+/** A row's mask file, resolved like its image path. */
+function maskPathOf(r: Row, file: string, base: string): string {
+  const m = r.cells.get('mask');
+  if (typeof m !== 'string' || m.trim() === '') throw new DataError(`${file}:${r.line}`, `column "mask": ${JSON.stringify(m ?? null)} is not a mask file path`);
+  return isAbsolute(m) ? m : resolve(base, m);
+}
+
 /** Reads a CSV or JSONL manifest. Rejects with a DataError naming `file:line` and the column at fault. */
 export async function manifest(path: string, options: ManifestOptions = {}): Promise<ManifestDataset> {
   const cols = { path: 'path', label: 'label', split: 'split', group: 'group', ...options.columns };
@@ -153,12 +173,22 @@ export async function manifest(path: string, options: ManifestOptions = {}): Pro
     throw new DataError(path, code === 'ENOENT' ? 'no such manifest file' : `cannot read the manifest (${code ?? (e as Error).message})`, { cause: e });
   }
 
-  const all = format === 'csv' ? parseCsvRows(text, path, cols) : parseJsonl(text, path, cols);
+  const { header, rows: all } = format === 'csv' ? parseCsvRows(text, path, cols) : parseJsonl(text, path, cols);
   if (all.length === 0) throw new DataError(path, 'the manifest lists no samples');
   for (const r of all) {
     if (r.path.trim() === '') throw new DataError(`${path}:${r.line}`, `column "${cols.path}": empty path`);
   }
-  const { classes, labels: allLabels } = assignLabels(all, path, cols.label, options);
+  const targets = manifestTargets(path, header, cols);
+  // Multi-label rows: K 0/1 values each; a row's class index stays -1 (it has several).
+  const multi = targets.kind === 'labels' || targets.kind === 'columns' ? multiHot(all, path, targets.kind, targets.classColumns, options.classes) : undefined;
+  const base = options.root ?? dirname(path);
+  const allMasks = targets.kind === 'mask' ? all.map((r) => maskPathOf(r, path, base)) : [];
+  // Masks: ids are named by data.classes, else `class 0`… up to the largest id in every mask.
+  const { classes, labels: allLabels } = multi
+    ? { classes: multi.classes, labels: new Int32Array(all.length).fill(-1) }
+    : targets.kind === 'mask'
+      ? { classes: options.classes ? [...options.classes] : await classesFromMasks(allMasks), labels: new Int32Array(all.length).fill(-1) }
+      : assignLabels(all, path, cols.label, options);
   const splitNames = [...new Set(all.flatMap((r) => (r.split === undefined ? [] : [r.split])))].sort(compareCodePoints);
 
   let keep = all.map((_, k) => k);
@@ -169,15 +199,24 @@ export async function manifest(path: string, options: ManifestOptions = {}): Pro
   }
   const rows = keep.map((k) => all[k] as Row);
   const labels = Int32Array.from(keep, (k) => allLabels[k] as number);
-  const base = options.root ?? dirname(path);
   const paths = rows.map((r) => (isAbsolute(r.path) ? r.path : resolve(base, r.path)));
   const lines = rows.map((r) => r.line);
   const hasGroups = rows.some((r) => r.group !== undefined);
   const what = `manifest ${resolve(path)}${options.split === undefined ? '' : ` [${options.split}]`}`;
-  const describe = `${what} (${classes.length} classes, ${rows.length.toLocaleString('en-US')} files)`;
+  const kindOf = targets.kind === 'mask' ? 'images with masks' : multi ? 'multi-label files' : 'files';
+  const describe = `${what} (${classes.length} classes, ${rows.length.toLocaleString('en-US')} ${kindOf})`;
+  const listing = { file: path, paths, lines, splitNames, splits: () => rows.map((r) => r.split) };
+  if (targets.kind === 'mask') {
+    const maskPaths = keep.map((k) => allMasks[k] as string);
+    const groups = hasGroups ? rows.map((r) => r.group) : undefined;
+    return { ...maskedDataset({ paths, maskPaths, classes, describe, ...(groups ? { groups } : {}), where: (i) => `${path}:${lines[i]}` }), ...listing, targets: 'mask' };
+  }
+  const K = classes.length;
+  const hot = multi ? Uint8Array.from(keep.flatMap((k) => Array.from(multi.hot.subarray(k * K, (k + 1) * K)))) : undefined;
 
   return {
     kind: 'indexed',
+    targets: multi ? 'labels' : 'class',
     file: path,
     length: rows.length,
     classes,
@@ -199,6 +238,7 @@ export async function manifest(path: string, options: ManifestOptions = {}): Pro
         throw new DataError(p, `cannot read (${code ?? (e as Error).message}), listed at ${path}:${row.line}`, { cause: e });
       }
       const rec: SampleRecord = { input: { kind: 'encoded', bytes }, label: labels[index] as number, id: p };
+      if (hot) rec.target = { kind: 'labels', labels: hot.slice(index * K, (index + 1) * K) };
       if (row.group !== undefined) rec.group = row.group;
       return rec;
     },

@@ -5,6 +5,7 @@ export { resize, centerCrop, randomCrop, randomResizedCrop, horizontalFlip, vert
 export { colorJitter, grayscale, gaussianBlur, gaussianNoise, randomErasing, cutout } from './photometric.js';
 export { randAugment, trivialAugmentWide, type AugmentOp } from './autoaugment.js';
 export { compose, ComposedPipeline, type ComposeOptions, type PipelineSummary, type SummaryStep } from './compose.js';
+export { JointPipeline, jointCompose, jointPipelineFromSpec, maskTransformSpec } from './joint.js';
 export * as batch from './batch.js';
 export { tta, ttaViews, type TtaOptions } from './tta.js';
 export * as F from './functional.js';

@@ -11,7 +11,7 @@ import { noGrad } from '../../tensor/autograd.js';
 import { scalarTensor } from '../../tensor/factories.js';
 import { persist } from '../../tensor/memory.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { hardTargets } from '../evaluate.js';
+import { metricTakes } from '../evaluate.js';
 import type { Callback, CallbackState, TrainContext } from '../events.js';
 
 export interface HistoryOptions {
@@ -80,7 +80,7 @@ export class History implements Callback {
     this.#samples += ctx.batchSize;
     this.#seen += ctx.batchSize;
     const { output, y } = ctx;
-    if (output && y && hardTargets(y)) for (const m of ctx.metricList) m.update(output, y);
+    if (output && y) for (const m of ctx.metricList) if (metricTakes(m, y)) m.update(output, y);
   }
 
   afterStep(ctx: TrainContext): void {
