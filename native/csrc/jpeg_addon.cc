@@ -174,13 +174,13 @@ BatchLayout layout_arg(napi_env env, napi_value o, napi_typedarray_type out_type
   L.dct_scaling = to_bool(env, named(env, o, "dctScaling"), "dctScaling");
   L.float_out = out_type == napi_float32_array;
   if (L.float_out) {
-    std::vector<double> mean = to_double_list(env, named(env, o, "mean"), "mean");
-    std::vector<double> std = to_double_list(env, named(env, o, "std"), "std");
-    if (mean.size() != static_cast<size_t>(L.channels) || std.size() != static_cast<size_t>(L.channels))
-      throw ArgumentError("mean and std need one value per channel (" + std::to_string(L.channels) + ")");
-    for (double s : std)
-      if (!(s != 0)) throw ArgumentError("std must not be 0");
-    set_normalization(&L, mean.data(), std.data());
+    // The float each byte becomes, per channel: a table made in JS (jpeg-native.ts), so the kernel
+    // and a JS batch transform it stands in for give the same floats by construction.
+    napi_value lut = named(env, o, "lut");
+    TypedBytes t = typed_bytes(env, lut, "lut");
+    if (t.type != napi_float32_array || t.bytes != sizeof(float) * 256 * L.channels)
+      throw ArgumentError("lut must be a Float32Array of 256 values per channel (" + std::to_string(256 * L.channels) + ")");
+    std::memcpy(L.lut, t.data, t.bytes);
   }
   return L;
 }

@@ -107,14 +107,6 @@ size_t sample_bytes(const BatchLayout& L) {
   return static_cast<size_t>(L.width) * L.height * L.channels * (L.float_out ? sizeof(float) : 1);
 }
 
-void set_normalization(BatchLayout* L, const double* mean, const double* std) {
-  for (int c = 0; c < L->channels; c++) {
-    const float m = static_cast<float>(mean[c]);
-    const float s = static_cast<float>(std[c]);
-    for (int v = 0; v < 256; v++) L->lut[c][v] = (static_cast<float>(v) / 255.0f - m) / s;
-  }
-}
-
 void run_sample(const SampleSpec& s, const BatchLayout& L) {
   JpegDecoder dec(s.data, s.size, L.fail_on);
   const JpegHeader& h = dec.header();

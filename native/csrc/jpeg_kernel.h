@@ -16,7 +16,7 @@ struct BatchLayout {
   int width = 0, height = 0;  // the sample's output size
   int channels = 3;           // 1 (luma, as PIL's convert('L')) or 3
   bool float_out = false;     // float32 through `lut`, else uint8
-  float lut[3][256] = {};     // per output channel: (v / 255 − mean) / std, for each byte v
+  float lut[3][256] = {};     // per output channel, the float each byte v becomes (made in JS)
   double max_pixels = 0;      // decompression-bomb limit on the image's width × height
   FailOn fail_on = FailOn::Truncated;
   bool dct_scaling = true;    // allow decoding at 1/2, 1/4, 1/8 scale
@@ -38,10 +38,6 @@ struct SampleSpec {
 
 // Bytes one sample occupies in the batch.
 size_t sample_bytes(const BatchLayout& layout);
-
-// Fills the layout's lookup table from per-channel mean and std (float32 arithmetic, in the order
-// torchvision's ToTensor + Normalize use, so the floats are the same).
-void set_normalization(BatchLayout* layout, const double* mean, const double* std);
 
 // Runs the kernel for one sample. Throws JpegError when the file is bad (the message says why).
 // Uses per-thread scratch buffers, so calls on different threads are independent.

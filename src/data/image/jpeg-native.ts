@@ -64,8 +64,12 @@ export interface JpegBatchOptions extends Pick<DecodeOptions, 'maxPixels' | 'fai
   height: number;
   /** 'rgb' (default) 3 channels; 'grey' 1 (PIL's convert('L') luma). */
   channels?: Exclude<ChannelMode, 'keep'>;
-  /** Float32 output only: per-channel mean and std, applied as (x/255 − mean)/std. Default: x/255. */
-  normalize?: { mean: readonly number[]; std: readonly number[] };
+  /**
+   * Float32 output only: what each byte becomes — per-channel mean and std, applied as
+   * (x/255 − mean)/std in float32 (torchvision's ToTensor + Normalize), or a table of 256 floats per
+   * channel (channel c's value for byte v at c·256 + v: the loader's fused batch transform). Default x/255.
+   */
+  normalize?: { mean: readonly number[]; std: readonly number[] } | { table: Float32Array };
   /** Native threads that share the batch's samples (the loader's worker setting). Default 1. */
   threads?: number;
   /** Decode at 1/2, 1/4 or 1/8 scale when the crop is at least 2, 4 or 8 times its resized size on both axes. Default true. */
@@ -120,6 +124,45 @@ function isInt(x: unknown, min: number): x is number {
 }
 
 /**
+ * torchvision's ToTensor + Normalize of every byte value, per channel, in float32 arithmetic as
+ * PyTorch does it: ((v/255) − mean)/std, each step rounded to float32. (Math.fround of a double
+ * result is the correctly rounded float32 result for +, −, ×, ÷: a double carries more than twice
+ * float32's precision.) Channel c's value for byte v is at c·256 + v.
+ */
+export function normalizationTable(mean: readonly number[], std: readonly number[]): Float32Array {
+  if (mean.length !== std.length || mean.length === 0 || std.some((s) => s === 0 || !Number.isFinite(s)) || mean.some((m) => !Number.isFinite(m)))
+    throw new RangeError(`normalizationTable: needs one finite mean and one non-zero std per channel, got mean ${JSON.stringify(mean)}, std ${JSON.stringify(std)}`);
+  const f = Math.fround;
+  const t = new Float32Array(256 * mean.length);
+  mean.forEach((m, c) => {
+    const m32 = f(m);
+    const s32 = f(std[c] as number);
+    for (let v = 0; v < 256; v++) t[c * 256 + v] = f(f(f(v / 255) - m32) / s32);
+  });
+  return t;
+}
+
+const NO_TABLE = new Float32Array(0); // uint8 output reads no table
+const plainTables = new Map<number, Float32Array>(); // x/255, by channel count
+
+/** The table float32 output goes through, for `channels` channels (see JpegBatchOptions.normalize). */
+function floatTable(n: JpegBatchOptions['normalize'], channels: number): Float32Array {
+  if (n === undefined) {
+    let t = plainTables.get(channels);
+    if (!t) plainTables.set(channels, (t = normalizationTable(new Array<number>(channels).fill(0), new Array<number>(channels).fill(1))));
+    return t;
+  }
+  if ('table' in n) {
+    if (!(n.table instanceof Float32Array) || n.table.length !== 256 * channels)
+      throw new RangeError(`decodeJpegBatch: normalize.table must be a Float32Array of 256 values per channel (${256 * channels}), got ${n.table instanceof Float32Array ? n.table.length : typeof n.table}`);
+    return n.table;
+  }
+  if (n.mean.length !== channels || n.std.length !== channels || n.std.some((s) => s === 0 || !Number.isFinite(s)) || n.mean.some((m) => !Number.isFinite(m)))
+    throw new RangeError(`decodeJpegBatch: normalize needs ${channels} finite mean and non-zero std values (one per channel), got mean ${JSON.stringify(n.mean)}, std ${JSON.stringify(n.std)}`);
+  return normalizationTable(n.mean, n.std);
+}
+
+/**
  * Decodes a batch of JPEGs into `out` (N × C × height × width, uint8 or float32 by its type) and
  * resolves once every sample is written, with one entry per sample: undefined, or the DataError
  * that names it (its slot is then all zeros). Bad options or geometry throw (they are the caller's
@@ -135,10 +178,7 @@ export async function decodeJpegBatch(samples: readonly JpegSample[], out: Uint8
   const isFloat = out instanceof Float32Array;
   if (!isFloat && !(out instanceof Uint8Array)) throw new TypeError('decodeJpegBatch: out must be a Uint8Array or a Float32Array');
   if (options.normalize && !isFloat) throw new TypeError('decodeJpegBatch: normalize needs a Float32Array out (uint8 output is not normalised)');
-  const mean = options.normalize?.mean ?? new Array<number>(channels).fill(0);
-  const std = options.normalize?.std ?? new Array<number>(channels).fill(1);
-  if (mean.length !== channels || std.length !== channels || std.some((s) => s === 0 || !Number.isFinite(s)) || mean.some((m) => !Number.isFinite(m)))
-    throw new RangeError(`decodeJpegBatch: normalize needs ${channels} finite mean and non-zero std values (one per channel), got mean ${JSON.stringify(mean)}, std ${JSON.stringify(std)}`);
+  const lut = isFloat ? floatTable(options.normalize, channels) : NO_TABLE;
   const per = channels * height * width;
   if (out.length % per !== 0) throw new RangeError(`decodeJpegBatch: out has ${out.length} elements, not a whole number of ${channels}×${height}×${width} samples`);
   const slots = out.length / per;
@@ -177,7 +217,7 @@ export async function decodeJpegBatch(samples: readonly JpegSample[], out: Uint8
   });
   if (inputs.length === 0) return errors;
 
-  const layout = { width, height, channels, maxPixels: options.maxPixels ?? 100e6, failOn: options.failOn ?? 'truncated', dctScaling: options.dctScaling ?? true, mean, std };
+  const layout = { width, height, channels, maxPixels: options.maxPixels ?? 100e6, failOn: options.failOn ?? 'truncated', dctScaling: options.dctScaling ?? true, lut };
   const messages = await native.jpegDecodeBatch(poolFor(threads), inputs, Int32Array.from(params), out, layout);
   messages.forEach((m, k) => {
     const i = which[k] as number;
