@@ -44,7 +44,7 @@ export function collate(images: readonly RawImage[], ids?: readonly string[], wh
 }
 
 /** int64 N. */
-export function collateLabels(samples: readonly LoadedSample[]): Tensor {
+export function collateLabels(samples: readonly { label: number }[]): Tensor {
   const y = new BigInt64Array(samples.length);
   samples.forEach((s, i) => (y[i] = BigInt(s.label)));
   return tensor(y);
