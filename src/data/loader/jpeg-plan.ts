@@ -83,6 +83,7 @@ export function planJpegPath(pipeline: SamplePipeline | undefined, batchTransfor
   const rest = specs.slice(g);
   const flip = rest[0]?.type === 'horizontalFlip' ? g : undefined;
   const extra = rest.slice(flip === undefined ? 0 : 1)[0];
+  if (extra && GEOMETRIC.has(extra.type)) return notNative(`transform ${specs.indexOf(extra)} (${extra.type}) comes after the flip; the kernel crops and resizes before it flips`);
   if (extra) return notNative(`transform ${specs.indexOf(extra)} (${extra.type}) runs on decoded pixels`);
   if (g === 0) return notNative('no crop or resize gives the samples one size');
   for (const [i, s] of specs.slice(0, g).entries()) {

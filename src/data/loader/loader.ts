@@ -127,6 +127,8 @@ export class DataLoader implements BatchSource {
   readonly sampler: Sampler | undefined;
   /** Whether and how samples go through the native JPEG kernel (jpeg-plan.ts): decided once, here. */
   readonly jpegPlan: JpegPlan;
+  /** Samples decoded so far by the JPEG kernel and by the pipeline (bad ones included). */
+  readonly decoded = { kernel: 0, pipeline: 0 };
 
   private readonly tracker: BadSampleTracker;
   private readonly transforms: BatchTransform[];
@@ -429,7 +431,10 @@ export class DataLoader implements BatchSource {
       } finally {
         buffer.pending--;
       }
-      if (!failed) return;
+      if (!failed) {
+        this.decoded.kernel++;
+        return;
+      }
     }
     buffer.writeSample(slot, await this.runPipeline(input, id, ctx, signal), id);
   }
@@ -440,6 +445,7 @@ export class DataLoader implements BatchSource {
       if (input.kind === 'pixels') return Promise.resolve(input.image);
       throw new LoaderConfigError(`${id} holds encoded file bytes, but the loader has no pipeline to decode them: pass { pipeline }`);
     }
+    this.decoded.pipeline++;
     if (!this.workerSpec) return withTimeout(pipeline.run(input, ctx), this.timeoutMs, 'the pipeline');
     this.pool ??= new WorkerPool(this.workerSpec, this.workers, this.timeoutMs);
     return this.pool.run(input, ctx, signal);
