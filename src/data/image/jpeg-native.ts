@@ -13,6 +13,8 @@
 //   const errors = await decodeJpegBatch(samples, out, { width: 224, height: 224, normalize, threads });
 //   const x = fromBufferShared(out, [samples.length, 3, 224, 224]);
 // Evaluation (Resize(256) + CenterCrop(224)): `{ bytes, id, ...resizeCenterCrop(info, 256, 224) }`.
+// resizeImageBatch runs the same crop → resize → flip → write on pixels another decoder decoded
+// (a PNG through sharp), so those get exactly the resize a JPEG gets (the dataset doctor's hash).
 //
 // Semantics, all in the upright image (EXIF orientation applied, as decodeImage does):
 // - `crop` (default: the whole image) is resized to `resize` (default: the output size), and the
@@ -25,7 +27,7 @@
 import { native, type NativeJpegPool } from '../../tensor/native.js';
 import { resizedSize } from '../transforms/geometric.js';
 import { hw, roundHalfEven } from '../transforms/spec.js';
-import { DataError } from '../types.js';
+import { DataError, type RawImage } from '../types.js';
 import { checkPixels, type Box, type ChannelMode, type DecodeOptions } from './decode.js';
 import { orientedSize, readHeader } from './header.js';
 import { sniffFormat } from './magic.js';
@@ -162,6 +164,50 @@ function floatTable(n: JpegBatchOptions['normalize'], channels: number): Float32
   return normalizationTable(n.mean, n.std);
 }
 
+/** What every sample of a batch becomes, checked: the output size, channels, float table, slots. */
+function batchLayout(what: string, out: Uint8Array | Float32Array, options: Omit<JpegBatchOptions, 'maxPixels' | 'failOn' | 'dctScaling'>) {
+  const { width, height } = options;
+  if (!isInt(width, 1) || !isInt(height, 1)) throw new RangeError(`${what}: width and height must be positive integers, got ${width}x${height}`);
+  const channels: 1 | 3 = options.channels === 'grey' ? 1 : 3;
+  if (options.channels !== undefined && options.channels !== 'rgb' && options.channels !== 'grey') throw new RangeError(`${what}: channels must be 'rgb' or 'grey', got '${String(options.channels)}'`);
+  const threads = options.threads ?? 1;
+  if (!isInt(threads, 1) || threads > 256) throw new RangeError(`${what}: threads must be an integer 1..256, got ${threads}`);
+  const isFloat = out instanceof Float32Array;
+  if (!isFloat && !(out instanceof Uint8Array)) throw new TypeError(`${what}: out must be a Uint8Array or a Float32Array`);
+  if (options.normalize && !isFloat) throw new TypeError(`${what}: normalize needs a Float32Array out (uint8 output is not normalised)`);
+  const lut = isFloat ? floatTable(options.normalize, channels) : NO_TABLE;
+  const per = channels * height * width;
+  if (out.length % per !== 0) throw new RangeError(`${what}: out has ${out.length} elements, not a whole number of ${channels}×${height}×${width} samples`);
+  return { width, height, channels, threads, lut, per, slots: out.length / per, used: new Set<number>() };
+}
+
+type Layout = ReturnType<typeof batchLayout>;
+type Placement = Pick<JpegSample, 'id' | 'crop' | 'resize' | 'offset' | 'flip' | 'slot'>;
+
+/** The slot sample i writes, checked (in range, not taken). */
+function slotOf(what: string, s: Placement, i: number, L: Layout): number {
+  const slot = s.slot ?? i;
+  if (!isInt(slot, 0) || slot >= L.slots) throw new RangeError(`${what}: ${s.id}: slot ${slot} is outside out (${L.slots} samples)`);
+  if (L.used.has(slot)) throw new RangeError(`${what}: ${s.id}: slot ${slot} is used by two samples`);
+  L.used.add(slot);
+  return slot;
+}
+
+/**
+ * The 14 numbers per sample that jpeg_addon.cc reads, in its order: orientation, crop, resize,
+ * offset, flip, slot, and the decoded pixels' width, height and channels (zeros for a JPEG).
+ */
+function sampleParams(what: string, s: Placement, slot: number, size: { width: number; height: number }, L: Layout, orientation: number, pixels: readonly [number, number, number]): number[] {
+  const crop = s.crop ?? { left: 0, top: 0, width: size.width, height: size.height };
+  if (!isInt(crop.left, 0) || !isInt(crop.top, 0) || !isInt(crop.width, 1) || !isInt(crop.height, 1) || crop.left + crop.width > size.width || crop.top + crop.height > size.height)
+    throw new RangeError(`${what}: ${s.id}: crop ${crop.width}x${crop.height}+${crop.left}+${crop.top} does not fit in the ${size.width}x${size.height} (upright) image`);
+  const resize = s.resize ?? { width: L.width, height: L.height };
+  const offset = s.offset ?? { left: 0, top: 0 };
+  if (!isInt(resize.width, 1) || !isInt(resize.height, 1) || !isInt(offset.left, 0) || !isInt(offset.top, 0) || offset.left + L.width > resize.width || offset.top + L.height > resize.height)
+    throw new RangeError(`${what}: ${s.id}: the ${L.width}x${L.height} output at offset ${offset.left},${offset.top} does not fit in the ${resize.width}x${resize.height} resized image`);
+  return [orientation, crop.left, crop.top, crop.width, crop.height, resize.width, resize.height, offset.left, offset.top, s.flip ? 1 : 0, slot, ...pixels];
+}
+
 /**
  * Decodes a batch of JPEGs into `out` (N × C × height × width, uint8 or float32 by its type) and
  * resolves once every sample is written, with one entry per sample: undefined, or the DataError
@@ -169,30 +215,14 @@ function floatTable(n: JpegBatchOptions['normalize'], channels: number): Float32
  * bug, not the data's). Do not touch `out` or the samples' bytes until the promise settles.
  */
 export async function decodeJpegBatch(samples: readonly JpegSample[], out: Uint8Array | Float32Array, options: JpegBatchOptions): Promise<(DataError | undefined)[]> {
-  const { width, height } = options;
-  if (!isInt(width, 1) || !isInt(height, 1)) throw new RangeError(`decodeJpegBatch: width and height must be positive integers, got ${width}x${height}`);
-  const channels: 1 | 3 = options.channels === 'grey' ? 1 : 3;
-  if (options.channels !== undefined && options.channels !== 'rgb' && options.channels !== 'grey') throw new RangeError(`decodeJpegBatch: channels must be 'rgb' or 'grey', got '${String(options.channels)}'`);
-  const threads = options.threads ?? 1;
-  if (!isInt(threads, 1) || threads > 256) throw new RangeError(`decodeJpegBatch: threads must be an integer 1..256, got ${threads}`);
-  const isFloat = out instanceof Float32Array;
-  if (!isFloat && !(out instanceof Uint8Array)) throw new TypeError('decodeJpegBatch: out must be a Uint8Array or a Float32Array');
-  if (options.normalize && !isFloat) throw new TypeError('decodeJpegBatch: normalize needs a Float32Array out (uint8 output is not normalised)');
-  const lut = isFloat ? floatTable(options.normalize, channels) : NO_TABLE;
-  const per = channels * height * width;
-  if (out.length % per !== 0) throw new RangeError(`decodeJpegBatch: out has ${out.length} elements, not a whole number of ${channels}×${height}×${width} samples`);
-  const slots = out.length / per;
-
+  const what = 'decodeJpegBatch';
+  const L = batchLayout(what, out, options);
   const errors: (DataError | undefined)[] = new Array(samples.length).fill(undefined);
   const inputs: Uint8Array[] = [];
   const params: number[] = [];
   const which: number[] = [];
-  const used = new Set<number>();
   samples.forEach((s, i) => {
-    const slot = s.slot ?? i;
-    if (!isInt(slot, 0) || slot >= slots) throw new RangeError(`decodeJpegBatch: ${s.id}: slot ${slot} is outside out (${slots} samples)`);
-    if (used.has(slot)) throw new RangeError(`decodeJpegBatch: ${s.id}: slot ${slot} is used by two samples`);
-    used.add(slot);
+    const slot = slotOf(what, s, i, L);
     let info: JpegInfo | undefined;
     try {
       info = probeJpeg(s.bytes, s.id, options);
@@ -200,28 +230,47 @@ export async function decodeJpegBatch(samples: readonly JpegSample[], out: Uint8
     } catch (e) {
       if (!(e instanceof DataError)) throw e;
       errors[i] = e;
-      out.fill(0, slot * per, (slot + 1) * per);
+      out.fill(0, slot * L.per, (slot + 1) * L.per);
       return;
     }
-    const crop = s.crop ?? { left: 0, top: 0, width: info.width, height: info.height };
-    if (!isInt(crop.left, 0) || !isInt(crop.top, 0) || !isInt(crop.width, 1) || !isInt(crop.height, 1) || crop.left + crop.width > info.width || crop.top + crop.height > info.height)
-      throw new RangeError(`decodeJpegBatch: ${s.id}: crop ${crop.width}x${crop.height}+${crop.left}+${crop.top} does not fit in the ${info.width}x${info.height} (upright) image`);
-    const resize = s.resize ?? { width, height };
-    const offset = s.offset ?? { left: 0, top: 0 };
-    if (!isInt(resize.width, 1) || !isInt(resize.height, 1) || !isInt(offset.left, 0) || !isInt(offset.top, 0) || offset.left + width > resize.width || offset.top + height > resize.height)
-      throw new RangeError(`decodeJpegBatch: ${s.id}: the ${width}x${height} output at offset ${offset.left},${offset.top} does not fit in the ${resize.width}x${resize.height} resized image`);
+    params.push(...sampleParams(what, s, slot, info, L, info.orientation, [0, 0, 0]));
     inputs.push(s.bytes);
     which.push(i);
-    // The 11 numbers per sample that jpeg_addon.cc reads, in its order.
-    params.push(info.orientation, crop.left, crop.top, crop.width, crop.height, resize.width, resize.height, offset.left, offset.top, s.flip ? 1 : 0, slot);
   });
   if (inputs.length === 0) return errors;
-
-  const layout = { width, height, channels, maxPixels: options.maxPixels ?? 100e6, failOn: options.failOn ?? 'truncated', dctScaling: options.dctScaling ?? true, lut };
-  const messages = await native.jpegDecodeBatch(poolFor(threads), inputs, Int32Array.from(params), out, layout);
+  const layout = { width: L.width, height: L.height, channels: L.channels, maxPixels: options.maxPixels ?? 100e6, failOn: options.failOn ?? 'truncated', dctScaling: options.dctScaling ?? true, lut: L.lut };
+  const messages = await native.jpegDecodeBatch(poolFor(L.threads), inputs, Int32Array.from(params), out, layout);
   messages.forEach((m, k) => {
     const i = which[k] as number;
     if (m !== null) errors[i] = new DataError((samples[i] as JpegSample).id, `cannot decode jpeg: ${m}`);
   });
   return errors;
+}
+
+/** An image another decoder decoded (upright, HWC), with the same geometry fields as a JpegSample. */
+export interface ImageSample extends Omit<JpegSample, 'bytes'> {
+  image: RawImage;
+}
+
+/**
+ * The kernel's crop → resize (PIL's bilinear) → window → flip → write for decoded images: so an
+ * image that is not a JPEG gets exactly the resize (and grey conversion) a JPEG gets from
+ * decodeJpegBatch. Resolves once every sample is written. Do not touch `out` or the images until then.
+ */
+export async function resizeImageBatch(samples: readonly ImageSample[], out: Uint8Array | Float32Array, options: Omit<JpegBatchOptions, 'maxPixels' | 'failOn' | 'dctScaling'>): Promise<void> {
+  const what = 'resizeImageBatch';
+  const L = batchLayout(what, out, options);
+  if (samples.length === 0) return;
+  const params: number[] = [];
+  samples.forEach((s, i) => {
+    const { width, height, channels, data } = s.image;
+    if (!isInt(width, 1) || !isInt(height, 1) || !(channels === 1 || channels === 3) || data.length !== width * height * channels)
+      throw new RangeError(`${what}: ${s.id}: ${data.length} bytes for a ${width}x${height}x${channels} image (1 or 3 channels)`);
+    params.push(...sampleParams(what, s, slotOf(what, s, i, L), s.image, L, 1, [width, height, channels]));
+  });
+  const layout = { width: L.width, height: L.height, channels: L.channels, maxPixels: Infinity, failOn: 'truncated' as const, dctScaling: false, lut: L.lut };
+  const messages = await native.jpegDecodeBatch(poolFor(L.threads), samples.map((s) => s.image.data), Int32Array.from(params), out, layout);
+  const failed = messages.findIndex((m) => m !== null);
+  // Only the geometry can fail, and it was checked above: a message here is a bug.
+  if (failed >= 0) throw new Error(`${what}: ${(samples[failed] as ImageSample).id}: ${messages[failed]}`);
 }
