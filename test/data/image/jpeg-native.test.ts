@@ -11,9 +11,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 
+import sharp from 'sharp';
+
 import { decodeJpegBatch, probeJpeg, resizeCenterCrop, resizeImageBatch, type JpegSample } from '../../../src/data/image/jpeg-native.js';
 import type { RawImage } from '../../../src/data/types.js';
-
 import { lcg, maxAbsDiff, photo, psnr, reference, tempDir, writeJpeg, type Kind, type RefCase } from './jpeg-fixtures.js';
 
 interface File {
