@@ -36,11 +36,14 @@ function masks(len: number, radius: number): number[] {
 
 export class LookalikeIndex {
   private readonly bands: { start: number; len: number; head: Int32Array; masks: number[] }[] = [];
-  /** Per group: its first image's index and hash, and the next group in the same bucket, per band. */
-  private firsts: number[] = [];
-  private hashes: PHash[] = [];
+  // Per group g (typed arrays, grown by doubling): its first image's index, its hash, the next group
+  // in the same bucket of each band, and the last query that looked at it.
+  private count = 0;
+  private firsts = new Int32Array(16);
+  private his = new Uint32Array(16);
+  private los = new Uint32Array(16);
   private next: Int32Array[];
-  private stamp = new Int32Array(0);
+  private stamp = new Int32Array(16);
   private query = 0;
 
   constructor(readonly maxDistance: number) {
@@ -57,7 +60,7 @@ export class LookalikeIndex {
 
   /** Groups so far. */
   get groups(): number {
-    return this.firsts.length;
+    return this.count;
   }
 
   /**
@@ -76,7 +79,7 @@ export class LookalikeIndex {
           if (this.stamp[g] === q) continue;
           this.stamp[g] = q;
           if (best >= 0 && g > best) continue; // groups are numbered in order: a later one cannot win
-          const d = hamming(h, this.hashes[g] as PHash);
+          const d = hamming(h, { hi: this.his[g] as number, lo: this.los[g] as number });
           if (d <= this.maxDistance) [best, bestDistance] = [g, d];
         }
       }
@@ -87,19 +90,19 @@ export class LookalikeIndex {
   }
 
   private insert(index: number, h: PHash): void {
-    const g = this.firsts.length;
-    this.firsts.push(index);
-    this.hashes.push(h);
-    if (g >= this.stamp.length) {
-      const grown = new Int32Array(Math.max(16, 2 * g));
-      grown.set(this.stamp);
-      this.stamp = grown;
-      this.next = this.next.map((n) => {
-        const m = new Int32Array(grown.length);
-        m.set(n);
-        return m;
-      });
+    const g = this.count++;
+    if (g >= this.firsts.length) {
+      const grow = <T extends Int32Array | Uint32Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(2 * a.length);
+        b.set(a);
+        return b;
+      };
+      [this.firsts, this.stamp, this.his, this.los] = [grow(this.firsts), grow(this.stamp), grow(this.his), grow(this.los)];
+      this.next = this.next.map(grow);
     }
+    this.firsts[g] = index;
+    this.his[g] = h.hi;
+    this.los[g] = h.lo;
     this.bands.forEach((band, b) => {
       const key = bitsOf(h, band.start, band.len);
       (this.next[b] as Int32Array)[g] = band.head[key] as number;
