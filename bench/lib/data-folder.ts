@@ -206,7 +206,7 @@ export async function runFolderBench(o: FolderBenchOptions): Promise<void> {
     for (const s of sides) await s.run(); // warm-up: one full pass each (starts every worker)
     delays.clear();
     const live = memoryStats().liveTensors;
-    const kernelBefore = ours.map((s) => s.loader.decoded.kernel);
+    const pipelineBefore = ours.map((s) => s.loader.decoded.pipeline);
     const r = await interleaveN({
       reps: o.reps,
       sides,
@@ -218,9 +218,9 @@ export async function runFolderBench(o: FolderBenchOptions): Promise<void> {
       failed = true;
     }
     ours.forEach((s, k) => {
-      const decoded = s.loader.decoded.kernel - (kernelBefore[k] as number);
-      if (decoded !== o.reps * o.images) {
-        console.log(`NOT NATIVE: ${s.label} decoded ${decoded} of ${o.reps * o.images} samples with the JPEG kernel`);
+      const viaSharp = s.loader.decoded.pipeline - (pipelineBefore[k] as number);
+      if (viaSharp !== 0) {
+        console.log(`NOT NATIVE: ${s.label} sent ${viaSharp} samples through the sharp pipeline instead of the JPEG kernel`);
         failed = true;
       }
     });
