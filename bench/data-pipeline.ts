@@ -90,7 +90,7 @@ try {
       { label: 'torchvision', run: async () => (await peer.call<{ rate: number }>('rep', { images: flags.images })).rate },
     ],
   });
-  if (loader.decoded.kernel !== flags.images * (flags.reps + 1)) throw new Error(`only ${loader.decoded.kernel} samples went through the JPEG kernel`);
+  if (loader.decoded.pipeline !== 0) throw new Error(`${loader.decoded.pipeline} samples went through the sharp pipeline instead of the JPEG kernel`);
   const [o, sh, p] = r.values.map((v) => stats(v)) as [ReturnType<typeof stats>, ReturnType<typeof stats>, ReturnType<typeof stats>];
   console.log(`tessera native (1 kernel thread)  ${describeStats(o, 'img/s')}`);
   console.log(`tessera sharp (1 libuv thread)    ${describeStats(sh, 'img/s')}`);

@@ -125,6 +125,7 @@ function childPids(pid: number): number[] {
 }
 
 export async function runFolderBench(o: FolderBenchOptions): Promise<void> {
+  if (o.images < Math.max(CLASSES, o.batch)) throw new Error(`--images must be at least ${Math.max(CLASSES, o.batch)} (one per class folder, and one full batch)`);
   // libuv reads UV_THREADPOOL_SIZE when its pool first gets work, which nothing imported so far does.
   process.env.UV_THREADPOOL_SIZE = String(o.uv);
   const { default: sharp } = await import('sharp');
