@@ -1,4 +1,6 @@
 // DataLoader: the epochs of a data set as batches of tensors (the BatchSource a trainer consumes).
+// This file decides which samples make each batch and assembles it; one sample's work (reading,
+// decoding, time limits, worker threads) is sample-runner.ts's.
 //
 // Iteration. `loader.epoch(e, { skipBatches })` yields epoch e (from batch skipBatches on). As in
 // PyTorch, `for await (const batch of loader)` makes one pass: the first pass is epoch 0 and each
@@ -58,40 +60,23 @@
 // Ownership. Batch tensors are made outside every memory scope and belong to the consumer, who
 // disposes them (disposeBatch). Everything else the loader makes is freed before a batch is yielded.
 import { persist, scope } from '../../tensor/index.js';
-import { decodeJpegBatch } from '../image/jpeg-native.js';
-import { DataError } from '../types.js';
-import type { BadSample, Batch, BatchSource, Dataset, IndexedDataset, SampleInput, SamplePipeline, SampleRecord, StreamingDataset, RawImage } from '../types.js';
+import type { BadSample, Batch, BatchSource, Dataset, IndexedDataset, RawImage, StreamingDataset } from '../types.js';
 import { RandomStream } from '../random.js';
 import { RandomSampler, SequentialSampler, type Sampler } from '../sampling/samplers.js';
 import { toFloat, type BatchTransform, type XY } from '../transforms/batch.js';
 import { isTensorBacked, type TensorBacked } from './array-dataset.js';
-import { BadSampleTracker, errorReason } from './bad-samples.js';
+import { BadSampleTracker } from './bad-samples.js';
 import { BatchBuffers, type BatchBuffer } from './batch-buffers.js';
-import { collate, collateLabels, CollateError, type LoadedSample } from './collate.js';
+import { collate, collateLabels } from './collate.js';
 import { notNative, planJpegPath, type JpegPlan, type NativePlan } from './jpeg-plan.js';
-import { Limiter, withTimeout } from './limits.js';
 import { resolveOptions, type DataLoaderOptions } from './options.js';
+import { SampleRunner, type Loaded, type Outcome, type Slot } from './sample-runner.js';
 import { bufferedShuffle, StreamWindow } from './stream-order.js';
-import type { WorkerSpec } from './worker-main.js';
-import { WorkerInitError, WorkerPool } from './worker-pool.js';
 
 export type { DataLoaderOptions } from './options.js';
+export { LoaderConfigError } from './sample-runner.js';
 
-/** A configuration error found while loading (not a bad sample): the epoch stops. */
-export class LoaderConfigError extends Error {
-  override name = 'LoaderConfigError';
-}
-
-/** A sample ready for its batch: its pixels, or (native JPEG path) none, being in the batch buffer already. */
-type Loaded = Omit<LoadedSample, 'image'> & { image?: RawImage };
-type Outcome = Loaded | { bad: BadSample };
 const END = Symbol('end of stream');
-
-/** Where a sample of the native JPEG path goes: slot `slot` of a batch buffer. */
-interface Slot {
-  buffer: BatchBuffer;
-  slot: number;
-}
 
 /** How one epoch's positions turn into samples. */
 interface EpochSource {
@@ -127,16 +112,11 @@ export class DataLoader implements BatchSource {
   readonly sampler: Sampler | undefined;
   /** Whether and how samples go through the native JPEG kernel (jpeg-plan.ts): decided once, here. */
   readonly jpegPlan: JpegPlan;
-  /** Samples decoded so far by the JPEG kernel and by the pipeline (bad ones included). */
-  readonly decoded = { kernel: 0, pipeline: 0 };
 
   private readonly tracker: BadSampleTracker;
   private readonly transforms: BatchTransform[];
-  private readonly timeoutMs: number;
-  private readonly limiter: Limiter;
+  private readonly runner: SampleRunner;
   private readonly stream: { shuffle: boolean; buffer: number; rank: number; worldSize: number };
-  private pool: WorkerPool | undefined;
-  private workerSpec: WorkerSpec | undefined;
   /** The epoch the next `for await` pass iterates. */
   private nextEpoch = 0;
 
@@ -147,12 +127,11 @@ export class DataLoader implements BatchSource {
     this.seed = r.seed;
     this.workers = r.workers;
     this.prefetch = r.prefetch;
-    this.timeoutMs = r.timeoutMs;
-    this.limiter = new Limiter(r.maxInFlight);
     this.stream = { shuffle: r.shuffle, buffer: r.shuffleBuffer, rank: r.rank, worldSize: r.worldSize };
     this.tracker = new BadSampleTracker(options.badSamples, options.logger ?? console);
     this.transforms = options.batchTransforms ?? [toFloat()];
     this.jpegPlan = r.nativeJpeg ? planJpegPath(options.pipeline, this.transforms, this.workers) : notNative('nativeJpeg: false');
+    this.runner = new SampleRunner({ pipeline: options.pipeline, plan: this.jpegPlan, workers: this.workers, timeoutMs: r.timeoutMs, maxInFlight: r.maxInFlight, seed: this.seed });
     this.classes = dataset.classes;
     if (dataset.kind === 'indexed') {
       if (options.sampler && r.shuffle) throw new RangeError('DataLoader: give either sampler or shuffle, not both (the sampler decides the order)');
@@ -202,11 +181,14 @@ export class DataLoader implements BatchSource {
     this.nextEpoch = epoch;
   }
 
+  /** Samples decoded so far by the JPEG kernel and by the pipeline (bad ones included). */
+  get decoded(): { readonly kernel: number; readonly pipeline: number } {
+    return this.runner.decoded;
+  }
+
   /** Stops the worker threads. The loader can still be used afterwards (it starts new ones). */
   async close(): Promise<void> {
-    const pool = this.pool;
-    this.pool = undefined;
-    await pool?.close();
+    await this.runner.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -228,21 +210,14 @@ export class DataLoader implements BatchSource {
 
   /** The general path: read, run the pipeline, collate — with prefetch, workers and bad-sample handling. */
   private async *assembled(epoch: number, skip: number, userSignal: AbortSignal | undefined): AsyncGenerator<Batch> {
-    const pipeline = this.options.pipeline;
-    if (pipeline && this.workers > 0 && !this.workerSpec) {
-      try {
-        this.workerSpec = pipeline.workerSpec();
-      } catch (e) {
-        throw new LoaderConfigError(`the pipeline cannot describe itself for worker threads (workerSpec): ${errorReason(e)}; use workers: 0`);
-      }
-    }
+    this.runner.prepare();
     // Native JPEG path: batches are assembled in recycled buffers (batch-buffers.ts). Worker threads
     // start when the first sample needs the pipeline (on this path, only if some sample needs sharp).
     const plan = this.jpegPlan.native ? this.jpegPlan : undefined;
     const buffers = plan ? new BatchBuffers({ slots: this.batchSize, channels: plan.channels, height: plan.height, width: plan.width }, plan.table, this.prefetch + 2) : undefined;
     const stop = new AbortController(); // cancels queued work when the consumer stops early
     const signal = userSignal ? AbortSignal.any([userSignal, stop.signal]) : stop.signal;
-    const drop = () => this.pool?.drop(signal); // one listener an epoch, not one a sample
+    const drop = () => this.runner.drop(signal); // one listener an epoch, not one a sample
     signal.addEventListener('abort', drop, { once: true });
     this.tracker.startEpoch();
     const src = this.dataset.kind === 'indexed' ? this.indexedSource(this.dataset, epoch, signal) : this.streamSource(this.dataset, epoch, signal);
@@ -365,7 +340,7 @@ export class DataLoader implements BatchSource {
       length: order.length,
       load: (p, into) => {
         const index = order[p] as number;
-        return this.process(epoch, index, d.sampleId?.(index) ?? `sample ${index} of ${d.describe()}`, () => d.read(index), signal, into);
+        return this.runner.run(epoch, index, d.sampleId?.(index) ?? `sample ${index} of ${d.describe()}`, () => d.read(index), signal, into);
       },
       release: () => {},
       close: async () => {},
@@ -384,71 +359,11 @@ export class DataLoader implements BatchSource {
       load: async (p, into) => {
         const rec = await window.get(p);
         if (rec === undefined) return END;
-        return this.process(epoch, rec.index, rec.id, async () => rec, signal, into);
+        return this.runner.run(epoch, rec.index, rec.id, async () => rec, signal, into);
       },
       release: (before) => window.release(before),
       close: () => window.close(),
     };
-  }
-
-  /** One sample: read it and run the pipeline (or the kernel, into its slot) — or the reason it is bad. */
-  private process(epoch: number, index: number, fallbackId: string, read: () => Promise<SampleRecord>, signal: AbortSignal, into?: Slot): Promise<Outcome> {
-    return this.limiter.run(async () => {
-      signal.throwIfAborted();
-      // The report names the record's id once it is known (a pipeline does not know ids, and the
-      // same failure must read the same with or without workers); before that, the reader's.
-      let id: string | undefined;
-      try {
-        const record = await withTimeout(read(), this.timeoutMs, 'reading');
-        id = record.id;
-        const ctx = { seed: this.seed, epoch, index };
-        if (into) {
-          await this.intoSlot(record.input, id, ctx, signal, into);
-          return { label: record.label, id, index };
-        }
-        const image = await this.runPipeline(record.input, id, ctx, signal);
-        return { image, label: record.label, id, index };
-      } catch (e) {
-        if (e instanceof LoaderConfigError || e instanceof WorkerInitError || e instanceof CollateError || signal.aborted) throw e;
-        return { bad: { id: id ?? (e instanceof DataError ? e.id : fallbackId), index, reason: errorReason(e) } };
-      }
-    });
-  }
-
-  /**
-   * The native JPEG path for one sample: the kernel writes it into its slot; a sample the plan
-   * leaves to sharp, and one the kernel fails on, runs the pipeline (so sharp judges a bad file,
-   * with its reason, as without the kernel) and its pixels are written into the slot.
-   */
-  private async intoSlot(input: SampleInput, id: string, ctx: { seed: number; epoch: number; index: number }, signal: AbortSignal, { buffer, slot }: Slot): Promise<void> {
-    const plan = this.jpegPlan as NativePlan;
-    const sample = input.kind === 'encoded' ? plan.sample(input.bytes, ctx, id) : undefined;
-    if (sample) {
-      let failed: DataError | undefined;
-      buffer.pending++; // the buffer is not reused while the kernel may write into it
-      try {
-        [failed] = await decodeJpegBatch([{ ...sample, slot }], buffer.data, { ...plan.options, ...(buffer.table ? { normalize: { table: buffer.table } } : {}) });
-      } finally {
-        buffer.pending--;
-      }
-      if (!failed) {
-        this.decoded.kernel++;
-        return;
-      }
-    }
-    buffer.writeSample(slot, await this.runPipeline(input, id, ctx, signal), id);
-  }
-
-  private runPipeline(input: SampleInput, id: string, ctx: { seed: number; epoch: number; index: number }, signal: AbortSignal): Promise<RawImage> {
-    const pipeline = this.options.pipeline;
-    if (!pipeline) {
-      if (input.kind === 'pixels') return Promise.resolve(input.image);
-      throw new LoaderConfigError(`${id} holds encoded file bytes, but the loader has no pipeline to decode them: pass { pipeline }`);
-    }
-    this.decoded.pipeline++;
-    if (!this.workerSpec) return withTimeout(pipeline.run(input, ctx), this.timeoutMs, 'the pipeline');
-    this.pool ??= new WorkerPool(this.workerSpec, this.workers, this.timeoutMs);
-    return this.pool.run(input, ctx, signal);
   }
 
   private makeBatch(a: Assembled, epoch: number): Batch {
