@@ -95,7 +95,12 @@ export function planJpegPath(pipeline: SamplePipeline | undefined, batchTransfor
   if (!size) return notNative(`the output size depends on each image (transform ${g - 1}, ${(specs[g - 1] as TransformSpec).type} to one side; add a centerCrop)`);
 
   const channels: 1 | 3 = channelMode === 'grey' ? 1 : 3;
-  const table = batchTransforms[0] ? byteTable(batchTransforms[0], channels) : undefined;
+  let table: Float32Array | undefined;
+  try {
+    table = batchTransforms[0] ? byteTable(batchTransforms[0], channels) : undefined;
+  } catch {
+    table = undefined; // it refuses this channel count: not fused, so it fails where it always did, on the first batch
+  }
   const threads = Math.max(1, workers);
   const maxPixels = decode.maxPixels ?? DECODE_LIMITS.maxPixels;
   const geometric = transforms.slice(0, g) as Transform[];

@@ -69,6 +69,9 @@ describe('the native JPEG plan', () => {
     assert.equal(fused([normalize([0.4, 0.5, 0.6], [0.2, 0.2, 0.2])], 3).threads, 3);
     assert.equal(fused([randomCropFlip({ padding: 2 }), normalize([0.5], [0.5])]).fused, 0, 'a crop first: the kernel writes bytes');
     assert.equal(fused([]).float, false);
+    // A normalisation for another channel count is not fused: it refuses the first batch, as it always did.
+    const grey = planJpegPath(compose({ decode: { channels: 'grey' }, transforms: t }), [normalize([0.4, 0.5, 0.6], [0.2, 0.2, 0.2])], 0);
+    assert.ok(grey.native && grey.fused === 0);
     assert.match(fused([normalize([0.5], [0.5])], 2).text, /^native JPEG kernel \(libjpeg-turbo, 2 threads\): decode → randomResizedCrop → horizontalFlip → 64×64×3 float32 \(first batch transform fused\)/);
   });
 });
