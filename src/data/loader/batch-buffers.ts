@@ -11,7 +11,7 @@
 // (a list of batches, a tensor stored somewhere) keeps its buffer out of the pool; past `capacity`
 // buffers, new ones are made for one batch and left to the garbage collector with their tensor.
 import { native } from '../../tensor/native.js';
-import { fromBufferShared, type Tensor } from '../../tensor/index.js';
+import { fromBufferShared, persist, type Tensor } from '../../tensor/index.js';
 import type { RawImage } from '../types.js';
 import { CollateError } from './collate.js';
 
@@ -35,7 +35,9 @@ export class BatchBuffer {
   constructor(readonly shape: BatchShape, readonly table: Float32Array | undefined, readonly pooled: boolean) {
     const n = shape.slots * shape.channels * shape.height * shape.width;
     this.data = table ? new Float32Array(n) : new Uint8Array(n);
-    this.whole = fromBufferShared(this.data, [shape.slots, shape.channels, shape.height, shape.width]);
+    // Outside every memory scope: the consumer may ask for batches inside one (a training step's),
+    // and the pool's tensor must outlive it.
+    this.whole = persist(fromBufferShared(this.data, [shape.slots, shape.channels, shape.height, shape.width]));
   }
 
   /** Elements per sample. */

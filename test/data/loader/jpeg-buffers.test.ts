@@ -70,18 +70,29 @@ describe('fused normalisation', () => {
 describe('batch buffers', () => {
   const users = (b: Batch) => native.storageOf(b.x.handle);
 
-  it('are recycled once the consumer disposes a batch', async () => {
+  it('are recycled once the consumer disposes a batch, also when it asks for batches inside memory scopes', async () => {
     const ds = await imageFolder(root);
     const loader = new DataLoader(ds, { batchSize: 2, prefetch: 2, pipeline: rrcFlip(24), batchTransforms: [] });
-    const storages = new Set<string>();
-    let batches = 0;
-    for await (const b of loader.epoch(0)) {
-      storages.add(users(b).id);
-      batches++;
-      disposeBatch(b);
+    for (const epoch of [0, 1]) {
+      const storages = new Set<string>();
+      let batches = 0;
+      // Each batch asked for inside a scope of its own, as a training step does: the loader's own
+      // tensors made meanwhile must outlive it.
+      const it = loader.epoch(epoch)[Symbol.asyncIterator]();
+      for (;;) {
+        const done = await scope(async () => {
+          const r = await it.next();
+          if (r.done) return true;
+          storages.add(users(r.value).id);
+          batches++;
+          disposeBatch(r.value);
+          return false;
+        });
+        if (done) break;
+      }
+      assert.equal(batches, 8);
+      assert.ok(storages.size <= 4, `${storages.size} buffers for ${batches} batches: at most prefetch + 2`);
     }
-    assert.equal(batches, 8);
-    assert.ok(storages.size <= 4, `${storages.size} buffers for ${batches} batches: at most prefetch + 2`);
   });
 
   it('are never reused while a tensor still views one: kept batches keep their bytes', async () => {
