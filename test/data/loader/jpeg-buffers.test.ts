@@ -1,7 +1,7 @@
 // The native JPEG path's batches: the fused normalisation gives the normalize batch step's floats
 // bit for bit (on kernel and sharp samples alike); batch buffers are recycled, but never while a
-// tensor still views one; the batches do not depend on the worker (kernel thread) count; WebDataset
-// shards and packed JPEG shards take the same path as a folder.
+// tensor still views one; the batches do not depend on the worker (kernel thread) count; manifests,
+// WebDataset shards and packed JPEG shards take the same path as a folder.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { writeTar } from '../../../src/data/formats/tar.js';
 import { DataLoader } from '../../../src/data/loader/index.js';
 import { packDataset } from '../../../src/data/pack/index.js';
 import { imageFolder } from '../../../src/data/sources/image-folder.js';
+import { manifest } from '../../../src/data/sources/manifest.js';
 import { packedDataset } from '../../../src/data/sources/packed.js';
 import { webDataset } from '../../../src/data/sources/webdataset.js';
 import { normalize, randomErasing, toFloat } from '../../../src/data/transforms/batch.js';
@@ -132,6 +133,23 @@ describe('threads and sources', () => {
     }
     assert.deepEqual(runs[1], runs[0]);
     assert.deepEqual(runs[2], runs[0]);
+  });
+
+  it('a CSV manifest of the folder\'s files gives the folder\'s batches, through the kernel', async () => {
+    const folder = await imageFolder(root);
+    const labels = folder.labels();
+    const csv = join(tempDir(), 'm.csv');
+    writeFileSync(csv, ['path,label', ...folder.paths.map((p, i) => `${p},${folder.classes[labels[i] as number] as string}`)].join('\n') + '\n');
+    const m = await manifest(csv);
+    assert.deepEqual(m.classes, folder.classes);
+    const opts = { batchSize: 4, seed: 6, pipeline: rrcFlip(32), batchTransforms: [normalize(MEAN, STD)] };
+    const fromManifest = new DataLoader(m, opts);
+    const fromFolder = new DataLoader(folder, opts);
+    const [a, b] = [await collect(fromManifest, 0), await collect(fromFolder, 0)];
+    assert.deepEqual(a.map((x) => x.x), b.map((x) => x.x), 'same pixels, sample for sample');
+    assert.deepEqual(a.map((x) => x.y), b.map((x) => x.y));
+    assert.equal(fromManifest.decoded.kernel, 14, 'the 14 JPEGs through the kernel');
+    assert.equal(fromManifest.decoded.pipeline, 1, 'the PNG through sharp');
   });
 
   it('WebDataset shards give the folder\'s batches; packed JPEG shards go through the kernel too', async () => {
