@@ -11,14 +11,17 @@ import { before, describe, it } from 'node:test';
 
 import sharp from 'sharp';
 
+import { resolveConfig } from '../../../src/config/load.js';
 import { probeJpeg } from '../../../src/data/image/jpeg-native.js';
 import { BadSampleError, DataLoader } from '../../../src/data/loader/index.js';
 import { planJpegPath } from '../../../src/data/loader/jpeg-plan.js';
+import { DataPipeline } from '../../../src/data/pipeline/pipeline.js';
 import { imageFolder } from '../../../src/data/sources/image-folder.js';
 import { normalize, randomCropFlip, toFloat } from '../../../src/data/transforms/batch.js';
 import { compose, randomResizedCropBox, transformStream } from '../../../src/data/transforms/index.js';
 import type { TransformSpec } from '../../../src/data/transforms/spec.js';
 import type { SamplePipeline } from '../../../src/data/types.js';
+import { pipelineSpec } from '../../../src/run/data.js';
 import { writeCorruptCorpus } from '../fixtures/corpus.js';
 import { psnr, reference, tempDir, writeJpeg, type RefCase } from '../image/jpeg-fixtures.js';
 import { collect, memoryLogger, type PlainBatch } from './fixtures/collect.js';
@@ -164,6 +167,37 @@ describe('the corrupt corpus through the native path', () => {
         const theirs = (slow.batches[i] as PlainBatch).x.slice(k * per, (k + 1) * per);
         if (!/\.jpg$/.test(id) || id.endsWith('png-named.jpg')) assert.deepEqual(mine, theirs, `${id}: not a JPEG, so sharp decoded it on both paths`);
       });
+  });
+
+  it('a training run\'s own loader (the settings of test/run/corrupt-corpus) takes the native path and skips the same bad files', async () => {
+    const corpus = await writeCorruptCorpus(tempDir());
+    const config = resolveConfig({
+      overrides: [
+        ['data.source', JSON.stringify(corpus.root)],
+        ['data.imageSize', '[16,16]'],
+        ['data.channels', '3'],
+        ['data.valSplit', '0'],
+        ['data.testSplit', '0'],
+        ['train.batchSize', '4'],
+      ],
+    });
+    const logger = memoryLogger();
+    const p = await DataPipeline.open(pipelineSpec(config), { logger });
+    try {
+      await p.setup();
+      const { train } = await p.loaders();
+      assert.ok(train.jpegPlan.native, train.jpegPlan.describe());
+      const batches = await collect(train, 0);
+      await train.close();
+      const goodJpegs = corpus.files.filter((f) => f.expect === 'good' && /\.jpe?g$/.test(f.path) && !f.path.endsWith('png-named.jpg'));
+      assert.ok(train.decoded.kernel >= goodJpegs.length, `the good JPEGs went through the kernel (${JSON.stringify(train.decoded)}, ${goodJpegs.length} good JPEGs)`);
+      const bad = corpus.files.filter((f) => f.expect === 'bad').map((f) => join(corpus.root, f.path)).sort();
+      assert.deepEqual(train.badSamples.map((b) => b.id).sort(), bad, 'every bad file skipped, no good one');
+      const used = new Set(batches.flatMap((b) => b.ids));
+      for (const f of corpus.files.filter((x) => x.expect === 'good')) assert.ok(used.has(join(corpus.root, f.path)), `${f.path} is used`);
+    } finally {
+      p.close();
+    }
   });
 
   it("policy 'fail' stops at the same file with the same message", async () => {
