@@ -22,7 +22,8 @@
 // loader skips it.
 import { DECODE_LIMITS } from '../image/decode.js';
 import { probeJpeg, type JpegBatchOptions, type JpegSample } from '../image/jpeg-native.js';
-import { byteTable, type BatchTransform } from '../transforms/batch.js';
+import type { BatchTransform } from '../transforms/batch.js';
+import { byteTable } from '../transforms/bytewise.js';
 import { ComposedPipeline, foldGeometry, transformStream } from '../transforms/compose.js';
 import { drawFlip } from '../transforms/geometric.js';
 import { hw, type Transform, type TransformSpec } from '../transforms/spec.js';

@@ -12,9 +12,10 @@
 //
 // uint8-aware: the loader collates uint8 [0, 255]; each transform takes uint8 or float ([0, 1]) and
 // says what it returns: toFloat/normalize/mixup give float32, randomCropFlip/cutmix/randomErasing keep the dtype.
-import { scope, tensor, type Tensor } from '../../tensor/index.js';
+import { tensor, type Tensor } from '../../tensor/index.js';
 import { checkOptions, code, isOptionsObject, show } from '../options.js';
 import { RandomStream } from '../random.js';
+import { registerBytewise } from './bytewise.js';
 import * as F from './ops-batch.js';
 import { erasingBox } from './photometric.js';
 
@@ -48,32 +49,6 @@ function batchStream(ctx: BatchContext): RandomStream {
 
 function checkSamples(what: string, x: Tensor, ctx: BatchContext): void {
   if (ctx.indices.length !== x.shape[0]) throw new RangeError(`${what}: ${ctx.indices.length} sample indices for a batch of ${x.shape[0]}`);
-}
-
-// Transforms that turn each byte of a channel into one float by itself, whatever the rest of the
-// batch holds (toFloat, normalize). The data loader may fold such a first transform into decoding:
-// it runs the transform once on the 256 byte values (byteTable) and the JPEG kernel writes those
-// floats straight into the batch — the same numbers the transform gives, by construction.
-const bytewise = new WeakSet<BatchTransform>();
-
-function registerBytewise(t: BatchTransform): BatchTransform {
-  bytewise.add(t);
-  return t;
-}
-
-/**
- * For a transform that maps each byte of a channel to one float by itself (toFloat, normalize):
- * the float32 it gives byte v of channel c, at c·256 + v, for `channels` channels — computed by
- * running the transform on a 1×channels×1×256 uint8 batch of those values. Undefined for every
- * other transform.
- */
-export function byteTable(t: BatchTransform, channels: number): Float32Array | undefined {
-  if (!bytewise.has(t)) return undefined;
-  return scope(() => {
-    const bytes = Uint8Array.from({ length: channels * 256 }, (_, i) => i % 256);
-    const out = t({ x: tensor(bytes, { shape: [1, channels, 1, 256] }), y: tensor(new BigInt64Array(1)) }, { seed: 0, epoch: 0, batch: 0, indices: [0], position: 0 }).x;
-    return out.dtype === 'float32' ? (out.contiguous().data() as Float32Array) : undefined;
-  });
 }
 
 /** uint8 [0, 255] → float32 [0, 1] (what the loader applies when no batch transforms are given). */
