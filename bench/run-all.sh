@@ -25,16 +25,17 @@ if [ ! -f build/Release/tessera.node ]; then
 fi
 # Engine benches (under a minute each), then data and trainer benches (10 s to 2 minutes each).
 fast_benches="op-overhead train-mlp train-cnn train-mlp-nn train-cnn-nn
-  data-pipeline jpeg-kernel data-fashion-mnist data-setup data-packed data-folder trainer-overhead model-throughput"
+  data-pipeline jpeg-kernel data-fashion-mnist data-setup data-packed data-folder data-eval data-packed-jpeg trainer-overhead model-throughput"
 # ResNet-18 at batch 128 takes 1-2 s a step on 2 cores: 2-6 minutes each. time-to-accuracy trains
 # the seeds' CNN on Fashion-MNIST for up to 6 epochs on each side: 3-5 minutes.
 # train-unet and train-dcgan (segmentation and GAN steps) take about a second a step: 1-2 minutes each.
 # The serving benches (tessera serve under autocannon on loopback) take 2-4 minutes each.
+# data-camera writes 64 photos of 4000×3000 (about a minute) and decodes them on both sides.
 # compress trains nothing: int8 (ONNX Runtime) and channel-pruned models against the originals, 1-3 minutes.
 slow_benches="train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup time-to-accuracy train-unet train-dcgan
-  serve-batching serve-backends serve-peer serve-soak compress"
+  serve-batching serve-backends serve-peer serve-soak compress data-camera"
 # Benches whose peer imports torchvision.
-torchvision_benches=" data-pipeline jpeg-kernel data-packed data-folder train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup serve-peer "
+torchvision_benches=" data-pipeline jpeg-kernel data-packed data-folder data-eval data-camera data-packed-jpeg train-resnet18 train-resnet18-bf16 bf16-speedup channels-last-speedup serve-peer "
 args=()
 skip_slow=0
 for a in "$@"; do

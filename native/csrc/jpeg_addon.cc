@@ -1,8 +1,9 @@
 // The JS entry points of the JPEG kernel (src/data/image/jpeg-native.ts is their one caller):
 //   jpegPoolCreate(threads) → pool              a JpegPool behind an external value
 //   jpegDecodeBatch(pool, inputs, params, out, layout) → Promise<(string | null)[]>
-// A batch runs on the pool's threads, never on the event loop; the promise resolves when every
-// sample is in `out`, with one entry per sample: null, or why it failed (its slot is zeroed).
+// An input is a JPEG file, or decoded pixels (its params say their size). A batch runs on the
+// pool's threads, never on the event loop; the promise resolves when every sample is in `out`,
+// with one entry per sample: null, or why it failed (its slot is zeroed).
 // The last sample's thread hands the batch back through a thread-safe function.
 #include <node_api.h>
 
@@ -24,7 +25,7 @@ namespace {
 
 constexpr int kMaxThreads = 256;
 constexpr int kMaxSide = 1 << 16;     // output, crop and resize sides (JPEG's own limit is 65,535)
-constexpr uint32_t kParamsPerSample = 11;  // the layout of `params`, shared with jpeg-native.ts
+constexpr uint32_t kParamsPerSample = 14;  // the layout of `params`, shared with jpeg-native.ts
 
 // One pool as JS holds it. The environment's cleanup hook and the external's finalizer may both
 // run at the end; whichever runs first stops the threads, and once the environment is closing the
@@ -174,13 +175,13 @@ BatchLayout layout_arg(napi_env env, napi_value o, napi_typedarray_type out_type
   L.dct_scaling = to_bool(env, named(env, o, "dctScaling"), "dctScaling");
   L.float_out = out_type == napi_float32_array;
   if (L.float_out) {
-    std::vector<double> mean = to_double_list(env, named(env, o, "mean"), "mean");
-    std::vector<double> std = to_double_list(env, named(env, o, "std"), "std");
-    if (mean.size() != static_cast<size_t>(L.channels) || std.size() != static_cast<size_t>(L.channels))
-      throw ArgumentError("mean and std need one value per channel (" + std::to_string(L.channels) + ")");
-    for (double s : std)
-      if (!(s != 0)) throw ArgumentError("std must not be 0");
-    set_normalization(&L, mean.data(), std.data());
+    // The float each byte becomes, per channel: a table made in JS (jpeg-native.ts), so the kernel
+    // and a JS batch transform it stands in for give the same floats by construction.
+    napi_value lut = named(env, o, "lut");
+    TypedBytes t = typed_bytes(env, lut, "lut");
+    if (t.type != napi_float32_array || t.bytes != sizeof(float) * 256 * L.channels)
+      throw ArgumentError("lut must be a Float32Array of 256 values per channel (" + std::to_string(256 * L.channels) + ")");
+    std::memcpy(L.lut, t.data, t.bytes);
   }
   return L;
 }
@@ -234,6 +235,8 @@ napi_value js_decode_batch(napi_env env, napi_callback_info info) {
       s.offset_x = p[7], s.offset_y = p[8];
       s.flip = p[9] != 0;
       const int32_t slot = p[10];
+      s.pixels_width = p[11], s.pixels_height = p[12], s.pixels_channels = p[13];
+      if (s.pixels_channels != 0 && s.pixels_channels != 1 && s.pixels_channels != 3) throw ArgumentError(what + ": pixels must have 1 or 3 channels");
       if (s.orientation < 1 || s.orientation > 8) throw ArgumentError(what + ": orientation must be 1..8");
       if (s.crop_w < 1 || s.crop_h < 1 || s.crop_w > kMaxSide || s.crop_h > kMaxSide || s.crop_x < 0 || s.crop_y < 0)
         throw ArgumentError(what + ": bad crop");

@@ -101,21 +101,67 @@ void write_chw(const uint8_t* px, int cs, const BatchLayout& L, bool flip, T* ds
   }
 }
 
+// Resizes the view per the scratch's axis plans and writes the window to the sample's slot.
+void resize_and_write(const OrientedView& view, const SampleSpec& s, const BatchLayout& L, Scratch& t) {
+  resample(view, t.px, t.py, &t.tmp, &t.acc, &t.resized);
+  const int resized_channels = view.channels == 1 ? 1 : 3;
+  if (L.float_out)
+    write_chw(t.resized.data(), resized_channels, L, s.flip, static_cast<float*>(s.dst), [&](int c, int v) { return L.lut[c][v]; });
+  else
+    write_chw(t.resized.data(), resized_channels, L, s.flip, static_cast<uint8_t*>(s.dst), [](int, int v) { return static_cast<uint8_t>(v); });
+}
+
+void check_crop(const SampleSpec& s, int W, int H) {
+  if (s.crop_x < 0 || s.crop_y < 0 || s.crop_w < 1 || s.crop_h < 1 || s.crop_x + s.crop_w > W || s.crop_y + s.crop_h > H)
+    throw JpegError("crop " + box_text(s.crop_w, s.crop_h, s.crop_x, s.crop_y) + " does not fit in the " + std::to_string(W) + "x" + std::to_string(H) + " image");
+}
+
+// Decoded pixels: the resize reads them where they are (grey), or from an RGBX copy of the rows
+// and columns it needs (colour: the resize loads a pixel as one 32-bit word).
+void run_pixels(const SampleSpec& s, const BatchLayout& L) {
+  const int W = s.pixels_width, H = s.pixels_height, C = s.pixels_channels;
+  if (W < 1 || H < 1 || (C != 1 && C != 3) || static_cast<size_t>(W) * H * C != s.size)
+    throw JpegError("pixels: " + std::to_string(s.size) + " bytes for a " + std::to_string(W) + "x" + std::to_string(H) + "x" + std::to_string(C) + " image");
+  check_crop(s, W, H);
+  Scratch& t = scratch();
+  TrimOnExit trim{t};
+  plan_axis(s.crop_x, s.crop_x + s.crop_w, s.crop_x, s.crop_x + s.crop_w, s.resize_w, s.offset_x, L.width, &t.px);
+  plan_axis(s.crop_y, s.crop_y + s.crop_h, s.crop_y, s.crop_y + s.crop_h, s.resize_h, s.offset_y, L.height, &t.py);
+  OrientedView view;
+  if (C == 1) {
+    view.data = s.data;
+    view.channels = 1;
+    view.du = 1;
+    view.dv = W;
+  } else {
+    const int x0 = t.px.lo, w = t.px.hi - t.px.lo, y0 = t.py.lo, h = t.py.hi - t.py.lo;
+    std::vector<uint8_t>& px = t.region.pixels;
+    px.resize(static_cast<size_t>(w) * h * 4);
+    for (int y = 0; y < h; y++) {
+      const uint8_t* src = s.data + (static_cast<size_t>(y0 + y) * W + x0) * 3;
+      uint8_t* dst = px.data() + static_cast<size_t>(y) * w * 4;
+      for (int x = 0; x < w; x++, src += 3, dst += 4) dst[0] = src[0], dst[1] = src[1], dst[2] = src[2], dst[3] = 0;
+    }
+    view.data = px.data();
+    view.channels = 4;
+    view.du = 4;
+    view.dv = static_cast<ptrdiff_t>(w) * 4;
+    view.origin = -(static_cast<ptrdiff_t>(y0) * view.dv + static_cast<ptrdiff_t>(x0) * 4);
+  }
+  resize_and_write(view, s, L, t);
+}
+
 }  // namespace
 
 size_t sample_bytes(const BatchLayout& L) {
   return static_cast<size_t>(L.width) * L.height * L.channels * (L.float_out ? sizeof(float) : 1);
 }
 
-void set_normalization(BatchLayout* L, const double* mean, const double* std) {
-  for (int c = 0; c < L->channels; c++) {
-    const float m = static_cast<float>(mean[c]);
-    const float s = static_cast<float>(std[c]);
-    for (int v = 0; v < 256; v++) L->lut[c][v] = (static_cast<float>(v) / 255.0f - m) / s;
-  }
-}
-
 void run_sample(const SampleSpec& s, const BatchLayout& L) {
+  if (s.pixels_channels > 0) {
+    run_pixels(s, L);
+    return;
+  }
   JpegDecoder dec(s.data, s.size, L.fail_on);
   const JpegHeader& h = dec.header();
   if (s.orientation < 1 || s.orientation > 8) throw JpegError("EXIF orientation must be 1..8, got " + std::to_string(s.orientation));
@@ -128,8 +174,7 @@ void run_sample(const SampleSpec& s, const BatchLayout& L) {
     throw JpegError("image is " + std::to_string(W) + "x" + std::to_string(H) + " = " + std::to_string(static_cast<int64_t>(W) * H) +
                     " pixels, over the decompression limit of " + limit + " (maxPixels)");
   }
-  if (s.crop_x < 0 || s.crop_y < 0 || s.crop_w < 1 || s.crop_h < 1 || s.crop_x + s.crop_w > W || s.crop_y + s.crop_h > H)
-    throw JpegError("crop " + box_text(s.crop_w, s.crop_h, s.crop_x, s.crop_y) + " does not fit in the " + std::to_string(W) + "x" + std::to_string(H) + " image");
+  check_crop(s, W, H);
 
   const int eighths = choose_eighths(s, L.dct_scaling);
   int sw, sh;  // stored/s size
@@ -182,13 +227,7 @@ void run_sample(const SampleSpec& s, const BatchLayout& L) {
   view.origin = offset(0, 0);
   view.du = offset(1, 0) - view.origin;
   view.dv = offset(0, 1) - view.origin;
-  resample(view, t.px, t.py, &t.tmp, &t.acc, &t.resized);
-  const int resized_channels = r.channels == 1 ? 1 : 3;
-
-  if (L.float_out)
-    write_chw(t.resized.data(), resized_channels, L, s.flip, static_cast<float*>(s.dst), [&](int c, int v) { return L.lut[c][v]; });
-  else
-    write_chw(t.resized.data(), resized_channels, L, s.flip, static_cast<uint8_t*>(s.dst), [](int, int v) { return static_cast<uint8_t>(v); });
+  resize_and_write(view, s, L, t);
 }
 
 }  // namespace tessera

@@ -16,7 +16,7 @@ struct BatchLayout {
   int width = 0, height = 0;  // the sample's output size
   int channels = 3;           // 1 (luma, as PIL's convert('L')) or 3
   bool float_out = false;     // float32 through `lut`, else uint8
-  float lut[3][256] = {};     // per output channel: (v / 255 − mean) / std, for each byte v
+  float lut[3][256] = {};     // per output channel, the float each byte v becomes (made in JS)
   double max_pixels = 0;      // decompression-bomb limit on the image's width × height
   FailOn fail_on = FailOn::Truncated;
   bool dct_scaling = true;    // allow decoding at 1/2, 1/4, 1/8 scale
@@ -25,9 +25,12 @@ struct BatchLayout {
 // One sample: the crop [crop_x, crop_x + crop_w) × [crop_y, crop_y + crop_h) of the upright image
 // is resized to resize_w × resize_h, and the window of the layout's size at (offset_x, offset_y)
 // in that resized image is written (flipped left-right when `flip`) to `dst`.
+// With pixels_channels > 0, `data` holds decoded pixels instead of a JPEG: pixels_width ×
+// pixels_height, HWC, 1 or 3 bytes a pixel, upright — they get the same crop, resize and write.
 struct SampleSpec {
   const uint8_t* data = nullptr;
   size_t size = 0;
+  int pixels_width = 0, pixels_height = 0, pixels_channels = 0;
   int orientation = 1;  // EXIF orientation 1..8 of the stored pixels
   int crop_x = 0, crop_y = 0, crop_w = 0, crop_h = 0;
   int resize_w = 0, resize_h = 0;
@@ -39,11 +42,7 @@ struct SampleSpec {
 // Bytes one sample occupies in the batch.
 size_t sample_bytes(const BatchLayout& layout);
 
-// Fills the layout's lookup table from per-channel mean and std (float32 arithmetic, in the order
-// torchvision's ToTensor + Normalize use, so the floats are the same).
-void set_normalization(BatchLayout* layout, const double* mean, const double* std);
-
-// Runs the kernel for one sample. Throws JpegError when the file is bad (the message says why).
+// Runs the kernel for one sample. Throws JpegError when the file (or the pixels' geometry) is bad.
 // Uses per-thread scratch buffers, so calls on different threads are independent.
 void run_sample(const SampleSpec& sample, const BatchLayout& layout);
 

@@ -1,8 +1,9 @@
 // A fixed-size pool of native threads for the JPEG kernel. Not libuv's pool: that one is shared by
 // the whole process (fs reads, sharp, DNS), is sized once at start-up by UV_THREADPOOL_SIZE (4 by
 // default), and a batch spread over it would stall the file reads that feed the next batch. This
-// pool has exactly the threads the loader asks for; its threads share out the samples of one job,
-// jobs run in the order they were submitted.
+// pool has exactly the threads the loader asks for, at a lower priority than the rest of the
+// process (jpeg_pool.cc says why); its threads share out the samples of one job, jobs run in the
+// order they were submitted.
 #pragma once
 
 #include <atomic>

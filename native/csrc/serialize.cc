@@ -15,8 +15,10 @@
 namespace tessera {
 namespace {
 
-// storageOf(h: Handle) -> { id: string, nbytes: number }
+// storageOf(h: Handle) -> { id: string, nbytes: number, users: number }
 // `id` is the address of the StorageImpl (what Python's `storage._cdata` is): equal ids, one storage.
+// `users` counts the tensors (views included) that hold it: the data loader reuses a batch buffer
+// only once the tensor it keeps over it is the buffer's last user (src/data/loader/batch-buffers.ts).
 napi_value js_storage_of(napi_env env, napi_callback_info info) {
   return guard(env, "storageOf", [&]() -> napi_value {
     Args a(env, info, 1);
@@ -28,6 +30,7 @@ napi_value js_storage_of(napi_env env, napi_callback_info info) {
     napi_value o = make_object(env);
     set_named(env, o, "id", make_string(env, id));
     set_named(env, o, "nbytes", make_int(env, static_cast<int64_t>(s.nbytes())));
+    set_named(env, o, "users", make_int(env, static_cast<int64_t>(s.use_count())));
     return o;
   });
 }

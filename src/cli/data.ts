@@ -65,14 +65,17 @@ interface CheckFlags {
 
 async function runCheck(source: string, flags: CheckFlags): Promise<number> {
   if (reportMissing('data set', source) || reportMissing('test data set', flags.test)) return USAGE;
-  const bar = flags.progress && process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: 'checking {bar} {value}/{total} files' }, cliProgress.Presets.shades_classic) : undefined;
+  const bar = flags.progress && process.stderr.isTTY
+    ? new cliProgress.SingleBar({ stream: process.stderr, format: 'checking {bar} {value}/{total} files, {rate} files/s, ETA {eta_formatted}' }, cliProgress.Presets.shades_classic)
+    : undefined;
+  const t0 = performance.now();
   const options: DoctorOptions = { minSide: flags.minSide, nearDistance: flags.nearDistance };
   if (flags.test !== undefined) options.test = flags.test;
   if (flags.concurrency !== undefined) options.concurrency = flags.concurrency;
   if (bar) {
     options.onProgress = ({ done, total }) => {
-      if (done === 1) bar.start(total ?? 0, 0);
-      bar.update(done);
+      if (done === 1) bar.start(total ?? 0, 0, { rate: 0 });
+      bar.update(done, { rate: Math.round(done / ((performance.now() - t0) / 1000)) });
     };
   }
   let report;

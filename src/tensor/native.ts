@@ -75,7 +75,7 @@ export interface NativeCore {
   setRngState(state: Handle, device?: string): void;
   initialSeed(device?: string): number;
   /** The storage a tensor lives in (identity and size in bytes), for the .pt writer. */
-  storageOf(h: Handle): { id: string; nbytes: number };
+  storageOf(h: Handle): { id: string; nbytes: number; users: number };
   getAutocast(deviceType: 'cpu' | 'cuda'): [boolean, number];
   setAutocast(deviceType: 'cpu' | 'cuda', enabled: boolean, dtype: number): void;
   enterAutocast(): number;
@@ -89,7 +89,7 @@ export interface NativeCore {
 /** An opaque native JPEG thread pool. */
 export type NativeJpegPool = { readonly __nativeJpegPool: unique symbol };
 
-/** Output of every sample of a JPEG batch; `mean` and `std` are read for float32 output only. */
+/** Output of every sample of a JPEG batch; `lut` (256 floats per channel) is read for float32 output only. */
 export interface NativeJpegLayout {
   width: number;
   height: number;
@@ -97,8 +97,7 @@ export interface NativeJpegLayout {
   maxPixels: number;
   failOn: 'truncated' | 'error' | 'warning';
   dctScaling: boolean;
-  mean: readonly number[];
-  std: readonly number[];
+  lut: Float32Array;
 }
 
 export type NativeAddon = NativeCore & Record<NativeOpName, (...args: unknown[]) => unknown>;

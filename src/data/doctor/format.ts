@@ -34,11 +34,12 @@ export function formatDoctorReport(report: DoctorReport, options: { maxRows?: nu
   const allIds = [
     ...report.problems.map((p) => p.id),
     ...report.duplicates.exact.flatMap((g) => g.files.map((f) => f.id)),
-    ...report.duplicates.near.flatMap((p) => [p.a.id, p.b.id]),
+    ...report.duplicates.near.flatMap((g) => g.files.map((f) => f.id)),
   ];
   const base = commonDir(allIds);
   const name = (f: FileRef) => (f.id.startsWith(base) ? f.id.slice(base.length) : f.id) + (f.split === undefined ? '' : ` [${f.split}]`);
-  const more = (n: number) => (n > maxRows ? [`  … and ${n - maxRows} more (see the JSON report)`] : []);
+  // `total` entries, of which `shown` are printed (the JSON report lists up to options.maxListed of each).
+  const more = (total: number, shown: number) => (total > shown ? [`  … and ${(total - shown).toLocaleString('en-US')} more`] : []);
   const out: string[] = [];
 
   out.push(`Dataset doctor: ${report.source}`);
@@ -49,26 +50,28 @@ export function formatDoctorReport(report: DoctorReport, options: { maxRows?: nu
   if (report.problems.length > 0) {
     out.push('', `Problems${base ? ` (paths under ${base})` : ''}`);
     const rows = report.problems.slice(0, maxRows).map((p) => [name(p), `${p.severity === 'error' ? 'ERROR' : 'warn'} ${p.code}`, p.message]);
-    out.push(...table([['FILE', 'PROBLEM', 'DETAIL'], ...rows]), ...more(report.problems.length));
+    out.push(...table([['FILE', 'PROBLEM', 'DETAIL'], ...rows]), ...more(report.errors + report.warnings, rows.length));
   }
   if (report.issues.length > 0) {
     out.push('', 'Data-set issues');
     out.push(...report.issues.map((i) => `  ${i.code}: ${i.message}`));
   }
-  if (report.duplicates.exact.length > 0) {
+  const { exact, near } = report.duplicates;
+  const groupMore = (g: { count: number; files: FileRef[] }) => (g.count > g.files.length ? `, and ${g.count - g.files.length} more` : '');
+  if (exact.length > 0) {
     out.push('', 'Exact duplicates (same bytes)');
-    for (const g of report.duplicates.exact.slice(0, maxRows)) out.push(`  ${g.sha256.slice(0, 12)}  ${g.files.map(name).join(', ')}`);
-    out.push(...more(report.duplicates.exact.length));
+    for (const g of exact.slice(0, maxRows)) out.push(`  ${g.sha256.slice(0, 12)}  ${g.files.map(name).join(', ')}${groupMore(g)}`);
+    out.push(...more(exact.length + report.omitted.exactGroups, Math.min(exact.length, maxRows)));
   }
-  if (report.duplicates.near.length > 0) {
-    out.push('', `Near duplicates (pHash distance ≤ ${report.options.nearDistance} of 64)`);
-    const rows = report.duplicates.near.slice(0, maxRows).map((p) => [String(p.distance), name(p.a), name(p.b)]);
-    out.push(...table([['DIST', 'FILE', 'LOOKS LIKE'], ...rows]), ...more(report.duplicates.near.length));
+  if (near.length > 0) {
+    out.push('', `Look-alikes (pHash distance ≤ ${report.options.nearDistance} of 64 from the group's first image)`);
+    const rows = near.slice(0, maxRows).map((g) => [name(g.files[0] as FileRef), g.files.slice(1).map((f, i) => `${name(f)} (${g.distances[i + 1]})`).join(', ') + groupMore(g)]);
+    out.push(...table([['FIRST IMAGE', 'LOOK-ALIKES (DISTANCE)'], ...rows]), ...more(near.length + report.omitted.nearGroups, rows.length));
   }
   if (report.leakage.length > 0) {
     out.push('', 'Leakage between splits');
     const rows = report.leakage.slice(0, maxRows).map((l) => [l.kind, String(l.distance), name(l.a), name(l.b)]);
-    out.push(...table([['KIND', 'DIST', 'FILE', 'ALSO IN'], ...rows]), ...more(report.leakage.length));
+    out.push(...table([['KIND', 'DIST', 'FILE', 'ALSO IN'], ...rows]), ...more(report.leakage.length + report.omitted.leakage, rows.length));
   }
 
   out.push('', 'Data');
@@ -85,7 +88,7 @@ export function formatDoctorReport(report: DoctorReport, options: { maxRows?: nu
   const ratio = report.imbalanceRatio === null ? '' : `; imbalance ${report.imbalanceRatio}× (largest / smallest)`;
   out.push(`  classes:  ${report.classes.length}${ratio}`);
   const classRows = report.classes.slice(0, maxRows).map((c) => [c.name, String(c.count)]);
-  out.push(...table(classRows, '    '), ...more(report.classes.length));
+  out.push(...table(classRows, '    '), ...more(report.classes.length, classRows.length));
   if (report.splits.length > 0) out.push(`  splits:   ${report.splits.map((s) => `${s.name} ${s.files}`).join(', ')}`);
   return out.join('\n');
 }

@@ -1,14 +1,18 @@
 // Everything the doctor learns about one sample, from its bytes alone: whether it decodes, what it
 // really is versus what its name says, its traits, size, SHA-256 and pHash. "Decodes" means what
-// training means by it: the file goes through the loader's own decoder (image/decode.ts) with the
-// same limits (DECODE_LIMITS), so the doctor and a training run agree on every file — a BMP that
-// training reads is good here too, an image over the pixel limit is an error for both.
+// training means by it: a JPEG goes through the loader's native JPEG kernel (one small decode,
+// DCT-scaled where the file is large, that checks every byte of the file and gives the 32×32 grey
+// image the hash needs), and any file the kernel does not take or refuses goes through the
+// loader's own decoder (image/decode.ts), as the loader does it, with the same limits
+// (DECODE_LIMITS) — so the doctor and a training run agree on every file, with the same reasons.
 import { createHash } from 'node:crypto';
 
 import sharp, { type Metadata } from 'sharp';
 
 import { DataError, type RawImage } from '../types.js';
 import { DECODE_LIMITS, decodeImage, probeImage } from '../image/decode.js';
+import { orientedSize, readHeader } from '../image/header.js';
+import { decodeJpegBatch, resizeImageBatch } from '../image/jpeg-native.js';
 import { formatFromName, hasEndMarker, type ImageFormat, sniffFormat } from '../image/magic.js';
 import { HASH_SIDE, type PHash, phashFromGrey } from './phash.js';
 
@@ -69,6 +73,8 @@ export interface InspectOptions {
   failOn?: 'truncated' | 'error' | 'warning';
   /** Largest width × height decoded (default DECODE_LIMITS, as training). */
   maxPixels?: number;
+  /** Native threads that decode JPEGs and resize for the hash (default 1). */
+  threads?: number;
 }
 
 /** Formats this build can decode: sharp's, plus BMP through our own decoder (image/bmp.ts). */
@@ -101,17 +107,47 @@ function decodeFailure(bytes: Uint8Array, format: ImageFormat | undefined, e: un
   return { code: 'corrupt', message: `does not decode (${why})` };
 }
 
-/** The pHash of decoded pixels: grey, 32×32 (upright and alpha-flattened already, as the decoder hands them out). */
-async function hashPixels(image: RawImage): Promise<PHash> {
-  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
-    .greyscale()
-    .resize(HASH_SIDE, HASH_SIDE, { fit: 'fill' })
-    .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 1 || data.length !== HASH_SIDE * HASH_SIDE) {
-    throw new Error(`internal: hash image came out ${info.width}×${info.height}×${info.channels}`);
-  }
-  return phashFromGrey(data);
+/**
+ * The pHash of decoded pixels (upright, alpha flattened, as the decoder hands them out): resized to
+ * 32×32 and made grey by the JPEG kernel's resize (PIL's bilinear, then PIL's luma), the same way a
+ * JPEG's hash image is made, so a PNG and its JPEG copy hash alike.
+ */
+async function hashPixels(image: RawImage, threads: number): Promise<PHash> {
+  const grey = new Uint8Array(HASH_SIDE * HASH_SIDE);
+  await resizeImageBatch([{ image, id: 'hash' }], grey, { width: HASH_SIDE, height: HASH_SIDE, channels: 'grey', threads });
+  return phashFromGrey(grey);
+}
+
+/**
+ * A JPEG through the native kernel: the header's facts, and one decode of the whole file to the
+ * 32×32 grey hash image (at a reduced DCT scale when the image is large: every byte of the file is
+ * still decoded, so a truncated or damaged file fails here as in training). Undefined when the
+ * kernel does not take the file (no readable header, over the pixel limit) or refuses it: the
+ * caller then judges it as the loader does, through sharp.
+ */
+async function inspectJpeg(bytes: Uint8Array, name: string, opts: InspectOptions, facts: FileFacts): Promise<FileFacts | undefined> {
+  const h = readHeader(bytes);
+  if (!h) return undefined;
+  const { width, height } = orientedSize(h);
+  const maxPixels = opts.maxPixels ?? DECODE_LIMITS.maxPixels;
+  if (width * height > maxPixels) return undefined;
+  const grey = new Uint8Array(HASH_SIDE * HASH_SIDE);
+  const [failed] = await decodeJpegBatch([{ bytes, id: name }], grey, {
+    width: HASH_SIDE, height: HASH_SIDE, channels: 'grey', maxPixels, failOn: opts.failOn ?? DECODE_LIMITS.failOn, threads: opts.threads ?? 1,
+  });
+  if (failed) return undefined;
+  facts.format = 'jpeg';
+  const claimed = formatFromName(name);
+  if (claimed !== undefined && claimed !== 'jpeg') facts.issues.push({ code: 'extension-mismatch', message: `named .${name.split('.').pop()} but the content is JPEG` });
+  facts.phash = phashFromGrey(grey);
+  facts.width = width;
+  facts.height = height;
+  // What libvips' metadata says of a JPEG, from the header: CMYK (4 components), grey (1), rotated.
+  if (h.bands === 4) facts.traits.push('cmyk');
+  if (h.bands === 1) facts.traits.push('grey');
+  if (h.orientation > 1) facts.traits.push('exifRotated');
+  tinyCheck(facts, opts.minSide);
+  return facts;
 }
 
 /** The decoder's reason, without the id it starts with. */
@@ -130,6 +166,10 @@ export async function inspectEncoded(bytes: Uint8Array, name: string, opts: Insp
     facts.format = sniffed;
     facts.issues.push({ code: 'unsupported-format', message: `${sniffed.toUpperCase()} file, which this build of sharp cannot decode` });
     return facts;
+  }
+  if (sniffed === 'jpeg') {
+    const fast = await inspectJpeg(bytes, name, opts, facts);
+    if (fast) return fast;
   }
   const decode = { id: name, channels: 'keep' as const, failOn: opts.failOn ?? DECODE_LIMITS.failOn, maxPixels: opts.maxPixels ?? DECODE_LIMITS.maxPixels };
 
@@ -163,7 +203,7 @@ export async function inspectEncoded(bytes: Uint8Array, name: string, opts: Insp
     facts.issues.push(decodeFailure(bytes, sniffed, new Error(reasonOf(e, name))));
     return facts;
   }
-  facts.phash = await hashPixels(image);
+  facts.phash = await hashPixels(image, opts.threads ?? 1);
   facts.width = image.width;
   facts.height = image.height;
   const t = facts.traits;
@@ -186,7 +226,7 @@ export async function inspectPixels(image: RawImage, opts: InspectOptions): Prom
   facts.sha256 = createHash('sha256').update(image.data).digest('hex');
   facts.width = image.width;
   facts.height = image.height;
-  facts.phash = await hashPixels(image);
+  facts.phash = await hashPixels(image, opts.threads ?? 1);
   tinyCheck(facts, opts.minSide);
   return facts;
 }

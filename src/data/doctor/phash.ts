@@ -4,8 +4,7 @@
 // changes barely move low frequencies, so copies land within a few bits; unrelated images differ
 // in about half of the 64.
 //
-// Near-duplicate search uses a BK-tree over Hamming distance (a metric), so finding every pair
-// within a small distance costs far less than comparing all pairs.
+// The doctor groups look-alikes by Hamming distance between hashes (lookalikes.ts).
 
 export const HASH_SIDE = 32;
 const BLOCK = 8;
@@ -68,44 +67,3 @@ export function hamming(a: PHash, b: PHash): number {
 }
 
 export const phashHex = (h: PHash) => h.hi.toString(16).padStart(8, '0') + h.lo.toString(16).padStart(8, '0');
-
-interface BkNode {
-  item: number;
-  children: Map<number, BkNode>;
-}
-
-/**
- * Every pair (i < j) of hashes within `maxDistance` of each other, sorted by (i, j). Identical
- * hashes are included (distance 0). `hashes[k]` undefined means "no hash" (file not decoded).
- */
-export function nearPairs(hashes: readonly (PHash | undefined)[], maxDistance: number): { a: number; b: number; distance: number }[] {
-  const pairs: { a: number; b: number; distance: number }[] = [];
-  let root: BkNode | undefined;
-  for (const [j, h] of hashes.entries()) {
-    if (h === undefined) continue;
-    // Query the tree built from items < j, then insert j.
-    const stack = root ? [root] : [];
-    while (stack.length > 0) {
-      const node = stack.pop() as BkNode;
-      const d = hamming(h, hashes[node.item] as PHash);
-      if (d <= maxDistance) pairs.push({ a: node.item, b: j, distance: d });
-      // Triangle inequality: only children at distance within [d - max, d + max] can match.
-      for (const [cd, child] of node.children) if (cd >= d - maxDistance && cd <= d + maxDistance) stack.push(child);
-    }
-    if (root === undefined) {
-      root = { item: j, children: new Map() };
-      continue;
-    }
-    let node = root;
-    for (;;) {
-      const d = hamming(h, hashes[node.item] as PHash);
-      const next = node.children.get(d);
-      if (next === undefined) {
-        node.children.set(d, { item: j, children: new Map() });
-        break;
-      }
-      node = next;
-    }
-  }
-  return pairs.sort((p, q) => p.a - q.a || p.b - q.b);
-}

@@ -48,7 +48,7 @@ export function collate(images: readonly RawImage[], ids?: readonly string[], wh
 }
 
 /** int64 N. */
-export function collateLabels(samples: readonly LoadedSample[]): Tensor {
+export function collateLabels(samples: readonly { label: number }[]): Tensor {
   const y = new BigInt64Array(samples.length);
   samples.forEach((s, i) => (y[i] = BigInt(s.label)));
   return tensor(y);
@@ -59,7 +59,7 @@ export function collateLabels(samples: readonly LoadedSample[]): Tensor {
  * carry several labels, else the int64 N class indices of collateLabels. A batch mixing kinds is a
  * source bug, named.
  */
-export function collateTargets(samples: readonly LoadedSample[], what = 'the batch'): Tensor {
+export function collateTargets(samples: readonly Omit<LoadedSample, 'image'>[], what = 'the batch'): Tensor {
   const masks = samples.filter((s) => s.mask).length;
   const multi = samples.filter((s) => s.labels).length;
   if ((masks > 0 && masks < samples.length) || (multi > 0 && multi < samples.length) || (masks > 0 && multi > 0))

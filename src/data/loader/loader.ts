@@ -1,4 +1,6 @@
 // DataLoader: the epochs of a data set as batches of tensors (the BatchSource a trainer consumes).
+// This file decides which samples make each batch and assembles it; one sample's work (reading,
+// decoding, time limits, worker threads) is sample-runner.ts's.
 //
 // Iteration. `loader.epoch(e, { skipBatches })` yields epoch e (from batch skipBatches on). As in
 // PyTorch, `for await (const batch of loader)` makes one pass: the first pass is epoch 0 and each
@@ -36,9 +38,21 @@
 // Fast path. A tensor-backed data set (ArrayDataset, or a subset of one) with no pipeline is cut
 // into batches by one index_select each: no per-sample reads, no workers, nothing that can go bad.
 //
+// Native JPEG path. When the pipeline is one the JPEG kernel can run (decode → crop/resize →
+// flip; jpeg-plan.ts decides once, `loader.jpegPlan` says what and why), each JPEG sample is
+// decoded, cropped, resized and flipped by the kernel on its own threads (as many as `workers`,
+// at least one) straight into its slot of the batch's buffer — normalised floats when the first
+// batch transform is a byte-wise one (toFloat, normalize), which is then skipped — and the batch
+// tensor is a view of that buffer (batch-buffers.ts recycles it once nothing views it). Crop boxes
+// and flips are drawn exactly as the pipeline draws them. Every other sample (another format, a
+// file the kernel refuses) runs the pipeline as below and is written into its slot, so bad files
+// get the same verdicts, reasons and replacements. The kernel's work is bounded (the pixel limit,
+// at most 500 progressive scans) and is not cut off by sampleTimeoutMs.
+//
 // Threads. With `workers: 0` the pipeline runs in this thread's async flow (fine for pipelines
 // whose work is async, like sharp's decoder, and for tests). With `workers: N` N worker threads
-// rebuild the pipeline from `pipeline.workerSpec()` and run it, so the event loop stays free;
+// (started when the first sample needs the pipeline) rebuild it from `pipeline.workerSpec()` and
+// run it, so the event loop stays free;
 // reads (`dataset.read`, the stream) stay in this thread. The results never depend on N: the
 // pipeline sees only (input, { seed, epoch, index }). Call close() when done (idle workers never
 // keep the process alive, so forgetting it does not hang a program).
@@ -46,27 +60,22 @@
 // Ownership. Batch tensors are made outside every memory scope and belong to the consumer, who
 // disposes them (disposeBatch). Everything else the loader makes is freed before a batch is yielded.
 import { persist, scope } from '../../tensor/index.js';
-import { DataError } from '../types.js';
-import type { BadSample, Batch, BatchSource, Dataset, IndexedDataset, SampleInput, SamplePipeline, SampleRecord, StreamingDataset, RawImage } from '../types.js';
+import type { BadSample, Batch, BatchSource, Dataset, IndexedDataset, RawImage, StreamingDataset } from '../types.js';
 import { RandomStream } from '../random.js';
 import { RandomSampler, SequentialSampler, type Sampler } from '../sampling/samplers.js';
 import { toFloat, type BatchTransform, type XY } from '../transforms/batch.js';
 import { isTensorBacked, type TensorBacked } from './array-dataset.js';
-import { BadSampleTracker, errorReason } from './bad-samples.js';
-import { collate, collateTargets, type LoadedSample } from './collate.js';
-import { Limiter, withTimeout } from './limits.js';
+import { BadSampleTracker } from './bad-samples.js';
+import { BatchBuffers, type BatchBuffer } from './batch-buffers.js';
+import { collate, collateTargets } from './collate.js';
+import { notNative, planJpegPath, type JpegPlan, type NativePlan } from './jpeg-plan.js';
 import { resolveOptions, type DataLoaderOptions } from './options.js';
+import { SampleRunner, type Loaded, type Outcome, type Slot } from './sample-runner.js';
 import { bufferedShuffle, StreamWindow } from './stream-order.js';
-import { WorkerInitError, WorkerPool } from './worker-pool.js';
 
 export type { DataLoaderOptions } from './options.js';
+export { LoaderConfigError } from './sample-runner.js';
 
-/** A configuration error found while loading (not a bad sample): the epoch stops. */
-export class LoaderConfigError extends Error {
-  override name = 'LoaderConfigError';
-}
-
-type Outcome = LoadedSample | { bad: BadSample };
 const END = Symbol('end of stream');
 
 /** How one epoch's positions turn into samples. */
@@ -75,14 +84,17 @@ interface EpochSource {
   batches: number | undefined;
   /** Positions in the epoch (indexed), or undefined (stream). */
   length: number | undefined;
-  load(position: number): Promise<Outcome | typeof END>;
+  /** `into`: the slot of the batch buffer the sample is written to (native JPEG path), else it comes back as pixels. */
+  load(position: number, into?: Slot): Promise<Outcome | typeof END>;
   release(before: number): void;
   close(): Promise<void>;
 }
 
 interface Assembled {
   batch: number;
-  samples: LoadedSample[];
+  /** Native JPEG path: the buffer whose first samples.length slots hold the batch, in order. */
+  buffer: BatchBuffer | undefined;
+  samples: Loaded[];
   /** Every sample tried for this batch, in a fixed order (its positions, then the candidates). */
   tried: Outcome[];
   ended: boolean;
@@ -98,13 +110,13 @@ export class DataLoader implements BatchSource {
   readonly prefetch: number;
   /** Indexed data: the sampler in use. */
   readonly sampler: Sampler | undefined;
+  /** Whether and how samples go through the native JPEG kernel (jpeg-plan.ts): decided once, here. */
+  readonly jpegPlan: JpegPlan;
 
   private readonly tracker: BadSampleTracker;
   private readonly transforms: BatchTransform[];
-  private readonly timeoutMs: number;
-  private readonly limiter: Limiter;
+  private readonly runner: SampleRunner;
   private readonly stream: { shuffle: boolean; buffer: number; rank: number; worldSize: number };
-  private pool: WorkerPool | undefined;
   /** The epoch the next `for await` pass iterates. */
   private nextEpoch = 0;
 
@@ -115,11 +127,11 @@ export class DataLoader implements BatchSource {
     this.seed = r.seed;
     this.workers = r.workers;
     this.prefetch = r.prefetch;
-    this.timeoutMs = r.timeoutMs;
-    this.limiter = new Limiter(r.maxInFlight);
     this.stream = { shuffle: r.shuffle, buffer: r.shuffleBuffer, rank: r.rank, worldSize: r.worldSize };
     this.tracker = new BadSampleTracker(options.badSamples, options.logger ?? console);
     this.transforms = options.batchTransforms ?? [toFloat()];
+    this.jpegPlan = r.nativeJpeg ? planJpegPath(options.pipeline, this.transforms, this.workers) : notNative('nativeJpeg: false');
+    this.runner = new SampleRunner({ pipeline: options.pipeline, plan: this.jpegPlan, workers: this.workers, timeoutMs: r.timeoutMs, maxInFlight: r.maxInFlight, seed: this.seed });
     this.classes = dataset.classes;
     if (dataset.kind === 'indexed') {
       if (options.sampler && r.shuffle) throw new RangeError('DataLoader: give either sampler or shuffle, not both (the sampler decides the order)');
@@ -169,11 +181,14 @@ export class DataLoader implements BatchSource {
     this.nextEpoch = epoch;
   }
 
+  /** Samples decoded so far by the JPEG kernel and by the pipeline (bad ones included). */
+  get decoded(): { readonly kernel: number; readonly pipeline: number } {
+    return this.runner.decoded;
+  }
+
   /** Stops the worker threads. The loader can still be used afterwards (it starts new ones). */
   async close(): Promise<void> {
-    const pool = this.pool;
-    this.pool = undefined;
-    await pool?.close();
+    await this.runner.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -195,19 +210,14 @@ export class DataLoader implements BatchSource {
 
   /** The general path: read, run the pipeline, collate — with prefetch, workers and bad-sample handling. */
   private async *assembled(epoch: number, skip: number, userSignal: AbortSignal | undefined): AsyncGenerator<Batch> {
-    const pipeline = this.options.pipeline;
-    if (pipeline && this.workers > 0 && !this.pool) {
-      let spec;
-      try {
-        spec = pipeline.workerSpec();
-      } catch (e) {
-        throw new LoaderConfigError(`the pipeline cannot describe itself for worker threads (workerSpec): ${errorReason(e)}; use workers: 0`);
-      }
-      this.pool = new WorkerPool(spec, this.workers, this.timeoutMs);
-    }
+    this.runner.prepare();
+    // Native JPEG path: batches are assembled in recycled buffers (batch-buffers.ts). Worker threads
+    // start when the first sample needs the pipeline (on this path, only if some sample needs sharp).
+    const plan = this.jpegPlan.native ? this.jpegPlan : undefined;
+    const buffers = plan ? new BatchBuffers({ slots: this.batchSize, channels: plan.channels, height: plan.height, width: plan.width }, plan.table, this.prefetch + 2) : undefined;
     const stop = new AbortController(); // cancels queued work when the consumer stops early
     const signal = userSignal ? AbortSignal.any([userSignal, stop.signal]) : stop.signal;
-    const drop = () => this.pool?.drop(signal); // one listener an epoch, not one a sample
+    const drop = () => this.runner.drop(signal); // one listener an epoch, not one a sample
     signal.addEventListener('abort', drop, { once: true });
     this.tracker.startEpoch();
     const src = this.dataset.kind === 'indexed' ? this.indexedSource(this.dataset, epoch, signal) : this.streamSource(this.dataset, epoch, signal);
@@ -217,7 +227,7 @@ export class DataLoader implements BatchSource {
     let ended = false;
     const fill = (): void => {
       while (!ended && inflight.length < this.prefetch && (src.batches === undefined || next < src.batches)) {
-        const p = this.assemble(src, next++);
+        const p = this.assemble(src, next++, buffers?.acquire());
         p.catch(() => {}); // awaited in order below; a failure after the consumer stopped must not go unhandled
         inflight.push(p);
       }
@@ -244,24 +254,37 @@ export class DataLoader implements BatchSource {
         if (a.ended) ended = true;
         src.release((a.batch + 1) * B);
         fill();
-        if (a.samples.length === 0 || (this.dropLast && a.samples.length < B)) continue;
-        yield this.makeBatch(a.samples, epoch, a.batch);
+        let batch: Batch | undefined;
+        try {
+          if (a.samples.length > 0 && !(this.dropLast && a.samples.length < B)) batch = this.makeBatch(a, epoch);
+        } finally {
+          if (a.buffer) buffers?.done(a.buffer);
+        }
+        if (batch) yield batch;
       }
     } finally {
       stop.abort();
       signal.removeEventListener('abort', drop);
+      // Batches still being assembled give their buffers back when they settle (their native writes done).
+      for (const p of inflight) p.then((a) => a.buffer && buffers?.done(a.buffer), () => {});
+      buffers?.close();
       await src.close();
     }
   }
 
-  /** Batch b's samples: its own positions, holes filled from the positions after it (see the header). */
-  private async assemble(src: EpochSource, b: number): Promise<Assembled> {
+  /**
+   * Batch b's samples: its own positions, holes filled from the positions after it (see the header).
+   * With a buffer (native JPEG path) position i is written to slot i and a candidate to the hole it
+   * is tried for; when an earlier candidate of its round was bad, a good one moves down into the
+   * hole it fills, so the buffer ends up in the order `samples` has.
+   */
+  private async assemble(src: EpochSource, b: number, buffer: BatchBuffer | undefined): Promise<Assembled> {
     const B = this.batchSize;
     const start = b * B;
     const end = src.length === undefined ? start + B : Math.min(start + B, src.length);
     const positions = Array.from({ length: end - start }, (_, i) => start + i);
     const tried: Outcome[] = [];
-    const slots: (LoadedSample | undefined)[] = [];
+    const slots: (Loaded | undefined)[] = [];
     let ended = false;
     let badRun = 0; // bad samples in a row at the end of `tried`
     const record = (o: Outcome | typeof END): Outcome | undefined => {
@@ -273,7 +296,9 @@ export class DataLoader implements BatchSource {
       badRun = 'bad' in o ? badRun + 1 : 0;
       return o;
     };
-    for (const o of await Promise.all(positions.map((p) => src.load(p)))) {
+    const into = (slot: number): Slot | undefined => (buffer ? { buffer, slot } : undefined);
+    // A stream's END comes only after its last record, so slot i stays position i.
+    for (const o of await Promise.all(positions.map((p, i) => src.load(p, into(i))))) {
       const r = record(o);
       if (r) slots.push('bad' in r ? undefined : r);
     }
@@ -288,14 +313,24 @@ export class DataLoader implements BatchSource {
     while (holes.length > 0 && !ended && scanned < budget && !hopeless()) {
       const round = Math.min(holes.length, budget - scanned);
       const picks = Array.from({ length: round }, (_, i) => (src.length === undefined ? candidate + i : (candidate + i) % src.length));
+      const targets = holes.slice(0, round);
       candidate += round;
       scanned += round;
-      for (const o of await Promise.all(picks.map((p) => src.load(p)))) {
+      for (const [k, o] of (await Promise.all(picks.map((p, k) => src.load(p, into(targets[k] as number))))).entries()) {
         const r = record(o);
-        if (r && !('bad' in r)) slots[holes.shift() as number] = r;
+        if (!r || 'bad' in r) continue;
+        const hole = holes.shift() as number;
+        slots[hole] = r;
+        if (buffer && hole !== targets[k]) buffer.move(targets[k] as number, hole);
       }
     }
-    return { batch: b, samples: slots.filter((s): s is LoadedSample => s !== undefined), tried, ended };
+    const samples: Loaded[] = [];
+    slots.forEach((s, i) => {
+      if (!s) return;
+      if (buffer && i !== samples.length) buffer.move(i, samples.length); // holes left unfilled (a stream ended): close them up
+      samples.push(s);
+    });
+    return { batch: b, buffer, samples, tried, ended };
   }
 
   private indexedSource(d: IndexedDataset, epoch: number, signal: AbortSignal): EpochSource {
@@ -303,9 +338,9 @@ export class DataLoader implements BatchSource {
     return {
       batches: this.batchesPerEpoch,
       length: order.length,
-      load: (p) => {
+      load: (p, into) => {
         const index = order[p] as number;
-        return this.process(epoch, index, d.sampleId?.(index) ?? `sample ${index} of ${d.describe()}`, () => d.read(index), signal);
+        return this.runner.run(epoch, index, d.sampleId?.(index) ?? `sample ${index} of ${d.describe()}`, () => d.read(index), signal, into);
       },
       release: () => {},
       close: async () => {},
@@ -321,66 +356,36 @@ export class DataLoader implements BatchSource {
     return {
       batches: undefined,
       length: undefined,
-      load: async (p) => {
+      load: async (p, into) => {
         const rec = await window.get(p);
         if (rec === undefined) return END;
-        return this.process(epoch, rec.index, rec.id, async () => rec, signal);
+        return this.runner.run(epoch, rec.index, rec.id, async () => rec, signal, into);
       },
       release: (before) => window.release(before),
       close: () => window.close(),
     };
   }
 
-  /** One sample: read it and run the pipeline — or the reason it is bad. */
-  private process(epoch: number, index: number, fallbackId: string, read: () => Promise<SampleRecord>, signal: AbortSignal): Promise<Outcome> {
-    return this.limiter.run(async () => {
-      signal.throwIfAborted();
-      // The report names the record's id once it is known (a pipeline does not know ids, and the
-      // same failure must read the same with or without workers); before that, the reader's.
-      let id: string | undefined;
-      try {
-        const record = await withTimeout(read(), this.timeoutMs, 'reading');
-        id = record.id;
-        const ctx = { seed: this.seed, epoch, index };
-        const t = record.target;
-        if (t?.kind === 'mask') return { ...(await this.runWithMask(record.input, t.mask, id, ctx, signal)), label: record.label, id, index };
-        const image = await this.runPipeline(record.input, id, ctx, signal);
-        return { image, label: record.label, id, index, ...(t?.kind === 'labels' ? { labels: t.labels } : {}) };
-      } catch (e) {
-        if (e instanceof LoaderConfigError || e instanceof WorkerInitError || signal.aborted) throw e;
-        return { bad: { id: id ?? (e instanceof DataError ? e.id : fallbackId), index, reason: errorReason(e) } };
-      }
-    });
-  }
-
-  private runPipeline(input: SampleInput, id: string, ctx: { seed: number; epoch: number; index: number }, signal: AbortSignal): Promise<RawImage> {
-    const pipeline = this.options.pipeline;
-    if (!pipeline) {
-      if (input.kind === 'pixels') return Promise.resolve(input.image);
-      throw new LoaderConfigError(`${id} holds encoded file bytes, but the loader has no pipeline to decode them: pass { pipeline }`);
-    }
-    if (!this.pool) return withTimeout(pipeline.run(input, ctx), this.timeoutMs, 'the pipeline');
-    return this.pool.run(input, ctx, signal);
-  }
-
-  /** A segmentation sample: image and mask through the pipeline's joint path (see SamplePipeline.runWithMask). */
-  private runWithMask(input: SampleInput, mask: SampleInput, id: string, ctx: { seed: number; epoch: number; index: number }, signal: AbortSignal): Promise<{ image: RawImage; mask: RawImage }> {
-    const pipeline = this.options.pipeline;
-    if (!pipeline?.runWithMask) throw new LoaderConfigError(`${id} comes with a mask, but the loader's pipeline cannot transform masks with images: pass a joint pipeline (transforms/joint.ts)`);
-    if (!this.pool) return withTimeout(pipeline.runWithMask(input, mask, ctx, id), this.timeoutMs, 'the pipeline');
-    return this.pool.runWithMask(input, mask, ctx, signal);
-  }
-
-  private makeBatch(samples: LoadedSample[], epoch: number, b: number): Batch {
+  private makeBatch(a: Assembled, epoch: number): Batch {
+    const { samples, batch: b, buffer } = a;
     const indices = samples.map((s) => s.index);
     const ids = samples.map((s) => s.id);
-    const out = scope(() => this.transform({ x: collate(samples.map((s) => s.image), ids, `batch ${b}`), y: collateTargets(samples, `batch ${b}`) }, epoch, b, indices));
+    const out = scope(() => {
+      const y = collateTargets(samples, `batch ${b}`);
+      // Native path: the batch is a view of the buffer the samples were written into, and the
+      // transforms the kernel already did (a fused normalisation) are skipped.
+      if (buffer) return this.transform({ x: buffer.view(samples.length), y }, epoch, b, indices, (this.jpegPlan as NativePlan).fused);
+      return this.transform({ x: collate(samples.map((s) => s.image as RawImage), ids, `batch ${b}`), y }, epoch, b, indices);
+    });
     return { x: persist(out.x), y: persist(out.y), indices, ids };
   }
 
-  private transform(xy: XY, epoch: number, batch: number, indices: number[]): XY {
+  /** Runs the batch transforms from `from` on (each keeps its position in the list: its random stream's key). */
+  private transform(xy: XY, epoch: number, batch: number, indices: number[], from = 0): XY {
     let out = xy;
-    this.transforms.forEach((t, position) => (out = t(out, { seed: this.seed, epoch, batch, indices, position })));
+    this.transforms.forEach((t, position) => {
+      if (position >= from) out = t(out, { seed: this.seed, epoch, batch, indices, position });
+    });
     return out;
   }
 }

@@ -34,6 +34,11 @@ export interface DataLoaderOptions {
   maxInFlight?: number;
   /** Where bad-sample warnings go (default console). */
   logger?: LoaderLogger;
+  /**
+   * Decode JPEGs with the native kernel when the pipeline allows it (jpeg-plan.ts; default true);
+   * false sends every sample through the pipeline's own decoder (sharp).
+   */
+  nativeJpeg?: boolean;
   /** This process's share of a stream (default rank 0 of 1); indexed data splits by sampler instead. */
   rank?: number;
   worldSize?: number;
@@ -41,7 +46,7 @@ export interface DataLoaderOptions {
 
 const KNOWN: { [K in keyof Required<DataLoaderOptions>]: true } = {
   batchSize: true, shuffle: true, dropLast: true, seed: true, pipeline: true, batchTransforms: true, sampler: true, workers: true, prefetch: true,
-  shuffleBuffer: true, badSamples: true, sampleTimeoutMs: true, maxInFlight: true, logger: true, rank: true, worldSize: true,
+  shuffleBuffer: true, badSamples: true, sampleTimeoutMs: true, maxInFlight: true, logger: true, nativeJpeg: true, rank: true, worldSize: true,
 };
 
 // PyTorch's names for options that are ours under another name (the camelCase check catches the rest).
@@ -67,6 +72,7 @@ export interface Resolved {
   timeoutMs: number;
   maxInFlight: number;
   shuffleBuffer: number;
+  nativeJpeg: boolean;
   rank: number;
   worldSize: number;
 }
@@ -108,6 +114,7 @@ export function resolveOptions(dataset: unknown, options: unknown): Resolved {
     timeoutMs,
     maxInFlight: int('maxInFlight', given(o.maxInFlight, Math.max(16, 4 * workers)), 1),
     shuffleBuffer: int('shuffleBuffer', given(o.shuffleBuffer, 1000), 1),
+    nativeJpeg: bool('nativeJpeg', given(o.nativeJpeg, true)),
     rank,
     worldSize,
   };

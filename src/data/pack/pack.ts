@@ -2,11 +2,13 @@
 // packed format (formats/packed-writer.ts), so later epochs read pre-sized pixels from a memory
 // map instead of decoding files.
 //
-// Decoding runs `concurrency` samples at a time (sharp works on libuv's thread pool), but samples
-// are written strictly in source order, through a window that awaits the oldest sample first: the
-// same source packed twice gives byte-identical shards, whatever the timing.
+// Decoding runs `concurrency` samples at a time (JPEGs on the native kernel's `threads` threads,
+// other formats through sharp on libuv's thread pool), but samples are written strictly in source
+// order, through a window that awaits the oldest sample first: the same source packed twice gives
+// byte-identical shards, whatever the timing.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 
 import { PACKED_INDEX } from '../formats/packed-index.js';
@@ -17,7 +19,7 @@ import { preparer, type PreparedSample, type PrepareOptions } from './prepare.js
 export interface PackOptions extends PrepareOptions {
   /** A shard is closed once the next sample would take it past this size (default 256 MiB). */
   shardBytes?: number;
-  /** Samples decoded at once (default: the libuv pool size, UV_THREADPOOL_SIZE or 4). */
+  /** Samples read and decoded at once (default 8 per thread). */
   concurrency?: number;
   /** 'skip' (default): leave out samples that cannot be read or decoded, and list them. 'fail': stop at the first. */
   badFiles?: 'skip' | 'fail';
@@ -89,10 +91,11 @@ async function* jobsOf(source: Dataset, signal: AbortSignal | undefined): AsyncG
  */
 export async function packDataset(source: Dataset, outDir: string, options: PackOptions = {}): Promise<PackSummary> {
   const t0 = performance.now();
-  const prep = preparer(options);
+  const threads = options.threads ?? availableParallelism();
+  const prep = preparer({ ...options, threads });
   const policy = options.badFiles ?? 'skip';
   if (policy !== 'skip' && policy !== 'fail') throw new RangeError(`badFiles must be 'skip' or 'fail', got ${JSON.stringify(policy)}`);
-  const concurrency = options.concurrency ?? (Number(process.env.UV_THREADPOOL_SIZE) || 4);
+  const concurrency = options.concurrency ?? 8 * threads;
   if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new RangeError(`concurrency must be an integer ≥ 1, got ${concurrency}`);
 
   if (existsSync(join(outDir, PACKED_INDEX)) && !options.overwrite)

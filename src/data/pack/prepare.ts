@@ -1,16 +1,21 @@
 // One sample's way into a pack: decode, convert the channels, resize (and centre-crop) to the
 // packed size, then keep the pixels (small images) or a JPEG of them (large ones). The geometry is
-// torchvision's Resize + CenterCrop, run by the transforms of src/data/transforms/, so a packed
-// sample holds exactly what decodeImage followed by those transforms gives.
+// torchvision's Resize + CenterCrop, as the transforms of src/data/transforms/ plan it, and a
+// sample is decoded the way the training loader decodes it: a JPEG by the native JPEG kernel
+// (decode, crop, PIL's bilinear resize in one call, straight into the sample's pixels), anything
+// else — and a JPEG the kernel refuses, so a bad file gets sharp's verdict and reason — by
+// decodeImage followed by those transforms.
 //
-// By default a JPEG is decoded at full resolution before it is resized, as PIL does. With
-// `shrinkOnLoad`, libjpeg decodes large JPEGs at 1/2, 1/4 or 1/8 scale when the output is that
-// much smaller: several times faster on photos, at the cost of slightly softer, less exact pixels.
+// By default a JPEG is decoded at full resolution before it is resized, as PIL does (the kernel's
+// pixels then equal PIL's). With `shrinkOnLoad`, libjpeg decodes large JPEGs at 1/2, 1/4 or 1/8
+// scale when the output is that much smaller: several times faster on photos, at the cost of
+// slightly softer, less exact pixels.
 import sharp from 'sharp';
 
-import { decodeRegion, probeImage, toChannels, type ChannelMode, type Interpolation } from '../image/decode.js';
-import { compose, type ComposedPipeline } from '../transforms/compose.js';
-import type { TransformSpec } from '../transforms/spec.js';
+import { DECODE_LIMITS, decodeRegion, probeImage, toChannels, type ChannelMode, type Interpolation } from '../image/decode.js';
+import { decodeJpegBatch, probeJpeg } from '../image/jpeg-native.js';
+import { compose, foldGeometry, type ComposedPipeline } from '../transforms/compose.js';
+import type { Transform, TransformSpec } from '../transforms/spec.js';
 import { DataError, type RawImage, type SampleInput } from '../types.js';
 
 export interface PrepareOptions {
@@ -34,6 +39,8 @@ export interface PrepareOptions {
   jpegQuality?: number;
   /** Let large JPEGs decode at a reduced scale (faster, not bit-exact with a full decode). Default false. */
   shrinkOnLoad?: boolean;
+  /** Native threads decoding JPEGs (default 1). */
+  threads?: number;
 }
 
 /** What the writer takes: the pixels, plus a JPEG when the image is too large to store raw. */
@@ -72,16 +79,53 @@ export function preparer(o: PrepareOptions = {}): Preparer {
   const onPixelsRun = (img: RawImage, id: string): Promise<RawImage> =>
     (onPixels ?? pipelineFor(img.width, img.height, 'keep')).run({ kind: 'pixels', image: img }, ctx, id);
 
+  /**
+   * A JPEG through the kernel: the same geometry the transforms plan for its size, decoded (at full
+   * scale unless shrinkOnLoad) straight into HWC pixels, with the header's facts. Undefined when the
+   * kernel does not take the file, or refuses it: the sharp path then judges it.
+   */
+  const fixedSteps = transforms && (compose({ transforms }).transforms as Transform[]);
+  const viaKernel = async (bytes: Uint8Array, id: string): Promise<{ image: RawImage; info: SourceFacts } | undefined> => {
+    if (interpolation !== 'bilinear') return undefined;
+    let info;
+    try {
+      info = probeJpeg(bytes, id);
+    } catch {
+      return undefined; // over the pixel limit: sharp says so
+    }
+    if (!info) return undefined;
+    const steps = fixedSteps ?? (compose({ transforms: [{ type: 'resize', size: fitInside(size as [number, number], info.width, info.height), interpolation }] }).transforms as Transform[]);
+    const { geometry: g, size: out, folded } = foldGeometry(steps, info, ctx, id);
+    if (folded < steps.length) return undefined; // a crop larger than the image pads: sharp's transforms do that
+    const c: 1 | 3 = channels === 'grey' || (channels === 'keep' && info.bands === 1) ? 1 : 3;
+    const chw = new Uint8Array(c * out.width * out.height);
+    const crop = g.pre ?? { left: 0, top: 0, width: info.width, height: info.height };
+    const [failed] = await decodeJpegBatch(
+      [{ bytes, id, crop, resize: g.resize ? { width: g.resize.width, height: g.resize.height } : { width: crop.width, height: crop.height }, offset: g.post ? { left: g.post.left, top: g.post.top } : { left: 0, top: 0 } }],
+      chw,
+      { width: out.width, height: out.height, channels: c === 1 ? 'grey' : 'rgb', dctScaling: o.shrinkOnLoad ?? false, failOn: DECODE_LIMITS.failOn, maxPixels: DECODE_LIMITS.maxPixels, threads: o.threads ?? 1 },
+    );
+    if (failed) return undefined;
+    // CHW → HWC, the packed layout.
+    const plane = out.width * out.height;
+    const data = new Uint8Array(chw.length);
+    for (let k = 0; k < c; k++) for (let p = 0; p < plane; p++) data[p * c + k] = chw[k * plane + p] as number;
+    return { image: { data, width: out.width, height: out.height, channels: c }, info: { format: 'jpeg', ...info } };
+  };
+
   return {
     description: describe(size, o.keepAspect ?? false, channels, rawMaxPixels, quality) + (o.shrinkOnLoad ? ', JPEG shrink-on-load' : ''),
     async prepare(input, id) {
       let image: RawImage;
-      let info;
-      if (input.kind === 'encoded') {
-        info = await probeImage(input.bytes, id);
+      let info: SourceFacts | undefined;
+      const kernel = input.kind === 'encoded' ? await viaKernel(input.bytes, id) : undefined;
+      if (kernel) ({ image, info } = kernel);
+      else if (input.kind === 'encoded') {
+        const probed = await probeImage(input.bytes, id);
+        info = probed;
         // Decoding the whole file is also the check that it is sound: a truncated file is a DataError here.
-        if (o.shrinkOnLoad) image = await (fused ?? pipelineFor(info.width, info.height, channels)).run(input, ctx, id);
-        else image = await onPixelsRun(await decodeRegion(input.bytes, id, { channels }, {}, info), id);
+        if (o.shrinkOnLoad) image = await (fused ?? pipelineFor(probed.width, probed.height, channels)).run(input, ctx, id);
+        else image = await onPixelsRun(await decodeRegion(input.bytes, id, { channels }, {}, probed), id);
       } else image = await onPixelsRun(toChannels(input.image, channels), id);
       if (image.width * image.height <= rawMaxPixels) return { image };
       // A JPEG source that the preparation left as it was is stored as is: no second lossy encoding.
@@ -91,6 +135,15 @@ export function preparer(o: PrepareOptions = {}): Preparer {
       return { image, jpeg: await encodeJpeg(image, quality, id) };
     },
   };
+}
+
+/** What a source file's header says: enough to know whether the prepared image is the file itself. */
+interface SourceFacts {
+  format: string;
+  width: number;
+  height: number;
+  bands: number;
+  orientation: number;
 }
 
 /** The largest size of w:h proportions inside th×tw, as [height, width]. */

@@ -2,14 +2,18 @@
 // each per-sample step (decode, resize, crop, flips), collation into a batch with the samples after
 // it, and each batch step (crop/flip, normalise, erase, mix, layout) — with the size, dtype and time
 // after each, stopping at the step that fails and naming it. What `tessera data explain` prints.
-// The batch it collates is made exactly as the loader makes one (the folded per-sample pipeline,
-// collate, or the tensor gather of the fast path), so a step that fails here fails there.
+// The batch it collates is made by the loader itself (the native JPEG kernel or the folded
+// per-sample pipeline, or the tensor gather of the fast path), so a step that fails here fails
+// there; which way each sample takes (jpeg-plan.ts) is shown too.
 import { isTensorBacked } from '../loader/array-dataset.js';
-import { collate, collateTargets, type LoadedSample } from '../loader/collate.js';
+import { BadSampleError } from '../loader/bad-samples.js';
+import { collate, collateTargets } from '../loader/collate.js';
+import { planJpegPath } from '../loader/jpeg-plan.js';
+import { DataLoader } from '../loader/loader.js';
 import type { XY } from '../transforms/batch.js';
 import { scope } from '../../tensor/memory.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { Dataset, SampleRecord } from '../types.js';
+import type { Dataset, IndexedDataset, SampleContext, SamplePipeline, SampleRecord } from '../types.js';
 import type { BatchStep } from './batch-steps.js';
 import type { DataPipeline } from './pipeline.js';
 
@@ -40,6 +44,42 @@ export interface PipelineExplanation {
 
 const describeTensor = (t: Tensor) => `${t.dtype} [${t.shape.join(', ')}]${t.ndim === 4 && t.isContiguous('channelsLast') && !t.isContiguous() ? ' channels_last' : ''}`;
 const describeXY = (b: XY) => `x ${describeTensor(b.x)}, y ${describeTensor(b.y)}`;
+
+/**
+ * The records as a batch, made by a DataLoader over just them (each at its own index, so its random
+ * draws are the ones training makes), policy 'fail': the uint8 batch before any batch step.
+ */
+async function loaderBatch(records: readonly (SampleRecord & { index: number })[], pipeline: SamplePipeline, classes: readonly string[], seed: number): Promise<XY> {
+  const byIndex = new Map(records.map((r) => [r.index, r]));
+  const length = Math.max(...byIndex.keys()) + 1;
+  const d: IndexedDataset = {
+    kind: 'indexed', length, classes,
+    labels: () => Int32Array.from({ length }, (_, i) => byIndex.get(i)?.label ?? -1),
+    read: async (i) => byIndex.get(i) as SampleRecord,
+    describe: () => 'the explained samples',
+  };
+  const sampler = { length: records.length, indices: () => Int32Array.from(records, (r) => r.index), describe: () => 'the explained samples, in order' };
+  const loader = new DataLoader(d, { batchSize: records.length, sampler, seed, pipeline, batchTransforms: [], badSamples: { policy: 'fail' } });
+  try {
+    for await (const b of loader.epoch(0)) return { x: b.x, y: b.y };
+  } catch (e) {
+    if (e instanceof BadSampleError) throw new Error(`batch sample ${e.sample.id}: ${e.sample.reason}`);
+    throw e;
+  } finally {
+    await loader.close();
+  }
+  throw new Error('the loader made no batch of the explained samples');
+}
+
+/** How the loader decodes this sample: the JPEG kernel (with its crop, resize and flip) or sharp. */
+function samplePath(pipeline: SamplePipeline, r: SampleRecord, ctx: SampleContext, steps: readonly BatchStep[], workers: number): string {
+  const plan = planJpegPath(pipeline, steps.map((s) => s.transform), workers);
+  if (!plan.native) return plan.describe();
+  const s = r.input.kind === 'encoded' ? plan.sample(r.input.bytes, ctx, r.id) : undefined;
+  if (!s?.crop || !s.resize) return 'sharp: the JPEG kernel does not take this sample (not a JPEG it reads, or its geometry does not fold)';
+  const c = s.crop;
+  return `native JPEG kernel: crop ${c.width}x${c.height}+${c.left}+${c.top} → resize ${s.resize.width}x${s.resize.height} → ${plan.width}x${plan.height} at ${s.offset?.left ?? 0},${s.offset?.top ?? 0}${s.flip ? ', flipped' : ''}${plan.fused ? `, ${steps[0]?.name} fused` : ''}`;
+}
 
 /** Records `count` of them from position `at` (a stream is read from its start). */
 async function recordsOf(d: Dataset, at: number, count: number): Promise<(SampleRecord & { index: number })[]> {
@@ -117,39 +157,35 @@ export async function explainPipeline(p: DataPipeline, o: ExplainOptions = {}): 
     if (!s.ok) return finish();
   } else steps.push({ step: 'per-sample pipeline', output: 'none: stored pixels are the input size', ms: 0 });
 
-  // Collation, with the samples after it, as the loader does it.
+  // Which way the loader decodes it, then collation with the samples after it, by the loader.
   const batchSteps = await run('batch steps', (): BatchStep[] => (train ? p.trainBatchSteps() : p.preprocessing.batchSteps()), (s) => s.map((x) => x.name).join(', ') || 'none');
   if (!batchSteps) return finish();
+  if (pipeline) steps.push({ step: 'loader path', output: samplePath(pipeline, first, ctx, batchSteps, p.spec.loader.workers), ms: 0 });
   const indices = records.map((r) => r.index);
-  await scope(async () => {
-    const gathered = !pipeline && d.kind === 'indexed' && isTensorBacked(d);
-    const collated = await run(gathered ? 'collate (tensor gather)' : 'collate', async () => {
-      if (gathered) return (d as unknown as { gatherBatch(i: Int32Array): XY }).gatherBatch(Int32Array.from(indices));
-      const samples: LoadedSample[] = [];
-      for (const r of records) {
-        let image;
-        let mask;
-        const t = r.target;
-        try {
-          const sampleCtx = { ...ctx, index: r.index };
-          if (t?.kind === 'mask') {
-            if (!pipeline || !('runWithMask' in pipeline)) throw new Error('it has a mask, but the pipeline cannot transform masks');
-            ({ image, mask } = await pipeline.runWithMask(r.input, t.mask, sampleCtx, r.id));
-          } else image = pipeline ? await pipeline.run(r.input, sampleCtx, r.id) : r.input.kind === 'pixels' ? r.input.image : undefined;
-        } catch (e) {
-          throw new Error(`batch sample ${r.id}: ${(e as Error).message}`);
-        }
-        if (!image) throw new Error(`${r.id} holds encoded bytes but the pipeline has no per-sample steps to decode them`);
-        samples.push({ image, label: r.label, id: r.id, index: r.index, ...(mask ? { mask } : {}), ...(t?.kind === 'labels' ? { labels: t.labels } : {}) });
+  let fromLoader: XY | undefined;
+  try {
+    await scope(async () => {
+      const gathered = !pipeline && d.kind === 'indexed' && isTensorBacked(d);
+      const collated = await run(gathered ? 'collate (tensor gather)' : 'collate', async () => {
+        if (gathered) return (d as unknown as { gatherBatch(i: Int32Array): XY }).gatherBatch(Int32Array.from(indices));
+        if (pipeline) return (fromLoader = await loaderBatch(records, pipeline, p.classes, ctx.seed));
+        const samples = records.map((r) => {
+          if (r.input.kind !== 'pixels') throw new Error(`${r.id} holds encoded bytes but the pipeline has no per-sample steps to decode them`);
+          if (r.target?.kind === 'mask') throw new Error(`batch sample ${r.id}: it has a mask, but the pipeline cannot transform masks`);
+          return { image: r.input.image, label: r.label, id: r.id, index: r.index, ...(r.target?.kind === 'labels' ? { labels: r.target.labels } : {}) };
+        });
+        return { x: collate(samples.map((x) => x.image), samples.map((x) => x.id)), y: collateTargets(samples) };
+      }, (b) => `${records.length} sample${records.length === 1 ? '' : 's'}: ${describeXY(b)}`);
+      let b: XY | undefined = collated;
+      for (const [position, s] of batchSteps.entries()) {
+        if (!b) break;
+        const cur: XY = b;
+        b = await run(s.name, () => s.transform(cur, { seed: ctx.seed, epoch: 0, batch: 0, indices, position }), describeXY);
       }
-      return { x: collate(samples.map((x) => x.image), samples.map((x) => x.id)), y: collateTargets(samples) };
-    }, (b) => `${records.length} sample${records.length === 1 ? '' : 's'}: ${describeXY(b)}`);
-    let b: XY | undefined = collated;
-    for (const [position, s] of batchSteps.entries()) {
-      if (!b) break;
-      const cur: XY = b;
-      b = await run(s.name, () => s.transform(cur, { seed: ctx.seed, epoch: 0, batch: 0, indices, position }), describeXY);
-    }
-  });
+    });
+  } finally {
+    fromLoader?.x.dispose();
+    fromLoader?.y.dispose();
+  }
   return finish();
 }

@@ -15,6 +15,7 @@
 import { tensor, type Tensor } from '../../tensor/index.js';
 import { checkOptions, code, isOptionsObject, show } from '../options.js';
 import { RandomStream } from '../random.js';
+import { registerBytewise } from './bytewise.js';
 import * as F from './ops-batch.js';
 import { erasingBox } from './photometric.js';
 
@@ -52,7 +53,7 @@ function checkSamples(what: string, x: Tensor, ctx: BatchContext): void {
 
 /** uint8 [0, 255] → float32 [0, 1] (what the loader applies when no batch transforms are given). */
 export function toFloat(): BatchTransform {
-  return ({ x, y }) => ({ x: F.toFloat(x), y });
+  return registerBytewise(({ x, y }) => ({ x: F.toFloat(x), y }));
 }
 
 /**
@@ -72,7 +73,7 @@ export function normalize(mean: readonly number[], std: readonly number[]): Batc
   s.forEach((v, c) => {
     if (!(v > 0)) throw new RangeError(`normalize: std[${c}] is ${v}; it must be positive`);
   });
-  return ({ x, y }) => ({ x: F.normalize(x, m, s), y });
+  return registerBytewise(({ x, y }) => ({ x: F.normalize(x, m, s), y }));
 }
 
 export interface RandomCropFlipOptions {

@@ -92,6 +92,34 @@ function stepError(id: string, i: number, t: Transform, size: Size & { channels?
   return new DataError(id, `transform ${i} ${describeSpec(t.spec)} failed on a ${shape} image: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
 
+/**
+ * Folds the leading transforms that can run inside decoding into one geometry (crop → resize →
+ * crop) for an image of `size`, each drawing from transformStream(ctx, i) as it would on pixels:
+ * the geometry, the size it leaves, and how many transforms it covers. `run` decodes with it; the
+ * data loader's JPEG path hands the same geometry to the native kernel, so both crop the same box.
+ */
+export function foldGeometry(transforms: readonly Transform[], size: Size, ctx: SampleContext, id: string): { geometry: Geometry; size: Size; folded: number } {
+  const g: Geometry = {};
+  let i = 0;
+  for (; i < transforms.length; i++) {
+    const t = transforms[i] as Transform;
+    let ops;
+    try {
+      ops = t.plan?.(size, transformStream(ctx, i));
+    } catch (e) {
+      throw stepError(id, i, t, size, e);
+    }
+    if (!ops) break;
+    const trial: Geometry = structuredClone(g);
+    let s: Size | undefined = size;
+    for (const op of ops) if (s) s = fold(trial, op, s);
+    if (!s) break;
+    Object.assign(g, trial);
+    size = s;
+  }
+  return { geometry: g, size, folded: i };
+}
+
 export class ComposedPipeline implements SamplePipeline {
   readonly transforms: readonly Transform[];
   readonly decode: DecodeOptions;
@@ -115,25 +143,8 @@ export class ComposedPipeline implements SamplePipeline {
       info = await probeImage(input.bytes, id, this.decode);
       size = info;
     } else size = input.image;
-    // Fold the leading geometric transforms into one geometry.
-    const g: Geometry = {};
-    let i = 0;
-    for (; i < this.transforms.length; i++) {
-      const t = this.transforms[i] as Transform;
-      let ops;
-      try {
-        ops = t.plan?.(size, transformStream(ctx, i));
-      } catch (e) {
-        throw stepError(id, i, t, size, e);
-      }
-      if (!ops) break;
-      const trial: Geometry = structuredClone(g);
-      let s: Size | undefined = size;
-      for (const op of ops) if (s) s = fold(trial, op, s);
-      if (!s) break;
-      Object.assign(g, trial);
-      size = s;
-    }
+    const { geometry: g, folded } = foldGeometry(this.transforms, size, ctx, id);
+    let i = folded;
     let img: RawImage;
     if (input.kind === 'encoded') img = await decodeRegion(input.bytes, id, this.decode, g, info);
     else img = toChannels(await applyGeometry(input.image, g, id), this.decode.channels ?? 'keep');
@@ -184,18 +195,7 @@ export class ComposedPipeline implements SamplePipeline {
       img = await time(describeSpec(t.spec), () => t.apply(cur, transformStream(ctx, i)));
     }
     let folded = 0;
-    if (steps.every((s) => !s.error)) {
-      let size: Size = { width: steps[0]?.width ?? 0, height: steps[0]?.height ?? 0 };
-      const g: Geometry = {};
-      for (; folded < this.transforms.length; folded++) {
-        const ops = this.transforms[folded]?.plan?.(size, transformStream(ctx, folded));
-        if (!ops) break;
-        let s: Size | undefined = size;
-        for (const op of ops) if (s) s = fold(g, op, s);
-        if (!s) break;
-        size = s;
-      }
-    }
+    if (steps.every((s) => !s.error)) folded = foldGeometry(this.transforms, { width: steps[0]?.width ?? 0, height: steps[0]?.height ?? 0 }, ctx, id).folded;
     const failed = steps.find((s) => s.error);
     const lines = [`pipeline summary for ${id} (seed ${ctx.seed}, epoch ${ctx.epoch}, index ${ctx.index}):`];
     steps.forEach((s, k) => {

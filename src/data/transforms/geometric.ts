@@ -146,9 +146,14 @@ export function randomResizedCrop(spec: Omit<Spec<'randomResizedCrop'>, 'type'>)
   };
 }
 
+/** Whether a RandomHorizontalFlip with probability p (default ½) mirrors the sample: one draw from its stream. */
+export function drawFlip(s: Spec<'horizontalFlip'>, rng: RandomStream): boolean {
+  return rng.uniform() < (s.p ?? 0.5);
+}
+
 export function horizontalFlip(spec: Omit<Spec<'horizontalFlip'>, 'type'> = {}): Transform<Spec<'horizontalFlip'>> {
   const s = specOf('horizontalFlip', spec);
-  return { spec: s, apply: (img, rng) => (rng.uniform() < (s.p ?? 0.5) ? hflip(img) : img) };
+  return { spec: s, apply: (img, rng) => (drawFlip(s, rng) ? hflip(img) : img) };
 }
 
 export function verticalFlip(spec: Omit<Spec<'verticalFlip'>, 'type'> = {}): Transform<Spec<'verticalFlip'>> {

@@ -7,11 +7,15 @@
 //   float and rounds once; PIL rounds after each pass);
 // - with DCT scaling, PSNR ≥ 40 dB (CMYK 35 dB) against full decode + PIL's resize of the same crop.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
 
-import { decodeJpegBatch, probeJpeg, resizeCenterCrop, type JpegSample } from '../../../src/data/image/jpeg-native.js';
-import { lcg, maxAbsDiff, psnr, reference, tempDir, writeJpeg, type Kind, type RefCase } from './jpeg-fixtures.js';
+import sharp from 'sharp';
+
+import { decodeJpegBatch, probeJpeg, resizeCenterCrop, resizeImageBatch, type JpegSample } from '../../../src/data/image/jpeg-native.js';
+import type { RawImage } from '../../../src/data/types.js';
+import { lcg, maxAbsDiff, photo, psnr, reference, tempDir, writeJpeg, type Kind, type RefCase } from './jpeg-fixtures.js';
 
 interface File {
   name: string;
@@ -115,6 +119,30 @@ test('Resize(S) + CenterCrop(C) (resizeCenterCrop) equals torchvision\'s transfo
     const got = await native(c.f, resizeCenterCrop(c.f, c.resize, [c.crop[1], c.crop[0]]), c.crop);
     assert.equal(maxAbsDiff(got, want[k] as Uint8Array), 0, `${c.f.name} Resize(${c.resize}) + CenterCrop(${c.crop[0]}x${c.crop[1]})`);
   }
+});
+
+test('decoded pixels (resizeImageBatch) get the same crop, resize, flip and grey as a JPEG, and PIL\'s pixels for a PNG', async () => {
+  for (const [i, f] of files.slice(0, 8).entries()) {
+    // The full decode, as HWC pixels another decoder would hand over.
+    const chw = await native(f, {}, [f.width, f.height]);
+    const plane = f.width * f.height;
+    const image: RawImage = { width: f.width, height: f.height, channels: 3, data: Uint8Array.from({ length: 3 * plane }, (_, k) => chw[(k % 3) * plane + Math.floor(k / 3)] as number) };
+    for (const [k, c] of randomCases(f, 3, 500 + i).entries()) {
+      const grey = k === 2;
+      const out = new Uint8Array((grey ? 1 : 3) * c.out[0] * c.out[1]);
+      await resizeImageBatch([{ image, id: f.name, crop: box(c.crop), flip: c.flip }], out, { width: c.out[0], height: c.out[1], channels: grey ? 'grey' : 'rgb' });
+      const want = await native(f, { crop: box(c.crop), flip: c.flip }, c.out, { channels: grey ? 'grey' : 'rgb' });
+      assert.equal(maxAbsDiff(out, want), 0, `${f.name} crop ${c.crop} → ${c.out}${grey ? ' grey' : ''}`);
+    }
+  }
+  const png = join(tempDir(), 'p.png');
+  const px = photo(5, 97, 61);
+  writeFileSync(png, await sharp(px, { raw: { width: 97, height: 61, channels: 3 } }).png().toBuffer());
+  const [want] = reference([{ file: png, ref: 'pil', crop: [3, 2, 90, 50], resize: [33, 21], out: [33, 21], flip: true }]);
+  const out = new Uint8Array(3 * 33 * 21);
+  await resizeImageBatch([{ image: { width: 97, height: 61, channels: 3, data: px }, id: 'p.png', crop: { left: 3, top: 2, width: 90, height: 50 }, flip: true }], out, { width: 33, height: 21 });
+  assert.equal(maxAbsDiff(out, want as Uint8Array), 0, 'PNG pixels through the kernel equal PIL');
+  await assert.rejects(resizeImageBatch([{ image: { width: 4, height: 4, channels: 3, data: new Uint8Array(47) }, id: 'short' }], out, { width: 33, height: 21 }), /short: 47 bytes for a 4x4x3 image/);
 });
 
 // Decoding at 1/2, 1/4 or 1/8 scale low-passes in the DCT domain instead of with PIL's triangle

@@ -16,12 +16,22 @@ import { centerCrop, resize } from '../../../src/data/transforms/index.js';
 import { transformStream } from '../../../src/data/transforms/compose.js';
 import { DataError, type IndexedDataset, type RawImage, type SampleRecord, type StreamingDataset } from '../../../src/data/types.js';
 import { encode, pattern, smooth } from '../fixtures/images.js';
+import { reference as pilReference } from '../image/jpeg-fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pack-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-/** What the training pipeline would compute without a pack: decode, then Resize(s) + CenterCrop(s). */
+/**
+ * What the training loader computes without a pack, at full decode scale: decode, then Resize(s) +
+ * CenterCrop(s). For a JPEG that is the native kernel, i.e. torchvision's transforms on PIL's image
+ * (asked of PIL itself here); for other formats sharp's decode and our transforms.
+ */
 async function reference(path: string, size: number): Promise<RawImage> {
+  if (path.endsWith('.jpg')) {
+    const [chw] = pilReference([{ file: path, ref: 'eval', resize: size, out: [size, size] }]);
+    const plane = size * size;
+    return { data: Uint8Array.from({ length: 3 * plane }, (_, k) => (chw as Uint8Array)[(k % 3) * plane + Math.floor(k / 3)] as number), width: size, height: size, channels: 3 };
+  }
   const img = await decodeImage(readFileSync(path), { id: path, channels: 'rgb' });
   const rng = transformStream({ seed: 0, epoch: 0, index: 0 }, 0); // unused: Resize and CenterCrop draw nothing
   return centerCrop({ size }).apply(await resize({ size }).apply(img, rng), rng);
@@ -81,7 +91,7 @@ describe('packDataset on an image folder', () => {
       assert.ok(r.input.kind === 'pixels', `${r.id} is stored raw`);
       const ref = await reference(r.id, 32);
       assert.deepEqual([r.input.image.width, r.input.image.height, r.input.image.channels], [32, 32, 3]);
-      assert.ok(Buffer.from(r.input.image.data).equals(Buffer.from(ref.data)), `${r.id}: packed pixels differ from decodeImage + resize + centerCrop`);
+      assert.ok(Buffer.from(r.input.image.data).equals(Buffer.from(ref.data)), `${r.id}: packed pixels differ from the loader's decode + resize + centerCrop`);
     }
   });
 

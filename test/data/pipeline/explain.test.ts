@@ -3,7 +3,7 @@
 // refuses its batch.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { resolveConfig } from '../../../src/config/load.js';
 import { DataPipeline } from '../../../src/data/pipeline/pipeline.js';
 import { pipelineSpec } from '../../../src/run/data.js';
+import { writeJpeg } from '../image/jpeg-fixtures.js';
 import { writeSources, type Sources } from './fixtures.js';
 
 const bin = fileURLToPath(new URL('../../../../bin/tessera.js', import.meta.url));
@@ -49,8 +50,22 @@ describe('DataPipeline.summary', () => {
     // Decoded sources show their per-sample steps; pixel sources at their own size go straight to a tensor gather.
     const folder = await explain(src.specs['image-folder']!);
     assert.ok(folder.steps.some((s) => s.step.startsWith('decode(')) && folder.steps.some((s) => s.step.startsWith('resize(')));
+    assert.match(folder.steps.find((s) => s.step === 'loader path')?.output ?? '', /^sharp: the JPEG kernel does not take this sample/, 'PNG files take the sharp path');
     const idx = await explain(src.specs.idx!);
     assert.ok(idx.steps.some((s) => s.step === 'collate (tensor gather)'), idx.text);
+  });
+
+  it('says when the loader decodes a sample with the native JPEG kernel, with its crop, and collates through it', async () => {
+    const dir = join(root, 'jpegs');
+    for (const [k, c] of ['a', 'a', 'b', 'b', 'b'].entries()) {
+      mkdirSync(join(dir, c), { recursive: true });
+      await writeJpeg(join(dir, c), `${k}.jpg`, '420', k + 1, 90 + 10 * k, 60);
+    }
+    const r = await explain(dir, [['data.imageSize', '[24,24]'], ['augment.hflip', 'false']]);
+    assert.ok(r.ok, r.text);
+    // Resize(24) of a 90×60 image is 36×24; CenterCrop(24) keeps the window at column round(6).
+    assert.equal(r.steps.find((s) => s.step === 'loader path')?.output, 'native JPEG kernel: crop 90x60+0+0 → resize 36x24 → 24x24 at 6,0');
+    assert.match(r.steps.find((s) => s.step === 'collate')?.output ?? '', /^4 samples: x uint8 \[4, 3, 24, 24\]/);
   });
 
   it('shows the augmentations it runs: mixup soft targets, erasing, channels_last', async () => {
