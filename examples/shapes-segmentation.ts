@@ -12,9 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import sharp from 'sharp';
-
-import { RandomStream } from '../src/data/random.js';
+import { data } from 'tessera';
 
 export const SHAPE_CLASSES = ['background', 'circle', 'square', 'triangle'] as const;
 
@@ -29,7 +27,7 @@ function inside(kind: number, x: number, y: number, cx: number, cy: number, r: n
 }
 
 /** One image and its mask: 1–3 shapes of random colours over grey noise. */
-export function drawShapes(rng: RandomStream, size: number): { image: Uint8Array; mask: Uint8Array } {
+export function drawShapes(rng: data.RandomStream, size: number): { image: Uint8Array; mask: Uint8Array } {
   const image = new Uint8Array(size * size * 3);
   const mask = new Uint8Array(size * size);
   for (let p = 0; p < size * size; p++) {
@@ -58,10 +56,10 @@ export async function writeShapes(dir: string, o: { count: number; size: number;
   mkdirSync(join(dir, 'masks'), { recursive: true });
   writeFileSync(join(dir, 'classes.txt'), `${SHAPE_CLASSES.join('\n')}\n`);
   for (let i = o.start ?? 0; i < (o.start ?? 0) + o.count; i++) {
-    const { image, mask } = drawShapes(new RandomStream({ seed: o.seed ?? 0, purpose: 'test', index: i }), o.size);
+    const { image, mask } = drawShapes(new data.RandomStream({ seed: o.seed ?? 0, purpose: 'test', index: i }), o.size);
     const name = `shape-${String(i).padStart(5, '0')}`;
-    await sharp(image, { raw: { width: o.size, height: o.size, channels: 3 } }).png().toFile(join(dir, 'images', `${name}.png`));
-    await sharp(mask, { raw: { width: o.size, height: o.size, channels: 1 } }).toColourspace('b-w').png().toFile(join(dir, 'masks', `${name}.png`));
+    writeFileSync(join(dir, 'images', `${name}.png`), await data.image.encodePng({ data: image, width: o.size, height: o.size, channels: 3 }));
+    writeFileSync(join(dir, 'masks', `${name}.png`), await data.image.encodePng({ data: mask, width: o.size, height: o.size, channels: 1 }));
   }
 }
 

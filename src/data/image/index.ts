@@ -5,3 +5,4 @@ export { DECODE_LIMITS, decodeImage, probeImage, type DecodeOptions, type Channe
 export { formatOf, type ImageFormat } from './header.js';
 export { decodeJpegBatch, isJpeg, probeJpeg, resizeCenterCrop, type JpegBatchOptions, type JpegInfo, type JpegSample } from './jpeg-native.js';
 export { decodeMask, decodeMaskPng, overlayMask, classColour } from './mask.js';
+export { encodePng } from './encode.js';

@@ -6,6 +6,7 @@ import { basename, extname, join } from 'node:path';
 
 import sharp from 'sharp';
 
+import { encodePng } from '../../data/image/encode.js';
 import type { Preprocessing } from '../../data/pipeline/preprocessing.js';
 import type { RawImage } from '../../data/types.js';
 import { writeFileAtomic } from '../../io/atomic.js';
@@ -32,14 +33,8 @@ export function inputImages(x: Tensor, p: Preprocessing): RawImage[] {
 }
 
 /** A PNG file of the image (grey stays one channel). */
-export function png(image: RawImage): Promise<Buffer> {
-  let img = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
-  if (image.channels === 1) img = img.toColourspace('b-w');
-  return img.png().toBuffer();
-}
-
 export async function pngBase64(image: RawImage): Promise<string> {
-  return (await png(image)).toString('base64');
+  return (await encodePng(image)).toString('base64');
 }
 
 /** Output file names for prediction inputs: each file's name without its extension, made unique, + suffix. */
@@ -61,7 +56,7 @@ export class OutputNames {
 }
 
 export async function writePng(path: string, image: RawImage): Promise<void> {
-  writeFileAtomic(path, [await png(image)]);
+  writeFileAtomic(path, [await encodePng(image)]);
 }
 
 /** The `n` samples with the lowest score seen so far (ties: the earlier one first). */
