@@ -53,8 +53,14 @@ export const AugmentConfig = z
     erasing: fraction.default(0),
     mixup: z.number().min(0).default(0),
     cutmix: z.number().min(0).default(0),
-    /** Per-channel mean and std; default: measured on the training set. */
-    normalize: z.object({ mean: z.array(z.number()), std: z.array(z.number().positive()) }).strict().optional(),
+    /**
+     * Per-channel mean and std, 'imagenet' (torchvision's: mean [0.485, 0.456, 0.406], std [0.229,
+     * 0.224, 0.225]) or 'measured' (on the training set). Default: 'measured', but with
+     * `model.pretrained` the statistics the weights were trained with (src/run/transfer.ts).
+     */
+    normalize: z
+      .union([z.enum(['imagenet', 'measured']), z.object({ mean: z.array(z.number()), std: z.array(z.number().positive()) }).strict()])
+      .optional(),
   })
   .strict();
 
@@ -64,7 +70,16 @@ export const ModelConfig = z
     name: z.string().min(1).default('auto'),
     /** Weights to start from (.pt or .safetensors), loaded by key; a mismatched head is re-initialised. */
     pretrained: z.string().optional(),
+    /** ResNets' stem: 'imagenet' (7×7/2 conv + max pool) or 'small' (3×3/1 conv); default: what `pretrained` needs, else 'small' at ≤ 64 px. */
+    stem: z.enum(['imagenet', 'small']).optional(),
+    /** Train the head only: every parameter outside the model's last Linear layer is frozen (see `unfreezeAfter`). */
     freezeBackbone: z.boolean().default(false),
+    /** Freeze the backbone for this many epochs, then train the whole model (fastai's fine_tune; implies freezeBackbone until then). */
+    unfreezeAfter: positiveInt.optional(),
+    /** The backbone's learning rate as a fraction of the head's (discriminative learning rates; 1 = one rate for all). */
+    backboneLrMult: z.number().gt(0).max(1).default(1),
+    /** Batch norm in a frozen backbone keeps training (fastai's train_bn): its scale and shift learn, its statistics update. Default: frozen with the rest, in eval mode. */
+    trainBn: z.boolean().default(false),
     /** Batches in channels_last memory format (NHWC strides: faster convolutions with oneDNN). */
     channelsLast: z.boolean().default(false),
   })

@@ -57,7 +57,7 @@ export function pipelineSpec(config: RunConfig, o: { splitsPath?: string } = {})
     split: { val: d.valSplit, ...(d.testSplit !== undefined ? { test: d.testSplit } : {}), stratify: d.stratify, seed: t.seed, ...(file ? { file } : {}) },
     image: { ...(d.imageSize ? { size: d.imageSize } : {}), ...(d.channels ? { channels: d.channels } : {}) },
     augment: { cropPadding: a.cropPadding, hflip: a.hflip, vflip: a.vflip, erasing: a.erasing, mixup: a.mixup, cutmix: a.cutmix },
-    ...(a.normalize ? { normalize: a.normalize } : {}),
+    ...normalizationSpec(a.normalize),
     loader: {
       batchSize: t.batchSize,
       dropLast: d.dropLast,
@@ -69,6 +69,15 @@ export function pipelineSpec(config: RunConfig, o: { splitsPath?: string } = {})
     },
     memoryFormat: config.model.channelsLast ? 'channelsLast' : 'contiguous',
   };
+}
+
+/** torchvision's ImageNet statistics, which its pretrained weights expect (`transforms.Normalize` in every torchvision recipe). */
+export const IMAGENET_NORMALIZATION = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } as const;
+
+/** augment.normalize as the pipeline takes it: given statistics, or none (measured on the training set). */
+function normalizationSpec(n: RunConfig['augment']['normalize']): Pick<DataPipelineSpec, 'normalize'> {
+  if (n === undefined || n === 'measured') return {};
+  return { normalize: n === 'imagenet' ? IMAGENET_NORMALIZATION : n };
 }
 
 /** The model for 'auto': Fashion-MNIST's net for small grey images, the zoo's small-image colour ResNet otherwise. */

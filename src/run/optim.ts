@@ -19,8 +19,18 @@ import type { Tensor } from '../tensor/tensor.js';
 type OptimizerConfig = RunConfig['train']['optimizer'];
 type ScheduleConfig = RunConfig['train']['schedule'];
 
-/** Parameter groups: decayed weights and undecayed norms/biases, or the groups given (transfer learning). */
-export function buildOptimizer(model: Module, o: OptimizerConfig, groups?: { params: Tensor[]; lr?: number }[]): Optimizer {
+/** A parameter group a run asks for: its tensors, and the lr and weight decay where they differ from the config's. */
+export interface OptimizerGroup {
+  params: Tensor[];
+  lr?: number;
+  weightDecay?: number;
+}
+
+/**
+ * Parameter groups: decayed weights and undecayed norms/biases, or the groups given (transfer
+ * learning: head and backbone, each split the same way; src/run/transfer.ts).
+ */
+export function buildOptimizer(model: Module, o: OptimizerConfig, groups?: OptimizerGroup[]): Optimizer {
   const params = groups ?? weightDecayGroups(model, o.weightDecay).filter((g) => g.params.length > 0);
   if (params.every((g) => g.params.length === 0)) throw new Error('the model has no trainable parameters (is the whole model frozen?)');
   switch (o.name) {

@@ -21,7 +21,15 @@ import { scope } from '../tensor/memory.js';
 
 export const MODEL_FORMAT = 'tessera-model/2';
 
-const ModelOptions = z.object({ classes: z.number().int().positive(), inChannels: z.number().int().positive(), imageSize: z.number().int().positive() }).strict();
+const ModelOptions = z
+  .object({
+    classes: z.number().int().positive(),
+    inChannels: z.number().int().positive(),
+    imageSize: z.number().int().positive(),
+    /** A ResNet's stem, as trained (chosen to fit `--pretrained` weights, or set): rebuilt as saved, never re-derived from the size. */
+    stem: z.enum(['imagenet', 'small']).optional(),
+  })
+  .strict();
 export type SavedModelOptions = z.infer<typeof ModelOptions>;
 
 const ModelJson = z
