@@ -99,7 +99,7 @@ export const OptimizerConfig = z
     name: z.enum(['sgd', 'adam', 'adamw', 'rmsprop', 'lion']).default('sgd'),
     /** The peak learning rate: where one-cycle peaks, what cosine and step start from (the head's, with `model.backboneLrMult`). */
     lr: z.number().positive().default(0.1),
-    /** Momentum of SGD and RMSprop. */
+    /** Momentum of SGD and RMSprop; one-cycle moves it ±0.05 around this value, against the lr (0.9: PyTorch's 0.95 → 0.85 → 0.95). */
     momentum: fraction.default(0.9),
     /** Nesterov momentum (SGD). */
     nesterov: z.boolean().default(true),
