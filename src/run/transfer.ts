@@ -79,6 +79,7 @@ export function resolveTransfer(config: RunConfig, log: Log = () => {}): RunConf
     model.stem = stem;
   }
 
+  // The file's first 4-d tensor: the input convolution, in every zoo model and torchvision file.
   const first = [...shapes].find(([, t]) => t.shape.length === 4);
   const channels = first?.[1].shape[1];
   if (first && (channels === 1 || channels === 3)) {
@@ -108,7 +109,10 @@ export function buildRunModel(config: RunConfig, data: { model: string; classes:
   const model = createModel(data.model, options);
   try {
     if (model instanceof ResNet) options.stem = model.stem; // saved, so eval/predict/export rebuild this stem whatever the size
-    else if (config.model.stem !== undefined) throw new PreflightError(`model.stem applies to resnet18, resnet34 and resnet50; ${data.model} has no stem option`);
+    else if (config.model.stem !== undefined) {
+      const weights = config.model.pretrained === undefined ? '' : ` (with --pretrained, the stem comes from ResNet weights: are ${config.model.pretrained}'s weights for ${data.model}?)`;
+      throw new PreflightError(`model.stem applies to resnet18, resnet34 and resnet50; ${data.model} has no stem option${weights}`);
+    }
     const file = config.model.pretrained;
     if (file !== undefined) {
       const r = loadPretrained(model, file, { skipHead: true });
