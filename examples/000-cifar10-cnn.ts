@@ -7,12 +7,11 @@
 // The directory is the unpacked CIFAR-10 binary archive (data_batch_1..5.bin, test_batch.bin), or
 // the folder holding it; CIFAR10_DIR may name it instead. Keras downloads the data itself; no
 // download is possible here, so the path is an argument.
-import { metrics, models, nn, optim, train, type Tensor } from '../src/index.js';
-import { cifarDataset } from '../src/data/sources/cifar.js';
-import { DataLoader } from '../src/data/loader/index.js';
-import { subset } from '../src/data/subset.js';
-import type { BatchTransform } from '../src/data/transforms/batch.js';
+import { metrics, models, nn, optim, train, data, type Tensor } from 'tessera';
 import { exampleArgs, fail, firstIndices, pyFloat, runExample } from './cli.js';
+
+const { cifarDataset, DataLoader, subset } = data;
+type BatchTransform = data.transforms.batch.BatchTransform;
 
 const NAME = '000-cifar10-cnn';
 const args = exampleArgs({

@@ -23,10 +23,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { metrics, models, nn, optim, scope, train, type Tensor } from '../src/index.js';
-import { FASHION_MNIST_DIR, loadFashionMnist, type LabelledImages } from '../src/data/sources/fashion-mnist.js';
-import { DataLoader, tensorDataset } from '../src/data/loader/index.js';
+import { metrics, models, nn, optim, scope, train, data, type Tensor } from 'tessera';
 import { exampleArgs, fail, pyFloat, runExample } from './cli.js';
+
+const { FASHION_MNIST_DIR, loadFashionMnist, DataLoader, tensorDataset } = data;
+type LabelledImages = data.LabelledImages;
 
 const NAME = '001-mnist-cnn';
 const args = exampleArgs({

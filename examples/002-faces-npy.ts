@@ -14,14 +14,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { metrics, models, nn, optim, train, type Tensor } from '../src/index.js';
-import { npyDataset } from '../src/data/sources/npy.js';
-import { DataLoader } from '../src/data/loader/index.js';
-import { RandomStream } from '../src/data/random.js';
-import { subset } from '../src/data/subset.js';
-import type { BatchTransform } from '../src/data/transforms/batch.js';
-import { compose, centerCrop, horizontalFlip, randomCrop, resize } from '../src/data/transforms/index.js';
+import { metrics, models, nn, optim, train, data, type Tensor } from 'tessera';
 import { exampleArgs, fail, runExample } from './cli.js';
+
+const { npyDataset, DataLoader, RandomStream, subset } = data;
+const { compose, centerCrop, horizontalFlip, randomCrop, resize } = data.transforms;
+type BatchTransform = data.transforms.batch.BatchTransform;
 
 const NAME = '002-faces-npy';
 const args = exampleArgs({

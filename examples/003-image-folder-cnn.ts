@@ -15,15 +15,13 @@
 // (label_mode 'int', what sparse_categorical_crossentropy takes), images resized to the model's
 // 64×64 with bilinear interpolation, ignoring the aspect ratio, batches of 32, shuffled. That is
 // what we do.
-import { metrics, models, nn, optim, train, type Tensor } from '../src/index.js';
-import { imageFolder } from '../src/data/sources/image-folder.js';
-import { DataLoader } from '../src/data/loader/index.js';
-import { RandomStream } from '../src/data/random.js';
-import { subset } from '../src/data/subset.js';
-import type { BatchTransform } from '../src/data/transforms/batch.js';
-import { compose, resize } from '../src/data/transforms/index.js';
-import type { IndexedDataset } from '../src/data/types.js';
+import { metrics, models, nn, optim, train, data, type Tensor } from 'tessera';
 import { exampleArgs, fail, firstIndices, pyFloat, runExample } from './cli.js';
+
+const { imageFolder, DataLoader, RandomStream, subset } = data;
+const { compose, resize } = data.transforms;
+type BatchTransform = data.transforms.batch.BatchTransform;
+type IndexedDataset = data.IndexedDataset;
 
 const NAME = '003-image-folder-cnn';
 const args = exampleArgs({

@@ -21,11 +21,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { metrics, models, nn, optim, scope, train } from '../src/index.js';
-import { FASHION_MNIST_DIR, loadFashionMnist } from '../src/data/sources/fashion-mnist.js';
-import { DataLoader, tensorDataset } from '../src/data/loader/index.js';
-import { disposeBatch } from '../src/data/types.js';
+import { metrics, models, nn, optim, scope, train, data } from 'tessera';
 import { exampleArgs, fail, pyFloat, runExample } from './cli.js';
+
+const { FASHION_MNIST_DIR, loadFashionMnist, DataLoader, tensorDataset, disposeBatch } = data;
 
 const NAME = '004-mnist-mlp';
 const args = exampleArgs({

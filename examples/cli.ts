@@ -3,7 +3,7 @@
 // program (one sentence on stderr, exit status 1, no stack trace). Nothing here trains anything.
 import { parseArgs } from 'node:util';
 
-import { manualSeed, setNumThreads } from '../src/index.js';
+import { manualSeed, setNumThreads } from 'tessera';
 
 export interface ExampleArgs {
   /** The positional data path, else the environment variable, else the example's default. */

@@ -10,5 +10,5 @@ export * as metrics from './metrics/index.js';
 export * as report from './report/index.js';
 export * as train from './train/index.js';
 export * as data from './data/index.js';
-export * from './export/index.js';
+export * as onnx from './export/index.js';
 export * as dist from './dist/index.js';

@@ -4,7 +4,7 @@ export * from './types.js';
 export { imageFolder, IMAGE_EXTENSIONS, type ImageFolderDataset, type ImageFolderOptions } from './sources/image-folder.js';
 export { manifest, type ManifestDataset, type ManifestOptions } from './sources/manifest.js';
 export { idxDataset } from './sources/idx.js';
-export { fashionMnist, loadFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR } from './sources/fashion-mnist.js';
+export { fashionMnist, loadFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, type LabelledImages } from './sources/fashion-mnist.js';
 export { cifarDataset, CIFAR10_CLASSES, type CifarOptions } from './sources/cifar.js';
 export { npyDataset, type NpyDataset, type NpyDatasetOptions } from './sources/npy.js';
 export { webDataset, type WebDatasetOptions } from './sources/webdataset.js';

@@ -1,14 +1,12 @@
-// io: weights on disk, in other people's formats — safetensors and PyTorch .pt state dicts.
+// io: weights on disk, in other people's formats — safetensors and PyTorch .pt state dicts. Atomic
+// writes, memory mapping and the pickle machinery behind them are internal.
 export { WeightsFileError, UnsafePickleError, FileWriteError } from './errors.js';
-export { writeFileAtomic } from './atomic.js';
-export { mapFile } from './mmap.js';
 export {
   loadSafetensors,
   readSafetensors,
   readSafetensorsHeader,
   saveSafetensors,
   serializeSafetensors,
-  MAX_HEADER_BYTES,
   type SafetensorsContents,
   type SafetensorsEntry,
   type SafetensorsHeader,
@@ -18,11 +16,10 @@ export {
 export { loadPt, type LoadPtOptions } from './pt.js';
 export { savePt, serializePt } from './pt-write.js';
 export { type ZipWriteOptions } from './zip.js';
-export { ALLOWED_GLOBALS as PT_ALLOWED_GLOBALS } from './torch-pickle.js';
 export {
   saveStateDict,
   loadStateDictFile,
-  formatOf,
+  weightsFormatOf,
   type WeightsFormat,
   type SaveStateDictOptions,
   type LoadStateDictFileOptions,

@@ -27,7 +27,7 @@ export interface LoadStateDictFileOptions {
 }
 
 /** The format a file name implies: .safetensors, or .pt / .pth / .bin (PyTorch's zip format). */
-export function formatOf(path: string): WeightsFormat {
+export function weightsFormatOf(path: string): WeightsFormat {
   const ext = /\.([^./\\]+)$/.exec(path)?.[1]?.toLowerCase();
   if (ext === 'safetensors') return 'safetensors';
   if (ext === 'pt' || ext === 'pth' || ext === 'bin') return 'pt';
@@ -37,7 +37,7 @@ export function formatOf(path: string): WeightsFormat {
 /** Saves a module's stateDict() (or a map of tensors) atomically, in the format the extension names. */
 export function saveStateDict(path: string, source: Module | TensorsIn, options: SaveStateDictOptions = {}): void {
   const tensors = source instanceof Module ? source.stateDict() : source;
-  const format = options.format ?? formatOf(path);
+  const format = options.format ?? weightsFormatOf(path);
   if (format === 'safetensors') saveSafetensors(path, tensors, options.metadata ? { metadata: options.metadata } : {});
   else {
     if (options.metadata) throw new WeightsFileError(path, 'metadata can only be stored in safetensors files');
@@ -47,7 +47,7 @@ export function saveStateDict(path: string, source: Module | TensorsIn, options:
 
 /** Loads a state dict from a file in the format its extension names (new CPU tensors, by PyTorch key). */
 export function loadStateDictFile(path: string, options: LoadStateDictFileOptions = {}): Map<string, Tensor> {
-  const format = options.format ?? formatOf(path);
+  const format = options.format ?? weightsFormatOf(path);
   if (format === 'safetensors') {
     if (options.select !== undefined) throw new WeightsFileError(path, 'select applies to .pt checkpoints only');
     return loadSafetensors(path);

@@ -3,14 +3,14 @@
 // first; then segmentation (pixels), multi-label classification and generated images.
 export type { Metric } from './types.js';
 export { DEFAULT_IGNORE_INDEX, type MetricOptions } from './batch.js';
-export { ConfusionMatrix, confusionMatrix, argmaxRows } from './confusion.js';
+export { ConfusionMatrix, confusionMatrix } from './confusion.js';
 export { accuracyOf, precisionRecallF1, mostConfusedPairs, type Average, type ClassScores, type AveragedScores, type PrecisionRecallF1, type ConfusedPair } from './scores.js';
 export { TopKAccuracy, topKAccuracy, RocAuc, rocAucOvr, binaryAuc, type RocAucResult, type ScoreInputs } from './ranking.js';
 export { CalibrationError, expectedCalibrationError, MeanLoss, meanLogLoss, type CalibrationBin, type CalibrationResult } from './calibration.js';
 export { Accuracy, Precision, Recall, F1Score, createMetric, METRIC_NAMES } from './metrics.js';
 export { classificationReport, ClassificationEvaluator, type ClassificationReport, type ClassReport, type ReportOptions, type HighLossSample } from './report.js';
 export {
-  MeanIoU, MeanDice, PixelAccuracy, segmentationScores, addPixels, createSegmentationMetric, SEGMENTATION_METRIC_NAMES,
+  MeanIoU, MeanDice, PixelAccuracy, segmentationScores, createSegmentationMetric, SEGMENTATION_METRIC_NAMES,
   type SegmentationScores, type SegmentationClassScores, type SegmentationMetricOptions,
 } from './segmentation.js';
 export {

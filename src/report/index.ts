@@ -1,6 +1,5 @@
 // Run reports: one self-contained HTML page (inline CSS and SVG, no network) plus the same data as JSON.
+// The charts, escaping and formatting behind the page are internal.
 export { REPORT_FORMAT, type ReportData, type DatasetStats, type SplitStats, type EpochRecord, type LrPoint, type GalleryItem, type TimingEntry, type SkippedFile, type Environment, type JsonValue } from './types.js';
 export { renderReportHtml } from './html.js';
-export { writeReport, galleryItem } from './write.js';
-export { escapeHtml } from './escape.js';
-export { lineChart, heatmap, barChart, niceTicks, integerTicks, formatNumber, PALETTE, type Series, type LineChartOptions, type HeatmapOptions, type Bar } from './svg.js';
+export { writeReport } from './write.js';

@@ -5,7 +5,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 
 import { fieldName } from '../config/flags.js';
 import type { RunConfig } from '../config/schema.js';
-import { formatOf } from '../io/state-dict.js';
+import { weightsFormatOf } from '../io/state-dict.js';
 import { modelInfo } from '../models/registry.js';
 
 export class PreflightError extends Error {
@@ -31,7 +31,7 @@ export function checkBeforeData(config: RunConfig): void {
     }
     if (problem === undefined) {
       try {
-        formatOf(weights);
+        weightsFormatOf(weights);
       } catch (e) {
         problem = (e as Error).message.slice(weights.length + 2); // WeightsFileError: "<file>: <problem>"
       }

@@ -9,11 +9,7 @@ export {
   EVENTS, cancelStep, deferStep, cancelBatch, cancelEpoch, cancelFit, failFit,
   type EventName, type Callback, type CallbackResult, type CallbackState, type Cancel, type CancelScope, type Stopped, type TrainContext,
 } from './events.js';
-export { Timings, PHASES, type Phase, type PhaseTimes } from './timings.js';
-export {
-  readCheckpoint, writeCheckpoint, saveGeneration, listGenerations, loadLatest, fingerprintOf, diffFingerprints, CheckpointError, NonFiniteCheckpointError,
-  CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta, type CheckpointSnapshot, type Fingerprint,
-} from './checkpoint.js';
-export { nonFiniteEntries } from './finite.js';
-export { lrFind, renderLrPlot, steepest, valley, type LrFindOptions, type LrFindResult } from './lr-find.js';
+export type { Timings, Phase, PhaseTimes } from './timings.js';
+export { readCheckpoint, writeCheckpoint, CheckpointError, NonFiniteCheckpointError, type CheckpointMeta, type CheckpointSnapshot } from './checkpoint.js';
+export { lrFind, type LrFindOptions, type LrFindResult } from './lr-find.js';
 export * as callbacks from './callbacks/index.js';

@@ -7,9 +7,10 @@ import { DataLoader } from '../../src/data/loader/index.js';
 import { RandomSampler, WeightedRandomSampler } from '../../src/data/sampling/index.js';
 import { randomSplit } from '../../src/data/splits.js';
 import {
-  affine, batch, buildTransform, centerCrop, colorJitter, compose, cutout, gaussianBlur, gaussianNoise, grayscale, horizontalFlip, randAugment,
+  affine, batch, centerCrop, colorJitter, compose, cutout, gaussianBlur, gaussianNoise, grayscale, horizontalFlip, randAugment,
   randomCrop, randomErasing, randomResizedCrop, resize, rotation, trivialAugmentWide, verticalFlip,
 } from '../../src/data/transforms/index.js';
+import { buildTransform } from '../../src/data/transforms/compose.js';
 import { MemoryDataset } from './loader/fixtures/datasets.js';
 
 // Plain JavaScript: any argument goes.

@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 
 import { fromBinary } from '@bufbuild/protobuf';
 
-import { dropout, exportOnnx, histc, manualSeed, memoryStats, nn, ones, OnnxExportError, randLike, randn, zeros, type Tensor } from '../../src/index.js';
+import { dropout, histc, manualSeed, memoryStats, nn, ones, randLike, randn, zeros, type Tensor } from '../../src/index.js';
+import { exportOnnx, OnnxExportError } from '../../src/export/index.js';
 import { ModelProtoSchema } from '../../src/export/generated/onnx_pb.js';
 import { native } from '../../src/tensor/native.js';
 import { assertMatchesModel } from './helpers.js';

@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { compareWithOnnxRuntime, nn, noGrad, type Tensor } from '../../src/index.js';
+import { nn, noGrad, type Tensor } from '../../src/index.js';
+import { compareWithOnnxRuntime } from '../../src/export/index.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REFERENCE = join(HERE, '..', '..', '..', 'test', 'export', 'reference.py');

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { exportOnnx, manualSeed, models, nn, randint, randn, setNumThreads, type Tensor } from '../../src/index.js';
+import { manualSeed, models, nn, randint, randn, setNumThreads, type Tensor } from '../../src/index.js';
+import { exportOnnx } from '../../src/export/index.js';
 import { assertMatchesModel, assertOnnxChecks, randomizeNorms } from './helpers.js';
 import { Custom, RnnHead } from './modules.js';
 

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { exportOnnx, MAX_OPSET, MIN_OPSET, manualSeed, nn, ops, randint, randn, setNumThreads, tensor, type Tensor } from '../../src/index.js';
+import { manualSeed, nn, ops, randint, randn, setNumThreads, tensor, type Tensor } from '../../src/index.js';
+import { exportOnnx, MAX_OPSET, MIN_OPSET } from '../../src/export/index.js';
 import { MAPPINGS } from '../../src/export/ops/index.js';
 import { native } from '../../src/tensor/native.js';
 import { assertMatchesModel, assertOnnxChecks } from './helpers.js';

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { exportOnnx, io, manualSeed, models, randn, setNumThreads, type Tensor } from '../../src/index.js';
+import { io, manualSeed, models, randn, setNumThreads, type Tensor } from '../../src/index.js';
+import { exportOnnx } from '../../src/export/index.js';
 import { exportTwins, randomizeNorms, runOnnxRuntime, type TwinRequest } from './helpers.js';
 
 setNumThreads(1);

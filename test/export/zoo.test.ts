@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { exportOnnx, manualSeed, models, nn, randn, setNumThreads } from '../../src/index.js';
+import { manualSeed, models, nn, randn, setNumThreads } from '../../src/index.js';
+import { exportOnnx } from '../../src/export/index.js';
 import { assertMatchesModel, assertOnnxChecks, randomizeNorms } from './helpers.js';
 
 setNumThreads(1);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { mapFile } from '../../src/io/index.js';
+import { mapFile } from '../../src/io/mmap.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-mmap-'));
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { nn, scope, tensor, zeros } from '../../src/index.js';
-import { FileWriteError, formatOf, loadStateDictFile, savePt, saveSafetensors, saveStateDict, WeightsFileError } from '../../src/io/index.js';
+import { FileWriteError, weightsFormatOf, loadStateDictFile, savePt, saveSafetensors, saveStateDict, WeightsFileError } from '../../src/io/index.js';
 import { writeFileAtomic } from '../../src/io/atomic.js';
 import { assertRefused, hex, tempDir } from './helpers.js';
 
@@ -105,10 +105,10 @@ describe('saveStateDict / loadStateDictFile', () => {
   });
 
   it('refuse what they cannot tell or do, clearly', () => {
-    assert.equal(formatOf('a/b/model.SAFETENSORS'), 'safetensors');
-    assert.equal(formatOf('pytorch_model.bin'), 'pt');
-    assertRefused(() => formatOf('model.ckpt'), /cannot tell the weights format from the extension/);
-    assertRefused(() => formatOf('safetensors'), /cannot tell/);
+    assert.equal(weightsFormatOf('a/b/model.SAFETENSORS'), 'safetensors');
+    assert.equal(weightsFormatOf('pytorch_model.bin'), 'pt');
+    assertRefused(() => weightsFormatOf('model.ckpt'), /cannot tell the weights format from the extension/);
+    assertRefused(() => weightsFormatOf('safetensors'), /cannot tell/);
     assertRefused(() => saveStateDict('/tmp/x.pt', new Map(), { metadata: { a: 'b' } }), /metadata can only be stored in safetensors/);
     assertRefused(() => loadStateDictFile('/tmp/x.safetensors', { select: 'model' }), /select applies to .pt checkpoints only/);
     const dir = tempDir();

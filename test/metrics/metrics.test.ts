@@ -10,8 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { memoryStats, scope, tensor } from '../../src/index.js';
 import {
   Accuracy, CalibrationError, ClassificationEvaluator, classificationReport, confusionMatrix, ConfusionMatrix, createMetric, F1Score,
-  MeanLoss, Precision, Recall, RocAuc, TopKAccuracy, argmaxRows, binaryAuc, expectedCalibrationError, rocAucOvr, topKAccuracy, type Metric,
+  MeanLoss, Precision, Recall, RocAuc, TopKAccuracy, binaryAuc, expectedCalibrationError, rocAucOvr, topKAccuracy, type Metric,
 } from '../../src/metrics/index.js';
+import { argmaxRows } from '../../src/metrics/confusion.js';
 import { RandomStream } from '../../src/data/random.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

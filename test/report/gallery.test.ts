@@ -4,7 +4,7 @@ import { it } from 'node:test';
 
 import sharp from 'sharp';
 
-import { galleryItem } from '../../src/report/index.js';
+import { galleryItem } from '../../src/report/write.js';
 
 const sample = { index: 42, target: 3, pred: 1, predProbability: 0.8, targetProbability: 0.05, loss: 2.99 };
 

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { barChart, escapeHtml, formatNumber, heatmap, integerTicks, lineChart, niceTicks } from '../../src/report/index.js';
+import { escapeHtml } from '../../src/report/escape.js';
+import { barChart, formatNumber, heatmap, integerTicks, lineChart, niceTicks } from '../../src/report/svg.js';
 
 describe('svg charts', () => {
   it('niceTicks picks round steps covering the range', () => {

@@ -18,7 +18,8 @@ import { evaluateInto } from '../../src/run/evaluate.js';
 import { loadRunModel } from '../../src/run/saved-model.js';
 import { runTraining } from '../../src/run/train.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { nonFiniteEntries, readCheckpoint } from '../../src/train/index.js';
+import { readCheckpoint } from '../../src/train/index.js';
+import { nonFiniteEntries } from '../../src/train/finite.js';
 import { quiet, writeFolder } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tessera-trainer-run-'));

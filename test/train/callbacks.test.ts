@@ -150,7 +150,7 @@ describe('lrFind', () => {
   });
 
   it('steepest and valley pick the expected points of a known curve', async () => {
-    const { steepest, valley } = await import('../../src/train/index.js');
+    const { steepest, valley } = await import('../../src/train/lr-find.js');
     const lrs = Array.from({ length: 41 }, (_, i) => 10 ** (-6 + i * 0.2));
     // Flat, then a fall steepest around index 20, then a rise from index 30.
     const losses = lrs.map((_, i) => (i < 30 ? 2 - Math.tanh((i - 20) / 3) : 1 + (i - 30) * 0.5));

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { memoryStats, tensor } from '../../src/index.js';
-import { diffFingerprints, fingerprintOf, loadLatest, readCheckpoint, saveGeneration, type Callback, type CheckpointSnapshot } from '../../src/train/index.js';
+import { readCheckpoint, type Callback, type CheckpointSnapshot } from '../../src/train/index.js';
+import { diffFingerprints, fingerprintOf, loadLatest, saveGeneration } from '../../src/train/checkpoint.js';
 import { decodeJson, encodeJson } from '../../src/train/checkpoint.js';
 import { trainRun } from './fixtures/run.js';
 

@@ -11,8 +11,9 @@ import { describe, it } from 'node:test';
 import { DataLoader, tensorDataset } from '../../src/data/loader/index.js';
 import { manualSeed, nn, noGrad, optim, tensor, type Tensor } from '../../src/index.js';
 import {
-  callbacks, Learner, NonFiniteCheckpointError, nonFiniteEntries, readCheckpoint, writeCheckpoint, type Callback, type CheckpointSnapshot,
+  callbacks, Learner, NonFiniteCheckpointError, readCheckpoint, writeCheckpoint, type Callback, type CheckpointSnapshot,
 } from '../../src/train/index.js';
+import { nonFiniteEntries } from '../../src/train/finite.js';
 import { ce, MemorySource, tinyModel } from './helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tessera-fail-'));

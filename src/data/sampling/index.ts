@@ -4,4 +4,3 @@ export {
   type Sampler, type RandomSamplerOptions, type WeightedRandomSamplerOptions,
 } from './samplers.js';
 export { DistributedSampler, type DistributedOptions } from './distributed.js';
-export { SamplerCursor, type SamplerState } from './cursor.js';

@@ -9,4 +9,4 @@ export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
 export { ReduceLROnPlateauCallback } from './plateau.js';
 export { ModelCheckpoint, type ModelCheckpointOptions } from './checkpoint.js';
 export { NonFiniteGuard, type NonFiniteGuardOptions } from './nan-guard.js';
-export { modeFor, monitored, improves, type Mode } from './monitor.js';
+export type { Mode } from './monitor.js';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 
 import sharp from 'sharp';
 
-import { applyGeometry, decodeImage, decodeRegion, probeImage } from '../../../src/data/image/index.js';
+import { applyGeometry, decodeImage, decodeRegion, probeImage } from '../../../src/data/image/decode.js';
 import { DataError, type RawImage } from '../../../src/data/types.js';
 import * as fx from '../fixtures/images.js';
 

@@ -12,7 +12,8 @@ import { BadSampleError, packDataset, preparer, type PackSummary } from '../../.
 import { imageFolder } from '../../../src/data/sources/image-folder.js';
 import { fashionMnist, FASHION_MNIST_DIR } from '../../../src/data/sources/fashion-mnist.js';
 import { packedDataset } from '../../../src/data/sources/packed.js';
-import { centerCrop, resize, transformStream } from '../../../src/data/transforms/index.js';
+import { centerCrop, resize } from '../../../src/data/transforms/index.js';
+import { transformStream } from '../../../src/data/transforms/compose.js';
 import { DataError, type IndexedDataset, type RawImage, type SampleRecord, type StreamingDataset } from '../../../src/data/types.js';
 import { encode, pattern, smooth } from '../fixtures/images.js';
 

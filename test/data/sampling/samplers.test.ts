@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { DistributedSampler, RandomSampler, SamplerCursor, SequentialSampler, WeightedRandomSampler } from '../../../src/data/sampling/index.js';
+import { DistributedSampler, RandomSampler, SequentialSampler, WeightedRandomSampler } from '../../../src/data/sampling/index.js';
+import { SamplerCursor } from '../../../src/data/sampling/cursor.js';
 
 /** Pearson's χ² of observed counts against expected probabilities. */
 function chiSquare(counts: ArrayLike<number>, probs: readonly number[], total: number): number {

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { DataError, type RawImage, type SampleInput, type SamplePipeline } from '../../../src/data/types.js';
-import { compose, transformStream, type TransformSpec } from '../../../src/data/transforms/index.js';
+import { compose, type TransformSpec } from '../../../src/data/transforms/index.js';
+import { transformStream } from '../../../src/data/transforms/compose.js';
 import { encode, pattern, smooth } from '../fixtures/images.js';
 
 const train: TransformSpec[] = [

@@ -4,7 +4,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 
-import { erasingBox, randAugmentSpace, randomResizedCropBox, transformStream, trivialAugmentSpace, horizontalFlip, colorJitter, affineParams } from '../../../src/data/transforms/index.js';
+import { horizontalFlip, colorJitter } from '../../../src/data/transforms/index.js';
+import { transformStream } from '../../../src/data/transforms/compose.js';
+import { affineParams, randomResizedCropBox } from '../../../src/data/transforms/geometric.js';
+import { erasingBox } from '../../../src/data/transforms/photometric.js';
+import { randAugmentSpace, trivialAugmentSpace } from '../../../src/data/transforms/autoaugment.js';
 import { pattern } from '../fixtures/images.js';
 
 test('RandomResizedCrop boxes: inside the image, area and ratio in range, same distribution as torchvision', () => {

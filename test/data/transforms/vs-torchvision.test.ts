@@ -2,10 +2,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { applyGeometry } from '../../../src/data/image/index.js';
+import { applyGeometry } from '../../../src/data/image/decode.js';
 import type { RawImage } from '../../../src/data/types.js';
 import { collate } from '../../../src/data/loader/collate.js';
-import { F, batch, centerCrop, resize, transformStream } from '../../../src/data/transforms/index.js';
+import { F, batch, centerCrop, resize } from '../../../src/data/transforms/index.js';
+import { transformStream } from '../../../src/data/transforms/compose.js';
 import { pattern, smooth } from '../fixtures/images.js';
 import { diff, torchvisionRef, type RefCase } from './torchvision-ref.js';
 
