@@ -204,7 +204,8 @@ const CASES: Record<string, Case> = {
   'model.stem': {
     base: [['model.name', 'resnet18'], ['train.epochs', '1'], ['data.dropLast', 'true']],
     set: [['model.stem', '"imagenet"']],
-    expect: (b, c) => (ok(b), ok(c), assert.deepEqual([b.modelJson?.model.options['stem'], c.modelJson?.model.options['stem']], ['small', 'imagenet'])),
+    // The ImageNet stem shrinks its input 4×: a size chosen from the data is raised to 64 px for it.
+    expect: (b, c) => (ok(b), ok(c), assert.deepEqual([b.modelJson?.model.options['stem'], c.modelJson?.model.options['stem'], b.modelJson?.preprocessing.input.height, c.modelJson?.preprocessing.input.height], ['small', 'imagenet', 16, 64])),
   },
   'model.freezeBackbone': { set: [['model.freezeBackbone', 'true']], expect: (b, c) => (weightsDiffer(b, c), assert.ok(c.lines.includes('epoch 1: training the head only (2 backbone tensors frozen, 0 batch-norm layers in eval mode)'))) },
   'model.unfreezeAfter': { set: [['model.unfreezeAfter', '1']], expect: (b, c) => (weightsDiffer(b, c), assert.ok(c.lines.includes('epoch 2: training the whole model (backbone unfrozen)'))) },

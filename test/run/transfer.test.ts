@@ -202,20 +202,21 @@ describe('runs from torchvision weights', () => {
     assert.equal(sha('stopped'), sha('whole'));
   });
 
-  it('the stem, the channels and ImageNet normalisation follow the weights at 16 px, are saved, and eval rebuilds the model', async () => {
+  it('the stem, the channels and ImageNet normalisation follow the weights, 16 px photos are read at 64 px for the ImageNet stem, all saved, and eval rebuilds the model', async () => {
     const lines: string[] = [];
     await runTraining(config('stem', [['train.epochs', '1'], ['data.testSplit', '0.2'], ['data.dropLast', 'true']]), { ...quiet, log: (l) => lines.push(l) });
     const text = lines.join('\n');
     assert.match(text, /model: stem 'imagenet', as the weights in resnet18\.pt need \(conv1\.weight \[64, 3, 7, 7\]\)/);
     assert.match(text, /data: ImageNet normalisation/);
+    assert.match(text, /data: image size 64×64 \(the samples' own size; raised to 64 px, the least for the ImageNet stem/);
     const dir = join(root, 'runs', 'stem');
     const saved = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
-    assert.deepEqual(saved.model.options, { classes: 3, inChannels: 3, imageSize: 16, stem: 'imagenet' });
+    assert.deepEqual(saved.model.options, { classes: 3, inChannels: 3, imageSize: 64, stem: 'imagenet' });
     assert.deepEqual(saved.preprocessing.normalize, { mean: [...IMAGENET_NORMALIZATION.mean], std: [...IMAGENET_NORMALIZATION.std] });
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     assert.deepEqual([cfg.model.stem, cfg.data.channels, cfg.augment.normalize], ['imagenet', 3, 'imagenet'], 'config.json records what the weights decided');
     const loaded = loadRunModel(dir);
-    assert.ok(loaded.model instanceof ResNet && loaded.model.stem === 'imagenet', 'rebuilt with the stem it was trained with (16 px alone would give the small one)');
+    assert.ok(loaded.model instanceof ResNet && loaded.model.stem === 'imagenet', 'rebuilt with the stem it was trained with (64 px alone would give the small one)');
     loaded.model.dispose();
     const r = await evaluateSavedModel(dir);
     assert.ok(r.report.numSamples > 0);
