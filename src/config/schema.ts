@@ -74,7 +74,7 @@ export const AugmentConfig = z
 
 export const ModelConfig = z
   .object({
-    /** A zoo model, or 'auto': chosen from the data (fashion-net for small grey images such as Fashion-MNIST, resnet9 for colour or larger ones). */
+    /** A zoo model, or 'auto': chosen from the data (fashion-net for small grey images such as Fashion-MNIST, resnet9 for colour or larger ones), or with `pretrained` the weights' own (torchvision's ResNet layouts, a Tessera run's model.json). */
     name: z.string().min(1).default('auto'),
     /** Weights to start from (.pt or .safetensors), loaded by key; a mismatched head is re-initialised. */
     pretrained: z.string().optional(),

@@ -1,6 +1,8 @@
 // Transfer learning in a run (`tessera train --pretrained resnet18.pt --model resnet18 …`): what the
 // weights file decides before the data is read, the model built from it, and the fine-tuning
 // recipe. The decisions, as the README's "Transfer learning" section states them:
+//   - architecture: without --model, the file's (a Tessera run's model.json beside it, else
+//     torchvision's ResNet layout: resnet18, resnet34, resnet50); anything else must be named.
 //   - stem: a ResNet gets the stem the file's conv1.weight needs ([64, C, 7, 7]: 'imagenet',
 //     torchvision's; [64, C, 3, 3]: 'small'), whatever the image size; a `model.stem` that
 //     contradicts the file is refused. The stem is saved in model.json, so eval, predict and export
@@ -52,8 +54,24 @@ function checkFineTuning(config: RunConfig): void {
     throw new PreflightError(`${fieldName('model.backboneLrMult')} has no effect with --freeze-backbone alone: the backbone never trains; add --unfreeze-after N to train it after N epochs`);
   if (m.trainBn && !m.freezeBackbone && m.unfreezeAfter === undefined)
     throw new PreflightError(`${fieldName('model.trainBn')} applies to a frozen backbone: add --freeze-backbone or --unfreeze-after N (without freezing, batch norm trains anyway)`);
-  if (m.pretrained !== undefined && m.name === 'auto')
-    throw new PreflightError(`${fieldName('model.pretrained')}: name the architecture the weights are for with --model (e.g. --model resnet18 for torchvision's resnet18 weights)`);
+}
+
+/**
+ * The zoo model a weights file is for, when `--model` is not given: a Tessera run's (its model.json
+ * beside the file), else torchvision's ResNet layout told by its blocks (resnet50: bottleneck blocks,
+ * conv3; resnet34: six basic blocks in layer3; resnet18: two). Anything else has to be named.
+ */
+function architectureOf(file: string, shapes: Map<string, { shape: number[] }>): { name: string; why: string } {
+  const json = join(dirname(file), 'model.json');
+  if (basename(file) === 'model.safetensors' && existsSync(json))
+    return { name: readModelJson(JSON.parse(readFileSync(json, 'utf8')), json).name, why: `the model of the run that made ${basename(file)} (${json})` };
+  const blocks = new Set([...shapes.keys()].filter((k) => k.startsWith('layer3.')).map((k) => k.split('.')[1])).size;
+  const resnet = shapes.has('layer1.0.conv1.weight') && shapes.has('fc.weight');
+  const bottleneck = shapes.has('layer1.0.conv3.weight');
+  const name = !resnet ? undefined : bottleneck ? (blocks === 6 ? 'resnet50' : undefined) : blocks === 6 ? 'resnet34' : blocks === 2 ? 'resnet18' : undefined;
+  if (name === undefined)
+    throw new PreflightError(`${fieldName('model.pretrained')}: ${file} is not laid out as one of the zoo's ResNets (resnet18, resnet34, resnet50): name the architecture the weights are for with --model`);
+  return { name, why: `torchvision's ${name} layout (${bottleneck ? 'bottleneck' : 'basic'} blocks, ${blocks} in layer3)` };
 }
 
 /**
@@ -66,6 +84,11 @@ export function resolveTransfer(config: RunConfig, log: Log = () => {}): RunConf
   if (file === undefined) return config;
   const shapes = shapesOf(file);
   const model = { ...config.model };
+  if (model.name === 'auto') {
+    const arch = architectureOf(file, shapes);
+    log(`model: ${arch.name}, as the weights in ${basename(file)} are: ${arch.why}; --model to choose`);
+    model.name = arch.name;
+  }
   const data = { ...config.data };
   const augment = { ...config.augment };
 

@@ -242,12 +242,24 @@ describe('fine-tuning flags that cannot take effect are refused before the data 
     ['--unfreeze-after ≥ --epochs', [['model.unfreezeAfter', '3']], /^model\.unfreezeAfter \(--unfreeze-after\) is 3 but the run has 3 epochs \(train\.epochs \(--epochs\)\): the backbone would never be unfrozen/],
     ['--backbone-lr-mult with --freeze-backbone alone', [['model.freezeBackbone', 'true'], ['model.backboneLrMult', '0.1']], /^model\.backboneLrMult \(--backbone-lr-mult\) has no effect with --freeze-backbone alone/],
     ['--train-bn without freezing', [['model.trainBn', 'true']], /^model\.trainBn \(--train-bn\) applies to a frozen backbone/],
-    ['--pretrained without --model', [['model.name', '"auto"']], /^model\.pretrained \(--pretrained\): name the architecture the weights are for with --model/],
     ["a stem the weights do not fit", [['model.stem', '"small"']], /^model\.stem is 'small' but .*resnet18\.pt needs stem 'imagenet' \(its conv1\.weight \[64, 3, 7, 7\]\)/],
     ['grey input for colour weights', [['data.channels', '1']], /^data\.channels is 1 but the first convolution of .*resnet18\.pt \(conv1\.weight \[64, 3, 7, 7\]\) takes 3/],
   ];
   for (const [what, extra, message] of refused)
     it(what, () => assert.throws(() => resolveTransfer(config('refused', extra)), (e: Error) => (assert.match(e.message, message), true)));
+
+  it('--pretrained without --model: torchvision ResNet weights and a Tessera run name their model; other files must be named', () => {
+    const lines: string[] = [];
+    const c = resolveTransfer(config('arch', [['model.name', '"auto"']]), (l) => lines.push(l));
+    assert.equal(c.model.name, 'resnet18');
+    assert.match(lines[0] as string, /^model: resnet18, as the weights in resnet18\.pt are: torchvision's resnet18 layout \(basic blocks, 2 in layer3\); --model to choose$/);
+    const run = join(root, 'runs', 'measured', 'model.safetensors'); // a resnet18 run of the test above
+    assert.equal(resolveTransfer(config('arch', [['model.name', '"auto"'], ['model.pretrained', JSON.stringify(run)]])).model.name, 'resnet18');
+    const other = join(root, 'mlp.pt');
+    scope(() => savePt(other, { 'fc1.weight': randn([8, 4]), 'fc1.bias': randn([8]) }));
+    const refused = /^model\.pretrained \(--pretrained\): .*mlp\.pt is not laid out as one of the zoo's ResNets \(resnet18, resnet34, resnet50\): name the architecture the weights are for with --model$/;
+    assert.throws(() => resolveTransfer(config('arch', [['model.name', '"auto"'], ['model.pretrained', JSON.stringify(other)]])), (e: Error) => (assert.match(e.message, refused), true));
+  });
 
   it('a stem for a model that has none is refused when the model is built', async () => {
     const c = config('no-stem', [['model.name', '"mlp"'], ['model.stem', '"small"'], ['train.epochs', '1']], { pretrained: false });
