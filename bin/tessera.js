@@ -13,4 +13,5 @@ if (!existsSync(entry)) {
   console.error('tessera is not built yet: run `npm run setup` (or `npm test` / `npm start`) first.');
   process.exit(1);
 }
-await import(entry.href);
+const { main } = await import(entry.href);
+await main(process.argv);

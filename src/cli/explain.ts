@@ -8,8 +8,9 @@ import { InvalidArgumentError } from 'commander';
 
 import { DataPipeline } from '../data/pipeline/pipeline.js';
 import { SOURCE_FORMS } from '../data/pipeline/source.js';
-import { pipelineSpec } from '../run/data.js';
+import { chooseModel, pipelineSpec } from '../run/data.js';
 import { taskOf } from '../run/tasks/index.js';
+import { resolveTransfer } from '../run/transfer.js';
 import { addConfigFlags, type CommonFlags, configFromFlags } from './train.js';
 
 interface ExplainFlags extends CommonFlags {
@@ -38,7 +39,7 @@ async function runExplain(source: string, flags: ExplainFlags, h: ExplainHelpers
   if (h.reportMissing('data set', source) || h.reportMissing('test data set', flags.test as string | undefined)) return h.USAGE;
   let config;
   try {
-    config = configFromFlags(flags, source);
+    config = resolveTransfer(configFromFlags(flags, source)); // --pretrained decides channels and normalisation, as in train
   } catch (e) {
     console.error(`tessera: ${(e as Error).message}`);
     return h.USAGE;

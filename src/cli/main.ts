@@ -28,7 +28,8 @@ function positiveNumber(name: string) {
   };
 }
 
-const program = new Command()
+/** Every command, with its options (docs/cli.md is generated from it: src/cli/reference.ts). */
+export const program = new Command()
   .name('tessera')
   .description('Deep learning on image data sets, in TypeScript, at the speed of LibTorch');
 
@@ -58,10 +59,14 @@ registerExportCommand(program);
 registerServeCommand(program);
 registerGanCommand(program);
 registerPruneCommand(program);
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
-  // One clear sentence, not a stack trace, for errors a user can cause.
-  console.error(`tessera: ${(e as Error).message}`);
-  process.exitCode = 1;
+
+/** Runs the command line (bin/tessera.js calls it; importing this module runs nothing). */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    // One clear sentence, not a stack trace, for errors a user can cause.
+    console.error(`tessera: ${(e as Error).message}`);
+    process.exitCode = 1;
+  }
 }

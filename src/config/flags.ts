@@ -32,7 +32,12 @@ export const SHORTHANDS: readonly Shorthand[] = [
   { flag: '--image-size <HxW>', path: 'data.imageSize', help: 'resize images to this size, e.g. 64 or 64x48 (data.imageSize)' },
   { flag: '--name <name>', path: 'name', help: 'run name (the directory under --out-dir)', text: true },
   { flag: '--out-dir <dir>', path: 'outDir', help: 'where run directories go (default runs)', text: true },
-  { flag: '--pretrained <file>', path: 'model.pretrained', help: 'start from these weights (.pt or .safetensors)', text: true },
+  { flag: '--pretrained <file>', path: 'model.pretrained', help: 'start from these weights (.pt or .safetensors); a ResNet gets the stem they need', text: true },
+  { flag: '--freeze-backbone', path: 'model.freezeBackbone', help: 'train the head only (the last Linear layer); the backbone, batch norm included, stays as loaded' },
+  { flag: '--unfreeze-after <epochs>', path: 'model.unfreezeAfter', help: 'train the head only for this many epochs, then the whole model' },
+  { flag: '--backbone-lr-mult <x>', path: 'model.backboneLrMult', help: "the backbone's learning rate as a fraction of --lr (e.g. 0.1)" },
+  { flag: '--train-bn', path: 'model.trainBn', help: 'batch norm in a frozen backbone keeps training (fastai: train_bn)' },
+  { flag: '--normalize <stats>', path: 'augment.normalize', help: "imagenet or measured (default: measured; with --pretrained, the weights' own)", text: true },
 ];
 
 /** `--epochs` for `train.epochs`, or undefined for a field without a shorthand. */

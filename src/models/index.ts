@@ -21,6 +21,6 @@ export { SeedGanGenerator, SeedGanDiscriminator, seedGan } from './gan-seed.js';
 export { convBnAct, torchvisionInit, kerasInit } from './blocks.js';
 export { createModel, listModels, modelInfo, MODEL_TASKS, type CreateModelOptions, type ModelInfo, type ModelTask, type ZooModel } from './registry.js';
 export {
-  loadPretrained, replaceHead, freezeBackbone, unfreeze, discriminativeGroups, headPath,
-  type LoadPretrainedOptions, type LoadPretrainedReport, type ShapeMismatch, type ParamGroupSpec,
+  loadPretrained, replaceHead, freezeBackbone, evalFrozenBatchNorm, unfreeze, discriminativeGroups, headPath,
+  type LoadPretrainedOptions, type LoadPretrainedReport, type ShapeMismatch, type ParamGroupSpec, type FreezeBackboneOptions,
 } from './transfer.js';

@@ -5,6 +5,7 @@
 //     const report = loadPretrained(model, 'resnet18.pt', { skipHead: true }); // 1000-way fc skipped
 //     freezeBackbone(model);                                                  // train the head first
 //     const opt = new optim.SGD(discriminativeGroups(model, { backboneLr: 1e-4, headLr: 1e-2 }), { lr: 1e-2 });
+//     model.train(); evalFrozenBatchNorm(model);                              // before each epoch: frozen statistics stay
 //
 // The head is the model's last Linear layer in registration order: `fc` (ResNet, ResNet-9),
 // `classifier.1` (MobileNetV2), `classifier.6` (VGG), `classifier.N` (seeds' CNNs, LeNet, small VGG),
@@ -14,6 +15,7 @@ import { scope } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { loadStateDictFile, type LoadStateDictFileOptions } from '../io/state-dict.js';
 import { Linear } from '../nn/layers/linear.js';
+import { NormBase } from '../nn/layers/batchnorm.js';
 import { StateDictError, type Module } from '../nn/module.js';
 import { ResNet, stemOfConv1 } from './resnet.js';
 
@@ -146,16 +148,44 @@ export function replaceHead(model: Module, classes: number): Linear {
   return fresh;
 }
 
+export interface FreezeBackboneOptions {
+  /**
+   * Leave the backbone's norm layers trainable (fastai's `train_bn=True`): their scale and shift
+   * learn while the rest stays frozen. Default false: frozen with the rest.
+   */
+  trainBatchNorm?: boolean;
+}
+
 /** Freezes every parameter outside the head (requiresGrad false); returns the frozen keys. */
-export function freezeBackbone(model: Module): string[] {
+export function freezeBackbone(model: Module, options: FreezeBackboneOptions = {}): string[] {
   const head = headPath(model);
+  const norms = new Set<Tensor>();
+  if (options.trainBatchNorm) for (const m of model.modules()) if (m instanceof NormBase) for (const p of m.parameters()) norms.add(p);
   const frozen: string[] = [];
   for (const [key, p] of model.namedParameters()) {
-    const train = isHeadKey(head, key);
+    const train = isHeadKey(head, key) || norms.has(p);
     p.requiresGrad_(train);
     if (!train) frozen.push(key);
   }
   return frozen;
+}
+
+/**
+ * Puts every batch-norm layer of a frozen part (all its parameters frozen) in eval mode, so it
+ * normalises with its running statistics and no longer updates them: a frozen backbone then
+ * computes the same features for the same image in every epoch (PyTorch's
+ * `m.eval() for frozen BatchNorm`, fastai's `set_bn_eval`). Call it after each `model.train()`
+ * (the trainer sets train mode on the whole model); returns how many layers it switched.
+ */
+export function evalFrozenBatchNorm(model: Module): number {
+  let n = 0;
+  for (const m of model.modules()) {
+    if (!(m instanceof NormBase) || m.runningMean === null) continue;
+    if (m.parameters().some((p) => p.requiresGrad)) continue;
+    if (m.training) n++;
+    m.training = false;
+  }
+  return n;
 }
 
 /** Makes every parameter trainable again. */

@@ -57,9 +57,9 @@ export function pipelineSpec(config: RunConfig, o: { splitsPath?: string } = {})
     ...(config.task === 'classify' ? {} : { targets: taskOf(config.task).targets }),
     ...(d.test !== undefined ? { test: { source: d.test, ...(d.classes !== undefined ? { classes: d.classes } : {}) } } : {}),
     split: { val: d.valSplit, ...(d.testSplit !== undefined ? { test: d.testSplit } : {}), stratify: d.stratify, seed: t.seed, ...(file ? { file } : {}) },
-    image: { ...(d.imageSize ? { size: d.imageSize } : {}), ...(d.channels ? { channels: d.channels } : {}) },
+    image: { ...(d.imageSize ? { size: d.imageSize } : {}), ...(d.channels ? { channels: d.channels } : {}), ...(config.model.stem === 'imagenet' ? { least: IMAGENET_STEM_LEAST } : {}) },
     augment: { cropPadding: a.cropPadding, hflip: a.hflip, vflip: a.vflip, erasing: a.erasing, mixup: a.mixup, cutmix: a.cutmix },
-    ...(a.normalize ? { normalize: a.normalize } : {}),
+    ...normalizationSpec(a.normalize),
     loader: {
       batchSize: t.batchSize,
       dropLast: d.dropLast,
@@ -74,6 +74,22 @@ export function pipelineSpec(config: RunConfig, o: { splitsPath?: string } = {})
 }
 
 export { chooseModel } from './tasks/classify.js';
+/**
+ * The least image size chosen for a ResNet with torchvision's stem (from --pretrained weights): its
+ * stride-2 convolution and max pool shrink the input 4× before the first block, so 16 px photos would
+ * be 1×1 from the third block on. 64 px is where torchvision's weights are known to work here (the
+ * README's examples); --image-size still chooses any size.
+ */
+export const IMAGENET_STEM_LEAST = { px: 64, why: "the least for the ImageNet stem (it shrinks the input 4× before the first block)" } as const;
+
+/** torchvision's ImageNet statistics, which its pretrained weights expect (`transforms.Normalize` in every torchvision recipe). */
+export const IMAGENET_NORMALIZATION = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } as const;
+
+/** augment.normalize as the pipeline takes it: given statistics, or none (measured on the training set). */
+function normalizationSpec(n: RunConfig['augment']['normalize']): Pick<DataPipelineSpec, 'normalize'> {
+  if (n === undefined || n === 'measured') return {};
+  return { normalize: n === 'imagenet' ? IMAGENET_NORMALIZATION : n };
+}
 
 export interface PreparedRun {
   /** The config with everything left to the data filled in. */

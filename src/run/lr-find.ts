@@ -6,13 +6,13 @@ import { join, resolve } from 'node:path';
 
 import type { RunConfig } from '../config/schema.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { createModel } from '../models/registry.js';
 import { setNumThreads } from '../runtime/threads.js';
 import { manualSeed } from '../tensor/random.js';
 import { lrFind, type LrFindResult } from '../train/lr-find.js';
 import { openRunData } from './data.js';
 import { buildOptimizer } from './optim.js';
 import { taskOf } from './tasks/index.js';
+import { buildRunModel, fineTuning, resolveTransfer } from './transfer.js';
 
 export interface LrFindRunOptions {
   startLr?: number;
@@ -21,16 +21,17 @@ export interface LrFindRunOptions {
   log?: (line: string) => void;
 }
 
-export async function runLrFind(config: RunConfig, options: LrFindRunOptions = {}): Promise<LrFindResult & { dir: string }> {
+export async function runLrFind(requested: RunConfig, options: LrFindRunOptions = {}): Promise<LrFindResult & { dir: string }> {
   const log = options.log ?? ((l: string) => console.log(l));
+  const config = resolveTransfer(requested, log); // the model the run would train: pretrained weights, stem, frozen backbone, groups
   if (config.train.threads) setNumThreads(config.train.threads);
   manualSeed(config.train.seed);
   const dir = resolve(config.outDir, config.name ?? `lr-find-${config.model.name}`);
   mkdirSync(dir, { recursive: true });
   const data = await openRunData({ ...config, data: { ...config.data, valSplit: 0 } });
   try {
-    const model = createModel(data.model, { classes: Math.max(1, data.classes.length), inChannels: data.channels, imageSize: data.height, ...config.model.options });
-    const optimizer = buildOptimizer(model, config.train.optimizer);
+    const { model } = buildRunModel(config, { model: data.model, classes: data.classes.length, channels: data.channels, height: data.height }, log);
+    const optimizer = buildOptimizer(model, config.train.optimizer, fineTuning(model, config, log).groups);
     const t = config.train;
     // The task's training objective (src/run/tasks/): what the run would minimise.
     const { loss, owned } = taskOf(config.task).losses(config, data.classes.length, data.trainCounts);

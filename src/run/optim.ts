@@ -19,8 +19,18 @@ import type { Tensor } from '../tensor/tensor.js';
 type OptimizerConfig = RunConfig['train']['optimizer'];
 type ScheduleConfig = RunConfig['train']['schedule'];
 
-/** Parameter groups: decayed weights and undecayed norms/biases, or the groups given (transfer learning). */
-export function buildOptimizer(model: Module, o: OptimizerConfig, groups?: { params: Tensor[]; lr?: number }[]): Optimizer {
+/** A parameter group a run asks for: its tensors, and the lr and weight decay where they differ from the config's. */
+export interface OptimizerGroup {
+  params: Tensor[];
+  lr?: number;
+  weightDecay?: number;
+}
+
+/**
+ * Parameter groups: decayed weights and undecayed norms/biases, or the groups given (transfer
+ * learning: head and backbone, each split the same way; src/run/transfer.ts).
+ */
+export function buildOptimizer(model: Module, o: OptimizerConfig, groups?: OptimizerGroup[]): Optimizer {
   const params = groups ?? weightDecayGroups(model, o.weightDecay).filter((g) => g.params.length > 0);
   if (params.every((g) => g.params.length === 0)) throw new Error('the model has no trainable parameters (is the whole model frozen?)');
   switch (o.name) {
@@ -37,6 +47,19 @@ export function buildOptimizer(model: Module, o: OptimizerConfig, groups?: { par
   }
 }
 
+/**
+ * One-cycle moves momentum against the lr (PyTorch's OneCycleLR: 0.95 → 0.85 at the peak → 0.95).
+ * For SGD and RMSprop the cycle is centred on their configured momentum, ±0.05 — 0.9, the default,
+ * gives PyTorch's range exactly — so train.optimizer.momentum still means something, and momentum 0
+ * stays 0. Adam-like optimizers cycle β1 over PyTorch's range.
+ */
+function cycledMomentum(optimizer: Optimizer): { cycleMomentum?: boolean; baseMomentum?: number; maxMomentum?: number } {
+  const m = (optimizer.defaults as { momentum?: number }).momentum;
+  if (m === undefined) return {};
+  if (m === 0) return { cycleMomentum: false };
+  return { baseMomentum: Math.max(0, (m * 100 - 5) / 100), maxMomentum: Math.min(1, (m * 100 + 5) / 100) };
+}
+
 /** A per-step schedule over `epochs × stepsPerEpoch` optimizer steps. */
 export function buildSchedule(optimizer: Optimizer, s: ScheduleConfig, epochs: number, stepsPerEpoch: number): Scheduler {
   const total = Math.max(1, epochs * stepsPerEpoch);
@@ -49,6 +72,7 @@ export function buildSchedule(optimizer: Optimizer, s: ScheduleConfig, epochs: n
         maxLr: optimizer.paramGroups.map((g) => g.lr),
         totalSteps: total,
         pctStart: Math.min(Math.max(s.warmup, 2 / total), 1 - 2 / total),
+        ...cycledMomentum(optimizer),
       });
     case 'cosine': {
       const main = new CosineAnnealingLR(optimizer, { tMax: Math.max(1, total - warmupSteps) });

@@ -37,6 +37,8 @@ const ModelOptions = z
     widths: z.array(z.number().int().positive()).optional(),
     output: z.enum(['sigmoid', 'linear']).optional(),
     noise: z.number().min(0).optional(),
+    /** A ResNet's stem, as trained (chosen to fit `--pretrained` weights, or set): rebuilt as saved, never re-derived from the size. */
+    stem: z.enum(['imagenet', 'small']).optional(),
   })
   .strict();
 

@@ -14,8 +14,6 @@ import { basename, join, resolve } from 'node:path';
 import type { RunConfig } from '../config/schema.js';
 import type { BatchSource } from '../data/types.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { createModel, type ZooModel } from '../models/registry.js';
-import { freezeBackbone, loadPretrained } from '../models/transfer.js';
 import { ModelEMA } from '../optim/ema.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { EpochRecord } from '../report/types.js';
@@ -39,8 +37,9 @@ import { buildOptimizer, buildSchedule } from './optim.js';
 import { evaluateAndReport, type RunSummary } from './evaluate.js';
 import { checkBeforeData } from './preflight.js';
 import { openRunDirectory } from './run-dir.js';
-import { saveRunModel, toChannelsLast, type SavedModelOptions } from './saved-model.js';
+import { saveRunModel } from './saved-model.js';
 import { checkTask, type Task } from './tasks/index.js';
+import { buildRunModel, fineTuning, resolveTransfer } from './transfer.js';
 
 export interface TrainRunOptions {
   /** Continue the named run's last checkpoint (a finished run is left alone). */
@@ -66,22 +65,6 @@ export function runDirectory(config: { name?: string | undefined; outDir: string
   }
 }
 
-/** What createModel gets (and model.json keeps): the data's classes, channels and size, and the config's model options. */
-function modelOptions(config: RunConfig, data: RunData): SavedModelOptions {
-  return { classes: Math.max(1, data.classes.length), inChannels: data.channels, imageSize: data.height, ...config.model.options };
-}
-
-function buildModel(config: RunConfig, data: RunData, log: (l: string) => void): ZooModel {
-  const model = createModel(config.model.name, modelOptions(config, data));
-  if (config.model.pretrained) {
-    const r = loadPretrained(model, config.model.pretrained, { skipHead: true });
-    log(`loaded ${r.loaded.length} tensors from ${config.model.pretrained}${r.notes.length ? ` (${r.notes.join('; ')})` : ''}`);
-  }
-  if (config.model.freezeBackbone) log(`froze ${freezeBackbone(model).length} backbone tensors`);
-  if (config.model.channelsLast) toChannelsLast(model); // the batches come channels_last too (data.ts)
-  return model;
-}
-
 /**
  * Refuses a run whose epochs hold no batch (a training split smaller than one batch, with the last
  * partial batch dropped): it would take no optimizer step and report an untrained model.
@@ -97,7 +80,7 @@ export function checkTrainable(train: BatchSource & { batchSize?: number; dropLa
 }
 
 /** The callbacks of a run: history, progress, logs, the NaN guard, checkpoints, the schedule and what the config asks for. */
-function runCallbacks(config: RunConfig, task: Task, dir: string, data: RunData, history: History, scheduler: SchedulerCallback, ema: ModelEMA | undefined, o: TrainRunOptions): Callback[] {
+function runCallbacks(config: RunConfig, task: Task, dir: string, data: RunData, history: History, scheduler: SchedulerCallback, ema: ModelEMA | undefined, o: TrainRunOptions, extra: Callback[]): Callback[] {
   const t = config.train;
   // checkpoint.monitor left at its default (val_accuracy, classification's) follows the task's own metric.
   const monitor = config.checkpoint.monitor === 'val_accuracy' && config.checkpoint.mode === 'max' ? task.monitor : { key: config.checkpoint.monitor, mode: config.checkpoint.mode };
@@ -115,6 +98,7 @@ function runCallbacks(config: RunConfig, task: Task, dir: string, data: RunData,
       ...(config.checkpoint.everySteps > 0 ? { everyNSteps: config.checkpoint.everySteps } : {}),
     }),
     scheduler,
+    ...extra,
   ];
   if (t.gradAccumulation > 1) callbacks.push(new GradientAccumulation(t.gradAccumulation));
   if (t.clipGradNorm) callbacks.push(new GradientClipping(t.clipGradNorm));
@@ -142,7 +126,8 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
   checkBeforeData(requested); // an unknown model or a missing --pretrained file fails before the data scan
   const logger = { warn: (m: string) => log(`warning: ${m}`) };
   // What the config leaves to the data (model 'auto', image size, test split) is decided first: the run's name and saved config carry it.
-  const { config, pipeline } = await prepareRun(requested, { log, logger });
+  // What --pretrained weights decide (a ResNet's stem, channels, normalisation) is decided before the data, as the rest of the config.
+  const { config, pipeline } = await prepareRun(resolveTransfer(requested, log), { log, logger });
   const task = checkTask(config, config.model.name); // 'auto' is a model by now: it must fit the task too
   const settings = task.settings(config);
   const { dir, name, resuming } = runDirectory(config, options.resume ?? false);
@@ -155,12 +140,14 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
   const owned: { dispose(): void }[] = []; // freed when the run ends, however it ends
   try {
     log(`data: ${data.stats.description}; ${data.stats.splits.map((s) => `${s.name} ${s.count}`).join(', ')}; ${data.channels}×${data.height}×${data.width}`);
-    const model = buildModel(config, data, log);
+    const { model, options: modelOptions } = buildRunModel(config, { model: config.model.name, classes: data.classes.length, channels: data.channels, height: data.height }, log);
     owned.push(model);
+    const tuning = fineTuning(model, config, log);
     checkTrainable(data.train, data.stats.splits.find((s) => s.name === 'train')?.count);
-    log(`model: ${config.model.name}, ${model.numParameters().toLocaleString('en-US')} parameters`);
+    const trainable = model.numParameters({ trainableOnly: true });
+    log(`model: ${config.model.name}, ${model.numParameters().toLocaleString('en-US')} parameters${trainable < model.numParameters() ? ` (${trainable.toLocaleString('en-US')} trainable in the first epoch)` : ''}`);
     const t = config.train;
-    const optimizer: Optimizer = buildOptimizer(model, t.optimizer);
+    const optimizer: Optimizer = buildOptimizer(model, t.optimizer, tuning.groups);
     owned.push(optimizer);
     const batches = data.train.batchesPerEpoch ?? 1;
     const scheduler = new SchedulerCallback(buildSchedule(optimizer, t.schedule, t.epochs, Math.ceil(batches / t.gradAccumulation)), { every: 'step' });
@@ -182,7 +169,7 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
       ...(data.val ? { val: data.val } : {}),
       epochs: t.epochs,
       optimizer,
-      callbacks: runCallbacks(config, task, dir, data, history, scheduler, ema, options),
+      callbacks: runCallbacks(config, task, dir, data, history, scheduler, ema, options, tuning.callbacks),
       seed: t.seed,
       ...(resuming ? { resume: 'auto' as const } : {}),
       fingerprint: { config: { ...config, name: undefined, outDir: undefined }, data: data.fingerprint },
@@ -199,7 +186,7 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
       if (!stopped?.failed) stopped = { reason: `non-finite values in ${describeNames(bad)}`, epoch: stopped?.epoch ?? fit.epochsCompleted, batch: stopped?.batch ?? 0, step: fit.step, failed: true };
       log(`model not saved: non-finite values in ${describeNames(bad)}`);
     } else {
-      saveRunModel(dir, model, { name: config.model.name, options: modelOptions(config, data), preprocessing: data.preprocessing, task: { name: task.name, ...settings } });
+      saveRunModel(dir, model, { name: config.model.name, options: modelOptions, preprocessing: data.preprocessing, task: { name: task.name, ...settings } });
     }
     return await evaluateAndReport({
       dir,

@@ -183,6 +183,29 @@ describe('replaceHead, freezeBackbone, discriminativeGroups', () => {
     model.dispose();
   });
 
+  it('freezeBackbone({ trainBatchNorm }) keeps norm layers trainable; evalFrozenBatchNorm puts only the frozen ones in eval mode', () => {
+    const model = models.resnet18({ numClasses: 5 });
+    const bns = [...model.namedModules()].filter(([, m]) => m instanceof nn.BatchNorm2d);
+    assert.equal(bns.length, 20);
+    models.freezeBackbone(model, { trainBatchNorm: true });
+    const trainable = [...model.namedParameters()].filter(([, p]) => p.requiresGrad).map(([k]) => k);
+    assert.equal(trainable.length, 2 + 2 * bns.length, 'the head and every batch norm scale and shift');
+    assert.ok(trainable.includes('layer3.1.bn2.weight') && trainable.includes('fc.bias') && !trainable.includes('layer3.1.conv2.weight'));
+    model.train();
+    assert.equal(models.evalFrozenBatchNorm(model), 0, 'trainable batch norm keeps training');
+
+    models.freezeBackbone(model);
+    model.train();
+    assert.equal(models.evalFrozenBatchNorm(model), 20);
+    assert.ok(bns.every(([, m]) => !m.training) && model.training && model.layer1.training, 'only the batch norms left train mode');
+    // In eval mode a frozen batch norm neither uses the batch's statistics nor updates its own.
+    const before = scope(() => model.bn1.runningMean!.clone());
+    scope(() => nn.functional.crossEntropy(model.forward(x), randint(0, 5, [2])).backward());
+    assert.ok(scope(() => model.bn1.runningMean!.equal(before)), 'running statistics unchanged');
+    before.dispose();
+    model.dispose();
+  });
+
   it('a model without a Linear layer has no head: a clear error', () => {
     const m = new nn.Sequential(new nn.Conv2d(1, 2, 3));
     assert.throws(() => models.headPath(m), /Sequential has no Linear layer to treat as its head/);

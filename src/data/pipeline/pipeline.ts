@@ -25,8 +25,8 @@ import type { Dataset, IndexedDataset } from '../types.js';
 import type { Augmentation, BatchStep, MemoryFormat } from './batch-steps.js';
 import { measureNormalization } from './normalization.js';
 import { evaluationPart, namedPart, openSource, trainingPart, type OpenedSource } from './open.js';
-import { Preprocessing } from './preprocessing.js';
-import { defaultChannels, defaultImageSize, probeSamples, type Probe } from './probe.js';
+import { fitTransforms, Preprocessing } from './preprocessing.js';
+import { defaultChannels, defaultImageSize, probeSamples, type MinimumSide, type Probe } from './probe.js';
 import { streamPart, streamSplit, type StreamSplitRule } from './shards.js';
 import { DataSourceError, type SourceSpec } from './source.js';
 import { explainPipeline, type ExplainOptions, type PipelineExplanation } from './summary.js';
@@ -53,8 +53,8 @@ export interface DataPipelineSpec {
     /** Where held-out splits are kept, so a resumed or repeated run sees the same ones. */
     file?: string;
   };
-  /** The model's input; absent fields are chosen from the data (probe.ts). */
-  image: { size?: readonly [number, number]; channels?: 1 | 3 };
+  /** The model's input; absent fields are chosen from the data (probe.ts), a size no smaller than `least`. */
+  image: { size?: readonly [number, number]; channels?: 1 | 3; least?: MinimumSide };
   augment: Augmentation;
   /** Per-channel mean and std (fractions of 255); absent: measured at setup(). */
   normalize?: { mean: readonly number[]; std: readonly number[] };
@@ -162,7 +162,7 @@ export class DataPipeline {
   resolveImage(): { channels: 1 | 3; height: number; width: number } {
     const channels = this.spec.image.channels ?? defaultChannels(this.probe);
     if (this.spec.image.size) return { channels, height: this.spec.image.size[0], width: this.spec.image.size[1] };
-    const chosen = defaultImageSize(this.probe);
+    const chosen = defaultImageSize(this.probe, this.spec.image.least);
     return { channels, height: chosen.height, width: chosen.width };
   }
 
@@ -178,7 +178,7 @@ export class DataPipeline {
     const { spec } = this;
     const img = this.resolveImage();
     [this.channels, this.height, this.width] = [img.channels, img.height, img.width];
-    if (!spec.image.size) this.notes.push(`image size ${img.height}×${img.width} (${defaultImageSize(this.probe).why}; set --image-size to choose)`);
+    if (!spec.image.size) this.notes.push(`image size ${img.height}×${img.width} (${defaultImageSize(this.probe, spec.image.least).why}; set --image-size to choose)`);
     if (!spec.image.channels && img.channels !== this.probe.first.channels) this.notes.push(`channels: ${img.channels} (some samples are colour)`);
     const { first } = this.probe;
     // Stored pixels of the input size need no per-sample pipeline (the loader's fast path), unless a

@@ -86,9 +86,23 @@ export interface ChosenSize {
 /**
  * The image size when none was given: the samples' own when they all share one of at most
  * 128 px a side (MNIST's 28×28, CIFAR's 32×32 — nothing is resized); else a square of their median
- * shorter side, rounded down to a multiple of 8 and kept within 16..64 px.
+ * shorter side, rounded down to a multiple of 8 and kept within 16..64 px. `least`: a side the
+ * model needs at the least (the ImageNet stem shrinks its input 4× before the first block), to which
+ * a smaller choice is raised.
  */
-export function defaultImageSize(p: Probe): ChosenSize {
+export function defaultImageSize(p: Probe, least?: MinimumSide): ChosenSize {
+  const chosen = fromSamples(p);
+  if (!least || (chosen.height >= least.px && chosen.width >= least.px)) return chosen;
+  return { height: Math.max(chosen.height, least.px), width: Math.max(chosen.width, least.px), why: `${chosen.why}; raised to ${least.px} px, ${least.why}` };
+}
+
+/** The least side a model takes, and why (for the log). */
+export interface MinimumSide {
+  px: number;
+  why: string;
+}
+
+function fromSamples(p: Probe): ChosenSize {
   const { first } = p;
   const uniform = p.all.every((s) => s.width === first.width && s.height === first.height);
   if (uniform && Math.max(first.width, first.height) <= 128) return { height: first.height, width: first.width, why: `the samples' own size` };
