@@ -55,7 +55,7 @@ interface Outcome {
   /** LibTorch threads right after the run. */
   threads: number;
   weights?: string;
-  modelJson?: { model: { name: string; options: Record<string, unknown> }; preprocessing: { input: { height: number; channels: number }; memoryFormat: string; normalize: { mean: number[] } } };
+  modelJson?: { task?: { name: string }; model: { name: string; options: Record<string, unknown> }; preprocessing: { input: { height: number; channels: number }; memoryFormat: string; normalize: { mean: number[] } } };
   report?: { history: unknown[]; dataset: { classes: string[] }; test?: { numSamples: number }; gallery: unknown[] };
   metrics?: Record<string, unknown>;
   splits?: { splits: Record<string, number[]> };
@@ -140,6 +140,9 @@ const checkpointMeta = (o: Outcome, f: string) => {
 };
 const named = (o: Outcome) => o.checkpoints.filter((f) => f.startsWith('epoch='));
 
+/** A reconstruction run (an autoencoder on the same folder): the context of the autoencoders' options. */
+const AUTOENCODER: Override[] = [['task', '"reconstruct"'], ['model.name', '"conv-autoencoder"']];
+
 const CASES: Record<string, Case> = {
   name: { set: [['name', '"renamed"']], expect: (b, c) => (ok(c), assert.equal(c.dir, join(runs, 'renamed'))) },
   outDir: { set: [['outDir', JSON.stringify(join(root, 'elsewhere'))]], expect: (b, c) => (ok(c), assert.ok(c.dir.startsWith(join(root, 'elsewhere')) && existsSync(join(c.dir, 'model.json')))) },
@@ -184,6 +187,18 @@ const CASES: Record<string, Case> = {
     set: [['data.splitsFile', JSON.stringify(join(root, 'my-splits.json'))]],
     expect: (b, c) => (ok(c), assert.deepEqual(Object.keys(read<{ splits: object }>(join(root, 'my-splits.json'))?.splits ?? {}).sort(), ['test', 'train', 'val'])),
   },
+
+  // The task and its settings (src/run/tasks/): a reconstruction run on the same folder, and the
+  // fields no classifier reads refused by name.
+  task: { set: [['task', '"reconstruct"'], ['model.name', '"conv-autoencoder"']], expect: (b, c) => (ok(b), ok(c), assert.deepEqual([b.modelJson?.task, c.modelJson?.task?.name], [undefined, 'reconstruct'])) },
+  threshold: { set: [['threshold', '0.3']], expect: refused(/threshold \(--threshold\) is for multi-label classification/) },
+  'train.loss': { base: AUTOENCODER, set: [['train.loss', '"bce"']] },
+  'model.options.baseWidth': { set: [['model.options.baseWidth', '8']], expect: refused(/model\.options\.baseWidth does not apply to the models of task classify/) },
+  'model.options.depth': { set: [['model.options.depth', '2']], expect: refused(/model\.options\.depth does not apply to the models of task classify/) },
+  'model.options.upsampling': { set: [['model.options.upsampling', '"bilinear"']], expect: refused(/model\.options\.upsampling does not apply to the models of task classify/) },
+  'model.options.widths': { base: AUTOENCODER, set: [['model.options.widths', '[4]']], expect: (b, c) => (weightsDiffer(b, c), assert.deepEqual(c.modelJson?.model.options['widths'], [4])) },
+  'model.options.output': { base: AUTOENCODER, set: [['model.options.output', '"linear"']] },
+  'model.options.noise': { base: [['task', '"reconstruct"'], ['model.name', '"denoising-autoencoder"']], set: [['model.options.noise', '0']] },
 
   'augment.cropPadding': { set: [['augment.cropPadding', '0']] },
   'augment.hflip': { set: [['augment.hflip', 'false']] },
