@@ -17,6 +17,8 @@ export { init, destroy, isInitialized, defaultGroup, ProcessGroup, Work, type Co
 export { DataParallel, type DataParallelOptions, type BucketInfo } from './data-parallel.js';
 export { assignBuckets, type Bucket, type BucketParam } from './buckets.js';
 export { launch, type LaunchOptions, type LaunchResult, type RankExit } from './launch.js';
+export { allGatherObject, broadcastObject } from './objects.js';
+export { LockstepSource } from './lockstep.js';
 
 /** The backends this build of the addon can use ('gloo', and 'nccl' in CUDA builds with NCCL). */
 export function availableBackends(): string[] {
