@@ -3,7 +3,7 @@
 // Preprocessing, the evaluation-time part a model is saved with.
 export { SOURCE_FORMATS, SOURCE_FORMS, DataSourceError, detectFormat, npyFiles, classNames, type SourceFormat, type SourceSpec } from './source.js';
 export { openSource, trainingPart, evaluationPart, namedPart, indexed, UNASSIGNED_SPLIT, type OpenedSource, type OpenOptions, type SourcePart } from './open.js';
-export { DataPipeline, DEFAULT_TEST_SPLIT, PIPELINE_FORMAT, type DataPipelineSpec, type PipelineOptions } from './pipeline.js';
+export { DataPipeline, DEFAULT_TEST_SPLIT, PIPELINE_FORMAT, evaluationShard, type DataPipelineSpec, type PipelineOptions, type Shard } from './pipeline.js';
 export { Preprocessing, PREPROCESSING_FORMAT, fitTransforms, type PreprocessingJSON } from './preprocessing.js';
 export { trainBatchSteps, evalBatchSteps, normalizeStep, randomErasingStep, mixStep, channelsLastStep, type Augmentation, type BatchStep, type MemoryFormat } from './batch-steps.js';
 export { measureNormalization, type Normalization } from './normalization.js';
