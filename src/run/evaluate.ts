@@ -65,6 +65,8 @@ export interface EvaluateAndReportInput {
   timings: { perBatchMs: Record<string, number>; batches: number; samplesPerSecond: number; trainSeconds: number };
   trainSeconds: number;
   stopped?: Stopped;
+  /** Files skipped by the other ranks of a data-parallel run (this process's own are in `data`). */
+  skippedElsewhere?: { id: string; reason: string; split: 'train' | 'val' | 'test' }[];
   log: (line: string) => void;
 }
 
@@ -94,7 +96,7 @@ export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunS
     if (test) i.log(`test: accuracy ${pct(test.accuracy)}, macro F1 ${pct(test.macro.f1)}, loss ${test.loss?.toFixed(4)} (${test.numSamples} images)`);
   }
   const evalSeconds = (performance.now() - t0) / 1000;
-  const skipped = (['train', 'val', 'test'] as const).flatMap((split) => (data[split]?.badSamples ?? []).map((b) => ({ id: b.id, reason: b.reason, split })));
+  const skipped = [...(['train', 'val', 'test'] as const).flatMap((split) => (data[split]?.badSamples ?? []).map((b) => ({ id: b.id, reason: b.reason, split }))), ...(i.skippedElsewhere ?? [])];
   const metrics = {
     run: i.name,
     ...(test ? { test_accuracy: test.accuracy, test_f1_macro: test.macro.f1, test_loss: test.loss, test_samples: test.numSamples } : {}),
