@@ -55,14 +55,19 @@ function writeArrays(dir: string, n: number): void {
   data.writeNpy(join(dir, 'labels.npy'), { dtype: 'i8', shape: [n], data: y });
 }
 
-/** The pids of a launcher's ranks, by rank (Linux: children of the launcher, RANK from /proc). */
+/** The pids of a launcher's ranks, by rank (Linux: the launcher's children in /proc, RANK from their environment). */
 function rankPids(launcher: number): Map<number, number> {
-  const out = spawnSync('pgrep', ['-P', String(launcher)], { encoding: 'utf8' }).stdout;
   const pids = new Map<number, number>();
-  for (const pid of out.split('\n').filter(Boolean).map(Number)) {
-    const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-    const rank = env.find((v) => v.startsWith('RANK='));
-    if (rank) pids.set(Number(rank.slice(5)), pid);
+  for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      // stat: "pid (comm) state ppid …"; comm may hold spaces and parentheses, so read after the last ')'.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== launcher) continue;
+      const rank = readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').find((v) => v.startsWith('RANK='));
+      if (rank) pids.set(Number(rank.slice(5)), Number(name));
+    } catch {
+      // The process ended while we looked.
+    }
   }
   return pids;
 }
