@@ -4,7 +4,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 
 import { SHORTHANDS } from '../config/flags.js';
-import { addLaunchFlags, asRank, launchFlags } from './distributed.js';
 import { fitCount, fitToMachine, LIMITS } from '../config/limits.js';
 import { ConfigError, resolveConfig, type Override } from '../config/load.js';
 import type { RunConfig } from '../config/schema.js';
@@ -18,6 +17,7 @@ import { launchTraining, RankRun, trainingRole } from '../run/distributed.js';
 import { runTraining } from '../run/train.js';
 import { setNumThreads } from '../runtime/threads.js';
 import { CheckpointError } from '../train/checkpoint.js';
+import { addLaunchFlags, asRank, launchFlags } from './distributed.js';
 
 export interface CommonFlags {
   config?: string;
