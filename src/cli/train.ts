@@ -87,11 +87,14 @@ function numberIn(name: string, min: number, max: number, integer = false) {
 }
 
 export function registerTrainCommands(program: Command): void {
-  addConfigFlags(
-    addLaunchFlags(program.command('train [source]'))
-      .description('train a model: Fashion-MNIST and the default recipe when run without arguments')
-      .option('--resume', 'continue the named run from its last checkpoint')
-      .option('--force', 'resume even though the config or data changed'),
+  addLaunchFlags(
+    addConfigFlags(
+      program
+        .command('train [source]')
+        .description('train a model: Fashion-MNIST and the default recipe when run without arguments')
+        .option('--resume', 'continue the named run from its last checkpoint')
+        .option('--force', 'resume even though the config or data changed'),
+    ),
   ).action(async (source: string | undefined, flags: CommonFlags & { resume?: boolean; force?: boolean }) => {
     const config = configFromFlags(flags, source);
     if (flags.printConfig) return void console.log(JSON.stringify(config, null, 2));
