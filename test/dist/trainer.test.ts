@@ -84,6 +84,7 @@ describe('the trainer, data-parallel', () => {
     ['plain', []],
     ['with gradient accumulation over 2 batches', ['--accumulate', '2']],
     ['with a NaN loss on rank 1 alone at iteration 5 (every rank skips the batch)', ['--nan-at', '5']],
+    ['with batch norm as SyncBatchNorm on the ranks (the global batch\'s statistics)', ['--bn', '--sync-bn']],
   ] as const) {
     it(`Learner.fit on 2 ranks × 16 ends where 1 process × 32 does (|Δ| ≤ 1e-5), ${what}`, TIMEOUT, async () => {
       const tag = args.join('') || 'plain';
