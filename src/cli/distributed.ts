@@ -23,12 +23,13 @@ export function addLaunchFlags(cmd: Command): Command {
       const n = Number(v);
       if (!(n > 0 && n <= 86_400)) throw new InvalidArgumentError('--rendezvous-timeout must be a number of seconds in (0, 86400]');
       return n;
-    });
+    })
+    .option('--sync-bn', "data-parallel: batch norm over the global batch (SyncBatchNorm: two all-reduces per layer per step) instead of each rank's share");
 }
 
 /** The launch flags among the parsed ones. */
 export function launchFlags(flags: Record<string, unknown>): LaunchFlags {
-  const keys = ['nprocPerNode', 'nnodes', 'nodeRank', 'masterAddr', 'masterPort', 'rendezvousTimeout'] as const;
+  const keys = ['nprocPerNode', 'nnodes', 'nodeRank', 'masterAddr', 'masterPort', 'rendezvousTimeout', 'syncBn'] as const;
   return Object.fromEntries(keys.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]])) as LaunchFlags;
 }
 

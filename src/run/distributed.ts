@@ -19,6 +19,7 @@
 //   - trains on its shard of every global batch (`train.batchSize` is the global batch: the same
 //     command trains the same model on any number of ranks), in lockstep (LockstepSource), with
 //     the DataParallel callbacks, validation summed over the ranks' shards;
+//   - with --sync-bn, trains batch norm as SyncBatchNorm (the global batch's statistics);
 //   - records the world size in the checkpoint fingerprint: resuming with another is refused, and
 //     with --force continues at the same global batch (the same samples, re-split over the ranks);
 //   - at the end sends its skipped files to rank 0 and leaves the group; rank 0 alone runs the
@@ -31,10 +32,12 @@ import { DistError } from '../dist/errors.js';
 import { destroy, init, type ProcessGroup } from '../dist/group.js';
 import { launch } from '../dist/launch.js';
 import { LockstepSource } from '../dist/lockstep.js';
+import { convertSyncBatchNorm } from '../dist/sync-batchnorm.js';
 import { allGatherObject, broadcastObject } from '../dist/objects.js';
 import type { Shard } from '../data/pipeline/pipeline.js';
 import type { BatchSource } from '../data/types.js';
 import type { SumAcross } from '../metrics/reduce.js';
+import type { Module } from '../nn/module.js';
 import { diffFingerprints, listGenerations } from '../train/checkpoint.js';
 import { ModelCheckpoint } from '../train/callbacks/checkpoint.js';
 import { dataParallelCallbacks, sumAcrossRanks } from '../train/callbacks/data-parallel.js';
@@ -52,12 +55,14 @@ export interface LaunchFlags {
   masterPort?: number;
   /** Seconds a rank waits for the rendezvous (the store at MASTER_ADDR, and every rank) before failing. */
   rendezvousTimeout?: number;
+  /** Batch norm layers become SyncBatchNorm: statistics over the global batch, not each rank's share. */
+  syncBn?: boolean;
 }
 
 export type TrainingRole =
   | { kind: 'alone' }
   | { kind: 'launcher'; nprocPerNode: number; nnodes: number; nodeRank: number; masterAddr?: string; masterPort?: number }
-  | { kind: 'rank'; rank: number; worldSize: number; rendezvousTimeoutMs?: number };
+  | { kind: 'rank'; rank: number; worldSize: number; rendezvousTimeoutMs?: number; syncBatchNorm?: boolean };
 
 const LAUNCH_FLAGS: [keyof LaunchFlags, string][] = [
   ['nprocPerNode', '--nproc-per-node'], ['nnodes', '--nnodes'], ['nodeRank', '--node-rank'], ['masterAddr', '--master-addr'], ['masterPort', '--master-port'],
@@ -76,11 +81,12 @@ export function trainingRole(flags: LaunchFlags, env: NodeJS.ProcessEnv = proces
       (flags.nnodes !== undefined && flags.nnodes * local !== world ? `--nnodes ${flags.nnodes} (WORLD_SIZE is ${world})` : undefined) ??
       (flags.nodeRank !== undefined && env.GROUP_RANK !== undefined && String(flags.nodeRank) !== env.GROUP_RANK ? `--node-rank ${flags.nodeRank} (GROUP_RANK is ${env.GROUP_RANK})` : undefined);
     if (clash) throw new Error(`${clash}: this process was started as rank ${env.RANK} of ${world} by a launcher (torchrun?), which decides the ranks; leave the launch flags out`);
-    if (world === 1) return { kind: 'alone' };
-    return { kind: 'rank', rank: Number(env.RANK), worldSize: world, ...timeout };
+    if (world === 1) return { kind: 'alone' }; // --sync-bn over one rank is batch norm
+    return { kind: 'rank', rank: Number(env.RANK), worldSize: world, ...timeout, ...(flags.syncBn ? { syncBatchNorm: true } : {}) };
   }
   if (flags.nprocPerNode === undefined && flags.nnodes === undefined) {
     if (flags.rendezvousTimeout !== undefined) given.push('--rendezvous-timeout');
+    if (flags.syncBn) given.push('--sync-bn');
     if (given.length > 0) throw new Error(`${given.join(', ')} ${given.length === 1 ? 'needs' : 'need'} --nproc-per-node (ranks on this machine) or --nnodes`);
     return { kind: 'alone' };
   }
@@ -154,13 +160,23 @@ function shared(config: RunConfig): unknown {
 export class RankRun {
   readonly #sum: SumAcross;
 
-  private constructor(readonly group: ProcessGroup) {
+  private constructor(
+    readonly group: ProcessGroup,
+    /** Batch norm layers become SyncBatchNorm (`--sync-bn`). */
+    readonly syncBatchNorm: boolean,
+  ) {
     this.#sum = sumAcrossRanks(group);
   }
 
   /** Joins the job whose ranks the environment describes (dist.init). */
   static async join(role: Extract<TrainingRole, { kind: 'rank' }>): Promise<RankRun> {
-    return new RankRun(await init(role.rendezvousTimeoutMs === undefined ? {} : { rendezvousTimeoutMs: role.rendezvousTimeoutMs }));
+    return new RankRun(await init(role.rendezvousTimeoutMs === undefined ? {} : { rendezvousTimeoutMs: role.rendezvousTimeoutMs }), role.syncBatchNorm ?? false);
+  }
+
+  /** The model as this rank trains it: with `--sync-bn`, its batch norm layers as SyncBatchNorm over the group (before the optimizer is made). */
+  model<M extends Module>(model: M): M {
+    if (this.syncBatchNorm) convertSyncBatchNorm(model, this.group);
+    return model;
   }
 
   get rank(): number {
@@ -180,9 +196,9 @@ export class RankRun {
     return { rank: this.group.rank, worldSize: this.group.worldSize };
   }
 
-  /** What the checkpoint fingerprint adds: a resume with another world size is refused unless forced. */
-  get fingerprint(): { worldSize: number } {
-    return { worldSize: this.group.worldSize };
+  /** What the checkpoint fingerprint adds: a resume with another world size, or with --sync-bn added or left out, is refused unless forced. */
+  get fingerprint(): { worldSize: number; syncBatchNorm?: true } {
+    return { worldSize: this.group.worldSize, ...(this.syncBatchNorm ? { syncBatchNorm: true as const } : {}) };
   }
 
   /** The adder of Learner's `reduce`: validation summed over the ranks' shards. */

@@ -162,7 +162,7 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
   try {
     await ranks?.checkSameData(data);
     log(`data: ${data.stats.description}; ${data.stats.splits.map((s) => `${s.name} ${s.count}`).join(', ')}; ${data.channels}×${data.height}×${data.width}`);
-    const model = buildModel(config, data, log);
+    const model = ranks ? ranks.model(buildModel(config, data, log)) : buildModel(config, data, log);
     owned.push(model);
     checkTrainable(data.train, data.stats.splits.find((s) => s.name === 'train')?.count);
     log(`model: ${config.model.name}, ${model.numParameters().toLocaleString('en-US')} parameters`);

@@ -27,6 +27,7 @@ describe('trainingRole', () => {
   it('a rank when RANK and WORLD_SIZE are set, with the rendezvous timeout in ms; launch flags must agree with them', () => {
     assert.deepEqual(trainingRole({ rendezvousTimeout: 2.5 }, launched), { kind: 'rank', rank: 1, worldSize: 4, rendezvousTimeoutMs: 2500 });
     assert.deepEqual(trainingRole({ nprocPerNode: 2, nnodes: 2, nodeRank: 0 }, launched), { kind: 'rank', rank: 1, worldSize: 4 });
+    assert.deepEqual(trainingRole({ syncBn: true }, launched), { kind: 'rank', rank: 1, worldSize: 4, syncBatchNorm: true });
     assert.throws(() => trainingRole({ nprocPerNode: 3 }, launched), /^Error: --nproc-per-node 3 \(LOCAL_WORLD_SIZE is 2\): this process was started as rank 1 of 4 by a launcher \(torchrun\?\), which decides the ranks; leave the launch flags out$/);
     assert.throws(() => trainingRole({ nnodes: 3 }, launched), /--nnodes 3 \(WORLD_SIZE is 4\)/);
     assert.throws(() => trainingRole({ nodeRank: 1 }, launched), /--node-rank 1 \(GROUP_RANK is 0\)/);
@@ -34,6 +35,7 @@ describe('trainingRole', () => {
 
   it('refuses flags that mean nothing alone, a node rank out of range and several nodes without a master', () => {
     assert.throws(() => trainingRole({ masterPort: 29500, rendezvousTimeout: 5 }, none), /^Error: --master-port, --rendezvous-timeout need --nproc-per-node \(ranks on this machine\) or --nnodes$/);
+    assert.throws(() => trainingRole({ syncBn: true }, none), /^Error: --sync-bn needs --nproc-per-node/);
     assert.throws(() => trainingRole({ nprocPerNode: 2, nnodes: 2, nodeRank: 2, masterAddr: 'h' }, none), /--node-rank 2 must be below --nnodes 2/);
     assert.throws(() => trainingRole({ nprocPerNode: 2, nnodes: 2 }, none), /--nnodes 2 needs --master-addr: the address of node 0/);
   });
