@@ -107,6 +107,19 @@ describe('tessera train, data-parallel', () => {
     assert.ok(readdirSync(join(out, 'two', 'checkpoints')).includes('last.ckpt'));
   });
 
+  it('--sync-bn trains fashion-net (batch norm) on 2 ranks to the end; resuming without it is refused, naming it', TIMEOUT, async () => {
+    const arrays = join(root, 'arrays-bn');
+    writeArrays(arrays, 320);
+    const common = [arrays, '--model', 'fashion-net', '--epochs', '2', '--batch-size', '32', '--threads', '1', '--out-dir', out, '--name', 'sync-bn', '--nproc-per-node', '2'];
+    const synced = await tessera([...common, '--sync-bn']);
+    assert.equal(synced.code, 0, synced.stderr);
+    assert.equal(lines(`${synced.stdout}\n${synced.stderr}`, /^epoch 2\/2: train_loss/).length, 1, synced.stderr);
+    assert.ok(existsSync(join(out, 'sync-bn', 'model.safetensors')));
+    const refused = await tessera([...common, '--resume']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /syncBatchNorm: true → \(none\)|syncBatchNorm/);
+  });
+
   it('a rank killed with SIGKILL: non-zero within 10 s naming it; another world size is refused; the same command resumes and ends as an uninterrupted run', TIMEOUT, async () => {
     const folder = join(root, 'colours');
     await writeFolder(folder, 36);
