@@ -48,7 +48,9 @@ export class SyncBatchNorm extends NormBase {
       const stats = !this.training || this.trackRunningStats;
       return batchNorm(x, this.weight, this.bias, stats ? this.runningMean : null, stats ? this.runningVar : null, useBatchStats, factor, this.eps, true);
     }
-    return this.#synced(x, group, factor);
+    // Statistics in float32 at least (Gloo sums no half types; batch norm under autocast is float32 too).
+    if (x.dtype === 'float32' || x.dtype === 'float64') return this.#synced(x, group, factor);
+    return this.#synced(x.float(), group, factor).to(x.dtype);
   }
 
   #synced(x: Tensor, group: ProcessGroup, factor: number): Tensor {
