@@ -9,10 +9,16 @@
 // (copy into the buckets, all-reduce, copy back: the most that overlapping communication with
 // backward could save on this machine).
 //
+// The trainer path (bench/dist-trainer-rank.ts) trains the same model, batch and steps through
+// Learner.fit as `tessera train --nproc-per-node N` does (DataLoader, DistributedSampler, the source
+// in lockstep, the DataParallel callbacks, History): 1 rank is a plain fit, 2 ranks data-parallel.
+//
 //   node dist/bench/dist-data-parallel.js [--reps 3] [--steps 30] [--warmup 5] [--batch 64]
 //
-// RESULT lines: dist-scaling (ours 2 ranks vs ours 1 rank; goal >= 1.8 on 2 cores) and
-// dist-ddp (ours 2 ranks vs PyTorch DDP 2 ranks; goal >= 1.0).
+// RESULT lines: dist-scaling (ours 2 ranks vs ours 1 rank; goal >= 1.8 on 2 cores), dist-ddp
+// (ours 2 ranks vs PyTorch DDP 2 ranks; goal >= 1.0), dist-trainer-scaling (the trainer on 2 ranks
+// vs the trainer on 1) and dist-trainer-loop (the trainer vs the hand-written loop, 2 ranks each:
+// what the trainer's per-batch work and its small per-batch collectives, lockstep and loss, cost).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,17 +32,26 @@ const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-dist-'));
 const rankArgs = ['--steps', String(flags.steps), '--warmup', String(flags.warmup), '--batch', String(flags.batch)];
 const syncMs: number[][] = [[], []];
 const syncAloneMs: number[] = [];
-const stepMs: number[][] = [[], [], [], []];
+const stepMs: number[][] = [[], [], [], [], [], []];
+
+async function launchRanks(program: string, nproc: number, out: string): Promise<Record<string, number>> {
+  const r = await dist.launch({ command: process.execPath, args: [join(repoRoot, 'dist', 'bench', program), '--out', out, ...rankArgs], nprocPerNode: nproc, threadsPerRank: 1 });
+  if (r.exitCode !== 0) throw new Error(`our ${nproc}-rank run of ${program} failed: ${r.failure?.message}`);
+  return JSON.parse(readFileSync(out, 'utf8')) as Record<string, number>;
+}
 
 async function ours(nproc: number, side: number): Promise<number> {
-  const out = join(dir, `ours-${nproc}.json`);
-  const r = await dist.launch({ command: process.execPath, args: [join(repoRoot, 'dist', 'bench', 'dist-rank.js'), '--out', out, ...rankArgs], nprocPerNode: nproc, threadsPerRank: 1 });
-  if (r.exitCode !== 0) throw new Error(`our ${nproc}-rank run failed: ${r.failure?.message}`);
-  const res = JSON.parse(readFileSync(out, 'utf8')) as { imagesPerSec: number; stepMs: number; syncMs: number; syncAloneMs: number };
-  syncMs[nproc - 1]!.push(res.syncMs);
-  if (nproc === 2) syncAloneMs.push(res.syncAloneMs);
-  stepMs[side]!.push(res.stepMs);
-  return res.imagesPerSec;
+  const res = await launchRanks('dist-rank.js', nproc, join(dir, `ours-${nproc}.json`));
+  syncMs[nproc - 1]!.push(res['syncMs']!);
+  if (nproc === 2) syncAloneMs.push(res['syncAloneMs']!);
+  stepMs[side]!.push(res['stepMs']!);
+  return res['imagesPerSec']!;
+}
+
+async function trainer(nproc: number, side: number): Promise<number> {
+  const res = await launchRanks('dist-trainer-rank.js', nproc, join(dir, `trainer-${nproc}.json`));
+  stepMs[side]!.push(res['stepMs']!);
+  return res['imagesPerSec']!;
 }
 
 async function peer(nproc: number, side: number): Promise<number> {
@@ -67,6 +82,8 @@ const sides = [
   { label: 'Tessera, 2 ranks', run: () => ours(2, 1) },
   { label: 'PyTorch, 1 process', run: () => peer(1, 2) },
   { label: 'PyTorch DDP, 2 ranks', run: () => peer(2, 3) },
+  { label: 'Tessera trainer, 1 rank', run: () => trainer(1, 4) },
+  { label: 'Tessera trainer, 2 ranks', run: () => trainer(2, 5) },
 ];
 const r = await interleaveN({
   reps: flags.reps,
@@ -83,3 +100,5 @@ console.log(describeLoad(r));
 const median = (k: number) => stats(r.values[k]!).median;
 console.log(resultLine('dist-scaling', median(1), median(0), 'images/s'));
 console.log(resultLine('dist-ddp', median(1), median(3), 'images/s'));
+console.log(resultLine('dist-trainer-scaling', median(5), median(4), 'images/s'));
+console.log(resultLine('dist-trainer-loop', median(5), median(1), 'images/s'));

@@ -10,6 +10,8 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/functions/utils.h>
 
 // NCCL only exists in CUDA builds of LibTorch, and its header only where nccl.h was installed.
 #if TESSERA_WITH_CUDA && __has_include(<nccl.h>)
@@ -355,6 +357,58 @@ napi_value js_wait(napi_env env, napi_callback_info info) {
   });
 }
 
+// A sum over ranks that autograd differentiates: the gradient of each rank's input is the sum of
+// every rank's gradient of the output (PyTorch's torch.distributed.nn.functional.all_reduce).
+// SyncBatchNorm needs it: every rank's loss depends on every rank's batch through the shared
+// statistics. It blocks the calling thread (forward on JS's, backward on the one running backward),
+// which is what a statistic the next op needs has to do anyway. Every rank's backward must reach
+// the same of these nodes in the same order (the same model and loss do): a node that one rank's
+// loss does not depend on is never run there, and the others would wait for it until the timeout.
+// An undefined incoming gradient (autograd's zero) is sent as zeros.
+at::Tensor sum_over_ranks(const std::shared_ptr<Group>& g, const at::Tensor& t, milliseconds timeout, const std::string& op) {
+  std::vector<at::Tensor> tensors{t};
+  c10d::AllreduceOptions opts;
+  opts.reduceOp = c10d::ReduceOp::SUM;
+  Work w{g, g->usable_pg(op)->allreduce(tensors, opts), {}, op};
+  wait_for(w, timeout);
+  return tensors[0];
+}
+
+struct SumOverRanksBackward : torch::autograd::Node {
+  std::shared_ptr<Group> group;
+  milliseconds timeout;
+  std::vector<int64_t> sizes;
+  at::TensorOptions options;
+
+  torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
+    at::Tensor g = grads[0].defined() ? grads[0].detach().clone(at::MemoryFormat::Contiguous) : at::zeros(sizes, options);
+    return {sum_over_ranks(group, g, timeout, "allReduce (backward of a differentiable all-reduce)")};
+  }
+  std::string name() const override { return "SumOverRanksBackward"; }
+};
+
+// allReduceDifferentiable(group, tensor, timeoutMs) -> handle: a new tensor, the sum over ranks.
+napi_value js_all_reduce_differentiable(napi_env env, napi_callback_info info) {
+  return dist_guard(env, "dist.allReduceDifferentiable", [&]() -> napi_value {
+    Args a(env, info, 3);
+    auto g = group_arg(env, a[0]);
+    const at::Tensor& x = tensor_arg(env, a[1], "tensor");
+    int64_t timeout = to_int(env, a[2], "timeoutMs");
+    if (timeout < 1) throw ArgumentError("argument 'timeoutMs' must be at least 1, got " + std::to_string(timeout));
+    at::Tensor out = sum_over_ranks(g, x.detach().clone(at::MemoryFormat::Contiguous), milliseconds(timeout), "allReduce (differentiable)");
+    if (torch::autograd::compute_requires_grad(x)) {
+      auto node = std::shared_ptr<SumOverRanksBackward>(new SumOverRanksBackward(), torch::autograd::deleteNode);
+      node->group = g;
+      node->timeout = milliseconds(timeout);
+      node->sizes = x.sizes().vec();
+      node->options = x.options();
+      node->set_next_edges(torch::autograd::collect_next_edges(x));
+      torch::autograd::set_history(out, node);
+    }
+    return wrap_tensor(env, std::move(out));
+  });
+}
+
 napi_value js_is_completed(napi_env env, napi_callback_info info) {
   return dist_guard(env, "dist.isCompleted", [&]() -> napi_value {
     Args a(env, info, 1);
@@ -388,6 +442,7 @@ void register_dist_functions(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"distInit", nullptr, js_init, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"distAllReduce", nullptr, js_all_reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"distAllReduceDifferentiable", nullptr, js_all_reduce_differentiable, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"distBroadcast", nullptr, js_broadcast, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"distAllGather", nullptr, js_all_gather, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"distBarrier", nullptr, js_barrier, nullptr, nullptr, nullptr, napi_default, nullptr},

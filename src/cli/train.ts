@@ -15,10 +15,12 @@ import { evaluateRun } from '../run/eval.js';
 import { runLrFind } from '../run/lr-find.js';
 import { checkBeforeData } from '../run/preflight.js';
 import { listImageFiles, predictRun } from '../run/predict.js';
+import { launchTraining, RankRun, trainingRole } from '../run/distributed.js';
 import { runTraining } from '../run/train.js';
 import { readRunModel } from '../run/saved-model.js';
 import { setNumThreads } from '../runtime/threads.js';
 import { CheckpointError } from '../train/checkpoint.js';
+import { addLaunchFlags, asRank, launchFlags } from './distributed.js';
 
 export interface CommonFlags {
   config?: string;
@@ -91,23 +93,33 @@ function numberIn(name: string, min: number, max: number, integer = false) {
 }
 
 export function registerTrainCommands(program: Command): void {
-  addConfigFlags(
-    program
-      .command('train [source]')
-      .description('train a model: Fashion-MNIST and the default recipe when run without arguments')
-      .option('--resume', 'continue the named run from its last checkpoint')
-      .option('--force', 'resume even though the config or data changed'),
+  addLaunchFlags(
+    addConfigFlags(
+      program
+        .command('train [source]')
+        .description('train a model: Fashion-MNIST and the default recipe when run without arguments')
+        .option('--resume', 'continue the named run from its last checkpoint')
+        .option('--force', 'resume even though the config or data changed'),
+    ),
   ).action(async (source: string | undefined, flags: CommonFlags & { resume?: boolean; force?: boolean }) => {
     const config = configFromFlags(flags, source);
     if (flags.printConfig) return void console.log(JSON.stringify(config, null, 2));
-    let summary;
-    try {
-      summary = await runTraining(fitToMachine(config, warn), { resume: flags.resume ?? false, force: flags.force ?? false });
-    } catch (e) {
-      // The library's option is `force: true`; on the command line it is --force.
-      if (e instanceof CheckpointError) e.message = e.message.replace('pass force: true', 'pass --force');
-      throw e;
-    }
+    // Data parallelism (src/run/distributed.ts): launch the ranks here, or be one of them.
+    const role = trainingRole(launchFlags(flags));
+    const speaks = role.kind === 'alone' || (role.kind === 'rank' && role.rank === 0); // the launcher and ranks > 0 say nothing of their own
+    const fitted = fitToMachine(config, speaks ? warn : () => {});
+    if (role.kind === 'launcher') return void (process.exitCode = await launchTraining(role, fitted));
+    const summary = await asRank(role, async () => {
+      try {
+        const ranks = role.kind === 'rank' ? { ranks: await RankRun.join(role) } : {};
+        return await runTraining(fitted, { resume: flags.resume ?? false, force: flags.force ?? false, ...ranks });
+      } catch (e) {
+        // The library's option is `force: true`; on the command line it is --force.
+        if (e instanceof CheckpointError) e.message = e.message.replace('pass force: true', 'pass --force');
+        throw e;
+      }
+    });
+    if (!speaks) return;
     const headline = summary.headline ? `${summary.headline} — ` : '';
     console.log(`${headline}${Math.round(summary.seconds)} s — report: ${summary.reportPath}`);
     if (summary.stopped?.failed) {

@@ -109,6 +109,8 @@ export class ProcessGroup {
   // Collectives must start in the same order on every rank; a verified one starts only after its
   // check, so every launch waits for the one before it.
   #tail: Promise<unknown> = Promise.resolve();
+  // Collectives queued on #tail and not yet handed to c10d: a synchronous one must not overtake them.
+  #queued = 0;
 
   /** @internal Use `dist.init()`. */
   constructor(native: NativeGroup, o: ResolvedInit) {
@@ -134,8 +136,10 @@ export class ProcessGroup {
     // after the caller's scope has disposed its handle.
     const held = tensor ? persist(tensor.shallowClone()) : undefined;
     const check = (o.verify ?? true) ? fingerprint(op, arg, tensor) : undefined;
+    this.#queued++;
     const launched = this.#tail
       .then(async () => {
+        this.#queued--;
         if (check) await this.#verify(g, op, check, timeoutMs);
         return start(g, held?.handle ?? 0);
       })
@@ -176,6 +180,28 @@ export class ProcessGroup {
     return this.#launch('allReduce', REDUCE_OPS.indexOf(op), tensor, options, (g, t) => distNative.distAllReduce(g, t, native), (_, t) => {
       if (op === 'avg') t!.div_(this.worldSize);
     });
+  }
+
+  /**
+   * The sum of `tensor` over ranks as a new tensor that autograd differentiates: backward gives
+   * each rank's input the sum of every rank's gradient (PyTorch's
+   * `torch.distributed.nn.functional.all_reduce`). Blocks until done — forward here, and the
+   * backward's all-reduce inside `backward()` — so every rank must run the same forward and
+   * backward. The shape is not compared across ranks first (that would cost a round trip per call):
+   * it must agree by construction, as SyncBatchNorm's statistics of one model do.
+   */
+  allReduceDifferentiable(tensor: Tensor, options: Pick<CollectiveOptions, 'timeoutMs'> = {}): Tensor {
+    const g = this.#group('allReduceDifferentiable');
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new DistError(`allReduceDifferentiable: timeoutMs must be a positive integer, got ${timeoutMs}`, 'config');
+    if (!isFloatingPoint(tensor.dtype)) throw new DistError(`allReduceDifferentiable: needs a floating-point tensor, got ${tensor.dtype}`, 'config');
+    // Starting now while an earlier collective waits for its check would swap their order across ranks.
+    if (this.#queued > 0) throw new DistError('allReduceDifferentiable: an earlier collective has not started yet; await it first (collectives must start in the same order on every rank)', 'config');
+    try {
+      return new Tensor(distNative.distAllReduceDifferentiable(g, tensor.handle, timeoutMs));
+    } catch (e) {
+      throw toDistError(e);
+    }
   }
 
   /** Overwrites `tensor` on every rank with rank `src`'s (default 0), in place. */

@@ -17,6 +17,9 @@ export { init, destroy, isInitialized, defaultGroup, ProcessGroup, Work, type Co
 export { DataParallel, type DataParallelOptions, type BucketInfo } from './data-parallel.js';
 export { assignBuckets, type Bucket, type BucketParam } from './buckets.js';
 export { launch, type LaunchOptions, type LaunchResult, type RankExit } from './launch.js';
+export { allGatherObject, broadcastObject } from './objects.js';
+export { LockstepSource } from './lockstep.js';
+export { SyncBatchNorm, convertSyncBatchNorm, type SyncBatchNormOptions } from './sync-batchnorm.js';
 
 /** The backends this build of the addon can use ('gloo', and 'nccl' in CUDA builds with NCCL). */
 export function availableBackends(): string[] {
@@ -35,6 +38,11 @@ export function broadcast(tensor: Tensor, options: CollectiveOptions & { src?: n
 
 export function allGather(tensor: Tensor, options: CollectiveOptions = {}): Work<Tensor[]> {
   return defaultGroup().allGather(tensor, options);
+}
+
+/** The default group's sum over ranks that autograd differentiates (ProcessGroup.allReduceDifferentiable). */
+export function allReduceDifferentiable(tensor: Tensor, options: Pick<CollectiveOptions, 'timeoutMs'> = {}): Tensor {
+  return defaultGroup().allReduceDifferentiable(tensor, options);
 }
 
 export function barrier(options: CollectiveOptions = {}): Work {

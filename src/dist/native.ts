@@ -26,6 +26,8 @@ export interface NativeInitOptions {
 export interface NativeDist {
   distInit(options: NativeInitOptions): Promise<NativeGroup>;
   distAllReduce(group: NativeGroup, tensor: Handle, op: 'sum' | 'max' | 'min'): NativeWork;
+  /** Blocks until done; returns a new tensor whose backward sums the gradients over ranks. */
+  distAllReduceDifferentiable(group: NativeGroup, tensor: Handle, timeoutMs: number): Handle;
   distBroadcast(group: NativeGroup, tensor: Handle, root: number): NativeWork;
   /** `label` names the collective in failure messages (default 'allGather'). */
   distAllGather(group: NativeGroup, tensor: Handle, label?: string): NativeWork;

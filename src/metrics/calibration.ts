@@ -3,6 +3,7 @@ import * as ops from '../tensor/generated/ops.js';
 import { tensor } from '../tensor/factories.js';
 import { scope } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { loadSumsInto } from './reduce.js';
 import type { Metric } from './types.js';
 import { checkArrays, checkNumClasses, DEFAULT_IGNORE_INDEX, keptRows, type MetricOptions } from './batch.js';
 import { argmaxRows } from './confusion.js';
@@ -140,6 +141,17 @@ export class CalibrationError implements Metric {
     this.#confSum.fill(0);
     this.#hitSum.fill(0);
   }
+
+  /** Per bin: samples, then confidence sums, then hits. */
+  sums(): Float64Array {
+    const out = new Float64Array(3 * this.bins);
+    [this.#count, this.#confSum, this.#hitSum].forEach((a, i) => out.set(a, i * this.bins));
+    return out;
+  }
+
+  loadSums(sums: Float64Array): void {
+    loadSumsInto(this.name, sums, this.#count, this.#confSum, this.#hitSum);
+  }
 }
 
 /**
@@ -190,6 +202,17 @@ export class MeanLoss implements Metric {
   reset(): void {
     this.#sum = 0;
     this.#count = 0;
+  }
+
+  /** [loss sum, samples]. */
+  sums(): Float64Array {
+    return Float64Array.of(this.#sum, this.#count);
+  }
+
+  loadSums(sums: Float64Array): void {
+    const s = new Float64Array(2);
+    loadSumsInto(this.name, sums, s);
+    [this.#sum, this.#count] = [s[0] as number, s[1] as number];
   }
 }
 

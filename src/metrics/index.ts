@@ -2,6 +2,7 @@
 // whole set, computed once) and the same metrics as pure functions of full arrays. Classification
 // first; then segmentation (pixels), multi-label classification and generated images.
 export type { Metric } from './types.js';
+export { sumMetrics, loadSumsInto, type SumAcross } from './reduce.js';
 export { DEFAULT_IGNORE_INDEX, type MetricOptions } from './batch.js';
 export { ConfusionMatrix, confusionMatrix } from './confusion.js';
 export { accuracyOf, precisionRecallF1, mostConfusedPairs, type Average, type ClassScores, type AveragedScores, type PrecisionRecallF1, type ConfusedPair } from './scores.js';

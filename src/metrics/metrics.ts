@@ -6,6 +6,7 @@ import type { MetricOptions } from './batch.js';
 import { CalibrationError, MeanLoss } from './calibration.js';
 import { ConfusionMatrix } from './confusion.js';
 import { RocAuc, TopKAccuracy } from './ranking.js';
+import { loadSumsInto } from './reduce.js';
 import { accuracyOf, precisionRecallF1, type Average } from './scores.js';
 
 /** A metric read off a confusion matrix accumulated over the set. */
@@ -26,6 +27,15 @@ abstract class ConfusionMetric implements Metric {
 
   reset(): void {
     this.matrix.reset();
+  }
+
+  /** The K×K counts. */
+  sums(): Float64Array {
+    return this.matrix.counts.slice();
+  }
+
+  loadSums(sums: Float64Array): void {
+    loadSumsInto(this.name, sums, this.matrix.counts);
   }
 }
 

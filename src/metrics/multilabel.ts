@@ -15,6 +15,7 @@ import { scope } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkNumClasses } from './batch.js';
 import type { ScoreInputs } from './ranking.js';
+import { loadSumsInto } from './reduce.js';
 import type { Metric } from './types.js';
 
 /** AP of one label: `scores` and 0/1 `positive` of the same length; null without positives. */
@@ -243,5 +244,20 @@ export class MultilabelF1Score implements Metric {
   reset(): void {
     for (const a of [this.#tp, this.#fp, this.#fn]) a.fill(0);
     this.#count = 0;
+  }
+
+  /** Per label: true positives, then false positives, then false negatives; then the sample count. */
+  sums(): Float64Array {
+    const K = this.numClasses;
+    const out = new Float64Array(3 * K + 1);
+    [this.#tp, this.#fp, this.#fn].forEach((a, i) => out.set(a, i * K));
+    out[3 * K] = this.#count;
+    return out;
+  }
+
+  loadSums(sums: Float64Array): void {
+    const count = new Float64Array(1);
+    loadSumsInto(this.name, sums, this.#tp, this.#fp, this.#fn, count);
+    this.#count = count[0] as number;
   }
 }

@@ -2,6 +2,7 @@
 import * as ops from '../tensor/generated/ops.js';
 import { scope } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { loadSumsInto } from './reduce.js';
 import type { Metric } from './types.js';
 import { checkArrays, checkNumClasses, DEFAULT_IGNORE_INDEX, keptRows, type MetricOptions } from './batch.js';
 
@@ -57,6 +58,17 @@ export class TopKAccuracy implements Metric {
   reset(): void {
     this.#hits = 0;
     this.#count = 0;
+  }
+
+  /** [hits, samples]. */
+  sums(): Float64Array {
+    return Float64Array.of(this.#hits, this.#count);
+  }
+
+  loadSums(sums: Float64Array): void {
+    const s = new Float64Array(2);
+    loadSumsInto(this.name, sums, s);
+    [this.#hits, this.#count] = [s[0] as number, s[1] as number];
   }
 }
 

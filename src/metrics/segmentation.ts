@@ -14,6 +14,7 @@ import { scope } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { SEGMENTATION_IGNORE_INDEX } from '../nn/losses-segmentation.js';
 import { ConfusionMatrix } from './confusion.js';
+import { loadSumsInto } from './reduce.js';
 import type { Metric } from './types.js';
 
 export interface SegmentationClassScores {
@@ -116,6 +117,15 @@ abstract class SegmentationMetric implements Metric {
 
   reset(): void {
     this.matrix.reset();
+  }
+
+  /** The K×K pixel counts. */
+  sums(): Float64Array {
+    return this.matrix.counts.slice();
+  }
+
+  loadSums(sums: Float64Array): void {
+    loadSumsInto(this.name, sums, this.matrix.counts);
   }
 }
 

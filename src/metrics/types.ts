@@ -23,4 +23,13 @@ export interface Metric {
   /** The value over everything seen since the last reset. */
   compute(): number;
   reset(): void;
+  /**
+   * The accumulated state as numbers that add up over disjoint parts of a set (counts, sums), in
+   * a fixed layout, for metrics that have one: data-parallel evaluation adds every rank's and
+   * loads the total back with `loadSums`, so `compute()` gives the metric of the whole set
+   * (reduce.ts). Metrics that keep every score (AUC, average precision, Fréchet distance) have none.
+   */
+  sums?(): Float64Array;
+  /** Replaces the state with `sums` (what `sums()` returns, added over parts of the set). */
+  loadSums?(sums: Float64Array): void;
 }

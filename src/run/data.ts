@@ -6,7 +6,7 @@
 import type { RunConfig } from '../config/schema.js';
 import { classCounts } from '../data/imbalance.js';
 import type { DataLoader, DataLoaderOptions } from '../data/loader/loader.js';
-import { DataPipeline, type DataPipelineSpec } from '../data/pipeline/pipeline.js';
+import { DataPipeline, type DataPipelineSpec, type Shard } from '../data/pipeline/pipeline.js';
 import type { Preprocessing } from '../data/pipeline/preprocessing.js';
 import type { Dataset, IndexedDataset } from '../data/types.js';
 import type { DatasetStats } from '../report/types.js';
@@ -46,6 +46,8 @@ export interface RunDataOptions {
   log?: (line: string) => void;
   /** The pipeline prepareRun() opened (else one is opened here). */
   pipeline?: DataPipeline;
+  /** Data-parallel training: this rank's shard of the training and validation data (DataPipeline.loaders). */
+  shard?: Shard;
 }
 
 /** The DataPipeline spec a run config describes. */
@@ -129,7 +131,7 @@ export async function openRunData(config: RunConfig, options: RunDataOptions = {
     const before = p.notes.length;
     await p.setup(spec.split.file ? { splitsFile: spec.split.file } : {});
     for (const n of p.notes.slice(options.pipeline ? before : 0)) options.log?.(`data: ${n}`);
-    const loaders = await p.loaders();
+    const loaders = await p.loaders(options.shard);
     const classes = p.classes;
     const trainSet = p.trainSet;
     const trainCounts = trainSet.kind === 'indexed' ? classCounts(trainSet, classes.length) : undefined;

@@ -49,6 +49,8 @@ export interface EvaluateAndReportInput {
   timings: { perBatchMs: Record<string, number>; batches: number; samplesPerSecond: number; trainSeconds: number };
   trainSeconds: number;
   stopped?: Stopped;
+  /** Files skipped by the other ranks of a data-parallel run (this process's own are in `data`). */
+  skippedElsewhere?: { id: string; reason: string; split: 'train' | 'val' | 'test' }[];
   log: (line: string) => void;
 }
 
@@ -74,7 +76,7 @@ export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunS
   }
   const test = result?.report.test;
   const evalSeconds = (performance.now() - t0) / 1000;
-  const skipped = (['train', 'val', 'test'] as const).flatMap((split) => (data[split]?.badSamples ?? []).map((b) => ({ id: b.id, reason: b.reason, split })));
+  const skipped = [...(['train', 'val', 'test'] as const).flatMap((split) => (data[split]?.badSamples ?? []).map((b) => ({ id: b.id, reason: b.reason, split }))), ...(i.skippedElsewhere ?? [])];
   const metrics = {
     run: i.name,
     ...result?.metrics,

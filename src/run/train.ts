@@ -40,6 +40,7 @@ import { openRunDirectory } from './run-dir.js';
 import { saveRunModel } from './saved-model.js';
 import { checkTask, type Task } from './tasks/index.js';
 import { buildRunModel, fineTuning, resolveTransfer } from './transfer.js';
+import type { RankRun } from './distributed.js';
 
 export interface TrainRunOptions {
   /** Continue the named run's last checkpoint (a finished run is left alone). */
@@ -49,6 +50,8 @@ export interface TrainRunOptions {
   /** Lines for the user (progress goes to `progressStream`). */
   log?: (line: string) => void;
   progressStream?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** One rank of a data-parallel run (src/run/distributed.ts): it trains its shard; rank 0 alone writes and logs. */
+  ranks?: RankRun;
 }
 
 /** The run's directory: `outDir/name`; a finished run of that name gets a fresh `name-2`, `name-3`… unless resuming. */
@@ -121,26 +124,36 @@ function epochRecord(r: Record<string, number>): EpochRecord {
 }
 
 export async function runTraining(requested: RunConfig, options: TrainRunOptions = {}): Promise<RunSummary> {
-  const log = options.log ?? ((l: string) => console.log(l));
+  const ranks = options.ranks;
+  const say = options.log ?? ((l: string) => console.log(l));
+  const log = ranks ? ranks.quiet(say) : say;
   const started = performance.now();
   checkBeforeData(requested); // an unknown model or a missing --pretrained file fails before the data scan
+  await ranks?.checkSameConfig(requested);
   const logger = { warn: (m: string) => log(`warning: ${m}`) };
   // What the config leaves to the data (model 'auto', image size, test split) is decided first: the run's name and saved config carry it.
   // What --pretrained weights decide (a ResNet's stem, channels, normalisation) is decided before the data, as the rest of the config.
   const { config, pipeline } = await prepareRun(resolveTransfer(requested, log), { log, logger });
   const task = checkTask(config, config.model.name); // 'auto' is a model by now: it must fit the task too
   const settings = task.settings(config);
-  const { dir, name, resuming } = runDirectory(config, options.resume ?? false);
-  using _run = openRunDirectory(dir, { log }); // locked; removed again if the run fails before its first checkpoint
+  const where = () => runDirectory(config, options.resume ?? false);
+  const { dir, name, resuming } = ranks ? await ranks.fromRank0(where) : where();
+  const writes = ranks?.writes ?? true; // data-parallel: rank 0 alone writes in the run directory
+  using _run = writes ? openRunDirectory(dir, { log }) : undefined; // locked; removed again if the run fails before its first checkpoint
   if (config.train.threads) setNumThreads(config.train.threads);
   manualSeed(config.train.seed);
-  writeFileAtomic(join(dir, 'config.json'), [Buffer.from(`${JSON.stringify(config, null, 2)}\n`)]);
+  if (writes) writeFileAtomic(join(dir, 'config.json'), [Buffer.from(`${JSON.stringify(config, null, 2)}\n`)]);
 
-  const data = await openRunData(config, { splitsPath: join(dir, 'splits.json'), logger, log, pipeline });
+  const splitsPath = ranks ? ranks.splitsPath(join(dir, 'splits.json')) : join(dir, 'splits.json');
+  const open = () => openRunData(config, { ...(splitsPath ? { splitsPath } : {}), logger, log, pipeline, ...(ranks ? { shard: ranks.shard } : {}) });
+  const data = ranks ? await ranks.rank0First(open) : await open();
   const owned: { dispose(): void }[] = []; // freed when the run ends, however it ends
   try {
+    await ranks?.checkSameData(data);
     log(`data: ${data.stats.description}; ${data.stats.splits.map((s) => `${s.name} ${s.count}`).join(', ')}; ${data.channels}×${data.height}×${data.width}`);
-    const { model, options: modelOptions } = buildRunModel(config, { model: config.model.name, classes: data.classes.length, channels: data.channels, height: data.height }, log);
+    const built = buildRunModel(config, { model: config.model.name, classes: data.classes.length, channels: data.channels, height: data.height }, log);
+    const { options: modelOptions } = built;
+    const model = ranks ? ranks.model(built.model) : built.model; // data-parallel: SyncBatchNorm when asked
     owned.push(model);
     const tuning = fineTuning(model, config, log);
     checkTrainable(data.train, data.stats.splits.find((s) => s.name === 'train')?.count);
@@ -161,20 +174,25 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
     const history = new History({ lrEvery: Math.max(1, Math.floor(batches / 20)) });
     const learner = new Learner({
       model, loss, evalLoss, metrics: task.metrics(data.classes.length, settings),
-      precision: t.mixedPrecision === 'off' ? false : t.mixedPrecision, warn: (m) => log(`warning: ${m}`),
+      precision: t.mixedPrecision === 'off' ? false : t.mixedPrecision, warn: (m) => log(`warning: ${m}`), ...(ranks ? { reduce: ranks.reduce } : {}),
     });
     if (resuming) log(`resuming ${dir}`);
+    const callbacks = runCallbacks(config, task, dir, data, history, scheduler, ema, options, tuning.callbacks);
+    const resume = resuming ? (ranks ? ranks.resume(join(dir, 'checkpoints')) : 'auto') : undefined;
     const fit = await learner.fit({
-      train: data.train,
+      train: ranks ? ranks.trainSource(data.train) : data.train,
       ...(data.val ? { val: data.val } : {}),
       epochs: t.epochs,
       optimizer,
-      callbacks: runCallbacks(config, task, dir, data, history, scheduler, ema, options, tuning.callbacks),
+      callbacks: ranks ? ranks.callbacks(callbacks) : callbacks,
       seed: t.seed,
-      ...(resuming ? { resume: 'auto' as const } : {}),
-      fingerprint: { config: { ...config, name: undefined, outDir: undefined }, data: data.fingerprint },
+      ...(resume ? { resume } : {}),
+      fingerprint: { config: { ...config, name: undefined, outDir: undefined }, data: data.fingerprint, ...ranks?.fingerprint },
       ...(options.force ? { force: true } : {}),
     });
+    // Data-parallel: the ranks' skipped files go to rank 0, which alone saves, tests and reports.
+    const skippedElsewhere = ranks ? await ranks.finish(data) : [];
+    if (!writes) return { dir, name, reportPath: join(dir, 'report.html'), seconds: (performance.now() - started) / 1000 };
     let stopped: Stopped | undefined = fit.stopped;
     if (stopped) log(`${stopped.failed ? 'training failed' : 'stopped early'}: ${stopped.reason}`);
     if (ema && !stopped?.failed) {
@@ -202,6 +220,7 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
       timings: fit.timings,
       trainSeconds: (performance.now() - started) / 1000,
       ...(stopped ? { stopped } : {}),
+      ...(skippedElsewhere.length > 0 ? { skippedElsewhere } : {}),
       log,
     });
   } finally {

@@ -1,6 +1,7 @@
 // Evaluation and prediction over a BatchSource, both one inference pass (inference.ts) with a
 // per-batch hook: evaluate sums the loss and feeds the metrics, predict ranks the classes.
 import type { BatchSource } from '../data/types.js';
+import { sumMetrics, type SumAcross } from '../metrics/reduce.js';
 import type { Metric } from '../metrics/types.js';
 import { crossEntropy } from '../nn/losses.js';
 import { isFloatingPoint } from '../tensor/dtype.js';
@@ -31,6 +32,12 @@ export interface EvaluateOptions {
   mixedPrecision?: MixedPrecision;
   /** The epoch index passed to the source (default 0). */
   epoch?: number;
+  /**
+   * Adds the pass's sums (loss, samples, metric states) across processes that each evaluated their
+   * own shard of the set, so every one of them gets the loss and metrics of the whole set
+   * (data-parallel validation). Every metric must then have `sums()` (src/metrics/reduce.ts).
+   */
+  reduce?: SumAcross;
 }
 
 export interface EvaluateResult {
@@ -60,9 +67,11 @@ export async function evaluate(model: Model, source: BatchSource, metrics: reado
       },
       { device, precision, epoch: options.epoch ?? 0 },
     );
+    let [lossSum, n] = [Number(sum.item()), samples];
+    if (options.reduce) [lossSum, n] = (await sumMetrics(metrics, [lossSum, samples], options.reduce)) as [number, number];
     const result: Record<string, number> = {};
-    for (const m of metrics) result[m.name] = samples ? m.compute() : NaN;
-    return { loss: samples ? Number(sum.item()) / samples : NaN, metrics: result, samples };
+    for (const m of metrics) result[m.name] = n ? m.compute() : NaN;
+    return { loss: n ? lossSum / n : NaN, metrics: result, samples: n };
   } finally {
     sum.dispose();
   }

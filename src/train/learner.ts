@@ -10,6 +10,7 @@
 // fit() runs the trainer (trainer.ts) with the standard supervised step, or with a step of your
 // own (step.ts); evaluate() and predict() are one inference pass each (inference.ts).
 import type { BatchSource } from '../data/types.js';
+import type { SumAcross } from '../metrics/reduce.js';
 import type { Metric } from '../metrics/types.js';
 import { GradScaler } from '../optim/grad-scaler.js';
 import { GradScalerCallback } from './callbacks/gradients.js';
@@ -28,6 +29,7 @@ export class Learner {
   readonly metrics: readonly Metric[];
   readonly device: string;
   readonly precision: MixedPrecision;
+  readonly reduce: SumAcross | undefined;
   readonly #warn: (message: string) => void;
 
   constructor(options: LearnerOptions) {
@@ -39,6 +41,7 @@ export class Learner {
     this.device = options.device ?? modelDevice(this.model);
     this.precision = options.precision ?? false;
     if (this.precision === 'fp16' && !this.device.startsWith('cuda')) throw new Error("Learner: mixed precision 'fp16' needs a CUDA device; on CPU use 'bf16'");
+    this.reduce = options.reduce;
     this.#warn = options.warn ?? ((m) => process.emitWarning(m));
   }
 
@@ -55,9 +58,11 @@ export class Learner {
     return new FitRun(this, options, step, [...builtIn, ...given], history, this.#warn).run();
   }
 
-  /** Loss (evalLoss) and metrics over one pass of `source`, in eval mode; the model's mode is restored. */
+  /** Loss (evalLoss) and metrics over one pass of `source`, in eval mode; the model's mode is restored. With `reduce`, over every rank's shard. */
   evaluate(source: BatchSource, options: { epoch?: number } = {}): Promise<EvaluateResult> {
-    return evaluate(this.model, source, this.metrics, { loss: this.evalLoss, device: this.device, mixedPrecision: this.precision, epoch: options.epoch ?? 0 });
+    return evaluate(this.model, source, this.metrics, {
+      loss: this.evalLoss, device: this.device, mixedPrecision: this.precision, epoch: options.epoch ?? 0, ...(this.reduce ? { reduce: this.reduce } : {}),
+    });
   }
 
   /** Softmax probabilities and the top-k classes of every sample of one pass of `source`. */

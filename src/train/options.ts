@@ -1,5 +1,6 @@
 // What a Learner is made of, and what fit() takes and returns.
 import type { BatchSource } from '../data/types.js';
+import type { SumAcross } from '../metrics/reduce.js';
 import type { Metric } from '../metrics/types.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Callback, Stopped } from './events.js';
@@ -21,6 +22,12 @@ export interface LearnerOptions {
   precision?: MixedPrecision;
   /** Warnings (a corrupted checkpoint skipped); default process.emitWarning. */
   warn?: (message: string) => void;
+  /**
+   * For data-parallel training: adds evaluation sums across the ranks, each of which evaluates its
+   * own shard of the set, so evaluate() and validation give the whole set's loss and metrics on
+   * every rank (see EvaluateOptions.reduce). Default: this process alone.
+   */
+  reduce?: SumAcross;
 }
 
 export interface FitOptions {

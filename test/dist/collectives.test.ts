@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { launchFixture } from './helpers.js';
 
 describe('collectives on two ranks', () => {
-  it('all-reduce, broadcast, all-gather, barrier, cross-rank checks and DataParallel behave on every rank', { timeout: 120_000 }, async () => {
+  it('all-reduce, broadcast, all-gather, barrier, cross-rank checks, DataParallel and the JSON collectives behave on every rank', { timeout: 120_000 }, async () => {
     const out = await launchFixture(2, 'collectives.js');
     assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}`);
     assert.deepEqual(out.result.ranks.map((r) => [r.rank, r.code]), [[0, 0], [1, 0]]);

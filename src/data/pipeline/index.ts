@@ -4,7 +4,7 @@
 // probed and split, and the batch steps a pipeline composes, are internal.
 export { SOURCE_FORMATS, DataSourceError, detectFormat, type SourceFormat, type SourceSpec } from './source.js';
 export { openSource, type OpenedSource, type OpenOptions, type SourcePart } from './open.js';
-export { DataPipeline, type DataPipelineSpec, type PipelineOptions } from './pipeline.js';
+export { DataPipeline, evaluationShard, type DataPipelineSpec, type PipelineOptions, type Shard } from './pipeline.js';
 export { Preprocessing, type PreprocessingJSON } from './preprocessing.js';
 export type { Augmentation, BatchStep, MemoryFormat } from './batch-steps.js';
 export type { ExplainOptions, ExplainStep, PipelineExplanation } from './summary.js';

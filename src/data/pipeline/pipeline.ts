@@ -15,7 +15,8 @@ import { existsSync } from 'node:fs';
 
 import { sampleWeights, type ClassWeighting } from '../imbalance.js';
 import { DataLoader, type DataLoaderOptions } from '../loader/loader.js';
-import { WeightedRandomSampler } from '../sampling/samplers.js';
+import { DistributedSampler } from '../sampling/distributed.js';
+import { RandomSampler, WeightedRandomSampler } from '../sampling/samplers.js';
 import { datasetFingerprint, loadSplits, randomSplit, saveSplits, stratifiedSplit, type Splits } from '../splits.js';
 import { subset } from '../subset.js';
 import { compose, type ComposedPipeline } from '../transforms/compose.js';
@@ -273,9 +274,21 @@ export class DataPipeline {
     return this.testShare > 0;
   }
 
-  /** The training loader and evaluation loaders for val and test. */
-  async loaders(): Promise<{ train: DataLoader; val?: DataLoader; test?: DataLoader }> {
+  /**
+   * The training loader and evaluation loaders for val and test. With `shard` (data-parallel
+   * training), this rank's part: `loader.batchSize` is the global batch, of which each of the
+   * worldSize ranks loads an equal share — the training order is split by DistributedSampler
+   * (rank r takes positions r, r + worldSize, …, so global batch b holds the same samples for any
+   * world size), a stream by the source's rank split — and validation is split into disjoint
+   * shards (not padded, so that summing the ranks' metrics gives the whole set's). The test loader
+   * stays whole: one process runs the final test pass.
+   */
+  async loaders(shard: Shard = { rank: 0, worldSize: 1 }): Promise<{ train: DataLoader; val?: DataLoader; test?: DataLoader }> {
     const l = this.spec.loader;
+    const { rank, worldSize } = shard;
+    if (l.batchSize % worldSize !== 0)
+      throw new DataSourceError(`the batch size ${l.batchSize} does not split evenly over ${worldSize} ranks: the batch size is the global batch, so it must be a multiple of the number of ranks`);
+    const split = worldSize > 1 ? { rank, worldSize } : {};
     const common: Partial<DataLoaderOptions> = {
       seed: l.seed,
       workers: l.workers,
@@ -284,18 +297,21 @@ export class DataPipeline {
     };
     const t = this.trainSet;
     if (l.sampler === 'weighted' && t.kind !== 'indexed') throw new DataSourceError(`weighted sampling (train.sampler) needs random access, and ${t.describe()} is streamed: pack it first (tessera data pack)`);
-    const sampler = l.sampler === 'weighted' && t.kind === 'indexed' ? new WeightedRandomSampler(sampleWeights(t, l.weighting ?? 'inverse'), t.length, { seed: l.seed }) : undefined;
+    const weighted = l.sampler === 'weighted' && t.kind === 'indexed' ? new WeightedRandomSampler(sampleWeights(t, l.weighting ?? 'inverse'), t.length, { seed: l.seed }) : undefined;
+    const whole = weighted ?? (t.kind === 'indexed' && worldSize > 1 ? new RandomSampler(t.length, { seed: l.seed }) : undefined);
+    const sampler = whole && worldSize > 1 ? new DistributedSampler(whole, { rank, worldSize }) : whole;
     const pipeline = this.trainSamplePipeline();
     const train = new DataLoader(t, {
       ...common,
-      batchSize: l.batchSize,
+      ...(t.kind === 'streaming' ? split : {}),
+      batchSize: l.batchSize / worldSize,
       ...(sampler ? { sampler } : { shuffle: true }),
       dropLast: l.dropLast,
       ...(pipeline ? { pipeline } : {}),
       batchTransforms: this.trainBatchSteps().map((s) => s.transform),
     });
     const evalBatch = { ...common, batchSize: l.evalBatchSize ?? Math.max(l.batchSize, 256) };
-    const val = this.valSet ? await this.preprocessing.loader(this.valSet, evalBatch) : undefined;
+    const val = this.valSet ? await this.preprocessing.loader(...evaluationShard(this.valSet, shard, evalBatch)) : undefined;
     const test = this.testSet ? await this.preprocessing.loader(this.testSet, evalBatch) : undefined;
     return { train, ...(val ? { val } : {}), ...(test ? { test } : {}) };
   }
@@ -321,6 +337,25 @@ export class DataPipeline {
     this.opened?.dispose();
     this.testSource?.dispose();
   }
+}
+
+/** This rank's part of a data-parallel job. */
+export interface Shard {
+  rank: number;
+  worldSize: number;
+}
+
+/**
+ * A rank's disjoint share of an evaluation set and its loader options: samples rank, rank +
+ * worldSize, … of indexed data (shares differ by at most one sample: nothing is padded or
+ * dropped), a stream's rank split otherwise.
+ */
+export function evaluationShard<O extends object>(d: Dataset, shard: Shard, options: O): [Dataset, O] {
+  const { rank, worldSize } = shard;
+  if (worldSize === 1) return [d, options];
+  if (d.kind === 'streaming') return [d, { ...options, rank, worldSize }];
+  const mine = Int32Array.from({ length: Math.max(0, Math.ceil((d.length - rank) / worldSize)) }, (_, k) => rank + k * worldSize);
+  return [subset(d, mine, `rank ${rank} of ${worldSize}`), options];
 }
 
 /** Held-out indices: from the splits file when it exists (checked against the data), else drawn and saved. */

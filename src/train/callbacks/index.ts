@@ -10,3 +10,4 @@ export { ReduceLROnPlateauCallback } from './plateau.js';
 export { ModelCheckpoint, type ModelCheckpointOptions } from './checkpoint.js';
 export { NonFiniteGuard, type NonFiniteGuardOptions } from './nan-guard.js';
 export type { Mode } from './monitor.js';
+export { DataParallelCallback, DataParallelLoss, dataParallelCallbacks, sumAcrossRanks } from './data-parallel.js';
