@@ -152,7 +152,7 @@ describe('tessera commands', () => {
     }
     const r = tessera('data', 'check', alike, '--no-progress');
     assert.equal(r.status, 0, r.stdout);
-    assert.match(r.stdout, /near-duplicates: \d+ pair/);
+    assert.match(r.stdout, /near-duplicates: \d+ file\(s\) look like an earlier one .* in \d+ group/);
     assert.match(r.stdout, /Class imbalance: the largest class has 4× the samples of the smallest/);
     assert.match(r.stdout, /--set train\.classWeights=inverse/);
     assert.match(r.stdout, /--set train\.sampler=weighted/);

@@ -33,10 +33,13 @@ describe('examples/003-image-folder-cnn', () => {
   after(() => tmp.remove());
 
   it('holds out 20%, trains on the rest and prints the test accuracy, far above chance', (t) => {
-    const out = succeeded(runExample('003-image-folder-cnn', [images, '--epochs', '2']));
+    // The article's model sees raw 0–255 pixels (no rescaling), so its first epochs swing hard
+    // (a first-batch loss near 50): after 2 epochs the held-out accuracy is 0.58 or 1.0 depending on
+    // the decoder's last bits (it moved when JPEGs went to the PIL-exact native path); after 3 it is 1.0.
+    const out = succeeded(runExample('003-image-folder-cnn', [images, '--epochs', '3']));
     assert.match(out, /^data: image folder .* \(3 classes, 120 files\); train 96, test 24$/m);
     assert.match(out, /^model: seedImagenet64Cnn, 3 classes, /m);
-    assert.match(out, /^epoch 2\/2: train_loss /m);
+    assert.match(out, /^epoch 3\/3: train_loss /m);
     assert.match(out, /^evaluate: loss \d+\.\d{4} - accuracy \d\.\d{4}$/m);
     const accuracy = printed(out, /^Test accuracy: (\d(?:\.\d+)?)$/m);
     t.diagnostic(`test accuracy ${accuracy}`);
