@@ -53,6 +53,11 @@ export const AugmentConfig = z
     erasing: fraction.default(0),
     mixup: z.number().min(0).default(0),
     cutmix: z.number().min(0).default(0),
+    /**
+     * Test-time flip: the test pass (and `tessera eval`/`predict` of the saved model) averages the
+     * logits of each image and of its mirror image. Default: on when training flips (`hflip`).
+     */
+    testFlip: z.boolean().optional(),
     /** Per-channel mean and std; default: measured on the training set. */
     normalize: z.object({ mean: z.array(z.number()), std: z.array(z.number().positive()) }).strict().optional(),
   })
@@ -98,7 +103,8 @@ export const TrainConfig = z
     optimizer: OptimizerConfig.default(OptimizerConfig.parse({})),
     schedule: ScheduleConfig.default(ScheduleConfig.parse({})),
     labelSmoothing: z.number().min(0).max(0.5).default(0.1),
-    mixedPrecision: z.enum(['off', 'bf16', 'fp16']).default('off'),
+    /** Autocast: 'auto' (the default) is bf16 on a CPU with native bf16 arithmetic, else off (src/runtime/precision.ts); the saved config has the choice. */
+    mixedPrecision: z.enum(['auto', 'off', 'bf16', 'fp16']).default('auto'),
     gradAccumulation: upTo(LIMITS.gradAccumulation, 'batches per optimizer step').default(1),
     clipGradNorm: z.number().positive().optional(),
     ema: z.number().gt(0).lt(1).optional(),

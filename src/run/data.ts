@@ -10,6 +10,7 @@ import { DataPipeline, type DataPipelineSpec } from '../data/pipeline/pipeline.j
 import type { Preprocessing } from '../data/pipeline/preprocessing.js';
 import type { Dataset, IndexedDataset } from '../data/types.js';
 import type { DatasetStats } from '../report/types.js';
+import { resolvePrecision } from '../runtime/precision.js';
 
 export interface RunData {
   classes: readonly string[];
@@ -99,7 +100,10 @@ export async function prepareRun(config: RunConfig, o: { log?: (line: string) =>
     o.log?.(`model: ${model} (chosen for ${chosen.why}; --model to choose)`);
   }
   const data = { ...config.data, imageSize: [image.height, image.width] as [number, number], channels: image.channels, testSplit: pipeline.testSplit };
-  return { config: { ...config, data, model: { ...config.model, name: model } }, pipeline };
+  const precision = resolvePrecision(config.train.mixedPrecision);
+  if (config.train.mixedPrecision === 'auto') o.log?.(`precision: ${precision.why} (--mixed-precision to choose)`);
+  const train = { ...config.train, mixedPrecision: precision.precision };
+  return { config: { ...config, data, model: { ...config.model, name: model }, train }, pipeline };
 }
 
 function splitStats(name: string, d: Dataset | undefined, classes: number): DatasetStats['splits'][number] | undefined {

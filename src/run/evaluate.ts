@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { ClassificationEvaluator, type ClassificationReport } from '../metrics/report.js';
 import type { ZooModel } from '../models/registry.js';
 import { formatRuntimeInfo, runtimeInfo } from '../runtime/info.js';
+import { autocastOf } from '../runtime/precision.js';
 import { galleryItem, writeReport } from '../report/write.js';
 import { REPORT_FORMAT, type EpochRecord, type GalleryItem, type JsonValue, type ReportData } from '../report/types.js';
 import type { Stopped } from '../train/events.js';
@@ -54,6 +55,11 @@ async function pixelsOf(d: IndexedDataset, index: number): Promise<{ image: RawI
   return { image, id: r.id };
 }
 
+/** Whether the run's test pass uses the test-time flip: `augment.testFlip`, by default on when training flips. */
+export function testFlipOf(config: RunConfig): boolean {
+  return config.augment.testFlip ?? config.augment.hflip;
+}
+
 export interface EvaluateAndReportInput {
   dir: string;
   name: string;
@@ -77,8 +83,9 @@ export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunS
   else if (data.test) {
     const evaluator = new ClassificationEvaluator(data.classes.length, { keepHighestLoss: config.gallery });
     // The precision validation ran with, so val_loss and test_loss are computed alike.
-    const precision = config.train.mixedPrecision === 'off' ? false : config.train.mixedPrecision;
-    const rows = await evaluateInto(i.model, data.test, evaluator, { precision });
+    const precision = autocastOf(config.train.mixedPrecision);
+    const flip = testFlipOf(config);
+    const rows = await evaluateInto(i.model, data.test, evaluator, { precision, flip });
     try {
       test = evaluator.report({ classes: [...data.classes] });
     } catch (e) {
@@ -91,7 +98,7 @@ export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunS
         gallery.push(await galleryItem(worst, image, id));
       }
     const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`);
-    if (test) i.log(`test: accuracy ${pct(test.accuracy)}, macro F1 ${pct(test.macro.f1)}, loss ${test.loss?.toFixed(4)} (${test.numSamples} images)`);
+    if (test) i.log(`test: accuracy ${pct(test.accuracy)}, macro F1 ${pct(test.macro.f1)}, loss ${test.loss?.toFixed(4)} (${test.numSamples} images${flip ? ', with the test-time flip' : ''})`);
   }
   const evalSeconds = (performance.now() - t0) / 1000;
   const skipped = (['train', 'val', 'test'] as const).flatMap((split) => (data[split]?.badSamples ?? []).map((b) => ({ id: b.id, reason: b.reason, split })));

@@ -26,6 +26,8 @@ import { manualSeed } from '../tensor/random.js';
 import { tensor } from '../tensor/factories.js';
 import { persist } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { runtimeInfo } from '../runtime/info.js';
+import { autocastOf } from '../runtime/precision.js';
 import { setNumThreads } from '../runtime/threads.js';
 import { describeNames } from '../train/checkpoint.js';
 import { EarlyStopping } from '../train/callbacks/early-stopping.js';
@@ -42,7 +44,7 @@ import { nonFiniteEntries } from '../train/finite.js';
 import { Learner } from '../train/learner.js';
 import { openRunData, prepareRun, type RunData } from './data.js';
 import { buildOptimizer, buildSchedule } from './optim.js';
-import { evaluateAndReport, type RunSummary } from './evaluate.js';
+import { evaluateAndReport, testFlipOf, type RunSummary } from './evaluate.js';
 import { checkBeforeData } from './preflight.js';
 import { openRunDirectory } from './run-dir.js';
 import { saveRunModel, toChannelsLast } from './saved-model.js';
@@ -156,6 +158,9 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
     checkTrainable(data.train, data.stats.splits.find((s) => s.name === 'train')?.count);
     log(`model: ${config.model.name}, ${model.numParameters().toLocaleString('en-US')} parameters`);
     const t = config.train;
+    const info = runtimeInfo();
+    log(`engine: ${info.threads.intraOp} threads, LibTorch's ${info.libtorch.capability ?? 'default'} CPU kernels, ${t.mixedPrecision === 'off' ? 'float32' : `${t.mixedPrecision} autocast`}` +
+      `${t.optimizer.name === 'sgd' ? ', the SGD step as one native call per parameter group (foreach)' : ''}`);
     const optimizer: Optimizer = buildOptimizer(model, t.optimizer);
     owned.push(optimizer);
     const batches = data.train.batchesPerEpoch ?? 1;
@@ -174,7 +179,7 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
     const history = new History({ lrEvery: Math.max(1, Math.floor(batches / 20)) });
     const learner = new Learner({
       model, loss, evalLoss, metrics: [createMetric('accuracy', data.classes.length)],
-      precision: t.mixedPrecision === 'off' ? false : t.mixedPrecision, warn: (m) => log(`warning: ${m}`),
+      precision: autocastOf(t.mixedPrecision), warn: (m) => log(`warning: ${m}`),
     });
     if (resuming) log(`resuming ${dir}`);
     const fit = await learner.fit({
@@ -199,7 +204,7 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
       if (!stopped?.failed) stopped = { reason: `non-finite values in ${describeNames(bad)}`, epoch: stopped?.epoch ?? fit.epochsCompleted, batch: stopped?.batch ?? 0, step: fit.step, failed: true };
       log(`model not saved: non-finite values in ${describeNames(bad)}`);
     } else {
-      saveRunModel(dir, model, { name: config.model.name, options: { classes: data.classes.length, inChannels: data.channels, imageSize: data.height }, preprocessing: data.preprocessing });
+      saveRunModel(dir, model, { name: config.model.name, options: { classes: data.classes.length, inChannels: data.channels, imageSize: data.height }, preprocessing: data.preprocessing, testFlip: testFlipOf(config) });
     }
     return await evaluateAndReport({
       dir,

@@ -58,6 +58,11 @@ test('runTraining fills the run directory and learns the colours', async () => {
   assert.deepEqual(report.dataset.classes, ['blue', 'green', 'red']);
   assert.ok(report.gallery.length > 0 && report.test.confusion.counts.length === 3);
   assert.equal(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).train.epochs, 3, 'the resolved config is saved');
+  // The test-time flip (on by default, as training flips) is saved with the model, so eval repeats the test pass.
+  assert.equal(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')).model.testFlip, true);
+  const again = await evaluateSavedModel(dir);
+  assert.equal(again.report.numSamples, metrics.test_samples);
+  assert.equal(again.report.accuracy, summary.testAccuracy, 'tessera eval gives the run\'s test accuracy');
   assert.ok(memoryStats().liveTensors <= before + 2, 'the run leaves no tensors behind');
 });
 
