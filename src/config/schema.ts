@@ -70,8 +70,11 @@ export const ModelConfig = z
     /** Weights to start from (.pt or .safetensors), loaded by key; a mismatched head is re-initialised. */
     pretrained: z.string().optional(),
     freezeBackbone: z.boolean().default(false),
-    /** Batches in channels_last memory format (NHWC strides: faster convolutions with oneDNN). */
-    channelsLast: z.boolean().default(false),
+    /**
+     * Model and batches in channels_last memory format (NHWC strides: oneDNN's native layout). 'auto'
+     * (the default): on for the zoo models measured faster that way (fashion-net), else off.
+     */
+    channelsLast: z.union([z.boolean(), z.literal('auto')]).default('auto'),
   })
   .strict();
 

@@ -10,6 +10,7 @@ import { DataPipeline, type DataPipelineSpec } from '../data/pipeline/pipeline.j
 import type { Preprocessing } from '../data/pipeline/preprocessing.js';
 import type { Dataset, IndexedDataset } from '../data/types.js';
 import type { DatasetStats } from '../report/types.js';
+import { modelInfo } from '../models/registry.js';
 import { resolvePrecision } from '../runtime/precision.js';
 
 export interface RunData {
@@ -68,7 +69,7 @@ export function pipelineSpec(config: RunConfig, o: { splitsPath?: string } = {})
       sampler: t.sampler,
       weighting: t.classWeights === 'none' ? 'inverse' : t.classWeights,
     },
-    memoryFormat: config.model.channelsLast ? 'channelsLast' : 'contiguous',
+    memoryFormat: config.model.channelsLast === true ? 'channelsLast' : 'contiguous', // 'auto' is resolved by prepareRun
   };
 }
 
@@ -77,6 +78,26 @@ export function chooseModel(image: { channels: 1 | 3; height: number; width: num
   const shape = `${image.channels}×${image.height}×${image.width}`;
   if (image.channels === 1 && Math.max(image.height, image.width) <= 32) return { name: 'fashion-net', why: `${shape} grey images` };
   return { name: 'resnet9', why: `${shape} ${image.channels === 3 ? 'colour' : 'grey'} images (fashion-net is made for 28×28 grey ones)` };
+}
+
+/**
+ * `model.channelsLast` for `model`: 'auto' is the zoo entry's measured preference. The format depends
+ * on the model, which may be chosen from the data the pipeline has just opened, so the pipeline's
+ * spec gets it here, before setup() and the loaders (its only readers) run.
+ */
+export function resolveChannelsLast(requested: boolean | 'auto', model: string, pipeline: DataPipeline): boolean {
+  const channelsLast = requested === 'auto' ? prefersChannelsLast(model) : requested;
+  pipeline.spec.memoryFormat = channelsLast ? 'channelsLast' : 'contiguous';
+  return channelsLast;
+}
+
+/** The zoo's measured preference; false for a name it does not know (its callers report unknown names themselves). */
+function prefersChannelsLast(model: string): boolean {
+  try {
+    return modelInfo(model).channelsLast === true;
+  } catch {
+    return false;
+  }
 }
 
 export interface PreparedRun {
@@ -103,7 +124,9 @@ export async function prepareRun(config: RunConfig, o: { log?: (line: string) =>
   const precision = resolvePrecision(config.train.mixedPrecision);
   if (config.train.mixedPrecision === 'auto') o.log?.(`precision: ${precision.why} (--mixed-precision to choose)`);
   const train = { ...config.train, mixedPrecision: precision.precision };
-  return { config: { ...config, data, model: { ...config.model, name: model }, train }, pipeline };
+  const channelsLast = resolveChannelsLast(config.model.channelsLast, model, pipeline);
+  if (config.model.channelsLast === 'auto' && channelsLast) o.log?.(`memory format: channels_last (${model} trains faster in it; --set model.channelsLast=false to choose)`);
+  return { config: { ...config, data, model: { ...config.model, name: model, channelsLast }, train }, pipeline };
 }
 
 function splitStats(name: string, d: Dataset | undefined, classes: number): DatasetStats['splits'][number] | undefined {

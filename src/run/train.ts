@@ -80,7 +80,7 @@ function buildModel(config: RunConfig, data: RunData, log: (l: string) => void):
     log(`loaded ${r.loaded.length} tensors from ${config.model.pretrained}${r.notes.length ? ` (${r.notes.join('; ')})` : ''}`);
   }
   if (config.model.freezeBackbone) log(`froze ${freezeBackbone(model).length} backbone tensors`);
-  if (config.model.channelsLast) toChannelsLast(model); // the batches come channels_last too (data.ts)
+  if (config.model.channelsLast === true) toChannelsLast(model); // the batches come channels_last too (data.ts)
   return model;
 }
 
@@ -159,7 +159,7 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
     log(`model: ${config.model.name}, ${model.numParameters().toLocaleString('en-US')} parameters`);
     const t = config.train;
     const info = runtimeInfo();
-    log(`engine: ${info.threads.intraOp} threads, LibTorch's ${info.libtorch.capability ?? 'default'} CPU kernels, ${t.mixedPrecision === 'off' ? 'float32' : `${t.mixedPrecision} autocast`}` +
+    log(`engine: ${info.threads.intraOp} thread${info.threads.intraOp === 1 ? "" : "s"}, LibTorch's ${info.libtorch.capability ?? 'default'} CPU kernels, ${t.mixedPrecision === 'off' ? 'float32' : `${t.mixedPrecision} autocast`}` +
       `${t.optimizer.name === 'sgd' ? ', the SGD step as one native call per parameter group (foreach)' : ''}`);
     const optimizer: Optimizer = buildOptimizer(model, t.optimizer);
     owned.push(optimizer);
