@@ -35,7 +35,7 @@ const peerSeeds = flags['peer-seeds'].split(',').filter(Boolean).map(Number);
 const out = flags['out-dir'];
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+const pct = (v: number | null | undefined) => (v == null || !Number.isFinite(v) ? 'n/a' : `${(v * 100).toFixed(2)}%`);
 
 interface Side {
   seconds: number;
@@ -61,7 +61,7 @@ function tessera(seed: number): Side & { dir: string } {
   const ips = report.history.map((h) => h.imagesPerSecond ?? NaN);
   console.log(`tessera seed ${seed}: ${seconds.toFixed(1)} s start to report, test accuracy ${pct(metrics.test_accuracy)}; ` +
     `training ${(ips.reduce((a, b) => a + b, 0) / ips.length).toFixed(0)} img/s (mean of epochs); ` +
-    `val accuracy by epoch ${report.history.map((h) => pct(h.val.accuracy ?? NaN)).join(' ')}`);
+    `val accuracy by epoch ${report.history.map((h) => pct(h.val.accuracy)).join(' ')}`);
   console.log(`  a step (${(step * 1000).toFixed(1)} ms): ${phases.map((t) => `${t.name} ${((t.seconds / step) * 100).toFixed(1)}%`).join(', ')}`);
   console.log(`  whole run: ${report.timing.filter((t) => !t.perBatch).map((t) => `${t.name} ${t.seconds.toFixed(1)} s`).join(', ')}`);
   return { seconds, accuracy: metrics.test_accuracy, dir };
@@ -86,7 +86,7 @@ function peer(seed: number, run: string): Side {
   const r = spawnSync(peerPython(), [join(repoRoot, 'bench', 'peers', 'main_job.py'), '--run', run, '--weights', initialWeights(seed)], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`the peer (seed ${seed}) failed (status ${r.status}):\n${r.stderr}`);
-  const res = JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { test_accuracy: number; images_per_second: number; epochs: { val_accuracy: number }[]; torch: string; threads: number };
+  const res = JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { test_accuracy: number; images_per_second: number; epochs: { val_accuracy: number | null }[]; torch: string; threads: number };
   console.log(`peer seed ${seed} (torch ${res.torch}, ${res.threads} threads): ${seconds.toFixed(1)} s start to result, test accuracy ${pct(res.test_accuracy)}; ` +
     `training ${res.images_per_second.toFixed(0)} img/s; val accuracy by epoch ${res.epochs.map((e) => pct(e.val_accuracy)).join(' ')}`);
   return { seconds, accuracy: res.test_accuracy };

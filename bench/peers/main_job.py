@@ -183,9 +183,9 @@ def main():
             sched.step()
             loss.item()
         train_s = time.perf_counter() - e0
-        val = evaluate(x_va, y_va)
+        val = evaluate(x_va, y_va) if len(x_va) > 0 else None  # data.valSplit 0: no validation, as in Tessera
         epochs.append({"epoch": epoch + 1, "val_accuracy": val, "train_seconds": train_s, "seconds": time.perf_counter() - e0})
-        print(f"peer epoch {epoch + 1}: val {val:.4f}, {train_s:.1f} s training, {len(x_tr) / train_s:.0f} img/s", file=sys.stderr)
+        print(f"peer epoch {epoch + 1}: val {val}, {train_s:.1f} s training, {len(x_tr) / train_s:.0f} img/s", file=sys.stderr)
     train_seconds = time.perf_counter() - t_train
     test = evaluate(x_test, y_test, flip=tta)
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "seed": seed, "bf16": bf16, "tta": tta,
