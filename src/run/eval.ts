@@ -41,7 +41,7 @@ async function runTestSet(dir: string): Promise<{ dataset: Dataset; what: string
 }
 
 export async function evaluateSavedModel(run: string, options: { data?: string } = {}): Promise<EvalResult> {
-  const { model, preprocessing, dir, testFlip } = loadRunModel(run);
+  const { model, preprocessing, dir, testFlip, precision } = loadRunModel(run);
   let close = () => {};
   try {
     let dataset: Dataset;
@@ -63,7 +63,7 @@ export async function evaluateSavedModel(run: string, options: { data?: string }
     const loader = await preprocessing.loader(dataset, { batchSize: 256 });
     const evaluator = new ClassificationEvaluator(classes.length);
     try {
-      await evaluateInto(model, loader, evaluator, { flip: testFlip === true });
+      await evaluateInto(model, loader, evaluator, { flip: testFlip === true, precision: precision ?? false });
     } finally {
       await loader.close();
     }

@@ -21,7 +21,7 @@ export interface Prediction {
 }
 
 export async function predictFiles(runPath: string, files: readonly string[], options: { topK?: number; batchSize?: number } = {}): Promise<Prediction[]> {
-  const { model, preprocessing, testFlip } = loadRunModel(runPath);
+  const { model, preprocessing, testFlip, precision } = loadRunModel(runPath);
   const classes = preprocessing.classes;
   const k = Math.min(options.topK ?? 5, classes.length);
   const pipeline = preprocessing.samplePipeline();
@@ -62,7 +62,7 @@ export async function predictFiles(runPath: string, files: readonly string[], op
           const [v, i] = topk(softmax(out.float(), 1).cpu(), k, 1);
           values = v.data() as Float32Array;
           top = i.data() as BigInt64Array;
-        }, { flip: testFlip === true });
+        }, { flip: testFlip === true, precision: precision ?? false });
         good.forEach((g, row) => {
           rows.set(g.j, Array.from({ length: k }, (_, c) => {
             const index = Number(top[row * k + c]);

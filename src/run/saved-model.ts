@@ -27,7 +27,7 @@ export type SavedModelOptions = z.infer<typeof ModelOptions>;
 const ModelJson = z
   .object({
     format: z.literal(MODEL_FORMAT),
-    model: z.object({ name: z.string().min(1), options: ModelOptions, testFlip: z.boolean().optional() }).strict(),
+    model: z.object({ name: z.string().min(1), options: ModelOptions, testFlip: z.boolean().optional(), precision: z.enum(['bf16', 'fp16']).optional() }).strict(),
     preprocessing: z.unknown(),
   })
   .strict();
@@ -50,11 +50,13 @@ export interface SavedModel {
   preprocessing: Preprocessing;
   /** Test-time flip (config `augment.testFlip`): eval and predict average each image's and its mirror image's logits, as the run's test pass did. */
   testFlip?: boolean;
+  /** The autocast the run's test pass used (absent: float32); eval and predict use it too, so they repeat its numbers. */
+  precision?: 'bf16' | 'fp16';
 }
 
 export function saveRunModel(dir: string, model: Module, saved: SavedModel): void {
   saveStateDict(join(dir, 'model.safetensors'), model);
-  const json = { format: MODEL_FORMAT, model: { name: saved.name, options: saved.options, ...(saved.testFlip ? { testFlip: true } : {}) }, preprocessing: saved.preprocessing.toJSON() };
+  const json = { format: MODEL_FORMAT, model: { name: saved.name, options: saved.options, ...(saved.testFlip ? { testFlip: true } : {}), ...(saved.precision ? { precision: saved.precision } : {}) }, preprocessing: saved.preprocessing.toJSON() };
   writeFileAtomic(join(dir, 'model.json'), [Buffer.from(`${JSON.stringify(json, null, 2)}\n`)]);
 }
 
@@ -87,7 +89,7 @@ export function readModelJson(raw: unknown, where: string): SavedModel {
   const preprocessing = Preprocessing.fromJSON(m.preprocessing, `${where}: preprocessing`);
   if (preprocessing.classes.length !== m.model.options.classes)
     throw new Error(`${where}: the model has ${m.model.options.classes} outputs but preprocessing names ${preprocessing.classes.length} classes`);
-  return { name: m.model.name, options: m.model.options, preprocessing, ...(m.model.testFlip ? { testFlip: true } : {}) };
+  return { name: m.model.name, options: m.model.options, preprocessing, ...(m.model.testFlip ? { testFlip: true } : {}), ...(m.model.precision ? { precision: m.model.precision } : {}) };
 }
 
 /**

@@ -159,6 +159,7 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
     log(`model: ${config.model.name}, ${model.numParameters().toLocaleString('en-US')} parameters`);
     const t = config.train;
     const info = runtimeInfo();
+    const precision = autocastOf(t.mixedPrecision);
     log(`engine: ${info.threads.intraOp} thread${info.threads.intraOp === 1 ? "" : "s"}, LibTorch's ${info.libtorch.capability ?? 'default'} CPU kernels, ${t.mixedPrecision === 'off' ? 'float32' : `${t.mixedPrecision} autocast`}` +
       `${t.optimizer.name === 'sgd' ? ', the SGD step as one native call per parameter group (foreach)' : ''}`);
     const optimizer: Optimizer = buildOptimizer(model, t.optimizer);
@@ -179,7 +180,7 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
     const history = new History({ lrEvery: Math.max(1, Math.floor(batches / 20)) });
     const learner = new Learner({
       model, loss, evalLoss, metrics: [createMetric('accuracy', data.classes.length)],
-      precision: autocastOf(t.mixedPrecision), warn: (m) => log(`warning: ${m}`),
+      precision, warn: (m) => log(`warning: ${m}`),
     });
     if (resuming) log(`resuming ${dir}`);
     const fit = await learner.fit({
@@ -204,7 +205,7 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
       if (!stopped?.failed) stopped = { reason: `non-finite values in ${describeNames(bad)}`, epoch: stopped?.epoch ?? fit.epochsCompleted, batch: stopped?.batch ?? 0, step: fit.step, failed: true };
       log(`model not saved: non-finite values in ${describeNames(bad)}`);
     } else {
-      saveRunModel(dir, model, { name: config.model.name, options: { classes: data.classes.length, inChannels: data.channels, imageSize: data.height }, preprocessing: data.preprocessing, testFlip: testFlipOf(config) });
+      saveRunModel(dir, model, { name: config.model.name, options: { classes: data.classes.length, inChannels: data.channels, imageSize: data.height }, preprocessing: data.preprocessing, testFlip: testFlipOf(config), ...(precision ? { precision } : {}) });
     }
     return await evaluateAndReport({
       dir,
