@@ -101,7 +101,7 @@ export const ScheduleConfig = z
 
 export const TrainConfig = z
   .object({
-    epochs: upTo(LIMITS.epochs, 'passes over the data').default(8),
+    epochs: upTo(LIMITS.epochs, 'passes over the data').default(9),
     batchSize: upTo(LIMITS.batchSize, 'images per step').default(128),
     optimizer: OptimizerConfig.default(OptimizerConfig.parse({})),
     schedule: ScheduleConfig.default(ScheduleConfig.parse({})),

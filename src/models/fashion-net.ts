@@ -1,5 +1,5 @@
 // FashionNet: the default model of Tessera's main job, Fashion-MNIST (28×28×1, 10 classes) trained
-// on two CPU cores in about ten minutes. A ResNet-9 shrunk to 28×28 (Page's DAWNBench recipe: few
+// on two CPU cores in about five minutes (bf16, channels_last; README and BENCHMARKS.md). A ResNet-9 shrunk to 28×28 (Page's DAWNBench recipe: few
 // layers, wide enough, BN everywhere, residuals on the cheap low-resolution maps):
 //
 //   stem   conv 1→w0 @28×28
