@@ -4,10 +4,10 @@
 // are checked against PyTorch in test/models.
 //
 //   node dist/bench/model-throughput.js [--model fashion-net] [--threads 2] [--batch 128] [--steps 20]
-//        [--warmup 3] [--size 28] [--channels 1] [--channelsLast] [--widths 32,64,128] [--plain]
+//        [--warmup 3] [--size 28] [--channels 1] [--channelsLast] [--bf16] [--widths 32,64,128] [--plain]
 import { parseArgs } from 'node:util';
 
-import { manualSeed, models, nn, optim, randint, randn, scope, setNumThreads, type Tensor } from '../src/index.js';
+import { autocast, manualSeed, models, nn, optim, randint, randn, scope, setNumThreads, type Tensor } from '../src/index.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -21,6 +21,7 @@ const { values: a } = parseArgs({
     channelsLast: { type: 'boolean', default: false },
     widths: { type: 'string' },
     plain: { type: 'boolean', default: false },
+    bf16: { type: 'boolean', default: false },
   },
 });
 setNumThreads(Number(a.threads));
@@ -39,18 +40,23 @@ const y = randint(0, 10, [batch]);
 const step = () =>
   scope(() => {
     opt.zeroGrad();
-    const loss = nn.functional.crossEntropy(model.forward(x), y);
+    const forward = () => nn.functional.crossEntropy(model.forward(x), y);
+    const loss = a.bf16 ? autocast(forward, { dtype: 'bfloat16' }) : forward();
     loss.backward();
     opt.step();
     return loss.item() as number;
   });
 for (let i = 0; i < Number(a.warmup); i++) step();
 const t0 = process.hrtime.bigint();
+const cpu0 = process.cpuUsage();
 for (let i = 0; i < Number(a.steps); i++) step();
 const s = Number(process.hrtime.bigint() - t0) / 1e9;
+// CPU time of all threads: on a busy machine it still says what a step costs (wall time does not).
+const cpu = process.cpuUsage(cpu0);
+const cpuMs = (cpu.user + cpu.system) / 1000 / Number(a.steps);
 const ips = (Number(a.steps) * batch) / s;
 const label = a.widths || a.plain ? `fashion-net(widths=${a.widths ?? '32,64,128'}${a.plain ? ', plain' : ''})` : a.model;
 console.log(
-  `RESULT ${label}: ${model.numParameters()} parameters, batch ${batch}, ${a.threads} threads${a.channelsLast ? ', channels_last' : ''}: ` +
-    `${ips.toFixed(0)} images/s (${((s / Number(a.steps)) * 1000).toFixed(1)} ms/step); one 60k-image epoch ≈ ${(60000 / ips).toFixed(0)} s`,
+  `RESULT ${label}: ${model.numParameters()} parameters, batch ${batch}, ${a.threads} threads${a.channelsLast ? ', channels_last' : ''}${a.bf16 ? ', bf16 autocast' : ''}: ` +
+    `${ips.toFixed(0)} images/s (${((s / Number(a.steps)) * 1000).toFixed(1)} ms/step, CPU ${cpuMs.toFixed(1)} ms/step); one 60k-image epoch ≈ ${(60000 / ips).toFixed(0)} s`,
 );

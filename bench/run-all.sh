@@ -11,8 +11,7 @@
 #
 # A flag is passed only to the benches whose --help lists it (data-pipeline and jpeg-kernel are
 # one core by design and take no --threads; model-throughput takes neither); run-all says which it
-# left out. Note that --reps N makes time-to-accuracy train N times per side (about 2 minutes a
-# training run).
+# left out.
 #
 # Exit status: 0 when every bench ran, printed its RESULT line and exited 0 (numerics agree, no
 # leak), 1 otherwise.
@@ -24,10 +23,10 @@ if [ ! -f build/Release/tessera.node ]; then
   exit 1
 fi
 # Engine benches (under a minute each), then data and trainer benches (10 s to 2 minutes each).
-fast_benches="op-overhead train-mlp train-cnn train-mlp-nn train-cnn-nn
+fast_benches="op-overhead train-mlp train-cnn train-mlp-nn train-cnn-nn optimizer-step
   data-pipeline jpeg-kernel data-fashion-mnist data-setup data-packed data-folder data-eval data-packed-jpeg trainer-overhead model-throughput"
-# ResNet-18 at batch 128 takes 1-2 s a step on 2 cores: 2-6 minutes each. time-to-accuracy trains
-# the seeds' CNN on Fashion-MNIST for up to 6 epochs on each side: 3-5 minutes.
+# ResNet-18 at batch 128 takes 1-2 s a step on 2 cores: 2-6 minutes each. time-to-accuracy runs the
+# main job (tessera train) for seeds 0, 1, 2 and its PyTorch peer once: about 20-25 minutes.
 # train-unet and train-dcgan (segmentation and GAN steps) take about a second a step: 1-2 minutes each.
 # The serving benches (tessera serve under autocannon on loopback) take 2-4 minutes each.
 # data-camera writes 64 photos of 4000×3000 (about a minute) and decodes them on both sides.

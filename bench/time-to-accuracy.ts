@@ -1,195 +1,110 @@
-// Time to accuracy (issue 5, item 10): wall time until Fashion-MNIST test accuracy first reaches 91%
-// and 92%, training the seeds' CNN (`seed-mnist-cnn`: conv32-pool-conv64-pool-conv128-pool →
-// dense128 → dense10, Keras init) with Adam (lr 1e-3), batch 64, inputs /255, no augmentation,
-// cross-entropy, test accuracy evaluated after every epoch, at most --epochs epochs.
+// Time to accuracy, the main job (issue 13): `tessera train` with the default recipe, timed as a
+// user meets it — from starting the command to the report written — for each seed, then its peer:
+// the same recipe in PyTorch from Python (bench/peers/main_job.py), timed the same way (from
+// starting the process to its test result), on the same threads.
 //
-// Tessera: Learner.fit over a DataLoader (shuffle) on tensorDataset(), metrics [accuracy] (train and
-// test), the test set as `val`. Peer (bench/peers/time_to_accuracy.py): the same model built in
-// PyTorch, torch.optim.Adam, torch DataLoader over a TensorDataset, the same per-epoch loop with
-// train loss/accuracy and a no_grad test pass. Both run with --threads intra-op threads.
+// The peer reads the recipe from Tessera's run directory (config.json: epochs, batch, SGD, one-cycle,
+// label smoothing, mixed precision, validation share, crop/flip, test-time flip, threads, seed;
+// model.json: the normalisation Tessera measured) and starts from the initial weights Tessera's
+// fashion-net gets for that seed (written here: manualSeed(seed), then createModel, as `tessera
+// train` does). Its data order and crop/flip draws are torch's (same distributions, not the same
+// draws), so its accuracy is its own: both sides' are printed.
 //
-// Same start, same data order: the peer loads Tessera's initial weights and each epoch's shuffled
-// order (written to a temp dir), so both sides do the same arithmetic and need the same number of
-// epochs; what differs is only how fast each gets there. Both per-epoch accuracy lists are printed
-// (the numerics check). The clock starts just before training (data in memory, model built) and
-// stops at the end of the evaluation pass after which accuracy first reaches the threshold;
-// evaluation time is included on both sides. Both stop once the highest threshold is reached.
+// Per seed: wall seconds, test accuracy, training images/s, and where a training step's time goes
+// (the trainer's per-batch phases from report.json: data wait, forward, backward, optimizer,
+// callbacks). RESULT: runs per hour (3600 / mean seconds) over the seeds both sides ran; ratio =
+// peer seconds / Tessera seconds (> 1: Tessera is faster); the line before it says whether each side
+// reached the --target accuracy on every run.
 //
-// RESULT: seconds to 91% for each side; ratio = peer seconds / Tessera seconds (> 1: Tessera is
-// faster). The 92% numbers are printed on the line before. `--from-run runs/<name>` also reports
-// when a `tessera train` run (the default recipe) first logged ≥ 93% validation accuracy.
-//
-//   node dist/bench/time-to-accuracy.js [--epochs 6] [--reps 1] [--batch 64] [--threads N] [--from-run runs/x]
-//        [--samples 60000]   (fewer: a quick check that the script runs; not a measurement)
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+//   node dist/bench/time-to-accuracy.js [--seeds 0,1,2] [--peer-seeds 0] [--threads N] [--target 0.93]
+//        [--out-dir /tmp/tessera-tta] [--args "--epochs 1"]   (extra `tessera train` flags: a quick check, not a measurement)
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { DataLoader, tensorDataset } from '../src/data/loader/index.js';
-import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, loadFashionMnist } from '../src/data/sources/fashion-mnist.js';
-import { Accuracy } from '../src/metrics/index.js';
 import { createModel } from '../src/models/registry.js';
-import { crossEntropy } from '../src/nn/losses.js';
-import { Adam } from '../src/optim/index.js';
-import { manualSeed, memoryStats, scope, setNumThreads, type Tensor } from '../src/index.js';
-import { cancelFit, type TrainContext } from '../src/train/events.js';
-import { Learner } from '../src/train/learner.js';
-import { defaultThreads, describeEngines, interleaveN, parseFlags, Peer, type PeerInfo } from './lib/harness.js';
+import { manualSeed, scope } from '../src/index.js';
+import { defaultThreads, parseFlags, peerPython, repoRoot, resultLine } from './lib/harness.js';
 
 const flags = parseFlags(
-  { epochs: 6, reps: 1, batch: 64, 'eval-batch': 1000, lr: 1e-3, samples: 60_000, threads: defaultThreads(), seed: 0, 'from-run': '' },
-  'node dist/bench/time-to-accuracy.js: seconds to 91% / 92% Fashion-MNIST test accuracy, seeds\' CNN + Adam, Tessera Learner vs PyTorch',
+  { seeds: '0,1,2', 'peer-seeds': '0', threads: defaultThreads(), target: 0.93, 'out-dir': '/tmp/tessera-time-to-accuracy', args: '' },
+  'node dist/bench/time-to-accuracy.js: the main job (`tessera train`, default recipe) per seed, start to report, and its PyTorch peer',
 );
-const THRESHOLDS = [0.91, 0.92] as const;
-const TOP = THRESHOLDS[THRESHOLDS.length - 1] as number;
-setNumThreads(flags.threads);
+const seeds = flags.seeds.split(',').filter(Boolean).map(Number);
+const peerSeeds = flags['peer-seeds'].split(',').filter(Boolean).map(Number);
+const out = flags['out-dir'];
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+const pct = (v: number | null | undefined) => (v == null || !Number.isFinite(v) ? 'n/a' : `${(v * 100).toFixed(2)}%`);
 
-interface EpochPoint {
-  epoch: number;
-  /** Seconds since training started, at the end of this epoch's evaluation. */
+interface Side {
   seconds: number;
-  test_accuracy: number;
-  train_loss: number;
+  accuracy: number;
 }
 
-/** Seconds until accuracy first reached `thr`, and at which epoch (1-based); undefined if never. */
-function firstReach(points: readonly EpochPoint[], thr: number): { seconds: number; epoch: number } | undefined {
-  const p = points.find((q) => q.test_accuracy >= thr);
-  return p && { seconds: p.seconds, epoch: p.epoch + 1 };
+/** `tessera train --seed s`: wall seconds from spawn to exit (report written), and what the run recorded. */
+function tessera(seed: number): Side & { dir: string } {
+  const name = `main-s${seed}`;
+  const args = ['bin/tessera.js', 'train', '--seed', String(seed), '--threads', String(flags.threads), '--out-dir', out, '--name', name, ...flags.args.split(' ').filter(Boolean)];
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`tessera train (seed ${seed}) failed (status ${r.status}):\n${r.stderr}`);
+  const dir = join(out, name);
+  const metrics = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as { test_accuracy: number };
+  const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as {
+    history: { epoch: number; val: { accuracy?: number }; seconds?: number; imagesPerSecond?: number }[];
+    timing: { name: string; seconds: number; perBatch?: boolean }[];
+  };
+  const phases = report.timing.filter((t) => t.perBatch);
+  const step = phases.reduce((a, t) => a + t.seconds, 0);
+  const ips = report.history.map((h) => h.imagesPerSecond ?? NaN);
+  console.log(`tessera seed ${seed}: ${seconds.toFixed(1)} s start to report, test accuracy ${pct(metrics.test_accuracy)}; ` +
+    `training ${(ips.reduce((a, b) => a + b, 0) / ips.length).toFixed(0)} img/s (mean of epochs); ` +
+    `val accuracy by epoch ${report.history.map((h) => pct(h.val.accuracy)).join(' ')}`);
+  console.log(`  a step (${(step * 1000).toFixed(1)} ms): ${phases.map((t) => `${t.name} ${((t.seconds / step) * 100).toFixed(1)}%`).join(', ')}`);
+  console.log(`  whole run: ${report.timing.filter((t) => !t.perBatch).map((t) => `${t.name} ${t.seconds.toFixed(1)} s`).join(', ')}`);
+  return { seconds, accuracy: metrics.test_accuracy, dir };
 }
 
-const describeReach = (r: { seconds: number; epoch: number } | undefined) => (r ? `${r.seconds.toFixed(1)} s (epoch ${r.epoch})` : `not reached in ${flags.epochs} epochs`);
-
-/** The default recipe's time to 93% from a `tessera train` run directory (optional). */
-function fromRun(dir: string): void {
-  const log = join(dir, 'log.jsonl');
-  if (!existsSync(log)) throw new Error(`--from-run ${dir}: no log.jsonl there (a run directory of \`tessera train\`)`);
-  const rows = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r['kind'] === 'epoch');
-  const config = existsSync(join(dir, 'config.json')) ? (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model?: { name?: string } }) : {};
-  const metrics = existsSync(join(dir, 'metrics.json')) ? (JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as { test_accuracy?: number; train_seconds?: number }) : {};
-  let seconds = 0;
-  let reached: string | undefined;
-  for (const r of rows) {
-    seconds += Number(r['epoch_time'] ?? NaN);
-    if (reached === undefined && Number(r['val_accuracy']) >= 0.93) reached = `epoch ${Number(r['epoch']) + 1}, after ${seconds.toFixed(0)} s of training (sum of epoch_time; validation passes not included)`;
-  }
-  const best = Math.max(...rows.map((r) => Number(r['val_accuracy'] ?? NaN)).filter(Number.isFinite));
-  console.log(`default recipe (${dir}, model ${config.model?.name ?? '?'}, ${rows.length} epochs logged): validation accuracy >= 93% ${reached ? `first at ${reached}` : `not reached (best ${(best * 100).toFixed(2)}%)`}` +
-    (metrics.test_accuracy !== undefined ? `; final test accuracy ${(metrics.test_accuracy * 100).toFixed(2)}%, whole run ${metrics.train_seconds?.toFixed(0)} s` : '; run not finished (no metrics.json)'));
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-tta-'));
-const peer = Peer.start('time_to_accuracy.py');
-let failed = false;
-try {
-  const rawTrain = loadFashionMnist('train');
-  const rawTest = loadFashionMnist('test');
-  // --samples N trains on the first N images only (a quick check of the script, not a measurement).
-  const n = Math.min(flags.samples, rawTrain.count);
-  const train = tensorDataset(rawTrain.images.subarray(0, n * 784), rawTrain.labels.subarray(0, n), { shape: [n, 28, 28], classes: FASHION_MNIST_CLASSES, name: 'fashion-mnist/train' });
-  const test = tensorDataset(rawTest.images, rawTest.labels, { shape: [rawTest.count, 28, 28], classes: FASHION_MNIST_CLASSES, name: 'fashion-mnist/test' });
-  const trainLoader = new DataLoader(train, { batchSize: flags.batch, shuffle: true, seed: flags.seed });
-  const testLoader = new DataLoader(test, { batchSize: flags['eval-batch'] });
-
-  // The initial weights and every epoch's order, for the peer.
-  manualSeed(flags.seed);
-  const init = createModel('seed-mnist-cnn');
-  const params: { name: string; shape: number[]; file: string }[] = [];
+/** fashion-net's initial weights for `seed`, as `tessera train` makes them, as raw float32 + a layout file. */
+function initialWeights(seed: number): string {
+  const path = join(out, `init-s${seed}.f32`);
   scope(() => {
-    for (const [i, [name, t]] of [...init.stateDict()].entries()) {
-      const file = `p${i}.f32`;
-      writeFileSync(join(dir, file), t.contiguous().data() as Float32Array);
-      params.push({ name, shape: [...t.shape], file });
-    }
-  });
-  const orders = new Int32Array(flags.epochs * train.length);
-  for (let e = 0; e < flags.epochs; e++) orders.set((trainLoader.sampler as NonNullable<typeof trainLoader.sampler>).indices(e), e * train.length);
-  writeFileSync(join(dir, 'orders.i32'), orders);
-  const info = await peer.call<PeerInfo & { model: string }>('init', {
-    threads: flags.threads, data: FASHION_MNIST_DIR, dir, params, epochs: flags.epochs, batch: flags.batch, eval_batch: flags['eval-batch'], lr: flags.lr, samples: n,
-  });
-  console.log(`seed-mnist-cnn (${init.numParameters().toLocaleString('en-US')} parameters), Adam lr ${flags.lr}, batch ${flags.batch}, inputs /255, test accuracy after every epoch (batches of ${flags['eval-batch']}), at most ${flags.epochs} epochs`);
-  console.log(describeEngines(peer, info));
-  console.log(`PyTorch model: ${info.model}`);
-
-  const ours = async (): Promise<EpochPoint[]> => {
-    const model = createModel('seed-mnist-cnn');
-    model.loadStateDict(init.stateDict());
-    const optimizer = new Adam(model.parameters(), { lr: flags.lr });
-    const points: EpochPoint[] = [];
-    const t0 = performance.now();
-    const learner = new Learner({ model, loss: (o: Tensor, y: Tensor) => crossEntropy(o, y), metrics: [new Accuracy(10)] });
-    await learner.fit({
-      train: trainLoader, val: testLoader, epochs: flags.epochs, optimizer, seed: flags.seed,
-      callbacks: [{
-        name: 'timeToAccuracy',
-        afterEpoch(ctx: TrainContext) {
-          const acc = ctx.logs['val_accuracy'] as number;
-          points.push({ epoch: ctx.epoch, seconds: (performance.now() - t0) / 1000, test_accuracy: acc, train_loss: ctx.logs['train_loss'] as number });
-          return acc >= TOP ? cancelFit(`reached ${TOP * 100}%`) : undefined;
-        },
-      }],
-    });
-    optimizer.dispose();
+    manualSeed(seed);
+    const model = createModel('fashion-net', { classes: 10, inChannels: 1, imageSize: 28 });
+    const entries = [...model.stateDict()].filter(([, t]) => t.dtype === 'float32');
+    writeFileSync(`${path}.json`, JSON.stringify(entries.map(([k, t]) => [k, t.shape])));
+    writeFileSync(path, Buffer.concat(entries.map(([, t]) => Buffer.from((t.contiguous().data() as Float32Array).slice().buffer))));
     model.dispose();
-    return points;
-  };
-  const theirs = async (): Promise<EpochPoint[]> => (await peer.call<{ points: EpochPoint[] }>('run', { stop_at: TOP })).points;
-
-  const runs: EpochPoint[][][] = [[], []];
-  const live = memoryStats().liveTensors;
-  const r = await interleaveN({
-    reps: flags.reps,
-    pids: () => [process.pid, peer.pid],
-    sides: [
-      { label: 'Tessera', run: async () => { const p = await ours(); runs[0]?.push(p); return firstReach(p, THRESHOLDS[0])?.seconds ?? Infinity; } },
-      { label: 'PyTorch', run: async () => { const p = await theirs(); runs[1]?.push(p); return firstReach(p, THRESHOLDS[0])?.seconds ?? Infinity; } },
-    ],
-    maxRedo: 0, // a repetition is a whole training run: too long to redo; the load is reported instead
-    onRep: (i, k, _v, pct) => {
-      const p = (runs[k] as EpochPoint[][])[i] as EpochPoint[];
-      console.log(`run ${i + 1} ${k === 0 ? 'Tessera' : 'PyTorch'} (other processes: ${pct.toFixed(1)}% of the machine):`);
-      for (const q of p) console.log(`  epoch ${q.epoch + 1}: ${q.seconds.toFixed(1)} s, train loss ${q.train_loss.toFixed(4)}, test accuracy ${(q.test_accuracy * 100).toFixed(2)}%`);
-    },
   });
-  if (memoryStats().liveTensors !== live) {
-    console.log(`LEAK: ${memoryStats().liveTensors - live} tensors left alive by the training runs`);
-    failed = true;
-  }
-  const worstLoad = Math.max(...r.loads.flat());
-  console.log(`machine load from other processes: at most ${worstLoad.toFixed(1)}% of the machine during a run${worstLoad > 10 ? ' — WARNING: busy machine, timings unreliable' : ''}`);
-
-  // Same arithmetic on both sides: the per-epoch accuracies should agree (float reductions may drift slightly).
-  const [o0, p0] = [runs[0]?.[0] ?? [], runs[1]?.[0] ?? []];
-  const drift = Math.max(0, ...o0.slice(0, p0.length).map((q, i) => Math.abs(q.test_accuracy - (p0[i] as EpochPoint).test_accuracy)));
-  console.log(`numerics: same initial weights and batch order; largest per-epoch test accuracy difference ${(drift * 100).toFixed(2)} points${drift > 0.005 ? ' — WARNING: the two trainings diverged' : ''}`);
-
-  // Medians over repetitions (one repetition by default) of the time to each threshold.
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
-  const reach = (k: number, thr: number) => median((runs[k] as EpochPoint[][]).map((p) => firstReach(p, thr)?.seconds ?? Infinity));
-  const fmtS = (s: number) => (Number.isFinite(s) ? Number(s.toPrecision(6)).toString() : 'not-reached');
-  const line = (name: string, thr: number) => {
-    const [a, b] = [reach(0, thr), reach(1, thr)];
-    const ratio = Number.isFinite(a) && Number.isFinite(b) ? (b / a).toFixed(3) : 'n/a';
-    return `name=${name} ours=${fmtS(a)} peer=${fmtS(b)} ratio=${ratio} unit=s`;
-  };
-  for (const thr of THRESHOLDS)
-    console.log(`time to ${thr * 100}%: Tessera ${describeReach(firstReach(o0, thr))}, PyTorch ${describeReach(firstReach(p0, thr))}`);
-  // Whatever the thresholds, both sides trained the same epochs with the same accuracies: their
-  // time for the common epochs compares the same work (reported for information, not in RESULT).
-  const common = Math.min(o0.length, p0.length);
-  if (common > 0) {
-    const [a, b] = [(o0[common - 1] as EpochPoint).seconds, (p0[common - 1] as EpochPoint).seconds];
-    console.log(`the first ${common} epoch(s), training and evaluation (run 1): Tessera ${a.toFixed(1)} s, PyTorch ${b.toFixed(1)} s, speed-up ${(b / a).toFixed(3)}x`);
-  }
-  if (flags['from-run']) fromRun(flags['from-run']);
-  console.log(`time-to-92 ${line('time-to-accuracy-92', 0.92)}`);
-  console.log(`RESULT ${line('time-to-accuracy', 0.91)}`);
-  init.dispose();
-  train.dispose();
-  test.dispose();
-} finally {
-  await peer.close();
-  rmSync(dir, { recursive: true, force: true });
+  return path;
 }
-if (failed) process.exitCode = 1;
+
+function peer(seed: number, run: string): Side {
+  const t0 = performance.now();
+  const r = spawnSync(peerPython(), [join(repoRoot, 'bench', 'peers', 'main_job.py'), '--run', run, '--weights', initialWeights(seed)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`the peer (seed ${seed}) failed (status ${r.status}):\n${r.stderr}`);
+  const res = JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { test_accuracy: number; images_per_second: number; epochs: { val_accuracy: number | null }[]; torch: string; threads: number };
+  console.log(`peer seed ${seed} (torch ${res.torch}, ${res.threads} threads): ${seconds.toFixed(1)} s start to result, test accuracy ${pct(res.test_accuracy)}; ` +
+    `training ${res.images_per_second.toFixed(0)} img/s; val accuracy by epoch ${res.epochs.map((e) => pct(e.val_accuracy)).join(' ')}`);
+  return { seconds, accuracy: res.test_accuracy };
+}
+
+const ours = new Map<number, Side & { dir: string }>();
+for (const s of seeds) ours.set(s, tessera(s));
+const theirs: Side[] = [];
+for (const s of peerSeeds) {
+  const run = ours.get(s) ?? tessera(s);
+  ours.set(s, run);
+  theirs.push(peer(s, run.dir));
+}
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const all = [...ours.values()];
+const reached = (xs: Side[]) => `${xs.filter((x) => x.accuracy >= flags.target).length}/${xs.length} runs ≥ ${pct(flags.target)}`;
+console.log(`time-to-accuracy: tessera ${all.map((o) => `${o.seconds.toFixed(0)} s / ${pct(o.accuracy)}`).join(', ')} (${reached(all)}, worst ${Math.max(...all.map((o) => o.seconds)).toFixed(0)} s); ` +
+  `peer ${theirs.map((o) => `${o.seconds.toFixed(0)} s / ${pct(o.accuracy)}`).join(', ')} (${reached(theirs)}); ${flags.threads} threads`);
+// Only the seeds both sides ran are compared.
+const common = peerSeeds.map((s) => ours.get(s) as Side);
+console.log(resultLine('time-to-accuracy', 3600 / mean(common.map((o) => o.seconds)), 3600 / mean(theirs.map((o) => o.seconds)), 'runs/h'));

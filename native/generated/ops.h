@@ -386,4 +386,7 @@ napi_value op_promote_types(napi_env env, napi_callback_info info);
 napi_value op_requires_grad_(napi_env env, napi_callback_info info);
 napi_value op_set_data(napi_env env, napi_callback_info info);
 napi_value op_retain_grad(napi_env env, napi_callback_info info);
+napi_value op__foreach_add__List(napi_env env, napi_callback_info info);
+napi_value op__foreach_add_List(napi_env env, napi_callback_info info);
+napi_value op__foreach_mul__Scalar(napi_env env, napi_callback_info info);
 }  // namespace tessera::generated

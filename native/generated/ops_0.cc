@@ -1126,4 +1126,15 @@ napi_value op_set_data(napi_env env, napi_callback_info info) {
   });
 }
 
+// _foreach_mul_.Scalar(Tensor(a!)[] self, Scalar scalar) -> ()
+napi_value op__foreach_mul__Scalar(napi_env env, napi_callback_info info) {
+  return guard(env, "_foreach_mul_.Scalar", [&]() -> napi_value {
+    Args a(env, info, 2);
+    std::vector<at::Tensor> a_self = to_tensor_list(env, a[0], "self");
+    at::Scalar a_scalar = to_scalar(env, a[1], "scalar");
+    at::_foreach_mul_(a_self, a_scalar);
+    return nullptr;
+  });
+}
+
 }  // namespace tessera::generated

@@ -1089,4 +1089,16 @@ napi_value op_promote_types(napi_env env, napi_callback_info info) {
   });
 }
 
+// _foreach_add_.List(Tensor(a!)[] self, Tensor[] other, *, Scalar alpha=1) -> ()
+napi_value op__foreach_add__List(napi_env env, napi_callback_info info) {
+  return guard(env, "_foreach_add_.List", [&]() -> napi_value {
+    Args a(env, info, 3);
+    std::vector<at::Tensor> a_self = to_tensor_list(env, a[0], "self");
+    std::vector<at::Tensor> a_other = to_tensor_list(env, a[1], "other");
+    at::Scalar a_alpha = present(env, a[2]) ? at::Scalar(to_scalar(env, a[2], "alpha")) : at::Scalar(at::Scalar(int64_t(1)));
+    at::_foreach_add_(a_self, a_other, a_alpha);
+    return nullptr;
+  });
+}
+
 }  // namespace tessera::generated

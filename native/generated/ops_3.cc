@@ -1103,4 +1103,19 @@ napi_value op_requires_grad_(napi_env env, napi_callback_info info) {
   });
 }
 
+// _foreach_add.List(Tensor[] self, Tensor[] other, *, Scalar alpha=1) -> Tensor[]
+napi_value op__foreach_add_List(napi_env env, napi_callback_info info) {
+  return guard(env, "_foreach_add.List", [&]() -> napi_value {
+    Args a(env, info, 3);
+    std::vector<at::Tensor> a_self = to_tensor_list(env, a[0], "self");
+    std::vector<at::Tensor> a_other = to_tensor_list(env, a[1], "other");
+    at::Scalar a_alpha = present(env, a[2]) ? at::Scalar(to_scalar(env, a[2], "alpha")) : at::Scalar(at::Scalar(int64_t(1)));
+    auto r = at::_foreach_add(a_self, a_other, a_alpha);
+    std::vector<napi_value> out;
+    out.reserve(r.size());
+    for (auto& t : r) out.push_back(wrap_tensor(env, std::move(t)));
+    return make_array(env, out);
+  });
+}
+
 }  // namespace tessera::generated

@@ -5,7 +5,7 @@
 
 namespace tessera {
 
-// 382 ops
+// 385 ops
 void register_generated_ops(napi_env env, napi_value exports) {
   static const napi_property_descriptor props[] = {
       {"add$Tensor", nullptr, generated::op_add_Tensor, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -390,6 +390,9 @@ void register_generated_ops(napi_env env, napi_value exports) {
       {"requires_grad_", nullptr, generated::op_requires_grad_, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"set_data", nullptr, generated::op_set_data, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"retain_grad", nullptr, generated::op_retain_grad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"_foreach_add_$List", nullptr, generated::op__foreach_add__List, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"_foreach_add$List", nullptr, generated::op__foreach_add_List, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"_foreach_mul_$Scalar", nullptr, generated::op__foreach_mul__Scalar, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   NAPI_OK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
 }

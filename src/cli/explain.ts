@@ -8,7 +8,7 @@ import { InvalidArgumentError } from 'commander';
 
 import { DataPipeline } from '../data/pipeline/pipeline.js';
 import { SOURCE_FORMS } from '../data/pipeline/source.js';
-import { chooseModel, pipelineSpec } from '../run/data.js';
+import { chooseModel, pipelineSpec, resolveChannelsLast } from '../run/data.js';
 import { taskOf } from '../run/tasks/index.js';
 import { resolveTransfer } from '../run/transfer.js';
 import { addConfigFlags, type CommonFlags, configFromFlags } from './train.js';
@@ -51,6 +51,7 @@ async function runExplain(source: string, flags: ExplainFlags, h: ExplainHelpers
   let p: DataPipeline | undefined;
   try {
     p = await DataPipeline.open({ ...pipelineSpec(config), normalizationSamples: 256 });
+    resolveChannelsLast(config.model.channelsLast, config.model.name === 'auto' ? chooseModel(p.resolveImage()).name : config.model.name, p);
     await p.setup();
   } catch (e) {
     p?.close();

@@ -25,7 +25,7 @@ export const SHORTHANDS: readonly Shorthand[] = [
   { flag: '--label-smoothing <x>', path: 'train.labelSmoothing', help: 'label smoothing of the cross-entropy' },
   { flag: '--seed <n>', path: 'train.seed', help: 'seed for weights, order and augmentation' },
   { flag: '--threads <n>', path: 'train.threads', help: 'LibTorch threads (default: every core)' },
-  { flag: '--mixed-precision <mode>', path: 'train.mixedPrecision', help: 'off, bf16 (CPU/CUDA) or fp16 (CUDA)', text: true },
+  { flag: '--mixed-precision <mode>', path: 'train.mixedPrecision', help: 'auto (bf16 where the CPU has native bf16), off, bf16 (CPU/CUDA) or fp16 (CUDA)', text: true },
   { flag: '--val-split <x>', path: 'data.valSplit', help: 'share of the training set held out for validation' },
   { flag: '--test <source>', path: 'data.test', help: 'a separate test set', text: true },
   { flag: '--workers <n>', path: 'data.workers', help: 'decoding/augmentation worker threads' },

@@ -62,6 +62,12 @@ export const AugmentConfig = z
     /** CutMix's α: a box of another image pasted in, labels mixed by area (0 = off). */
     cutmix: z.number().min(0).default(0),
     /**
+     * Test-time flip: the test pass (and `tessera eval`/`predict` of the saved model) averages the
+     * logits of each image and of its mirror image. Default: on when training flips (`hflip`);
+     * classification only (a mask or a reconstruction would have to be flipped back).
+     */
+    testFlip: z.boolean().optional(),
+    /**
      * Per-channel mean and std, 'imagenet' (torchvision's: mean [0.485, 0.456, 0.406], std [0.229,
      * 0.224, 0.225]) or 'measured' (on the training set). Default: 'measured', but with
      * `model.pretrained` the statistics the weights were trained with (src/run/transfer.ts).
@@ -108,8 +114,11 @@ export const ModelConfig = z
     backboneLrMult: z.number().gt(0).max(1).default(1),
     /** Batch norm in a frozen backbone keeps training (fastai's train_bn): its scale and shift learn, its statistics update. Default: frozen with the rest, in eval mode. */
     trainBn: z.boolean().default(false),
-    /** Batches in channels_last memory format (NHWC strides: faster convolutions with oneDNN). */
-    channelsLast: z.boolean().default(false),
+    /**
+     * Model and batches in channels_last memory format (NHWC strides: oneDNN's native layout). 'auto'
+     * (the default): on for the zoo models measured faster that way (fashion-net), else off.
+     */
+    channelsLast: z.union([z.boolean(), z.literal('auto')]).default('auto'),
   })
   .strict();
 
@@ -153,7 +162,7 @@ export const EarlyStoppingConfig = z
 export const TrainConfig = z
   .object({
     /** Passes over the training set. */
-    epochs: upTo(LIMITS.epochs, 'passes over the data').default(8),
+    epochs: upTo(LIMITS.epochs, 'passes over the data').default(9),
     /** Images per batch (the last, shorter one is kept unless `data.dropLast`). */
     batchSize: upTo(LIMITS.batchSize, 'images per step').default(128),
     optimizer: OptimizerConfig.default(OptimizerConfig.parse({})),
@@ -165,8 +174,8 @@ export const TrainConfig = z
      * reconstruct: mse). segment also takes dice and dice+cross-entropy; reconstruct bce (sigmoid outputs).
      */
     loss: z.enum(['cross-entropy', 'dice', 'dice+cross-entropy', 'bce', 'mse']).optional(),
-    /** Autocast: bf16 on CPU and CUDA, fp16 on CUDA only (with a gradient scaler). */
-    mixedPrecision: z.enum(['off', 'bf16', 'fp16']).default('off'),
+    /** Autocast: 'auto' (the default) is bf16 on a CPU with native bf16 arithmetic, else off (src/runtime/precision.ts); the saved config has the choice. fp16 on CUDA only (with a gradient scaler). */
+    mixedPrecision: z.enum(['auto', 'off', 'bf16', 'fp16']).default('auto'),
     /** Batches whose gradients add up to one optimizer step. */
     gradAccumulation: upTo(LIMITS.gradAccumulation, 'batches per optimizer step').default(1),
     /** Clip the gradients' joint L2 norm to this before each step (off when unset). */

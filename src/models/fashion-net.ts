@@ -1,5 +1,5 @@
 // FashionNet: the default model of Tessera's main job, Fashion-MNIST (28×28×1, 10 classes) trained
-// on two CPU cores in about ten minutes. A ResNet-9 shrunk to 28×28 (Page's DAWNBench recipe: few
+// on two CPU cores in about five minutes (bf16, channels_last; README and BENCHMARKS.md). A ResNet-9 shrunk to 28×28 (Page's DAWNBench recipe: few
 // layers, wide enough, BN everywhere, residuals on the cheap low-resolution maps):
 //
 //   stem   conv 1→w0 @28×28
@@ -10,10 +10,10 @@
 // Every conv is 3×3, padding 1, no bias, then BN and ReLU. The first conv runs at full resolution
 // with a single input channel, so it is cheap; pooling before the widening convs keeps the costly
 // layers at 14×14 and 7×7. Only NCHW-agnostic ops (conv, BN, ReLU, pools, add), so it runs
-// unchanged on channels_last tensors. PyTorch's default initialisation. Cost per 28×28 image:
+// unchanged on channels_last tensors — the main job's layout under bf16 (registry: `channelsLast`). PyTorch's default initialisation. Cost per 28×28 image:
 // 36 M multiply-adds forward (stem 0.2 M, each stage 3.6 M + 14.5 M), 0.46 M parameters.
 // `widths: [24, 48, 96]` (0.26 M parameters) trains ~1.6× faster; `residual: false` ~3× faster.
-import { adaptiveAvgPool2d } from '../tensor/generated/ops.js';
+import { avgPool2d } from '../tensor/generated/ops.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Dropout } from '../nn/layers/dropout.js';
 import { Linear } from '../nn/layers/linear.js';
@@ -60,7 +60,12 @@ export class FashionNet extends Module {
     let h = this.stem.forward(x); // (B, w0, 28, 28)
     h = this.stage1.forward(h); // (B, w1, 14, 14)
     h = this.stage2.forward(h); // (B, w2, 7, 7)
-    return this.head.forward(adaptiveAvgPool2d(h, [1, 1]).flatten(1)); // (B, w2) → (B, classes)
+    // Global average pooling as one window over the whole map (the same mean as adaptive pooling to
+    // 1×1): LibTorch 1.13's avg_pool2d backward keeps a channels_last gradient channels_last, where
+    // adaptive_avg_pool2d's hands back an NCHW one and every backward op of stage 2 then runs its
+    // slow mixed-layout path (~20% of a bf16 channels_last step).
+    const [height, width] = h.shape.slice(2) as [number, number];
+    return this.head.forward(avgPool2d(h, [height, width]).flatten(1)); // (B, w2) → (B, classes)
   }
 }
 

@@ -87,6 +87,11 @@ export interface ModelInfo {
   classes?: number;
   /** The PyTorch/torchvision model with the same state-dict keys, if any. */
   twin?: string;
+  /**
+   * Trains measurably faster in channels_last (NHWC strides, oneDNN's native layout): what
+   * `model.channelsLast: auto` (the default) picks. Set only where measured (BENCHMARKS.md).
+   */
+  channelsLast?: true;
 }
 
 /** A zoo model: a Module mapping a (B, ...input) batch to (B, ...output) (see ModelTask). */
@@ -112,7 +117,7 @@ const seed = (f: typeof seedCifarCnn) => (o: CreateModelOptions, i: ModelInfo) =
   f({ numClasses: k(o, i), inChannels: ch(o, i), imageSize: size(o, i), ...opt('init', o.init) });
 
 const CLASSIFIERS: Parameters<typeof classifier>[0][] = [
-  { name: 'fashion-net', description: 'Compact residual CNN (~0.46 M parameters) for Fashion-MNIST: the main job\'s default', input: [1, 28, 28], classes: 10,
+  { name: 'fashion-net', description: 'Compact residual CNN (~0.46 M parameters) for Fashion-MNIST: the main job\'s default', input: [1, 28, 28], classes: 10, channelsLast: true,
     create: (o, i) => fashionNet({ numClasses: k(o, i), inChannels: ch(o, i), ...opt('dropout', o.dropout) }) },
   { name: 'mlp', description: 'Multilayer perceptron on flattened pixels (hidden widths via `hidden`)', input: [1, 28, 28], classes: 10,
     create: (o, i) => mlp({ inputs: ch(o, i) * size(o, i) ** 2, hidden: o.hidden ?? [256], classes: k(o, i), ...opt('dropout', o.dropout) }) },

@@ -5,6 +5,13 @@
 //   b ← μ·b + (1 − τ)·g            afterwards (τ: dampening)
 //   g ← g + μ·b  (Nesterov)   or   g ← b
 //   θ ← θ − η·g
+//
+// Two paths compute it: one op per tensor (`sgd`), and one native call per parameter group for each
+// line above (`sgdForeach`, LibTorch's `_foreach_*` ops, PyTorch's `_multi_tensor_sgd`). On the CPU
+// a `_foreach_*` op runs the same per-tensor kernel for each list element, so the two give identical
+// bits (test/optim/foreach.test.ts); the list path only saves the ~5 calls into the addon that each
+// parameter costs per step, which is what a small model's optimizer step is made of.
+import { foreachAdd, foreachAdd_, foreachMul_ } from '../tensor/generated/ops.js';
 import { persist } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { definedOnly, nth, Optimizer, type GroupOptions, type ParamGroup, type ParamsInput } from './optimizer.js';
@@ -15,12 +22,17 @@ export interface SGDOptions extends GroupOptions {
   weightDecay: number;
   nesterov: boolean;
   maximize: boolean;
+  /**
+   * false: one op per tensor; true or null (PyTorch's key; its default, null, means "let the
+   * library choose", and Tessera chooses the list path): one native call per group and line.
+   */
+  foreach: boolean | null;
 }
 
 /** PyTorch keeps `momentum_buffer: None` for parameters stepped without momentum. */
 export type SGDState = { momentum_buffer: Tensor | null };
 
-const DEFAULTS: Omit<SGDOptions, 'lr'> = { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
+const DEFAULTS: Omit<SGDOptions, 'lr'> = { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, foreach: null };
 
 /**
  * The SGD update of `params` in place. `momentumBuffers[i]` is null before parameter i's first
@@ -44,6 +56,31 @@ export function sgd(params: Tensor[], grads: Tensor[], momentumBuffers: (Tensor 
   });
 }
 
+/** `sgd` with one native call per line of the update for the whole list (same arguments, same bits on the CPU). */
+export function sgdForeach(params: Tensor[], grads: Tensor[], momentumBuffers: (Tensor | null)[], o: SGDOptions): void {
+  if (params.length === 0) return; // LibTorch's list ops refuse an empty list
+  let dps = o.maximize ? grads.map((g) => g.neg()) : grads;
+  if (o.weightDecay !== 0) dps = foreachAdd(dps, params, { alpha: o.weightDecay });
+  if (o.momentum !== 0) {
+    let bufs: Tensor[];
+    if (momentumBuffers.length === params.length && momentumBuffers.every((b) => b !== null)) {
+      bufs = momentumBuffers as Tensor[];
+      foreachMul_(bufs, o.momentum);
+      foreachAdd_(bufs, dps, { alpha: 1 - o.dampening });
+    } else {
+      // A parameter's first momentum step (or one that skipped steps): per tensor, as `sgd` does.
+      bufs = dps.map((dp, i) => {
+        const buf = momentumBuffers[i] ?? null;
+        if (buf === null) return (momentumBuffers[i] = dp.clone());
+        buf.mul_(o.momentum).add_(dp, { alpha: 1 - o.dampening });
+        return buf;
+      });
+    }
+    dps = o.nesterov ? foreachAdd(dps, bufs, { alpha: o.momentum }) : bufs;
+  }
+  foreachAdd_(params, dps, { alpha: -o.lr });
+}
+
 export class SGD extends Optimizer<SGDOptions, SGDState> {
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
     super(params, { ...DEFAULTS, ...definedOnly(options), lr: options.lr });
@@ -60,7 +97,7 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
     const { params, grads } = this.withGrads(group);
     const states = params.map((p) => this.stateOf(p, () => ({ momentum_buffer: null })));
     const buffers = states.map((s) => s.momentum_buffer);
-    sgd(params, grads, buffers, group);
+    (group.foreach === false ? sgd : sgdForeach)(params, grads, buffers, group);
     states.forEach((s, i) => {
       const b = nth(buffers, i);
       if (b !== s.momentum_buffer) s.momentum_buffer = b && persist(b);

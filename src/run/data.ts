@@ -11,6 +11,8 @@ import type { Preprocessing } from '../data/pipeline/preprocessing.js';
 import type { Dataset, IndexedDataset } from '../data/types.js';
 import type { DatasetStats } from '../report/types.js';
 import { taskOf } from './tasks/index.js';
+import { modelInfo } from '../models/registry.js';
+import { resolvePrecision } from '../runtime/precision.js';
 
 export interface RunData {
   classes: readonly string[];
@@ -71,7 +73,7 @@ export function pipelineSpec(config: RunConfig, o: { splitsPath?: string } = {})
       sampler: t.sampler,
       weighting: t.classWeights === 'none' ? 'inverse' : t.classWeights,
     },
-    memoryFormat: config.model.channelsLast ? 'channelsLast' : 'contiguous',
+    memoryFormat: config.model.channelsLast === true ? 'channelsLast' : 'contiguous', // 'auto' is resolved by prepareRun
   };
 }
 
@@ -91,6 +93,26 @@ export const IMAGENET_NORMALIZATION = { mean: [0.485, 0.456, 0.406], std: [0.229
 function normalizationSpec(n: RunConfig['augment']['normalize']): Pick<DataPipelineSpec, 'normalize'> {
   if (n === undefined || n === 'measured') return {};
   return { normalize: n === 'imagenet' ? IMAGENET_NORMALIZATION : n };
+}
+
+/**
+ * `model.channelsLast` for `model`: 'auto' is the zoo entry's measured preference. The format depends
+ * on the model, which may be chosen from the data the pipeline has just opened, so the pipeline's
+ * spec gets it here, before setup() and the loaders (its only readers) run.
+ */
+export function resolveChannelsLast(requested: boolean | 'auto', model: string, pipeline: DataPipeline): boolean {
+  const channelsLast = requested === 'auto' ? prefersChannelsLast(model) : requested;
+  pipeline.spec.memoryFormat = channelsLast ? 'channelsLast' : 'contiguous';
+  return channelsLast;
+}
+
+/** The zoo's measured preference; false for a name it does not know (its callers report unknown names themselves). */
+function prefersChannelsLast(model: string): boolean {
+  try {
+    return modelInfo(model).channelsLast === true;
+  } catch {
+    return false;
+  }
 }
 
 export interface PreparedRun {
@@ -114,7 +136,12 @@ export async function prepareRun(config: RunConfig, o: { log?: (line: string) =>
     o.log?.(`model: ${model} (chosen for ${chosen.why}; --model to choose)`);
   }
   const data = { ...config.data, imageSize: [image.height, image.width] as [number, number], channels: image.channels, testSplit: pipeline.testSplit };
-  return { config: { ...config, data, model: { ...config.model, name: model } }, pipeline };
+  const precision = resolvePrecision(config.train.mixedPrecision);
+  if (config.train.mixedPrecision === 'auto') o.log?.(`precision: ${precision.why} (--mixed-precision to choose)`);
+  const train = { ...config.train, mixedPrecision: precision.precision };
+  const channelsLast = resolveChannelsLast(config.model.channelsLast, model, pipeline);
+  if (config.model.channelsLast === 'auto' && channelsLast) o.log?.(`memory format: channels_last (${model} trains faster in it; --set model.channelsLast=false to choose)`);
+  return { config: { ...config, data, model: { ...config.model, name: model, channelsLast }, train }, pipeline };
 }
 
 /** A split's size, and its samples per class when each has one class (masks and multi-label samples have none). */

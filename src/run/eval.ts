@@ -58,7 +58,7 @@ export interface RunEvalResult {
  * model.json). `threshold`: a multi-label model's, instead of the saved one.
  */
 export async function evaluateRun(run: string, options: { data?: string; threshold?: number } = {}): Promise<RunEvalResult> {
-  const { model, preprocessing, dir, task: saved } = loadRunModel(run);
+  const { model, preprocessing, dir, task: saved, testFlip, precision } = loadRunModel(run);
   const task = taskOf(saved?.name ?? 'classify');
   let close = () => {};
   try {
@@ -88,7 +88,8 @@ export async function evaluateRun(run: string, options: { data?: string; thresho
       // The loss the run reported as test_loss; a run directory without its config gets the task's default.
       const { evalLoss, owned } = task.losses(config ?? RunConfig.parse({ task: task.name }), classes.length);
       try {
-        result = await task.test({ model, source: loader, classes, preprocessing, settings, evalLoss, gallery: 0 });
+        // The run's own test-pass settings (precision, test-time flip), so eval repeats its numbers.
+        result = await task.test({ model, source: loader, classes, preprocessing, settings, evalLoss, gallery: 0, precision: precision ?? false, flip: testFlip === true });
       } finally {
         for (const o of owned ?? []) o.dispose();
       }

@@ -11,6 +11,7 @@ import type { ZooModel } from '../models/registry.js';
 import { formatRuntimeInfo, runtimeInfo } from '../runtime/info.js';
 import { writeReport } from '../report/write.js';
 import { REPORT_FORMAT, type EpochRecord, type JsonValue, type ReportData } from '../report/types.js';
+import { autocastOf } from '../runtime/precision.js';
 import type { Stopped } from '../train/events.js';
 import type { LossFn } from '../train/inference.js';
 import type { RunData } from './data.js';
@@ -33,6 +34,15 @@ export interface RunSummary {
 }
 
 export { evaluateInto } from './tasks/classify.js';
+
+/**
+ * Whether the run's test pass uses the test-time flip: `augment.testFlip`, by default on when
+ * training flips — for classification only (averaging logits of a mirrored mask or reconstruction
+ * would need them flipped back; checkTask refuses testFlip for the other tasks).
+ */
+export function testFlipOf(config: RunConfig): boolean {
+  return config.task === 'classify' && (config.augment.testFlip ?? config.augment.hflip);
+}
 
 export interface EvaluateAndReportInput {
   dir: string;
@@ -68,7 +78,8 @@ export async function evaluateAndReport(i: EvaluateAndReportInput): Promise<RunS
       settings: i.settings,
       evalLoss: i.evalLoss,
       // The precision validation ran with, so val_loss and test_loss are computed alike.
-      precision: config.train.mixedPrecision === 'off' ? false : config.train.mixedPrecision,
+      precision: autocastOf(config.train.mixedPrecision),
+      flip: testFlipOf(config),
       gallery: config.gallery,
       ...(data.testSet ? { testSet: data.testSet } : {}),
     });

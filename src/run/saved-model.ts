@@ -51,7 +51,7 @@ const PrunedShapes = z.record(z.string(), z.array(z.number().int().positive()));
 const ModelJson = z
   .object({
     format: z.literal(MODEL_FORMAT),
-    model: z.object({ name: z.string().min(1), options: ModelOptions, shapes: PrunedShapes.optional() }).strict(),
+    model: z.object({ name: z.string().min(1), options: ModelOptions, shapes: PrunedShapes.optional(), testFlip: z.boolean().optional(), precision: z.enum(['bf16', 'fp16']).optional() }).strict(),
     preprocessing: z.unknown(),
     task: TaskJson.optional(),
   })
@@ -77,13 +77,18 @@ export interface SavedModel {
   shapes?: Readonly<Record<string, readonly number[]>>;
   /** What the model was trained to do, and the task's settings (absent: classify). */
   task?: { name: TaskName } & TaskSettings;
+  /** Test-time flip (config `augment.testFlip`): eval and predict average each image's and its mirror image's logits, as the run's test pass did. */
+  testFlip?: boolean;
+  /** The autocast the run's test pass used (absent: float32); eval and predict use it too, so they repeat its numbers. */
+  precision?: 'bf16' | 'fp16';
 }
 
 export function saveRunModel(dir: string, model: Module, saved: SavedModel): void {
   saveStateDict(join(dir, 'model.safetensors'), model);
   // A classifier's model.json stays as it was before tasks existed.
   const task = saved.task && saved.task.name !== 'classify' ? { task: saved.task } : {};
-  const json = { format: MODEL_FORMAT, model: { name: saved.name, options: saved.options, ...(saved.shapes ? { shapes: saved.shapes } : {}) }, preprocessing: saved.preprocessing.toJSON(), ...task };
+  const entry = { name: saved.name, options: saved.options, ...(saved.shapes ? { shapes: saved.shapes } : {}), ...(saved.testFlip ? { testFlip: true } : {}), ...(saved.precision ? { precision: saved.precision } : {}) };
+  const json = { format: MODEL_FORMAT, model: entry, preprocessing: saved.preprocessing.toJSON(), ...task };
   writeFileAtomic(join(dir, 'model.json'), [Buffer.from(`${JSON.stringify(json, null, 2)}\n`)]);
 }
 
@@ -116,7 +121,7 @@ export function readModelJson(raw: unknown, where: string): SavedModel {
   const preprocessing = Preprocessing.fromJSON(m.preprocessing, `${where}: preprocessing`);
   if (preprocessing.classes.length !== m.model.options.classes)
     throw new Error(`${where}: the model has ${m.model.options.classes} outputs but preprocessing names ${preprocessing.classes.length} classes`);
-  return { name: m.model.name, options: m.model.options, preprocessing, ...(m.model.shapes ? { shapes: m.model.shapes } : {}), ...(m.task ? { task: m.task } : {}) };
+  return { name: m.model.name, options: m.model.options, preprocessing, ...(m.model.shapes ? { shapes: m.model.shapes } : {}), ...(m.model.testFlip ? { testFlip: true } : {}), ...(m.model.precision ? { precision: m.model.precision } : {}), ...(m.task ? { task: m.task } : {}) };
 }
 
 /**

@@ -18,6 +18,8 @@ import { ModelEMA } from '../optim/ema.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { EpochRecord } from '../report/types.js';
 import { manualSeed } from '../tensor/random.js';
+import { runtimeInfo } from '../runtime/info.js';
+import { autocastOf } from '../runtime/precision.js';
 import { setNumThreads } from '../runtime/threads.js';
 import { describeNames } from '../train/checkpoint.js';
 import { EarlyStopping } from '../train/callbacks/early-stopping.js';
@@ -34,7 +36,7 @@ import { nonFiniteEntries } from '../train/finite.js';
 import { Learner } from '../train/learner.js';
 import { openRunData, prepareRun, type RunData } from './data.js';
 import { buildOptimizer, buildSchedule } from './optim.js';
-import { evaluateAndReport, type RunSummary } from './evaluate.js';
+import { evaluateAndReport, testFlipOf, type RunSummary } from './evaluate.js';
 import { checkBeforeData } from './preflight.js';
 import { openRunDirectory } from './run-dir.js';
 import { saveRunModel } from './saved-model.js';
@@ -160,6 +162,10 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
     const trainable = model.numParameters({ trainableOnly: true });
     log(`model: ${config.model.name}, ${model.numParameters().toLocaleString('en-US')} parameters${trainable < model.numParameters() ? ` (${trainable.toLocaleString('en-US')} trainable in the first epoch)` : ''}`);
     const t = config.train;
+    const info = runtimeInfo();
+    const precision = autocastOf(t.mixedPrecision);
+    log(`engine: ${info.threads.intraOp} thread${info.threads.intraOp === 1 ? "" : "s"}, LibTorch's ${info.libtorch.capability ?? 'default'} CPU kernels, ${t.mixedPrecision === 'off' ? 'float32' : `${t.mixedPrecision} autocast`}` +
+      `${t.optimizer.name === 'sgd' ? ', the SGD step as one native call per parameter group (foreach)' : ''}`);
     const optimizer: Optimizer = buildOptimizer(model, t.optimizer, tuning.groups);
     owned.push(optimizer);
     const batches = data.train.batchesPerEpoch ?? 1;
@@ -174,7 +180,7 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
     const history = new History({ lrEvery: Math.max(1, Math.floor(batches / 20)) });
     const learner = new Learner({
       model, loss, evalLoss, metrics: task.metrics(data.classes.length, settings),
-      precision: t.mixedPrecision === 'off' ? false : t.mixedPrecision, warn: (m) => log(`warning: ${m}`), ...(ranks ? { reduce: ranks.reduce } : {}),
+      precision, warn: (m) => log(`warning: ${m}`), ...(ranks ? { reduce: ranks.reduce } : {}),
     });
     if (resuming) log(`resuming ${dir}`);
     const callbacks = runCallbacks(config, task, dir, data, history, scheduler, ema, options, tuning.callbacks);
@@ -204,7 +210,7 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
       if (!stopped?.failed) stopped = { reason: `non-finite values in ${describeNames(bad)}`, epoch: stopped?.epoch ?? fit.epochsCompleted, batch: stopped?.batch ?? 0, step: fit.step, failed: true };
       log(`model not saved: non-finite values in ${describeNames(bad)}`);
     } else {
-      saveRunModel(dir, model, { name: config.model.name, options: modelOptions, preprocessing: data.preprocessing, task: { name: task.name, ...settings } });
+      saveRunModel(dir, model, { name: config.model.name, options: modelOptions, preprocessing: data.preprocessing, task: { name: task.name, ...settings }, testFlip: testFlipOf(config), ...(precision ? { precision } : {}) });
     }
     return await evaluateAndReport({
       dir,

@@ -146,7 +146,7 @@ export function buildRunModel(config: RunConfig, data: { model: string; classes:
     model.dispose();
     throw e;
   }
-  if (config.model.channelsLast) toChannelsLast(model); // the batches come channels_last too (data.ts)
+  if (config.model.channelsLast === true) toChannelsLast(model); // the batches come channels_last too (data.ts); 'auto' is resolved by prepareRun
   return { model, options };
 }
 

@@ -5,6 +5,7 @@ import { cpus } from 'node:os';
 
 import { cuda } from '../tensor/device.js';
 import { addonPath, native } from '../tensor/native.js';
+import { autoPrecision, cpuFlags, type PrecisionChoice } from './precision.js';
 import { getNumInteropThreads, getNumThreads } from './threads.js';
 
 export interface BlasInfo {
@@ -29,6 +30,8 @@ export interface RuntimeInfo {
   devices: { cpu: string; cudaAvailable: boolean; cudaDevices: number };
   cpuFeatures: { avx2: boolean; avx512f: boolean; avx512bf16: boolean; amx: boolean };
   blas: BlasInfo;
+  /** What Tessera chooses for training on this machine where the config leaves it open. */
+  training: { precision: PrecisionChoice; optimizerStep: string; kernels: string };
   warnings: string[];
 }
 
@@ -59,15 +62,6 @@ function readMaps(): string {
   }
 }
 
-function cpuFlags(): Set<string> {
-  try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
-    return new Set((line ?? '').split(':')[1]?.trim().split(/\s+/) ?? []);
-  } catch {
-    return new Set();
-  }
-}
-
 export function packageVersion(): string {
   try {
     const url = new URL('../../../package.json', import.meta.url);
@@ -90,8 +84,6 @@ export function runtimeInfo(): RuntimeInfo {
     );
   if (blas.kind === 'openblas' && blas.variant && blas.variant !== 'openmp')
     warnings.push(`OpenBLAS is the ${blas.variant} build; LibTorch uses OpenMP threads, so libopenblas0-openmp avoids oversubscription.`);
-  if (flags.has('avx512f') && capability && !capability.startsWith('AVX512'))
-    warnings.push(`The CPU has AVX-512 but LibTorch dispatches ${capability} kernels; ATEN_CPU_CAPABILITY=avx512 enables them.`);
   return {
     tessera: packageVersion(),
     node: process.version,
@@ -107,6 +99,15 @@ export function runtimeInfo(): RuntimeInfo {
       amx: flags.has('amx_tile'),
     },
     blas,
+    training: {
+      precision: autoPrecision(flags),
+      // Only ATen's own kernels (batch norm, pooling, elementwise) follow ATEN_CPU_CAPABILITY; oneDNN's
+      // convolutions pick their instructions themselves. Measured on fashion-net: avx512 is no faster.
+      kernels:
+        flags.has('avx512f') && capability && !capability.startsWith('AVX512')
+          ? `${capability} (LibTorch's default; ATEN_CPU_CAPABILITY=avx512 selects AVX-512, measured no faster for training here, BENCHMARKS.md)`
+          : (capability ?? 'unknown'),
+      optimizerStep: 'foreach: one native call per parameter group and update line (SGD; foreach: false for one op per tensor)' },
     warnings,
   };
 }
@@ -124,6 +125,10 @@ export function formatRuntimeInfo(i: RuntimeInfo): string {
     `  cpu              ${i.devices.cpu}`,
     `  cuda             ${i.devices.cudaAvailable ? `${i.devices.cudaDevices} device(s)` : 'not available'}`,
     `CPU features       AVX2 ${yes(i.cpuFeatures.avx2)}, AVX-512 ${yes(i.cpuFeatures.avx512f)}, AVX-512 BF16 ${yes(i.cpuFeatures.avx512bf16)}, AMX ${yes(i.cpuFeatures.amx)}`,
+    `Training defaults`,
+    `  precision        ${i.training.precision.why} (train.mixedPrecision auto)`,
+    `  optimizer step   ${i.training.optimizerStep}`,
+    `  CPU kernels      ${i.training.kernels}`,
     `Build options`,
     ...i.libtorch.config.trim().split('\n').map((l) => `  ${l.trim()}`),
   ];

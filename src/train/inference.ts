@@ -51,6 +51,11 @@ export interface InferenceOptions {
   precision?: MixedPrecision;
   /** The epoch index passed to the source (default 0). */
   epoch?: number;
+  /**
+   * Test-time flip: the output is the mean of the outputs for the batch and for its mirror image
+   * (flipped along the width), in float32. For models trained with horizontal flips.
+   */
+  flip?: boolean;
 }
 
 /** Called with each batch's output and the batch (on the device), inside the batch's memory scope. */
@@ -69,7 +74,8 @@ export async function inference(model: Model, source: BatchSource, onBatch: Infe
         noGrad(() =>
           scope(() => {
             const b = onDevice(batch, device);
-            onBatch(withPrecision(precision, device, () => model.forward(b.x)), b);
+            const forward = (x: Tensor) => withPrecision(precision, device, () => model.forward(x));
+            onBatch(options.flip ? forward(b.x).float().add(forward(b.x.flip([-1])).float()).mul(0.5) : forward(b.x), b);
           }),
         );
         samples += batch.x.shape[0] ?? 0;

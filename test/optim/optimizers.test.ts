@@ -32,6 +32,9 @@ const CASES: OptimCase[] = [
   { name: 'SGD nesterov', optimizer: 'SGD', options: { lr: 0.1, momentum: 0.9, nesterov: true } },
   { name: 'SGD weight decay+maximize', optimizer: 'SGD', options: { lr: 0.05, momentum: 0.8, weight_decay: 0.01, maximize: true } },
   { name: 'SGD two groups', optimizer: 'SGD', options: { lr: 0.1, momentum: 0.9 }, groups: [{ lr: 0.1 }, { lr: 0.01, momentum: 0.5, weight_decay: 0.1 }] },
+  // Both update paths of Tessera against both of PyTorch's (the default above is the list path).
+  { name: 'SGD nesterov+wd, per tensor (foreach false)', optimizer: 'SGD', options: { lr: 0.1, momentum: 0.9, nesterov: true, weight_decay: 1e-3, foreach: false } },
+  { name: 'SGD nesterov+wd, list ops (foreach true)', optimizer: 'SGD', options: { lr: 0.1, momentum: 0.9, nesterov: true, weight_decay: 1e-3, foreach: true } },
   { name: 'SGD nesterov+wd float64', optimizer: 'SGD', options: { lr: 0.1, momentum: 0.9, nesterov: true, weight_decay: 1e-3 }, dtype: 'float64' },
   { name: 'Adam', optimizer: 'Adam', options: { lr: 0.01 } },
   { name: 'Adam amsgrad', optimizer: 'Adam', options: { lr: 0.01, amsgrad: true } },

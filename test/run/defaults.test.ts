@@ -43,6 +43,7 @@ describe('defaults from the data', () => {
     const { config, pipeline } = await prepareRun(resolveConfig({ overrides: [['data.source', JSON.stringify(photos)]] }), { log: (l) => lines.push(l) });
     pipeline.close();
     assert.equal(config.model.name, 'resnet9');
+    assert.equal(config.model.channelsLast, false, "'auto': resnet9 is not measured faster channels_last");
     assert.deepEqual(config.data.imageSize, [64, 64], 'median shorter side 94 px → 64 (the default cap), square');
     assert.equal(config.data.channels, 3);
     assert.equal(config.data.testSplit, 0.1);
@@ -50,9 +51,17 @@ describe('defaults from the data', () => {
   });
 
   it('the main job stays the main job: Fashion-MNIST gets fashion-net at 28×28 and its own test set', { skip: !existsSync(FASHION_MNIST_DIR) && 'Fashion-MNIST is not installed' }, async () => {
-    const { config, pipeline } = await prepareRun(resolveConfig());
+    const lines: string[] = [];
+    const { config, pipeline } = await prepareRun(resolveConfig(), { log: (l) => lines.push(l) });
     pipeline.close();
     assert.deepEqual([config.model.name, config.data.imageSize, config.data.channels, config.data.testSplit], ['fashion-net', [28, 28], 1, 0]);
+    // model.channelsLast 'auto': fashion-net is measured faster channels_last; the batches follow the model.
+    assert.equal(config.model.channelsLast, true);
+    assert.equal(pipeline.spec.memoryFormat, 'channelsLast');
+    assert.ok(lines.some((l) => l.startsWith('memory format: channels_last (fashion-net')), lines.join('\n'));
+    const plain = await prepareRun(resolveConfig({ overrides: [['model.channelsLast', 'false']] }));
+    plain.pipeline.close();
+    assert.deepEqual([plain.config.model.channelsLast, plain.pipeline.spec.memoryFormat], [false, 'contiguous']);
   });
 
   it('the CLI trains a photo folder without --set, eval finds the held-out test split and says so', () => {

@@ -16,6 +16,7 @@ import { memoryStats } from '../../src/tensor/memory.js';
 import { evaluateSavedModel } from '../../src/run/eval.js';
 import { listImageFiles, predictFiles, predictionsToCsv } from '../../src/run/predict.js';
 import { runTraining } from '../../src/run/train.js';
+import { autocastOf } from '../../src/runtime/precision.js';
 import { quiet, writeFolder } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tessera-run-'));
@@ -58,6 +59,14 @@ test('runTraining fills the run directory and learns the colours', async () => {
   assert.deepEqual(report.dataset.classes, ['blue', 'green', 'red']);
   assert.ok(report.gallery.length > 0 && report.test.confusion.counts.length === 3);
   assert.equal(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).train.epochs, 3, 'the resolved config is saved');
+  // The test-time flip (on by default, as training flips) and the autocast of the test pass are saved
+  // with the model, so eval repeats the test pass.
+  const saved = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')).model;
+  assert.equal(saved.testFlip, true);
+  assert.equal(saved.precision, autocastOf('auto') || undefined);
+  const again = await evaluateSavedModel(dir);
+  assert.equal(again.report.numSamples, metrics.test_samples);
+  assert.equal(again.report.accuracy, summary.testAccuracy, 'tessera eval gives the run\'s test accuracy');
   assert.ok(memoryStats().liveTensors <= before + 2, 'the run leaves no tensors behind');
 });
 

@@ -17,6 +17,7 @@ import { openRunData } from '../../src/run/data.js';
 import { evaluateInto } from '../../src/run/evaluate.js';
 import { loadRunModel } from '../../src/run/saved-model.js';
 import { runTraining } from '../../src/run/train.js';
+import { autocastOf } from '../../src/runtime/precision.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { readCheckpoint } from '../../src/train/index.js';
 import { nonFiniteEntries } from '../../src/train/finite.js';
@@ -69,7 +70,8 @@ test('validation and test losses are computed the same way: plain cross-entropy,
   const { model } = loadRunModel(run.dir);
   try {
     const evaluator = new ClassificationEvaluator(3);
-    await evaluateInto(model, data.val as NonNullable<typeof data.val>, evaluator);
+    // In the run's precision (train.mixedPrecision 'auto' is bf16 on a CPU with native bf16), as validation ran.
+    await evaluateInto(model, data.val as NonNullable<typeof data.val>, evaluator, { precision: autocastOf(c.train.mixedPrecision) });
     const plain = evaluator.report({ classes: ['blue', 'green', 'red'] }).loss as number;
     assert.ok(Math.abs(valLoss - plain) < 1e-5 * Math.max(1, plain), `val_loss ${valLoss} vs the test computation ${plain}`);
   } finally {

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { ClassificationEvaluator } from '../../src/metrics/report.js';
 import { evaluateInto } from '../../src/run/evaluate.js';
 import type { ZooModel } from '../../src/models/registry.js';
-import { manualSeed, memoryStats } from '../../src/index.js';
+import { autocast, manualSeed, memoryStats, noGrad, persist, scope, type Tensor } from '../../src/index.js';
 import { inference } from '../../src/train/index.js';
 import { MemorySource, tinyModel } from './helpers.js';
 
@@ -34,6 +34,41 @@ describe('inference', () => {
     await assert.rejects(inference(model, new MemorySource({ samples: 16 }), () => { throw new Error('hook failed'); }), /hook failed/);
     assert.equal(model.training, true);
     assert.equal(memoryStats().liveTensors, before);
+  });
+
+  it('the test-time flip: each output is the float32 mean of the outputs for the batch and its mirror image', async () => {
+    manualSeed(0);
+    const model = tinyModel();
+    const source = new MemorySource({ samples: 10, batchSize: 4, shuffle: false });
+    const collect = async (flip: boolean, precision: 'bf16' | false) => {
+      const outs: number[][] = [];
+      const inputs: Tensor[] = [];
+      await inference(model, source, (out, batch) => {
+        outs.push(Array.from(out.data() as Float32Array));
+        inputs.push(persist(batch.x.clone()));
+        assert.equal(out.dtype, 'float32');
+      }, { flip, precision });
+      return { outs, inputs };
+    };
+    for (const precision of [false, 'bf16'] as const) {
+      const { outs, inputs } = await collect(true, precision);
+      model.eval();
+      const expected = inputs.map((x) =>
+        noGrad(() => scope(() => {
+          const f = (v: Tensor) => (precision ? autocast(() => model.forward(v), { dtype: 'bfloat16' }) : model.forward(v)).float();
+          return Array.from(f(x).add(f(x.flip([-1]))).mul(0.5).data() as Float32Array);
+        })),
+      );
+      model.train();
+      inputs.forEach((t) => t.dispose());
+      assert.deepEqual(outs, expected, `precision ${precision}`);
+      // and it is not the plain pass (the mirror image changes the outputs)
+      if (!precision) {
+        const plain = await collect(false, false);
+        plain.inputs.forEach((t) => t.dispose());
+        assert.notDeepEqual(outs, plain.outs);
+      }
+    }
   });
 
   it("the run report's test pass (evaluateInto) goes through it: the caller's mode is restored", async () => {

@@ -97,7 +97,7 @@ export const classify: Task = {
 
   async test(i): Promise<TestOutput> {
     const evaluator = new ClassificationEvaluator(i.classes.length, { keepHighestLoss: i.gallery });
-    const rows = await evaluateInto(i.model, i.source, evaluator, i.precision === undefined ? {} : { precision: i.precision });
+    const rows = await evaluateInto(i.model, i.source, evaluator, { ...(i.precision === undefined ? {} : { precision: i.precision }), flip: i.flip === true });
     let test: ClassificationReport;
     try {
       test = evaluator.report({ classes: [...i.classes] });
@@ -115,7 +115,7 @@ export const classify: Task = {
     return {
       metrics: { test_accuracy: test.accuracy, test_f1_macro: test.macro.f1, test_loss: test.loss, test_samples: test.numSamples },
       report: { test, gallery },
-      line: `test: accuracy ${percent(test.accuracy)}, macro F1 ${percent(test.macro.f1)}, loss ${test.loss?.toFixed(4)} (${test.numSamples} images)`,
+      line: `test: accuracy ${percent(test.accuracy)}, macro F1 ${percent(test.macro.f1)}, loss ${test.loss?.toFixed(4)} (${test.numSamples} images${i.flip ? ', with the test-time flip' : ''})`,
       text: formatClassificationReport(test),
       json: test,
       headline: test.accuracy === null ? '' : `test accuracy ${(test.accuracy * 100).toFixed(2)}%`,

@@ -40,6 +40,7 @@ export function checkTask(config: RunConfig, model: string): Task {
   const unread = Object.keys(config.model.options ?? {}).filter((k) => !READS[task.name].includes(k));
   if (unread.length > 0)
     throw new ConfigError(`model.options.${unread[0]} does not apply to the models of task ${task.name}${READS[task.name].length ? ` (they read ${READS[task.name].join(', ')})` : ' (they read none)'}`);
+  if (task.name !== 'classify' && config.augment.testFlip === true) throw new ConfigError(`augment.testFlip is for classification; task ${task.name} would have to flip its outputs back`);
   task.settings(config);
   return task;
 }

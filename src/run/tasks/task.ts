@@ -50,6 +50,8 @@ export interface TestInput {
   settings: TaskSettings;
   evalLoss: LossFn;
   precision?: MixedPrecision;
+  /** Test-time flip (classification): logits averaged with the mirror image's (inference's `flip`). */
+  flip?: boolean;
   /** Images shown in the report (the worst ones); 0 for `tessera eval`. */
   gallery: number;
   /** The test samples, when the report shows them as stored (classification's gallery). */

@@ -384,6 +384,9 @@ export const NATIVE_OP_NAMES = [
   'requires_grad_',
   'set_data',
   'retain_grad',
+  '_foreach_add_$List',
+  '_foreach_add$List',
+  '_foreach_mul_$Scalar',
 ] as const;
 
 export type NativeOpName = (typeof NATIVE_OP_NAMES)[number];

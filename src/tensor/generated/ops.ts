@@ -5192,3 +5192,40 @@ export function retainGrad(a0?: unknown, a1?: unknown): unknown {
   }
   throw noOverload("retainGrad", [a0, a1], "retainGrad(self: Tensor): void");
 }
+
+/**
+ * `_foreach_add_.List(Tensor(a!)[] self, Tensor[] other, *, Scalar alpha=1) -> ()`
+ */
+export function foreachAdd_(self: readonly Tensor[], other: readonly Tensor[], options?: { alpha?: Scalar | undefined }): void;
+export function foreachAdd_(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
+  if (Array.isArray(a0) && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_0))) {
+    const o = a2 as { alpha?: Scalar | undefined } | undefined;
+    N._foreach_add_$List(handles(a0), handles(a1), o?.alpha);
+    return;
+  }
+  throw noOverload("foreachAdd_", [a0, a1, a2], "foreachAdd_(self: readonly Tensor[], other: readonly Tensor[], options?: { alpha?: Scalar | undefined }): void");
+}
+
+/**
+ * `_foreach_add.List(Tensor[] self, Tensor[] other, *, Scalar alpha=1) -> Tensor[]`
+ */
+export function foreachAdd(self: readonly Tensor[], other: readonly Tensor[], options?: { alpha?: Scalar | undefined }): Tensor[];
+export function foreachAdd(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
+  if (Array.isArray(a0) && Array.isArray(a1) && (a2 === undefined || optionsIn(a2, KEYS_0))) {
+    const o = a2 as { alpha?: Scalar | undefined } | undefined;
+    return wrapAll(N._foreach_add$List(handles(a0), handles(a1), o?.alpha)) as Tensor[];
+  }
+  throw noOverload("foreachAdd", [a0, a1, a2], "foreachAdd(self: readonly Tensor[], other: readonly Tensor[], options?: { alpha?: Scalar | undefined }): Tensor[]");
+}
+
+/**
+ * `_foreach_mul_.Scalar(Tensor(a!)[] self, Scalar scalar) -> ()`
+ */
+export function foreachMul_(self: readonly Tensor[], scalar: Scalar): void;
+export function foreachMul_(a0?: unknown, a1?: unknown, a2?: unknown): unknown {
+  if (Array.isArray(a0) && isScalar(a1) && a2 === undefined) {
+    N._foreach_mul_$Scalar(handles(a0), a1);
+    return;
+  }
+  throw noOverload("foreachMul_", [a0, a1, a2], "foreachMul_(self: readonly Tensor[], scalar: Scalar): void");
+}

@@ -390,4 +390,7 @@ export const NATIVE_OP_SIGNATURES: { readonly [K in NativeOpName]: NativeSignatu
   'requires_grad_': { args: 'self:Tensor requires_grad:bool', returns: 'self' },
   'set_data': { args: 'self:Tensor new_data:Tensor', returns: 'void' },
   'retain_grad': { args: 'self:Tensor', returns: 'void' },
+  '_foreach_add_$List': { args: 'self:Tensor[] other:Tensor[] alpha:Scalar', returns: 'void' },
+  '_foreach_add$List': { args: 'self:Tensor[] other:Tensor[] alpha:Scalar', returns: 'TensorList' },
+  '_foreach_mul_$Scalar': { args: 'self:Tensor[] scalar:Scalar', returns: 'void' },
 };
