@@ -14,6 +14,7 @@ import { resolveConfig, type Override } from '../../src/config/load.js';
 import { configFields } from '../../src/config/reference.js';
 import { openRunData } from '../../src/run/data.js';
 import { runTraining } from '../../src/run/train.js';
+import { autoPrecision } from '../../src/runtime/precision.js';
 import { getNumThreads, setNumThreads } from '../../src/runtime/threads.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { quiet, writeFolder } from './helpers.js';
@@ -55,7 +56,7 @@ interface Outcome {
   /** LibTorch threads right after the run. */
   threads: number;
   weights?: string;
-  modelJson?: { task?: { name: string }; model: { name: string; options: Record<string, unknown> }; preprocessing: { input: { height: number; channels: number }; memoryFormat: string; normalize: { mean: number[] } } };
+  modelJson?: { task?: { name: string }; model: { name: string; options: Record<string, unknown>; testFlip?: boolean }; preprocessing: { input: { height: number; channels: number }; memoryFormat: string; normalize: { mean: number[] } } };
   report?: { history: unknown[]; dataset: { classes: string[] }; test?: { numSamples: number }; gallery: unknown[] };
   metrics?: Record<string, unknown>;
   splits?: { splits: Record<string, number[]> };
@@ -206,6 +207,11 @@ const CASES: Record<string, Case> = {
   'augment.erasing': { set: [['augment.erasing', '0.5']] },
   'augment.mixup': { set: [['augment.mixup', '0.4']] },
   'augment.cutmix': { set: [['augment.cutmix', '1']] },
+  // On by default when training flips (hflip is on here): saved with the model, and the test line says so.
+  'augment.testFlip': {
+    set: [['augment.testFlip', 'false']],
+    expect: (b, c) => (ok(b), ok(c), assert.deepEqual([b.modelJson?.model.testFlip, c.modelJson?.model.testFlip], [true, undefined]), assert.ok(b.lines.some((l) => l.includes('with the test-time flip')) && !c.lines.some((l) => l.includes('with the test-time flip')))),
+  },
   'augment.normalize': {
     set: [['augment.normalize', '{"mean":[0.5,0.5,0.5],"std":[0.25,0.25,0.25]}']],
     expect: (b, c) => (weightsDiffer(b, c), assert.deepEqual(c.modelJson?.preprocessing.normalize.mean, [0.5, 0.5, 0.5])),
@@ -240,7 +246,8 @@ const CASES: Record<string, Case> = {
   'train.schedule.stepEpochs': { base: [['train.schedule.name', '"step"']], set: [['train.schedule.stepEpochs', '1']] },
   'train.schedule.gamma': { base: [['train.schedule.name', '"step"'], ['train.schedule.stepEpochs', '1']], set: [['train.schedule.gamma', '0.5']] },
   'train.labelSmoothing': { set: [['train.labelSmoothing', '0']] },
-  'train.mixedPrecision': { set: [['train.mixedPrecision', '"bf16"']] },
+  // 'auto' (the default) is bf16 on a CPU with native bf16, else float32: the case asks for the other one.
+  'train.mixedPrecision': { set: [['train.mixedPrecision', autoPrecision().precision === 'bf16' ? '"off"' : '"bf16"']] },
   'train.gradAccumulation': { set: [['train.gradAccumulation', '2']] },
   'train.clipGradNorm': { set: [['train.clipGradNorm', '0.01']] },
   'train.ema': { set: [['train.ema', '0.9']] },

@@ -40,7 +40,8 @@ export const reconstruct: Task = {
 
   losses(config): Losses {
     const kind = config.train.loss ?? 'mse';
-    const fn = kind === 'bce' ? (out: Tensor, y: Tensor) => binaryCrossEntropy(out, y) : (out: Tensor, y: Tensor) => mseLoss(out, y);
+    // In float32 under bf16 autocast: binary_cross_entropy takes no mixed dtypes (PyTorch's autocast lists it as unsafe).
+    const fn = kind === 'bce' ? (out: Tensor, y: Tensor) => binaryCrossEntropy(out.float(), y.float()) : (out: Tensor, y: Tensor) => mseLoss(out.float(), y.float());
     const notes = [`loss: ${kind} between the output and the input image (in [0, 1])`];
     if (config.train.labelSmoothing > 0) notes.push(`train.labelSmoothing (${config.train.labelSmoothing}) does not apply to reconstruction`);
     return { loss: fn, evalLoss: fn, notes };
