@@ -44,4 +44,10 @@ export const OP_TABLE: readonly OpRow[] = [
  * Entry points no row compares, each with the reason. Only for outputs that are genuinely not
  * comparable; uninitialised memory (empty, empty_like) still gets shape/dtype-only rows instead.
  */
-export const EXEMPT: Readonly<Partial<Record<NativeOpName, string>>> = {};
+export const EXEMPT: Readonly<Partial<Record<NativeOpName, string>>> = {
+  // Lists of tensors in, lists out: the table's rows take tensors. test/optim/foreach.test.ts checks
+  // them where they are used, SGD's step, against the per-tensor ops and PyTorch's foreach path.
+  '_foreach_add_$List': "SGD's foreach step; test/optim/foreach.test.ts",
+  '_foreach_add$List': "SGD's foreach step; test/optim/foreach.test.ts",
+  '_foreach_mul_$Scalar': "SGD's foreach step; test/optim/foreach.test.ts",
+};

@@ -150,7 +150,15 @@ const maxPool = (n: number): Mapping => (c) => c.node('MaxPool', [c.input('self'
 
 const avgPool = (n: number): Mapping => (c) => {
   if (n === 2 && c.has('divisor_override')) c.fail('average pooling with divisor_override has no export'); // avg_pool1d has no such argument
-  return c.node('AveragePool', [c.input('self').name], { ...poolAttrs(c, n, false), count_include_pad: attr.int(c.arg('count_include_pad') !== false) });
+  const x = c.input('self');
+  const kernel = intList(c.arg('kernel_size'), n, []);
+  const padding = intList(c.arg('padding'), n, Array<number>(n).fill(0));
+  // A window over the whole map without padding (a global pool written as avg_pool2d, as
+  // fashion-net's head is) is GlobalAveragePool: the same mean, and the node ONNX Runtime's int8
+  // graph fuses (QLinearGlobalAveragePool).
+  if (kernel.length === n && kernel.every((k, i) => k === x.shape[x.shape.length - n + i]) && padding.every((p) => p === 0))
+    return c.node('GlobalAveragePool', [x.name]);
+  return c.node('AveragePool', [x.name], { ...poolAttrs(c, n, false), count_include_pad: attr.int(c.arg('count_include_pad') !== false) });
 };
 
 /**

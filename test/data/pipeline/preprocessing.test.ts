@@ -13,12 +13,12 @@ import { DataPipeline } from '../../../src/data/pipeline/pipeline.js';
 import { Preprocessing } from '../../../src/data/pipeline/preprocessing.js';
 import { pipelineSpec } from '../../../src/run/data.js';
 import { imageFolder } from '../../../src/data/sources/image-folder.js';
-import { disposeBatch } from '../../../src/data/types.js';
 import { evaluateSavedModel } from '../../../src/run/eval.js';
 import { predictFiles } from '../../../src/run/predict.js';
 import { loadRunModel } from '../../../src/run/saved-model.js';
 import { runTraining } from '../../../src/run/train.js';
-import { noGrad, scope, softmax } from '../../../src/tensor/index.js';
+import { scope, softmax } from '../../../src/tensor/index.js';
+import { inference } from '../../../src/train/inference.js';
 import { writeSources, type Sources } from './fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pipeline-prep-'));
@@ -59,14 +59,14 @@ describe('Preprocessing', () => {
   });
 
   it('predict prepares a file exactly as the evaluation loader does', async () => {
-    const { model, preprocessing } = loadRunModel(run);
+    // The evaluation loader's batches through the one inference pass, with the run's saved test-pass
+    // settings (its autocast and test-time flip), as predict runs them.
+    const { model, preprocessing, testFlip, precision } = loadRunModel(run);
     const d = await imageFolder(src.specs['image-folder']!);
     const loader = await preprocessing.loader(d, { batchSize: 24 });
     const expected: number[] = [];
-    for await (const b of loader.epoch(0)) {
-      expected.push(...(scope(() => noGrad(() => softmax(model.forward(b.x), 1).max(1)[0].data())) as Float32Array));
-      disposeBatch(b);
-    }
+    await inference(model, loader, (out) => void expected.push(...(scope(() => softmax(out.float(), 1).max(1)[0].data()) as Float32Array)), { flip: testFlip === true, precision: precision ?? false });
+    await loader.close();
     model.dispose();
     const got = await predictFiles(run, d.paths, { topK: 1 });
     got.forEach((p, i) => assert.equal(p.top[0]?.probability, expected[i], `${p.file}`));
