@@ -1,5 +1,5 @@
 // The fused optimizer step: SGD (Nesterov momentum, weight decay) over a model's parameters with
-// one native call per parameter group and line of the update (`foreach`, the default) against one
+// one native call per parameter group and line of the update (`foreach: true`, opt-in) against one
 // op per tensor (`foreach: false`). Same parameters, same gradients, interleaved (ABBA); the two
 // paths are first checked to leave bit-identical parameters. No peer: the question is what the list
 // path saves of a step (optimizers.test.ts checks both paths against PyTorch).

@@ -10,7 +10,8 @@
 // line above (`sgdForeach`, LibTorch's `_foreach_*` ops, PyTorch's `_multi_tensor_sgd`). On the CPU
 // a `_foreach_*` op runs the same per-tensor kernel for each list element, so the two give identical
 // bits (test/optim/foreach.test.ts); the list path only saves the ~5 calls into the addon that each
-// parameter costs per step, which is what a small model's optimizer step is made of.
+// parameter costs per step. Measured on a quiet machine it is not faster on the CPU (fashion-net,
+// 2 threads: 2,846 against 3,477 steps/s, bench/optimizer-step.ts), so it is opt-in (`foreach: true`).
 import { foreachAdd, foreachAdd_, foreachMul_ } from '../tensor/generated/ops.js';
 import { persist } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -23,8 +24,8 @@ export interface SGDOptions extends GroupOptions {
   nesterov: boolean;
   maximize: boolean;
   /**
-   * false: one op per tensor; true or null (PyTorch's key; its default, null, means "let the
-   * library choose", and Tessera chooses the list path): one native call per group and line.
+   * true: one native call per group and line of the update; false or null (PyTorch's key and
+   * default, which on the CPU in 1.13 means the same): one op per tensor.
    */
   foreach: boolean | null;
 }
@@ -97,7 +98,7 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
     const { params, grads } = this.withGrads(group);
     const states = params.map((p) => this.stateOf(p, () => ({ momentum_buffer: null })));
     const buffers = states.map((s) => s.momentum_buffer);
-    (group.foreach === false ? sgd : sgdForeach)(params, grads, buffers, group);
+    (group.foreach === true ? sgdForeach : sgd)(params, grads, buffers, group);
     states.forEach((s, i) => {
       const b = nth(buffers, i);
       if (b !== s.momentum_buffer) s.momentum_buffer = b && persist(b);

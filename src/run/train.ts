@@ -164,8 +164,7 @@ export async function runTraining(requested: RunConfig, options: TrainRunOptions
     const t = config.train;
     const info = runtimeInfo();
     const precision = autocastOf(t.mixedPrecision);
-    log(`engine: ${info.threads.intraOp} thread${info.threads.intraOp === 1 ? "" : "s"}, LibTorch's ${info.libtorch.capability ?? 'default'} CPU kernels, ${t.mixedPrecision === 'off' ? 'float32' : `${t.mixedPrecision} autocast`}` +
-      `${t.optimizer.name === 'sgd' ? ', the SGD step as one native call per parameter group (foreach)' : ''}`);
+    log(`engine: ${info.threads.intraOp} thread${info.threads.intraOp === 1 ? "" : "s"}, LibTorch's ${info.libtorch.capability ?? 'default'} CPU kernels, ${t.mixedPrecision === 'off' ? 'float32' : `${t.mixedPrecision} autocast`}`);
     const optimizer: Optimizer = buildOptimizer(model, t.optimizer, tuning.groups);
     owned.push(optimizer);
     const batches = data.train.batchesPerEpoch ?? 1;

@@ -107,7 +107,7 @@ export function runtimeInfo(): RuntimeInfo {
         flags.has('avx512f') && capability && !capability.startsWith('AVX512')
           ? `${capability} (LibTorch's default; ATEN_CPU_CAPABILITY=avx512 selects AVX-512, measured no faster for training here, BENCHMARKS.md)`
           : (capability ?? 'unknown'),
-      optimizerStep: 'foreach: one native call per parameter group and update line (SGD; foreach: false for one op per tensor)' },
+      optimizerStep: 'one op per tensor (SGD foreach: true makes it one native call per parameter group and line: measured not faster on the CPU)' },
     warnings,
   };
 }
