@@ -3,13 +3,7 @@
 // gen:docs` rewrites it; test/cli/reference.test.ts fails when the file differs from this output.
 import type { Command, Help } from 'commander';
 
-/** Markdown table cells: a `|` would end the cell, a `<name>` would read as HTML. */
-const cell = (text: string) =>
-  text
-    .replace(/\n/g, ' ')
-    .split('`')
-    .map((part, i) => (i % 2 === 1 ? part : part.replace(/</g, '&lt;')).replace(/\|/g, '\\|'))
-    .join('`');
+import { cell } from '../config/reference.js';
 
 /** `train`, `data check`: the names from the program down to `cmd`. */
 function path(cmd: Command): string[] {

@@ -126,7 +126,8 @@ export function configFields(source?: string): ConfigField[] {
   return fields;
 }
 
-const cell = (text: string) =>
+/** A Markdown table cell: a `|` would end the cell, a `<name>` outside code would read as HTML (docs/cli.md uses it too). */
+export const cell = (text: string) =>
   text
     .replace(/\n/g, ' ')
     .split('`')

@@ -9,8 +9,8 @@ import { RocAuc, TopKAccuracy } from './ranking.js';
 import { loadSumsInto } from './reduce.js';
 import { accuracyOf, precisionRecallF1, type Average } from './scores.js';
 
-/** A metric read off a confusion matrix accumulated over the set. */
-abstract class ConfusionMetric implements Metric {
+/** A metric read off a confusion matrix accumulated over the set (classification here; segmentation's pixels in segmentation.ts). */
+export abstract class ConfusionMetric implements Metric {
   abstract readonly name: string;
   readonly mode = 'max' as const;
   readonly matrix: ConfusionMatrix;

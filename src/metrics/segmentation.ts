@@ -14,7 +14,7 @@ import { scope } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { SEGMENTATION_IGNORE_INDEX } from '../nn/losses-segmentation.js';
 import { ConfusionMatrix } from './confusion.js';
-import { loadSumsInto } from './reduce.js';
+import { ConfusionMetric } from './metrics.js';
 import type { Metric } from './types.js';
 
 export interface SegmentationClassScores {
@@ -93,39 +93,21 @@ export function addPixels(cm: ConfusionMatrix, output: Tensor, target: Tensor, w
   });
 }
 
-/** The segmentation metrics as `Metric`s: one pixel confusion matrix each, read at the end. */
-abstract class SegmentationMetric implements Metric {
-  abstract readonly name: string;
-  readonly mode = 'max' as const;
+/** The segmentation metrics as `Metric`s: one pixel confusion matrix each (255 ignored by default), read at the end. */
+abstract class SegmentationMetric extends ConfusionMetric {
   readonly targets = 'task' as const;
-  readonly matrix: ConfusionMatrix;
 
   constructor(numClasses: number, options: SegmentationMetricOptions) {
-    this.matrix = new ConfusionMatrix(numClasses, { ignoreIndex: options.ignoreIndex ?? SEGMENTATION_IGNORE_INDEX });
+    super(numClasses, { ignoreIndex: options.ignoreIndex ?? SEGMENTATION_IGNORE_INDEX });
   }
 
   /** `output` (N, K, H, W) logits or (N, H, W) predictions; `target` (N, H, W) class indices. */
-  update(output: Tensor, target: Tensor): void {
+  override update(output: Tensor, target: Tensor): void {
     addPixels(this.matrix, output, target, `${this.constructor.name}.update`);
   }
 
   scores(): SegmentationScores {
     return segmentationScores(this.matrix);
-  }
-
-  abstract compute(): number;
-
-  reset(): void {
-    this.matrix.reset();
-  }
-
-  /** The K×K pixel counts. */
-  sums(): Float64Array {
-    return this.matrix.counts.slice();
-  }
-
-  loadSums(sums: Float64Array): void {
-    loadSumsInto(this.name, sums, this.matrix.counts);
   }
 }
 

@@ -85,7 +85,7 @@ export async function predictRun(runPath: string, files: readonly string[], opti
           await inference(model, { classes: preprocessing.classes, epoch: async function* () { yield batch; } }, (out, b) => {
             output = persist(out.float().cpu());
             input = persist(b.x.cpu());
-          }, { flip: testFlip === true && task.name === 'classify', precision: precision ?? false });
+          }, { flip: testFlip === true, precision: precision ?? false });
           const items = good.map((g) => ({ file: chunk[g.j] as string, bytes: g.bytes }));
           const answers = await predictor.batch(output as Tensor, items, input as Tensor);
           good.forEach((g, row) => answered.set(g.j, answers[row] as PredictionRow));
