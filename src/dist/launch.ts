@@ -103,10 +103,14 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   let exitCode = 0;
   let killTimer: NodeJS.Timeout | undefined;
 
+  // Only a rank that really started may be signalled. After a failed spawn (ENOENT) Node keeps the
+  // process handle until its error is emitted on the next tick, and killing it then signals a
+  // stray pid (observed: kill(2, SIGTERM)), which in a container can be the job's own shell.
+  const running = (child: ChildProcess) => child.pid !== undefined && child.exitCode === null && child.signalCode === null;
   const stopOthers = (signal: NodeJS.Signals) => {
-    for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    for (const { child } of children) if (running(child)) child.kill(signal);
     killTimer ??= setTimeout(() => {
-      for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      for (const { child } of children) if (running(child)) child.kill('SIGKILL');
     }, graceMs);
   };
   const onSignal = (signal: NodeJS.Signals) => {

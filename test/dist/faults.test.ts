@@ -3,6 +3,7 @@
 // the stated timeout, a port in use and a missing rank are named, a silent rank times out, and
 // SIGINT reaches every rank. No scenario may hang: each test has a hard timeout.
 import assert from 'node:assert/strict';
+import { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 
@@ -123,9 +124,22 @@ describe('faults', () => {
     assert.deepEqual(result.ranks.map((r) => r.signal), ['SIGINT', 'SIGINT']);
   });
 
-  it('a program that cannot start is reported with exit code 127', TIMEOUT, async () => {
-    const result = await dist.launch({ command: '/nonexistent/program', nprocPerNode: 2, graceMs: 1000 });
-    assert.equal(result.exitCode, 127);
-    assert.match(result.failure!.message, /rank \d could not start '\/nonexistent\/program': spawn \/nonexistent\/program ENOENT/);
+  it('a program that cannot start is reported with exit code 127, and no process is signalled', TIMEOUT, async () => {
+    // A rank whose spawn failed has no pid; signalling it anyway sent SIGTERM to a stray pid (in CI,
+    // the job's own shell). Record every kill the launcher makes.
+    const killed: (number | undefined)[] = [];
+    const kill = ChildProcess.prototype.kill;
+    ChildProcess.prototype.kill = function (this: ChildProcess, signal?: NodeJS.Signals | number) {
+      killed.push(this.pid);
+      return kill.call(this, signal);
+    };
+    try {
+      const result = await dist.launch({ command: '/nonexistent/program', nprocPerNode: 3, graceMs: 1000 });
+      assert.equal(result.exitCode, 127);
+      assert.match(result.failure!.message, /rank \d could not start '\/nonexistent\/program': spawn \/nonexistent\/program ENOENT/);
+      assert.deepEqual(killed, []);
+    } finally {
+      ChildProcess.prototype.kill = kill;
+    }
   });
 });
