@@ -14,7 +14,8 @@ namespace {
 // worker threads may load the addon too).
 struct Handle {
   at::Tensor tensor;
-  int64_t bytes;  // storage bytes reported to V8 at creation, subtracted at release
+  int64_t bytes;   // the storage's size when the handle was made
+  bool reported;   // whether `bytes` was reported to V8 (trackExternal), to subtract at release
   Handle* prev;
   Handle* next;
 };
@@ -32,7 +33,7 @@ class SpinLock {
 };
 
 SpinLock g_lock;
-Handle g_head{at::Tensor(), 0, &g_head, &g_head};  // sentinel of the circular list
+Handle g_head{at::Tensor(), 0, false, &g_head, &g_head};  // sentinel of the circular list
 std::atomic<int64_t> g_live{0};
 std::atomic<int64_t> g_created{0};
 std::atomic<int64_t> g_pending_external{0};
@@ -40,8 +41,11 @@ std::atomic<int64_t> g_pending_external{0};
 constexpr int64_t kExternalFlushBytes = 1 << 20;
 
 // External memory tells V8's GC how much native memory JS objects hold, so allocation-heavy code
-// that forgets to dispose still triggers collections. Each handle reports its storage's size
-// (a view counts again; it is a pressure hint, not an inventory — memoryStats() dedupes).
+// that forgets to dispose still triggers collections. Only tensors that wait for the GC report
+// (the JS side calls trackExternal for those outside every scope): reporting every tensor made a
+// training step's activations trigger one full mark-compact per step, for memory the step's
+// scope frees anyway. A view reports its storage again: a pressure hint, not an inventory
+// (memoryStats() dedupes).
 void account(napi_env env, int64_t delta) {
   int64_t pending = g_pending_external.fetch_add(delta) + delta;
   if (pending >= kExternalFlushBytes || pending <= -kExternalFlushBytes) flush_external_memory(env);
@@ -73,6 +77,19 @@ napi_value js_memory_stats(napi_env env, napi_callback_info info) {
     set_named(env, o, "liveBytes", make_int(env, s.live_bytes));
     set_named(env, o, "totalCreated", make_int(env, s.total_created));
     return o;
+  });
+}
+
+// trackExternal(handle): this tensor's memory is freed only when the GC collects its wrapper.
+napi_value js_track_external(napi_env env, napi_callback_info info) {
+  return guard(env, "trackExternal", [&]() -> napi_value {
+    Args a(env, info, 1);
+    Handle* h = handle_of(env, a[0], "self");
+    if (!h->reported && h->bytes) {
+      h->reported = true;
+      account(env, h->bytes);
+    }
+    return nullptr;
   });
 }
 
@@ -114,7 +131,7 @@ napi_value wrap_tensor(napi_env env, at::Tensor&& t) {
     return null_value;
   }
   int64_t bytes = t.has_storage() ? static_cast<int64_t>(t.storage().nbytes()) : 0;
-  auto* h = new Handle{std::move(t), bytes, nullptr, nullptr};
+  auto* h = new Handle{std::move(t), bytes, false, nullptr, nullptr};
   g_lock.lock();
   h->prev = g_head.prev;
   h->next = &g_head;
@@ -123,7 +140,6 @@ napi_value wrap_tensor(napi_env env, at::Tensor&& t) {
   g_lock.unlock();
   g_live.fetch_add(1, std::memory_order_relaxed);
   g_created.fetch_add(1, std::memory_order_relaxed);
-  if (bytes) account(env, bytes);
   napi_value v;
   NAPI_OK(napi_create_double(env, static_cast<double>(reinterpret_cast<uintptr_t>(h)), &v));
   return v;
@@ -139,7 +155,7 @@ void release_handle(napi_env env, int64_t raw) {
   h->next->prev = h->prev;
   g_lock.unlock();
   g_live.fetch_sub(1, std::memory_order_relaxed);
-  int64_t bytes = h->bytes;
+  int64_t bytes = h->reported ? h->bytes : 0;
   delete h;
   if (bytes) account(env, -bytes);
 }
@@ -149,6 +165,7 @@ void register_handle_functions(napi_env env, napi_value exports) {
       {"release", nullptr, js_release, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"memoryStats", nullptr, js_memory_stats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"shallowClone", nullptr, js_shallow_clone, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trackExternal", nullptr, js_track_external, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   NAPI_OK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
 }

@@ -298,7 +298,10 @@ export abstract class Module {
     const convert = (x: Tensor): Tensor | null => {
       const dtype = isFloatingPoint(x.dtype) && t.dtype !== x.dtype ? t.dtype : undefined;
       const device = t.device !== x.device ? t.device : undefined;
-      const memoryFormat = t.memoryFormat !== undefined && x.dim() === 4 && !x.isContiguous(t.memoryFormat) ? t.memoryFormat : undefined;
+      // Not `isContiguous(format)`: a tensor with one channel (a grey stem's weight) is contiguous in
+      // both formats, yet only NHWC strides make its convolution produce an NHWC output. LibTorch's
+      // `to` copies unless the strides already suggest the format, as PyTorch's `Module.to` does.
+      const memoryFormat = t.memoryFormat !== undefined && x.dim() === 4 ? t.memoryFormat : undefined;
       if (dtype === undefined && device === undefined && memoryFormat === undefined) return null;
       return x.to({ ...(dtype ? { dtype } : {}), ...(device ? { device } : {}), ...(memoryFormat ? { memoryFormat } : {}) });
     };

@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { modelInfo, type ZooModel } from '../models/registry.js';
 import { lockRunDirectory } from '../run/lock.js';
 import { measurementSplit, openRunSplits } from '../run/run-split.js';
-import { loadRunModel, saveRunModel, toChannelsLast } from '../run/saved-model.js';
+import { loadRunModel, saveRunModel } from '../run/saved-model.js';
 import { setNumThreads } from '../runtime/threads.js';
 import { zeros } from '../tensor/generated/ops.js';
 import { scope } from '../tensor/memory.js';
@@ -114,7 +114,7 @@ export async function pruneRun(runPath: string, options: PruneRunOptions): Promi
           let masks: Map<string, Tensor> | undefined;
           if (options.structured) {
             channelReport = scope(() => pruneChannels(model, zeros([1, ...input]), amount));
-            if (preprocessing.memoryFormat === 'channelsLast') toChannelsLast(model); // the new tensors are contiguous
+            if (preprocessing.memoryFormat === 'channelsLast') model.to({ memoryFormat: 'channelsLast' }); // the new tensors are contiguous
             if (channelReport.pruned.length === 0) throw new Error(`no channels to remove: ${channelReport.kept.map((k) => k.reason).join('; ')}`);
             log(`removed channels from ${channelReport.pruned.length} groups (${channelReport.kept.length} kept whole)`);
           } else {

@@ -124,19 +124,6 @@ export function readModelJson(raw: unknown, where: string): SavedModel {
   return { name: m.model.name, options: m.model.options, preprocessing, ...(m.model.shapes ? { shapes: m.model.shapes } : {}), ...(m.model.testFlip ? { testFlip: true } : {}), ...(m.model.precision ? { precision: m.model.precision } : {}), ...(m.task ? { task: m.task } : {}) };
 }
 
-/**
- * channels_last for a model, as PyTorch's `model.to(memory_format=torch.channels_last)`: its 4-d
- * parameters and buffers get NHWC strides, so every convolution runs the NHWC kernel (an NHWC batch
- * alone is not enough when the input has one channel: its strides cannot say which layout it is).
- */
-export function toChannelsLast(model: Module): void {
-  noGrad(() =>
-    scope(() => {
-      for (const t of [...model.parameters(), ...model.buffers()]) if (t.ndim === 4) t.setData(t.contiguous('channelsLast'));
-    }),
-  );
-}
-
 /** A run directory, its model.json, or its model.safetensors → what its model.json says (no weights read). */
 export function readRunModel(path: string): SavedModel & { dir: string } {
   const dir = path.endsWith('.json') || path.endsWith('.safetensors') ? dirname(path) : path;
@@ -165,7 +152,7 @@ export function loadRunModel(path: string): SavedModel & { model: ZooModel; dir:
   } finally {
     for (const t of weights.values()) t.dispose();
   }
-  if (saved.preprocessing.memoryFormat === 'channelsLast') toChannelsLast(model); // as it was trained
+  if (saved.preprocessing.memoryFormat === 'channelsLast') model.to({ memoryFormat: 'channelsLast' }); // as it was trained
   model.eval();
   return { ...saved, model, dir };
 }

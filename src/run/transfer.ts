@@ -35,7 +35,7 @@ import { scope } from '../tensor/memory.js';
 import type { Callback, TrainContext } from '../train/events.js';
 import type { OptimizerGroup } from './optim.js';
 import { PreflightError } from './preflight.js';
-import { readModelJson, toChannelsLast, type SavedModelOptions } from './saved-model.js';
+import { readModelJson, type SavedModelOptions } from './saved-model.js';
 
 type Log = (line: string) => void;
 
@@ -146,7 +146,7 @@ export function buildRunModel(config: RunConfig, data: { model: string; classes:
     model.dispose();
     throw e;
   }
-  if (config.model.channelsLast === true) toChannelsLast(model); // the batches come channels_last too (data.ts); 'auto' is resolved by prepareRun
+  if (config.model.channelsLast === true) model.to({ memoryFormat: 'channelsLast' }); // the batches come channels_last too (data.ts); 'auto' is resolved by prepareRun
   return { model, options };
 }
 

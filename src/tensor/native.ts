@@ -36,6 +36,8 @@ export interface NativeCore {
   release(h: Handle): void;
   memoryStats(): NativeMemoryStats;
   shallowClone(h: Handle): Handle;
+  /** Reports the tensor's storage to V8 as external memory (until release): for tensors only the GC frees. */
+  trackExternal(h: Handle): void;
   fromBuffer(data: ArrayBufferView | ArrayBuffer, dtype: number, shape: readonly number[]): Handle;
   fromBufferShared(data: ArrayBufferView | ArrayBuffer, dtype: number, shape: readonly number[]): Handle;
   toBuffer(h: Handle): ArrayBuffer;

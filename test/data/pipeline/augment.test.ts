@@ -16,7 +16,6 @@ import { imageFolder } from '../../../src/data/sources/image-folder.js';
 import { disposeBatch } from '../../../src/data/types.js';
 import { openRunData } from '../../../src/run/data.js';
 import { runTraining } from '../../../src/run/train.js';
-import { toChannelsLast } from '../../../src/run/saved-model.js';
 import { createModel } from '../../../src/models/registry.js';
 import { conv2d, randn, type Tensor } from '../../../src/tensor/index.js';
 import { writeSources, type Sources } from './fixtures.js';
@@ -92,7 +91,7 @@ describe('augmentation and layout options change what the trainer gets', () => {
     }
     // A grey batch's strides say nothing about layout (nor do a 1-channel conv's): the model's NHWC weights decide from its second conv on.
     const model = createModel('fashion-net', { inChannels: 1, classes: 2 });
-    toChannelsLast(model);
+    model.to({ memoryFormat: 'channelsLast' });
     const convs = model.parameters().filter((p) => p.ndim === 4);
     assert.ok(convs.every((p) => p.isContiguous('channelsLast')), 'every conv weight is NHWC');
     assert.ok(convs.slice(1).every((p) => !p.isContiguous()), 'those with more than one input channel have NHWC strides');
