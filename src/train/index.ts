@@ -4,7 +4,7 @@ export { Learner } from './learner.js';
 export type { LearnerOptions, FitOptions, FitResult } from './options.js';
 export { SupervisedStep, type TrainStep, type StepTools } from './step.js';
 export { GanStep, GanHistory, dcganOptimizers, GAN_FIGURES, type GanFigure, type GanOptimizers, type GanStepOptions, type GanHistoryOptions, type GanPoint } from './steps/index.js';
-export { inference, type InferenceOptions, type InferenceHook, type Model, type LossFn, type MixedPrecision } from './inference.js';
+export { inference, inferenceForward, type InferenceOptions, type InferenceHook, type Model, type LossFn, type MixedPrecision } from './inference.js';
 export { evaluate, predict, type EvaluateOptions, type EvaluateResult, type PredictOptions, type Predictions } from './evaluate.js';
 export {
   EVENTS, cancelStep, deferStep, cancelBatch, cancelEpoch, cancelFit, failFit,

@@ -1,6 +1,7 @@
 // The one inference pass: a model over every batch of a source, for evaluation, prediction, the
-// run report's test pass and gallery, and (later) serving and export checks. It owns what each of
-// them would otherwise repeat, and get subtly wrong:
+// run report's test pass and gallery; its per-batch function (inferenceForward) is what export
+// traces and the server's torch back end runs. It owns what each of them would otherwise repeat,
+// and get subtly wrong:
 //   - eval mode for the pass, the previous mode restored afterwards (also on error);
 //   - no autograd graph;
 //   - each batch moved to the model's device (or the one given);
@@ -58,13 +59,28 @@ export interface InferenceOptions {
   flip?: boolean;
 }
 
+/**
+ * What the pass computes for one batch already on the device: the model's forward under the
+ * precision's autocast, and with `flip` the mean of the outputs for the batch and for its mirror
+ * image, (f(x) + f(flip_W(x))) / 2 in float32. Export traces this function and the server's torch
+ * back end calls it, so a deployed model answers as eval and predict do. No grad or eval mode here:
+ * the caller's (inference() sets both).
+ */
+export function inferenceForward(model: Model, options: Omit<InferenceOptions, 'epoch'> = {}): (x: Tensor) => Tensor {
+  const device = options.device ?? modelDevice(model);
+  const precision = options.precision ?? false;
+  const forward = (x: Tensor) => withPrecision(precision, device, () => model.forward(x));
+  // (B, C, H, W): flip([-1]) mirrors the width.
+  return options.flip ? (x) => forward(x).float().add(forward(x.flip([-1])).float()).mul(0.5) : forward;
+}
+
 /** Called with each batch's output and the batch (on the device), inside the batch's memory scope. */
 export type InferenceHook = (output: Tensor, batch: Batch) => void;
 
 /** Runs `model` over one pass of `source` without gradients, in eval mode; returns the samples seen. */
 export async function inference(model: Model, source: BatchSource, onBatch: InferenceHook, options: InferenceOptions = {}): Promise<number> {
   const device = options.device ?? modelDevice(model);
-  const precision = options.precision ?? false;
+  const forward = inferenceForward(model, { ...options, device });
   const wasTraining = model.training;
   model.eval();
   let samples = 0;
@@ -74,8 +90,7 @@ export async function inference(model: Model, source: BatchSource, onBatch: Infe
         noGrad(() =>
           scope(() => {
             const b = onDevice(batch, device);
-            const forward = (x: Tensor) => withPrecision(precision, device, () => model.forward(x));
-            onBatch(options.flip ? forward(b.x).float().add(forward(b.x.flip([-1])).float()).mul(0.5) : forward(b.x), b);
+            onBatch(forward(b.x), b);
           }),
         );
         samples += batch.x.shape[0] ?? 0;
