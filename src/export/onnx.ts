@@ -39,6 +39,12 @@ export interface OnnxExportOptions {
   preprocessing?: Readonly<Record<string, unknown>>;
   /** More metadata_props; the keys above win. */
   metadata?: Readonly<Record<string, string>>;
+  /**
+   * The function traced instead of `model.forward` (its results are the graph's outputs): for a
+   * classifier trained with flips, the inference pass's `inferenceForward(model, { flip: true })`,
+   * so the graph averages each image's logits with its mirror image's as eval does.
+   */
+  forward?: (...inputs: Tensor[]) => unknown;
   /** The graph's name (default: the model's class name). */
   graphName?: string;
   docString?: string;
@@ -55,7 +61,7 @@ export interface OnnxExport {
   metadata: Record<string, string>;
 }
 
-/** Traces `model.forward(...examples)` in eval mode and returns the ONNX model. The model's mode is restored. */
+/** Traces `model.forward(...examples)` (or `options.forward`) in eval mode and returns the ONNX model. The model's mode is restored. */
 export function exportOnnx(model: Module, example: Tensor | readonly Tensor[], options: OnnxExportOptions = {}): OnnxExport {
   const inputs = example instanceof Tensor ? [example] : [...example];
   const opset = options.opset ?? MAX_OPSET;
@@ -66,7 +72,7 @@ export function exportOnnx(model: Module, example: Tensor | readonly Tensor[], o
   const batchAxis = options.batchAxis === undefined ? 0 : options.batchAxis;
   if (batchAxis !== null && !(Number.isInteger(batchAxis) && batchAxis >= 0)) throw new RangeError(`batchAxis must be a non-negative integer or null, got ${batchAxis}`);
 
-  const { graph, outputs } = traceModule(model, inputs, { opset, inputNames, batchAxis });
+  const { graph, outputs } = traceModule(model, inputs, { opset, inputNames, batchAxis, ...(options.forward ? { forward: options.forward } : {}) });
   const outputNames = options.outputNames ?? (outputs.length === 1 ? ['output'] : outputs.map((_, i) => `output_${i}`));
   if (outputNames.length !== outputs.length) throw new RangeError(`outputNames has ${outputNames.length} names for the forward's ${outputs.length} outputs`);
   outputs.forEach((v, i) => graph.outputs.push(nameOutput(graph, v, outputNames[i] as string)));

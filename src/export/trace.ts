@@ -28,6 +28,8 @@ export interface TraceOptions {
   inputNames: readonly string[];
   /** The axis of each input that is its batch (exported as the symbolic `batch`), or null: fixed. */
   batchAxis: number | null;
+  /** The function traced (default the model's forward); it must compute with `model`'s weights, e.g. the inference pass's inferenceForward(model, …). */
+  forward?: (...inputs: Tensor[]) => unknown;
 }
 
 export interface Traced {
@@ -67,7 +69,7 @@ function signatureOf(op: string): Signature {
 }
 const isTensorType = (t: string) => t.startsWith('Tensor');
 
-/** Runs `model.forward(...inputs)` once and returns what it computed, as a graph. */
+/** Runs `model.forward(...inputs)` (or `options.forward`) once and returns what it computed, as a graph. */
 export function traceModule(model: Module, inputs: readonly Tensor[], options: TraceOptions): Traced {
   return new Tracer(model, options).run(inputs);
 }
@@ -102,7 +104,9 @@ class Tracer {
             this.#dynamic.set(t.handle, value);
           });
           restore.push(...this.#wrapForwards(), ...this.#wrapNative());
-          const result = (this.model as unknown as { forward(...x: Tensor[]): unknown }).forward(...copies);
+          const model = this.model as unknown as { forward(...x: Tensor[]): unknown };
+          // Ops a caller's function runs outside model.forward (the test-time flip's Slice, Add, Mul) are named as the root module's.
+          const result = this.options.forward ? this.options.forward(...copies) : model.forward(...copies);
           restore.splice(0).reverse().forEach((f) => f());
           return { graph: this.graph, outputs: this.#flatten(result).map((t) => this.#valueOf(t.handle, 'the result')) };
         }),

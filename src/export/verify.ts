@@ -1,8 +1,8 @@
 // Runs an exported model in ONNX Runtime (onnxruntime-node, loaded only here) next to the Tessera
 // model on the same inputs and says how far apart they are: the check `tessera export` runs before
 // writing a file, and the tests' oracle. Agreement is PyTorch's ONNX tutorial criterion,
-// |ort − tessera| ≤ atol + rtol·|tessera| for every element. (The model's forward runs here in its
-// own small loop; once the trainer's one inference pass lands (src/train/inference.ts), it belongs there.)
+// |ort − tessera| ≤ atol + rtol·|tessera| for every element. The Tessera side runs the function
+// that was traced: the model's forward, or the one given (the inference pass's inferenceForward).
 import type { Tensor as OrtTensor } from 'onnxruntime-node';
 
 import type { Module } from '../nn/module.js';
@@ -25,6 +25,8 @@ export interface CompareOptions {
   atol?: number;
   /** ONNX Runtime's intra-op threads (default: its own choice). */
   threads?: number;
+  /** The Tessera side (default the model's forward): the function exportOnnx traced, when it was given one. */
+  forward?: (...inputs: Tensor[]) => unknown;
 }
 
 type Ort = typeof import('onnxruntime-node');
@@ -41,7 +43,7 @@ export async function compareWithOnnxRuntime(model: Module, onnx: Uint8Array, in
       if (inputs.length !== session.inputNames.length) throw new RangeError(`the ONNX model takes ${session.inputNames.length} inputs, got ${inputs.length}`);
       const feeds = Object.fromEntries(inputs.map((t, i) => [session.inputNames[i] as string, toOrt(ort, t)]));
       const got = await session.run(feeds);
-      const expected = runTessera(model, inputs);
+      const expected = runTessera(model, inputs, options.forward);
       if (expected.length !== session.outputNames.length) throw new RangeError(`the ONNX model has ${session.outputNames.length} outputs, the model's forward ${expected.length}`);
       let maxAbsDiff = 0;
       let worst = 0;
@@ -66,13 +68,13 @@ export async function compareWithOnnxRuntime(model: Module, onnx: Uint8Array, in
 }
 
 /** The model's eval-mode outputs, flattened as the exporter flattens them, as plain numbers. */
-function runTessera(model: Module, inputs: readonly Tensor[]): { shape: number[]; values: number[] }[] {
+function runTessera(model: Module, inputs: readonly Tensor[], forward?: (...inputs: Tensor[]) => unknown): { shape: number[]; values: number[] }[] {
   const training = [...model.modules()].map((m) => [m, m.training] as const);
   model.eval();
   try {
     return noGrad(() =>
       scope(() => {
-        const out = (model as unknown as { forward(...x: Tensor[]): unknown }).forward(...inputs);
+        const out = forward ? forward(...inputs) : (model as unknown as { forward(...x: Tensor[]): unknown }).forward(...inputs);
         const flat: Tensor[] = [];
         const walk = (r: unknown) => (r instanceof Tensor ? flat.push(r) : Array.isArray(r) ? r.forEach(walk) : undefined);
         walk(out);
