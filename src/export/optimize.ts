@@ -6,13 +6,17 @@ import { bytesOf, decode, type Graph, type Node } from './graph.js';
 /**
  * Conv (or ConvTranspose) → BatchNormalization, where the convolution's output feeds nothing else
  * and every weight is a constant, becomes one convolution:  s = γ/√(σ²+ε),  W' = W·s (per output
- * channel),  b' = (b − μ)·s + β. Returns how many were folded.
+ * channel),  b' = (b − μ)·s + β. Pairs that share their constants (a forward that runs the model
+ * twice, as the test-time flip does) share the folded ones, so the file holds each weight once.
+ * Returns how many were folded.
  */
 export function foldBatchNorm(graph: Graph): number {
   const uses = useCounts(graph);
   const producer = new Map<string, Node>();
   for (const n of graph.nodes) for (const o of n.outputs) producer.set(o, n);
   const removed = new Set<Node>();
+  /** The folded weight and bias, by the constants they were made from. */
+  const done = new Map<string, [string, string]>();
   for (const bn of graph.nodes) {
     if (bn.opType !== 'BatchNormalization') continue;
     const conv = producer.get(bn.inputs[0] as string);
@@ -23,6 +27,14 @@ export function foldBatchNorm(graph: Graph): number {
     const [gamma, beta, mean, variance] = bn.inputs.slice(1).map((n) => graph.initializers.get(n));
     if (!w || (bName && !b) || !gamma || !beta || !mean || !variance || w.dtype !== 'float32') continue;
     const eps = bn.attrs.epsilon?.type === 'float' ? bn.attrs.epsilon.value : 1e-5;
+    const key = [conv.opType, conv.attrs.group?.value ?? 1, wName, bName ?? '', ...bn.inputs.slice(1), eps].join('\u0000');
+    const known = done.get(key);
+    if (known) {
+      conv.inputs = [conv.inputs[0] as string, ...known];
+      conv.outputs = [bn.outputs[0] as string];
+      removed.add(bn);
+      continue;
+    }
     const [g, be, mu, v] = [gamma, beta, mean, variance].map(decode) as [Float64Array, Float64Array, Float64Array, Float64Array];
     const scale = g.map((x, i) => x / Math.sqrt((v[i] as number) + eps));
     const weights = decode(w);
@@ -32,6 +44,7 @@ export function foldBatchNorm(graph: Graph): number {
     const bias = scale.map((s, o) => ((convBias[o] as number) - (mu[o] as number)) * s + (be[o] as number));
     const wFolded = graph.addInitializer(`${w.name}.fused_bn`, 'float32', w.shape, bytesOf(Float32Array.from(folded)));
     const bFolded = graph.addInitializer(`${b ? b.name : w.name.replace(/weight$/, 'bias')}.fused_bn`, 'float32', [scale.length], bytesOf(Float32Array.from(bias)));
+    done.set(key, [wFolded, bFolded]);
     conv.inputs = [conv.inputs[0] as string, wFolded, bFolded];
     conv.outputs = [bn.outputs[0] as string];
     removed.add(bn);

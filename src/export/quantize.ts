@@ -16,7 +16,8 @@
 //   Add, Concat, GlobalAveragePool of activations: inputs and output with their own ranges;
 //   MaxPool, AveragePool, Reshape, Flatten, Transpose, Squeeze, Unsqueeze: the output shares the
 //     input's scale and zero point, so ORT drops the pair and works on the codes;
-//   graph outputs stay float (the logits keep their resolution: QGemm writes float directly).
+//   graph outputs stay float (the logits keep their resolution: QGemm writes float directly), and
+//     so does what reaches them only through arithmetic (the test-time flip's mean of two logits).
 // Ops not listed are left in float; their inputs arrive dequantized where a neighbour quantized them.
 // Which groups ORT really fuses is for ORT to say: quantize-measure.ts reads its optimized graph.
 import { clone, create, fromBinary, toBinary } from '@bufbuild/protobuf';
@@ -33,7 +34,7 @@ import {
   type TensorProto,
 } from './generated/onnx_pb.js';
 import { calibrate, type CalibrationOptions, type InputBatch } from './calibrate.js';
-import { activationParams, quantizeBias, quantizeWeightPerChannel, weightCodes, type QuantParams, type Range } from './quantize-math.js';
+import { activationParams, quantizeBias, quantizeWeightPerChannel, weightCodes, type QuantizedWeight, type QuantParams, type Range } from './quantize-math.js';
 
 const REMOVABLE = new Set(['Relu', 'Clip']);
 const OWN_RANGE = new Set(['Add', 'Concat', 'GlobalAveragePool']);
@@ -42,7 +43,7 @@ const SAME_AS_INPUT = new Set(['MaxPool', 'AveragePool', 'Reshape', 'Flatten', '
 const NOT_FLOAT = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
 
 export interface QuantizationSummary {
-  /** Nodes whose weights became int8, by op type. */
+  /** Weights stored as int8, by the op type that uses them (one that several nodes share counts once). */
   weighted: Record<string, number>;
   /** Activation tensors given a Q/DQ pair. */
   activations: number;
@@ -142,9 +143,11 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ran
     dequantized.set(t, deq.output[0] as string);
   }
 
-  // Weights and biases: stored as codes behind a DequantizeLinear.
+  // Weights and biases: stored as codes behind a DequantizeLinear. A weight several nodes use (the
+  // model run twice, for the test-time flip) is stored once, unless a bias made its scales differ.
   const prologue: NodeProto[] = [];
   const weighted: Record<string, number> = {};
+  const storedWeights = new Map<string, { codes: QuantizedWeight; output: string }[]>();
   for (const [node, axis] of p.weighted) {
     const w = inits.get(node.input[1] as string) as TensorProto;
     const shape = w.dims.map(Number);
@@ -164,6 +167,12 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ran
       prologue.push(b);
       node.input[2] = b.output[0] as string;
     }
+    const same = storedWeights.get(w.name)?.find((s) => sameCodes(s.codes, qw));
+    if (same) {
+      node.input[1] = same.output;
+      continue;
+    }
+    weighted[node.opType] = (weighted[node.opType] ?? 0) + 1;
     const channels = qw.scales.length;
     const dq = dqNode(
       addInit(`${w.name}_quantized`, DataType.INT8, shape, bytes(qw.values)),
@@ -174,7 +183,7 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ran
     );
     prologue.push(dq);
     node.input[1] = dq.output[0] as string;
-    weighted[node.opType] = (weighted[node.opType] ?? 0) + 1;
+    storedWeights.set(w.name, [...(storedWeights.get(w.name) ?? []), { codes: qw, output: node.input[1] }]);
   }
 
   // Nodes in order, each quantized output's pair right after its producer; every use reads the DQ output.
@@ -192,13 +201,17 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ran
   return { model: out, summary: { weighted, activations: p.activations.length, removedActivations: p.removed } };
 }
 
+function sameCodes(a: QuantizedWeight, b: QuantizedWeight): boolean {
+  return a.axis === b.axis && a.scales.every((s, i) => s === b.scales[i]) && a.values.every((v, i) => v === b.values[i]);
+}
+
 /** Decides what is quantized (see the header) on a copy of the graph's nodes. */
 function plan(model: ModelProto): Plan {
   const g = model.graph;
   if (!g) throw new Error('the ONNX model has no graph');
   const inits = new Map(g.initializer.map((t) => [t.name, t]));
-  const graphOutputs = new Set(g.output.map((o) => o.name));
   let nodes = g.node.map((n) => clone(NodeProtoSchema, n));
+  const staysFloat = outputTail(g.output.map((o) => o.name), nodes);
   const floats = floatTensors(model, nodes, inits);
 
   const weighted = new Map<NodeProto, number>();
@@ -220,7 +233,7 @@ function plan(model: ModelProto): Plan {
     const [x] = n.input as [string];
     const [y] = n.output as [string];
     const up = producer.get(x);
-    if (!up || !(weighted.has(up) || ownRange(up)) || uses.get(x) !== 1 || graphOutputs.has(x) || graphOutputs.has(y)) continue;
+    if (!up || !(weighted.has(up) || ownRange(up)) || uses.get(x) !== 1 || staysFloat.has(x) || staysFloat.has(y)) continue;
     up.output = up.output.map((o) => (o === x ? y : o));
     removed.add(n);
   }
@@ -230,7 +243,7 @@ function plan(model: ModelProto): Plan {
   const seen = new Set<string>();
   const sameAs = new Map<string, string>();
   const add = (t: string) => {
-    if (t === '' || inits.has(t) || graphOutputs.has(t) || !floats.has(t)) return false;
+    if (t === '' || inits.has(t) || staysFloat.has(t) || !floats.has(t)) return false;
     if (!seen.has(t)) activations.push(t);
     seen.add(t);
     return true;
@@ -247,6 +260,23 @@ function plan(model: ModelProto): Plan {
     }
   }
   return { nodes, weighted, activations, sameAs, removed: removed.size };
+}
+
+/** Ops that combine outputs into an output without reason to round them to 8 bits. */
+const ARITHMETIC = new Set(['Add', 'Sub', 'Mul', 'Div']);
+
+/** The graph outputs and every tensor used only by arithmetic (ARITHMETIC) whose results are in this set. */
+function outputTail(outputs: readonly string[], nodes: readonly NodeProto[]): Set<string> {
+  const tail = new Set(outputs);
+  const consumers = new Map<string, NodeProto[]>();
+  for (const n of nodes) for (const x of n.input) consumers.set(x, [...(consumers.get(x) ?? []), n]);
+  // Nodes are in topological order: walking back, a tensor's consumers are decided before it is.
+  for (let i = nodes.length - 1; i >= 0; i--)
+    for (const o of (nodes[i] as NodeProto).output) {
+      const users = consumers.get(o) ?? [];
+      if (users.length > 0 && users.every((u) => ARITHMETIC.has(u.opType) && u.output.every((y) => tail.has(y)))) tail.add(o);
+    }
+  return tail;
 }
 
 /** The output-channel axis of a node's constant float weight, or null when it has none ORT would quantize. */
