@@ -1,5 +1,6 @@
 // `tessera export <run>`: a trained run as a file to deploy (src/export/run.ts). ONNX by default,
-// checked in ONNX Runtime against the model before it is written; with --quantize int8, a static
+// checked in ONNX Runtime against the model before it is written, with the run's test-time flip in
+// the graph unless --no-test-flip; with --quantize int8, a static
 // int8 ONNX file calibrated on --calibrate's images, measured against the fp32 one and refused when
 // its accuracy falls by more than --max-accuracy-drop (src/export/quantize-run.ts).
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -25,11 +26,19 @@ function numberIn(flag: string, lo: number, hi: number, integer = false) {
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
+const FLIP = "the run evaluates with a test-time flip (each image's logits averaged with its mirror image's):";
+
+/** What an ONNX export did with the run's test-time flip. */
+function flipLine(testFlip: 'in-file' | 'left-out'): string {
+  return testFlip === 'in-file' ? `${FLIP} the graph does the same (--no-test-flip leaves it out)` : `${FLIP} left out of the graph (--no-test-flip)`;
+}
+
 interface ExportFlags {
   format: ExportFormat;
   out?: string;
   opset: number;
   verify: boolean;
+  testFlip: boolean;
   quantize?: 'int8';
   calibrate?: string;
   calibrationSamples?: number;
@@ -61,6 +70,7 @@ export function registerExportCommand(program: Command): void {
     .option('-o, --out <file>', 'the file to write (default: model.onnx, model.int8.onnx, model.pt or model.export.safetensors in the run)')
     .option('--opset <n>', `ONNX opset, ${MIN_OPSET} to ${MAX_OPSET}`, opset, MAX_OPSET)
     .option('--no-verify', 'ONNX: write without comparing the fp32 file against the model in ONNX Runtime')
+    .option('--no-test-flip', "ONNX: leave the run's test-time flip out of the graph (the plain model; eval and predict average each image's logits with its mirror image's when the run saved testFlip)")
     .addOption(new Option('--quantize <type>', 'static quantization (QDQ: int8 weights per channel, uint8 activations)').choices(['int8']))
     .option('--calibrate <source>', 'images to calibrate the activation ranges on (the run\'s source: its training split)')
     .option('--calibration-samples <n>', 'calibration images (default 512)', numberIn('--calibration-samples', 1, 1_000_000, true))
@@ -71,12 +81,20 @@ export function registerExportCommand(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime threads for calibration and measurement (default: one per core)', numberIn('--threads', 1, 1024, true))
     .option('--json', 'with --quantize: print the figures as JSON')
     .action(async (run: string, flags: ExportFlags) => {
+      // Only --no-test-flip says anything: without it the run decides (model.json testFlip).
+      const testFlip = flags.testFlip ? {} : { testFlip: false };
+      if (!flags.testFlip && flags.format !== 'onnx') throw new InvalidArgumentError(`--no-test-flip is for ONNX: --format ${flags.format} holds the weights only, never the flip`);
       if (!flags.quantize) {
         const stray = QUANTIZE_ONLY.find(([key]) => flags[key] !== undefined);
         if (stray) throw new InvalidArgumentError(`${stray[1]} goes with --quantize int8`);
-        const r = await exportRun(run, { format: flags.format, opset: flags.opset, verify: flags.verify, ...(flags.out ? { out: flags.out } : {}) });
-        if (r.format !== 'onnx') return void console.log(`wrote ${r.path} (${r.format}, ${mb(r.bytes)})`);
+        const r = await exportRun(run, { format: flags.format, opset: flags.opset, verify: flags.verify, ...testFlip, ...(flags.out ? { out: flags.out } : {}) });
+        if (r.format !== 'onnx') {
+          console.log(`wrote ${r.path} (${r.format}, ${mb(r.bytes)})`);
+          if (r.testFlip) console.log(`${FLIP} the weights alone are the plain model: apply it yourself to answer as tessera eval does`);
+          return;
+        }
         console.log(`wrote ${r.path} (ONNX opset ${r.opset}, ${mb(r.bytes)}, ${r.foldedBatchNorms} batch norms folded into convolutions)`);
+        if (r.testFlip) console.log(flipLine(r.testFlip));
         if (r.comparison) {
           const worst = Math.max(...r.comparison.map((c) => c.maxAbsDiff));
           console.log(`ONNX Runtime matches Tessera at batch ${r.comparison.map((c) => c.batch).join(' and ')} (max |Δ| ${worst.toExponential(1)})`);
@@ -98,6 +116,7 @@ export function registerExportCommand(program: Command): void {
         ...(flags.maxAccuracyDrop !== undefined ? { maxAccuracyDrop: flags.maxAccuracyDrop } : {}),
         ...(flags.force ? { force: true } : {}),
         ...(flags.threads ? { threads: flags.threads } : {}),
+        ...testFlip,
       });
       console.log(flags.json ? JSON.stringify({ ...r, threads: flags.threads ?? null }, null, 2) : formatQuantizeReport(r, flags.threads));
       if (r.refusal) throw new Error(r.refusal);
@@ -114,6 +133,7 @@ export function formatQuantizeReport(r: QuantizeRunResult, threads?: number): st
   const row = (label: string, a: string, b: string, note: string) => `${label.padEnd(18)}${a.padStart(11)}${b.padStart(11)}   ${note}`;
   const lines = [
     r.written ? `wrote ${r.path} (int8 QDQ, ONNX opset ${r.opset}${r.forced ? ', forced: its accuracy fell by more than the limit' : ''})` : `not written: ${r.path}`,
+    ...(r.testFlip ? [flipLine(r.testFlip)] : []),
     `calibrated on ${r.calibration.what} (${r.calibration.method}${r.calibration.percentile ? ` ${r.calibration.percentile}%` : ''}): ${r.summary.activations} activations, ${Object.entries(r.summary.weighted).map(([op, n]) => `${n} ${op}`).join(', ')} weights in int8`,
     row('', 'fp32', 'int8', ''),
     row('file size', mb(r.fp32.bytes), mb(r.int8.bytes), `${ratio(r.fp32.bytes, r.int8.bytes)} smaller`),

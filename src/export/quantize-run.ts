@@ -42,6 +42,8 @@ export interface QuantizeRunOptions {
   opset?: number;
   /** Check the fp32 export against the model first (default true). */
   verify?: boolean;
+  /** Put the run's test-time flip into the graph (default: when the run saved `testFlip`); calibration and measurement run the same graph. */
+  testFlip?: boolean;
   /** ONNX Runtime intra-op threads for calibration and measurement, the same for both files (default: ORT's choice). */
   threads?: number;
   /** Timed runs per latency (default 20). */
@@ -78,6 +80,8 @@ export interface QuantizeRunResult {
   leftInFloat: Record<string, number>;
   opset: number;
   comparison?: OnnxComparison[];
+  /** The run's test-time flip: 'in-file' when both graphs compute it, 'left-out' when not; absent when the run has none. */
+  testFlip?: 'in-file' | 'left-out';
 }
 
 const FLOAT_COMPUTE = new Set(['Conv', 'FusedConv', 'Gemm', 'FusedGemm', 'MatMul', 'FusedMatMul', 'ConvTranspose']);
@@ -104,7 +108,7 @@ export async function quantizeRun(runPath: string, options: QuantizeRunOptions):
     const splits = await openRunSplits(dir);
     try {
       const measured = measurementSplit(splits);
-      const { exported, comparison } = await runToOnnx(loaded, options);
+      const { exported, comparison, testFlip } = await runToOnnx(loaded, options);
 
       const own = options.calibrate === splits.config.data.source || resolve(options.calibrate) === resolve(splits.config.data.source);
       const batches = own
@@ -168,6 +172,7 @@ export async function quantizeRun(runPath: string, options: QuantizeRunOptions):
         leftInFloat,
         opset: exported.opset,
         ...(comparison ? { comparison } : {}),
+        ...(loaded.testFlip ? { testFlip: testFlip ? ('in-file' as const) : ('left-out' as const) } : {}),
       };
     } finally {
       splits.close();

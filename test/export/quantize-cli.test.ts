@@ -2,7 +2,8 @@
 // subset, test/export/trained-run.ts): the int8 file passes ONNX's checker, runs in ONNX Runtime as
 // integer kernels and keeps the fp32 accuracy within 2 points on the run's validation split (150
 // images: 3 images); calibrated on black images it loses far more and is refused unless --force;
-// flags that do not fit are one clear sentence.
+// flags that do not fit are one clear sentence. The run trained with flips, so both files average
+// each image's logits with its mirror image's as its eval does (the model runs twice in the graph).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,18 +35,20 @@ describe('tessera export --quantize int8', () => {
     const path = join(run, 'model.int8.onnx');
     const lines = r.stdout.split('\n');
     assert.equal(lines[0], `wrote ${path} (int8 QDQ, ONNX opset 17)`);
-    assert.match(r.stdout, /calibrated on 256 images of the run's training split \(minmax\): 14 activations, 7 Conv, 1 Gemm weights in int8/);
+    assert.match(lines[1]!, /test-time flip .*: the graph does the same/);
+    assert.match(r.stdout, /calibrated on 256 images of the run's training split \(minmax\): 28 activations, 7 Conv, 1 Gemm weights in int8/);
     assert.match(r.stdout, /file size +[\d.]+ MB +[\d.]+ MB +[\d.]+× smaller/);
     assert.match(r.stdout, /latency, batch 1 +[\d.]+ ms +[\d.]+ ms +[\d.]+× (faster|slower) \(median of 20\)/);
     assert.match(r.stdout, /latency, batch 32 +[\d.]+ ms +[\d.]+ ms +[\d.]+× (faster|slower) \(median of 10\)/);
     const [, fp32, int8] = /top-1 accuracy +([\d.]+)% +([\d.]+)% +[−+][\d.]+ points \(limit 1\.00\), on the validation split \(150 images\)/.exec(r.stdout) ?? [];
     assert.ok(Math.abs(Number(fp32) - Number(int8)) <= 2, `fp32 ${fp32}%, int8 ${int8}%`);
-    assert.match(r.stdout, /ONNX Runtime \(1 thread\) runs the int8 file as 7 QLinearConv, 2 QLinearAdd, 1 QLinearGlobalAveragePool, 1 QGemm$/m);
+    assert.match(r.stdout, /ONNX Runtime \(1 thread\) runs the int8 file as 14 QLinearConv, 4 QLinearAdd, 2 QLinearGlobalAveragePool, 2 QGemm$/m);
     assertOnnxChecks([path]);
     const model = fromBinary(ModelProtoSchema, readFileSync(path));
     const meta = Object.fromEntries(model.metadataProps.map((p) => [p.key, p.value]));
     assert.equal(meta.model, 'fashion-net');
     assert.equal(JSON.parse(meta.classes!).length, 10);
+    assert.equal(meta.test_time_flip, 'true');
     assert.deepEqual(JSON.parse(meta.quantization!), { format: 'QDQ', weights: 'int8, symmetric, per output channel', activations: 'uint8, asymmetric, per tensor', calibration: { method: 'minmax', samples: 256 } });
     assert.ok(model.graph!.initializer.some((t) => t.name === 'stem.0.weight.fused_bn_quantized' && t.dataType === 3), 'int8 weights stored as int8');
   });
@@ -57,6 +60,7 @@ describe('tessera export --quantize int8', () => {
     const j = JSON.parse(r.stdout) as QuantizeRunResult;
     assert.equal(j.written, true);
     assert.equal(j.path, out);
+    assert.equal(j.testFlip, 'in-file');
     assert.deepEqual([j.calibration.method, j.calibration.percentile, j.calibration.samples], ['percentile', 99.99, 512]);
     assert.deepEqual(j.leftInFloat, {});
     assert.ok(j.fp32.accuracy > 0.5, `the fixture's model learned something: ${j.fp32.accuracy}`);
