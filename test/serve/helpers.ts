@@ -21,6 +21,8 @@ export interface RunSpec {
   mean?: number[];
   std?: number[];
   memoryFormat?: 'contiguous' | 'channelsLast';
+  /** Saved as a run that trained with flips saves it: eval and predict average with the mirror image. */
+  testFlip?: boolean;
 }
 
 /**
@@ -38,7 +40,7 @@ export function makeRun(dir: string, spec: RunSpec): string {
     std: spec.std ?? (spec.channels === 1 ? [0.353] : [0.25, 0.24, 0.26]),
     memoryFormat: spec.memoryFormat ?? 'contiguous', classes: CLASSES,
   });
-  saveRunModel(dir, model, { name: spec.model, options, preprocessing });
+  saveRunModel(dir, model, { name: spec.model, options, preprocessing, ...(spec.testFlip ? { testFlip: true } : {}) });
   model.dispose();
   return dir;
 }

@@ -71,7 +71,7 @@ describe('tessera serve routes', () => {
         name: 'fashion', versions: ['1'], platform: 'tessera_libtorch',
         inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 1, 28, 28] }],
         outputs: [{ name: 'output', datatype: 'FP32', shape: [-1, 10] }],
-        parameters: { version: '1', max_batch_size: 8, classes: (r.body.parameters as { classes: string[] }).classes, image_route: true },
+        parameters: { version: '1', max_batch_size: 8, classes: (r.body.parameters as { classes: string[] }).classes, image_route: true, test_time_flip: false },
       });
       assert.equal((await call(`${url}${path}/ready`)).body.ready, true);
     }

@@ -2,7 +2,8 @@
 // float32 NCHW input) in ONNX Runtime inside the model's worker thread — its run() blocks the thread
 // it is called on, which is why it lives here and not on the event loop. The class names and the
 // evaluation preprocessing come from the file's metadata_props; a file without them is served for
-// tensors only.
+// tensors only. A run's test-time flip is in the graph when `tessera export` put it there (metadata
+// test_time_flip "true"): the file is run as it is, never flipped again here.
 import { readFile } from 'node:fs/promises';
 
 import { fromBinary } from '@bufbuild/protobuf';
@@ -13,7 +14,13 @@ import { Preprocessing, type PreprocessingJSON } from '../../data/pipeline/prepr
 import { ModelProtoSchema } from '../../export/generated/onnx_pb.js';
 import type { Backend } from './types.js';
 
-function metadataOf(path: string, bytes: Uint8Array): { classes?: string[]; preprocessing?: PreprocessingJSON } {
+interface FileMetadata {
+  classes?: string[];
+  preprocessing?: PreprocessingJSON;
+  testFlip: boolean;
+}
+
+function metadataOf(path: string, bytes: Uint8Array): FileMetadata {
   let props: Record<string, string>;
   try {
     props = Object.fromEntries(fromBinary(ModelProtoSchema, bytes).metadataProps.map((p) => [p.key, p.value]));
@@ -27,7 +34,9 @@ function metadataOf(path: string, bytes: Uint8Array): { classes?: string[]; prep
       throw new Error(`${path}: metadata '${key}' is not JSON: ${(e as Error).message}`);
     }
   };
-  const out: { classes?: string[]; preprocessing?: PreprocessingJSON } = {};
+  const flip = props.test_time_flip;
+  if (flip !== undefined && flip !== 'true' && flip !== 'false') throw new Error(`${path}: metadata 'test_time_flip' must be "true" or "false", got ${JSON.stringify(flip)}`);
+  const out: FileMetadata = { testFlip: flip === 'true' };
   if (props.classes !== undefined) {
     const c = z.array(z.string()).min(1).safeParse(json('classes'));
     if (!c.success) throw new Error(`${path}: metadata 'classes' must be a JSON array of names: ${formatIssues(c.error.issues)}`);
@@ -40,7 +49,7 @@ function metadataOf(path: string, bytes: Uint8Array): { classes?: string[]; prep
 
 export async function loadOnnxBackend(path: string, threads: number): Promise<Backend> {
   const bytes = await readFile(path);
-  const { classes, preprocessing } = metadataOf(path, bytes);
+  const { classes, preprocessing, testFlip } = metadataOf(path, bytes);
   const ort = await import('onnxruntime-node');
   // No spinning between runs: the cores are shared with the event loop and the image decoder.
   const session = await ort.InferenceSession.create(bytes, {
@@ -65,6 +74,7 @@ export async function loadOnnxBackend(path: string, threads: number): Promise<Ba
       output: { name: outputName, size: 0 },
       ...(classes ? { classes } : {}),
       ...(preprocessing ? { preprocessing } : {}),
+      testFlip,
     },
     async infer(batch, shape) {
       const out = (await session.run({ [input.name]: new ort.Tensor('float32', batch, shape) }, [outputName]))[outputName];

@@ -17,6 +17,12 @@ export interface ModelInfo {
   classes?: string[];
   /** How an image becomes the input (the saved Preprocessing, as JSON), when the model file says. */
   preprocessing?: PreprocessingJSON;
+  /**
+   * The logits are the mean of those for each input and its mirror image (the run's test-time
+   * flip): the torch back end computes them as eval does, an ONNX file when its graph does so
+   * (metadata test_time_flip "true"); the server never adds a flip of its own.
+   */
+  testFlip: boolean;
 }
 
 /** One model the server is asked to serve: where it is and how its requests are batched. */

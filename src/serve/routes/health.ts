@@ -1,6 +1,7 @@
 // The Open Inference Protocol's health and metadata routes: the server is live as soon as it
 // listens and ready once every model is loaded and warmed up; a model's metadata names its input
-// and output tensors (batch axis -1) and, beyond the protocol, its classes and batching.
+// and output tensors (batch axis -1) and, beyond the protocol, its classes, batching and whether
+// its answers include the run's test-time flip.
 import type { FastifyInstance } from 'fastify';
 
 import { packageVersion } from '../../runtime/info.js';
@@ -22,6 +23,7 @@ function metadata(ctx: RouteContext, m: ServedModel) {
       max_batch_size: m.source.batching.maxBatchSize,
       ...(info.classes ? { classes: info.classes } : {}),
       image_route: info.preprocessing !== undefined,
+      test_time_flip: info.testFlip,
     },
   };
 }
