@@ -62,8 +62,9 @@ export const AugmentConfig = z
     /** CutMix's α: a box of another image pasted in, labels mixed by area (0 = off). */
     cutmix: z.number().min(0).default(0),
     /**
-     * Test-time flip: the test pass (and `tessera eval`/`predict` of the saved model) averages the
-     * logits of each image and of its mirror image. Default: on when training flips (`hflip`);
+     * Test-time flip: the test pass (and `tessera eval`/`predict`/`serve` of the saved model, and
+     * its ONNX export unless --no-test-flip) averages the logits of each image and of its mirror
+     * image. Default: on when training flips (`hflip`);
      * classification only (a mask or a reconstruction would have to be flipped back).
      */
     testFlip: z.boolean().optional(),
