@@ -21,7 +21,7 @@ import { zeros } from '../tensor/generated/ops.js';
 import { scope } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ProgressStream } from '../train/callbacks/progress.js';
-import { inference } from '../train/inference.js';
+import { inference, type InferenceOptions } from '../train/inference.js';
 import { pruneChannels, type ChannelPruning } from './channels.js';
 import { forwardLatency, modelCost, type ForwardLatency, type ModelCost } from './cost.js';
 import { finetune } from './finetune.js';
@@ -83,6 +83,8 @@ export async function pruneRun(runPath: string, options: PruneRunOptions): Promi
 
   const loaded = loadRunModel(runPath);
   const { model, preprocessing } = loaded;
+  // Accuracy as `tessera eval` of the pruned run will measure it: the run's test-time flip and precision.
+  const passOptions = { flip: loaded.testFlip === true, precision: loaded.precision ?? false } as const;
   const from = resolve(loaded.dir);
   let created: string | undefined;
   try {
@@ -104,7 +106,7 @@ export async function pruneRun(runPath: string, options: PruneRunOptions): Promi
           const figures = async (): Promise<Figures> => {
             const runs = options.latencyRuns ?? 20;
             const latency = [forwardLatency(model, input, 1, { runs }), forwardLatency(model, input, 32, { runs: Math.max(3, Math.ceil(runs / 2)) })];
-            const acc = await accuracy(model, loader);
+            const acc = await accuracy(model, loader, passOptions);
             samples = acc.total;
             return { ...modelCost(model, input), latency, accuracy: acc.accuracy };
           };
@@ -122,7 +124,7 @@ export async function pruneRun(runPath: string, options: PruneRunOptions): Promi
             applyMasks(model, masks);
           }
           try {
-            const prunedAccuracy = (await accuracy(model, loader)).accuracy;
+            const prunedAccuracy = (await accuracy(model, loader, passOptions)).accuracy;
             let tuned: PruneReport['finetune'] = null;
             if (epochs > 0) {
               const lr = options.finetuneLr ?? splits.config.train.optimizer.lr / 10;
@@ -131,7 +133,14 @@ export async function pruneRun(runPath: string, options: PruneRunOptions): Promi
               tuned = { epochs, lr, history };
             }
             const after = await figures();
-            saveRunModel(dir, model, { name: loaded.name, options: loaded.options, preprocessing, ...(channelReport && Object.keys(channelReport.shapes).length ? { shapes: channelReport.shapes } : {}) });
+            saveRunModel(dir, model, {
+              name: loaded.name,
+              options: loaded.options,
+              preprocessing,
+              ...(channelReport && Object.keys(channelReport.shapes).length ? { shapes: channelReport.shapes } : {}),
+              ...(loaded.testFlip ? { testFlip: true } : {}),
+              ...(loaded.precision ? { precision: loaded.precision } : {}),
+            });
             copyFileSync(join(from, 'config.json'), join(dir, 'config.json'));
             if (splits.config.data.splitsFile === undefined && existsSync(splits.splitsFile)) copyFileSync(splits.splitsFile, join(dir, 'splits.json'));
             const report: PruneReport = {
@@ -185,13 +194,13 @@ function newRunDirectory(from: string, name: string | undefined): string {
 }
 
 /** Top-1 accuracy of the model over one pass of `source` (eval mode, no grad). */
-async function accuracy(model: ZooModel, source: BatchSource): Promise<{ correct: number; total: number; accuracy: number }> {
+async function accuracy(model: ZooModel, source: BatchSource, options: InferenceOptions): Promise<{ correct: number; total: number; accuracy: number }> {
   let correct = 0;
   let total = 0;
   await inference(model, source, (out, batch) => {
     correct += Number(out.argmax(1).eq(batch.y).sum().item());
     total += batch.y.shape[0] as number;
-  });
+  }, options);
   if (total === 0) throw new RangeError('accuracy: the split gave no samples');
   return { correct, total, accuracy: correct / total };
 }

@@ -42,7 +42,9 @@ describe('tessera prune', () => {
     assert.equal(report.finetune?.history.length, 1);
     assert.ok(report.after.multiplyAdds < 0.3 * report.before.multiplyAdds);
     assert.ok(report.after.accuracy >= report.prunedAccuracy - 0.05, `fine-tuning does not lose much: ${report.prunedAccuracy} → ${report.after.accuracy}`);
-    const shapes = (JSON.parse(readFileSync(join(pruned, 'model.json'), 'utf8')) as { model: { shapes: Record<string, number[]> } }).model.shapes;
+    const saved = (JSON.parse(readFileSync(join(pruned, 'model.json'), 'utf8')) as { model: { shapes: Record<string, number[]>; testFlip?: boolean } }).model;
+    assert.equal(saved.testFlip, true, 'the pruned run keeps the test-time flip its source trained for');
+    const shapes = saved.shapes;
     assert.deepEqual(shapes['stage1.1.weight'], [32, 16, 3, 3]);
     assert.deepEqual(shapes['head.1.weight'], [10, 64]);
 
@@ -54,7 +56,7 @@ describe('tessera prune', () => {
     assert.match(x.stdout, /ONNX Runtime matches Tessera at batch 1 and 7/);
     x = tessera('export', pruned, '--quantize', 'int8', '--calibrate', data, '--calibration-samples', '128', '--threads', '1', '--max-accuracy-drop', '1');
     assert.equal(x.status, 0, x.stderr);
-    assert.match(x.stdout, /runs the int8 file as 7 QLinearConv/);
+    assert.match(x.stdout, /runs the int8 file as 14 QLinearConv/); // the model twice: the test-time flip
   });
 
   it('global magnitude: round(amount · n) conv and linear weights zeroed, shapes kept, the next free name', () => {
