@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 
 import {
-  autocast, autocastDtype, autocastGuard, conv2d, isAutocastEnabled, linear, manualSeed, randn, scope, type Tensor,
+  autocast, autocastDtype, autocastGuard, conv2d, isAutocastEnabled, linear, manualSeed, models, nn, randn, scope, tensor, type Tensor,
 } from '../../src/index.js';
 import { assertClose } from '../helpers.js';
 
@@ -47,6 +47,39 @@ describe('autocast', () => {
         assert.equal(linear(x, w).dtype, 'bfloat16');
       }
       assert.equal(isAutocastEnabled(), false);
+    });
+  });
+
+  it('the ReLU6, Hardtanh and Mish layers take bf16 inputs (no bf16 kernel in LibTorch 1.13): float32 values and gradients, rounded', () => {
+    scope(() => {
+      const x = randn([64]).mul(5);
+      const cases: [string, (t: Tensor) => Tensor][] = [
+        ['relu6', (t) => new nn.ReLU6().forward(t)],
+        ['hardtanh', (t) => new nn.Hardtanh(-2, 3).forward(t)],
+        ['mish', (t) => new nn.Mish().forward(t)],
+      ];
+      for (const [name, f] of cases) {
+        const xb = x.to({ dtype: 'bfloat16' }).detach().requiresGrad_();
+        const y = f(xb);
+        assert.equal(y.dtype, 'bfloat16', name);
+        y.float().square().sum().backward();
+        const xf = xb.float().detach().requiresGrad_();
+        const yf = f(xf);
+        yf.square().sum().backward();
+        assertClose(y.float(), yf.to({ dtype: 'bfloat16' }).float(), { rtol: 0, atol: 0 });
+        assertClose(xb.grad as Tensor, (xf.grad as Tensor).to({ dtype: 'bfloat16' }), { rtol: 0.01, atol: 0.05 });
+      }
+    });
+  });
+
+  it('MobileNetV2 (ReLU6) trains a step under bf16 autocast', () => {
+    scope(() => {
+      manualSeed(0);
+      const m = models.mobilenetV2({ numClasses: 3, widthMult: 0.25 }).train();
+      const loss = autocast(() => nn.functional.crossEntropy(m.forward(randn([2, 3, 32, 32])), tensor([0, 2])));
+      loss.backward();
+      assert.ok(m.parameters().every((p) => p.grad !== null && p.grad.isfinite().all().item()), 'every parameter has a finite gradient');
+      m.dispose();
     });
   });
 

@@ -7,6 +7,17 @@ import { constant_ } from '../init.js';
 import { Module } from '../module.js';
 import { pyFloat, pyNumber } from '../repr.js';
 
+// LibTorch 1.13 has no bfloat16 CPU kernel for hardtanh's backward (so relu6 and hardtanh) nor for
+// mish. Under bf16 autocast a convolution hands these layers a bf16 tensor, and even PyTorch 1.13
+// then fails ("hardshrink_backward_cpu" not implemented for 'BFloat16'): MobileNetV2 could not train
+// in the default precision. Their layers compute such an input in float32 and return bfloat16: the
+// same values (the clamp is exact) and the same gradient rule, for two casts of an elementwise op.
+// (The functional forms stay LibTorch's ops, as tessera.relu6 and the rest.)
+function bf16InFloat32(x: Tensor, op: (v: Tensor) => Tensor): Tensor {
+  if (x.dtype !== 'bfloat16' || x.device !== 'cpu') return op(x);
+  return op(x.float()).to({ dtype: 'bfloat16' });
+}
+
 /** max(0, x) */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
@@ -17,7 +28,7 @@ export class ReLU extends Module {
 /** min(max(0, x), 6) */
 export class ReLU6 extends Module {
   forward(x: Tensor): Tensor {
-    return F.relu6(x);
+    return bf16InFloat32(x, (v) => F.relu6(v));
   }
 }
 
@@ -98,7 +109,7 @@ export class SiLU extends Module {
 /** x·tanh(softplus(x)) */
 export class Mish extends Module {
   forward(x: Tensor): Tensor {
-    return F.mish(x);
+    return bf16InFloat32(x, (v) => F.mish(v));
   }
 }
 
@@ -135,7 +146,7 @@ export class Hardtanh extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return F.hardtanh(x, this.minVal, this.maxVal);
+    return bf16InFloat32(x, (v) => F.hardtanh(v, this.minVal, this.maxVal));
   }
 
   override extraRepr(): string {
