@@ -24,7 +24,7 @@ if [ ! -f build/Release/tessera.node ]; then
 fi
 # Engine benches (under a minute each), then data and trainer benches (10 s to 2 minutes each).
 fast_benches="op-overhead train-mlp train-cnn train-mlp-nn train-cnn-nn optimizer-step
-  data-pipeline jpeg-kernel data-fashion-mnist data-setup data-packed data-folder data-eval data-packed-jpeg trainer-overhead model-throughput"
+  data-pipeline jpeg-kernel data-fashion-mnist data-setup data-packed data-folder data-eval data-packed-jpeg trainer-overhead model-throughput inference-batch"
 # ResNet-18 at batch 128 takes 1-2 s a step on 2 cores: 2-6 minutes each. time-to-accuracy runs the
 # main job (tessera train) for seeds 0, 1, 2 and its PyTorch peer once: about 20-25 minutes.
 # train-unet and train-dcgan (segmentation and GAN steps) take about a second a step: 1-2 minutes each.
