@@ -136,8 +136,19 @@ function splitPoint(id: string, seed: number): number {
   return (h >>> 0) / 2 ** 32;
 }
 
+/**
+ * What the split hashes: a streamed sample's id is `<shard path or URL>#<key>`, and only the shard's
+ * file name and the key count, so the split does not change when the data set moves (the shard
+ * path held the directory: a copy in another place got another test split).
+ */
+export function locationFreeId(id: string): string {
+  const hash = id.lastIndexOf('#');
+  const slash = id.lastIndexOf('/', hash < 0 ? id.length : hash);
+  return slash < 0 ? id : id.slice(slash + 1);
+}
+
 export function streamPart(id: string, r: StreamSplitRule): 'train' | 'val' | 'test' {
-  const u = splitPoint(id, r.seed);
+  const u = splitPoint(locationFreeId(id), r.seed);
   return u < r.test ? 'test' : u < r.test + r.val ? 'val' : 'train';
 }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 import { writeTar, type TarEntry } from '../../../src/data/formats/tar.js';
+import { locationFreeId, streamPart } from '../../../src/data/pipeline/shards.js';
 import { webDataset } from '../../../src/data/sources/webdataset.js';
 import { DataError, type SampleRecord, type StreamContext, type StreamingDataset } from '../../../src/data/types.js';
 import { withinMs } from '../formats/fuzz.js';
@@ -224,5 +225,21 @@ describe('webDataset: http(s) shards', () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(new Error('stopped by the test')), 100);
     await assert.rejects(withinMs(collect(webDataset(`${base}/shard-02.tar`, { idleTimeoutMs: 60_000 }), { signal: ac.signal }), 3000, 'abort'), /stopped by the test/);
+  });
+});
+
+describe('webDataset: a held-out split by sample id', () => {
+  it('depends on the shard file name and the key, not on where the shards are', () => {
+    const rule = { seed: 0, val: 0.2, test: 0.3 };
+    const keys = Array.from({ length: 200 }, (_, i) => `shard-${i % 3}.tar#${String(i).padStart(4, '0')}`);
+    const parts = (dir: string) => keys.map((k) => streamPart(`${dir}${k}`, rule));
+    const here = parts('/tmp/tessera-a1b2/sources/wds/');
+    assert.deepEqual(parts('/data/copy/'), here);
+    assert.deepEqual(parts('https://example.org/shards/'), here);
+    assert.deepEqual(parts(''), here);
+    // …and the rule still splits: every part gets about its share.
+    const share = (p: string) => here.filter((x) => x === p).length / keys.length;
+    assert.ok(Math.abs(share('test') - 0.3) < 0.1 && Math.abs(share('val') - 0.2) < 0.1, `test ${share('test')}, val ${share('val')}`);
+    assert.equal(locationFreeId('/a/b/shard-0.tar#x/y'), 'shard-0.tar#x/y', 'a key with a slash keeps it');
   });
 });
