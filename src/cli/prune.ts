@@ -2,7 +2,7 @@
 // directory, with the before/after report (src/prune/run.ts).
 import { type Command, InvalidArgumentError } from 'commander';
 
-import { pruneRun, type PruneReport } from '../prune/run.js';
+import { pruneRun, type PruneReport, type PruneRunOptions } from '../prune/run.js';
 
 function numberIn(flag: string, lo: number, hi: number, o: { integer?: boolean; open?: boolean } = {}) {
   return (v: string): number => {
@@ -14,15 +14,8 @@ function numberIn(flag: string, lo: number, hi: number, o: { integer?: boolean; 
   };
 }
 
-interface PruneFlags {
-  amount: number;
-  structured?: boolean;
-  finetuneEpochs?: number;
-  finetuneLr?: number;
-  name?: string;
-  threads?: number;
-  json?: boolean;
-}
+/** What commander hands the action: the library's options by the same names, and --json. */
+type PruneFlags = Pick<PruneRunOptions, 'amount' | 'structured' | 'finetuneEpochs' | 'finetuneLr' | 'name' | 'threads'> & { json?: boolean };
 
 export function registerPruneCommand(program: Command): void {
   program
